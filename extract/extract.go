@@ -1,0 +1,119 @@
+// Package extract turns an original file into pages of text: it finds the
+// format by content (Sniff), reads PDF, DOCX, ODT, HTML and plain text,
+// normalizes to NFC and scores each page's quality. Extraction of untrusted
+// files runs in a child process (Sandbox) so that a reader that panics,
+// loops, overflows its stack or asks for 100 GiB takes down only the child.
+package extract
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"hoso/pipeline"
+)
+
+// Extractor names, recorded per page.
+const (
+	ExtractorPDF       = "pdf"       // ledongthuc/pdf with hoso's layout walker
+	ExtractorPDFToText = "pdftotext" // poppler's pdftotext, when installed
+	ExtractorDOCX      = "docx"
+	ExtractorODT       = "odt"
+	ExtractorHTML      = "html"
+	ExtractorText      = "text"
+)
+
+// PageText is the text of one page and where it came from.
+type PageText struct {
+	Text      string  `json:"text"`
+	Quality   float64 `json:"quality"`
+	Extractor string  `json:"extractor"`
+}
+
+// Result is what extraction found in a file.
+type Result struct {
+	MIME     string     `json:"mime"`
+	Encoding string     `json:"encoding,omitempty"` // for plain text
+	Pages    []PageText `json:"pages"`
+	Quality  float64    `json:"quality"`
+}
+
+// Extractor is the name of the extractor that produced most of the text.
+func (r *Result) Extractor() string {
+	count := map[string]int{}
+	best := ""
+	for _, p := range r.Pages {
+		count[p.Extractor]++
+		if count[p.Extractor] > count[best] {
+			best = p.Extractor
+		}
+	}
+	return best
+}
+
+// Options bound the work of one extraction.
+type Options struct {
+	// Deadline is when extraction must have finished; tools run from the
+	// extractor (pdftotext) are killed then.
+	Deadline time.Time
+	// MaxPages is the most pages read from one document; 0 means 5000.
+	MaxPages int
+	// PDFToText is the path of pdftotext, or "" when it is not installed.
+	PDFToText string
+}
+
+// File extracts the text of the file at path, in-process. Untrusted input
+// goes through a Sandbox, which calls File in a child process.
+func File(ctx context.Context, path string, opts Options) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open original: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat original: %w", err)
+	}
+	mime, err := Sniff(f, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	if opts.MaxPages <= 0 {
+		opts.MaxPages = 5000
+	}
+	res := &Result{MIME: mime}
+	switch mime {
+	case MIMEPDF:
+		res.Pages, err = PDF(ctx, f, st.Size(), path, opts)
+	case MIMEDOCX:
+		res.Pages, err = DOCX(f, st.Size())
+	case MIMEODT:
+		res.Pages, err = ODT(f, st.Size())
+	case MIMEHTML:
+		res.Pages, err = HTML(f)
+	case MIMEText:
+		res.Pages, res.Encoding, err = Text(f)
+	case MIMEZip:
+		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "The file is a ZIP archive inside a document slot; upload the archive itself so hoso can unpack it.")
+	case MIMEPNG, MIMEJPEG, MIMETIFF:
+		err = pipeline.Errorf(pipeline.ENEEDSOCR, "The file is an %s: its text can only be read by OCR, which is not available yet.", Describe(mime))
+	default:
+		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "hoso cannot read this kind of file (%s). Save it as PDF, DOCX, ODT, HTML or plain text and upload it again.", Describe(mime))
+	}
+	if err != nil {
+		return res, err
+	}
+	for i := range res.Pages {
+		res.Pages[i].Text = normalize(res.Pages[i].Text)
+		res.Pages[i].Quality = Quality(res.Pages[i].Text)
+	}
+	res.Quality = DocumentQuality(res.Pages)
+	if res.Quality == 0 {
+		if mime == MIMEPDF {
+			return res, pipeline.Errorf(pipeline.ENEEDSOCR, "This PDF has no text layer (it is probably a scan): its text can only be read by OCR, which is not available yet.")
+		}
+		return res, pipeline.Errorf(pipeline.EEMPTY, "The %s contains no text.", Describe(mime))
+	}
+	return res, nil
+}

@@ -1,0 +1,524 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/ledongthuc/pdf"
+
+	"hoso/pipeline"
+)
+
+// PDF reads a PDF page by page with ledongthuc/pdf, laying out each page's
+// positioned text itself: the library's GetPlainText glues words together
+// (it adds no space for moves and kerning gaps) and does not follow Form
+// XObjects. When the library cannot open the file, a page fails, or the
+// text scores poorly (broken ToUnicode maps), pdftotext is used instead
+// where it is installed, and the better text of each page is kept.
+func PDF(ctx context.Context, r io.ReaderAt, size int64, path string, opts Options) ([]PageText, error) {
+	pages, err := pdfPages(r, size, opts)
+	if err != nil {
+		if pipeline.ErrorCode(err) == pipeline.ETOOLARGE {
+			return nil, err
+		}
+		if opts.PDFToText == "" {
+			return nil, err
+		}
+		alt, altErr := pdfToText(ctx, path, opts)
+		if altErr != nil || DocumentQuality(alt) == 0 {
+			return nil, err // the library's reason is the clearer one
+		}
+		return alt, nil
+	}
+	if opts.PDFToText == "" {
+		return pages, nil
+	}
+	weak := false
+	for i := range pages {
+		pages[i].Quality = Quality(pages[i].Text)
+		if pages[i].Quality < 0.9 && len(strings.TrimSpace(pages[i].Text)) > 0 || pages[i].Extractor == "" {
+			weak = true
+		}
+	}
+	if !weak {
+		return pages, nil
+	}
+	alt, err := pdfToText(ctx, path, opts)
+	if err != nil || len(alt) != len(pages) {
+		return dropFailed(pages), nil
+	}
+	for i := range pages {
+		alt[i].Quality = Quality(alt[i].Text)
+		if pages[i].Extractor == "" || alt[i].Quality > pages[i].Quality+0.05 {
+			pages[i] = alt[i]
+		}
+	}
+	return pages, nil
+}
+
+// dropFailed empties pages the library could not read; they keep their
+// place so page numbers stay right.
+func dropFailed(pages []PageText) []PageText {
+	for i := range pages {
+		if pages[i].Extractor == "" {
+			pages[i] = PageText{Extractor: ExtractorPDF}
+		}
+	}
+	return pages
+}
+
+// pdfPages runs the library, turning its panics into errors. A page that
+// fails comes back with an empty Extractor.
+func pdfPages(r io.ReaderAt, size int64, opts Options) (pages []PageText, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			pages, err = nil, pdfError(fmt.Errorf("%v", x))
+		}
+	}()
+	rd, err := pdf.NewReader(r, size)
+	if err != nil {
+		return nil, pdfError(err)
+	}
+	list, err := pageList(rd, opts.MaxPages)
+	if err != nil {
+		return nil, err
+	}
+	pages = make([]PageText, len(list))
+	for i, p := range list {
+		if !opts.Deadline.IsZero() && time.Now().After(opts.Deadline) {
+			return nil, pipeline.Errorf(pipeline.ETIMEOUT, "Extraction took too long (stopped at page %d of %d).", i+1, len(list))
+		}
+		text, err := pageText(p)
+		if err != nil {
+			continue
+		}
+		pages[i] = PageText{Text: text, Extractor: ExtractorPDF}
+	}
+	return pages, nil
+}
+
+// pdfError turns the library's errors into reasons a clerk can act on.
+func pdfError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "256-bit encryption"):
+		return pipeline.Errorf(pipeline.EENCRYPTED, "The PDF is encrypted with AES-256, which hoso cannot read. Ask the sender for a copy without protection.")
+	case errors.Is(err, pdf.ErrInvalidPassword) || strings.Contains(msg, "password"):
+		return pipeline.Errorf(pipeline.EENCRYPTED, "The PDF is protected by a password. Ask the sender for a copy without protection.")
+	case strings.Contains(msg, "encrypt"):
+		return pipeline.Errorf(pipeline.EENCRYPTED, "The PDF uses an encryption hoso cannot read. Ask the sender for a copy without protection.")
+	case strings.Contains(msg, "invalid header"):
+		return pipeline.Errorf(pipeline.ECORRUPT, "The file is not a PDF hoso can read: its header is missing or of an unsupported version.")
+	case strings.Contains(msg, "EOF") || strings.Contains(msg, "startxref"):
+		return pipeline.Errorf(pipeline.ECORRUPT, "The PDF is damaged: it is truncated or its end is malformed.")
+	case strings.Contains(msg, "unsupported filter") || strings.Contains(msg, "unknown filter"):
+		return pipeline.Errorf(pipeline.EUNSUPPORTED, "The PDF uses a compression hoso cannot read.")
+	}
+	return pipeline.Errorf(pipeline.ECORRUPT, "The PDF is damaged and cannot be read.")
+}
+
+// pageList walks the page tree once (the library's Page(i) walks it from
+// the root for every page, which is quadratic). Depth and count are bounded
+// so that a looping tree ends.
+func pageList(r *pdf.Reader, maxPages int) ([]pdf.Page, error) {
+	root := r.Trailer().Key("Root").Key("Pages")
+	if root.IsNull() {
+		return nil, pipeline.Errorf(pipeline.ECORRUPT, "The PDF is damaged: it has no page tree.")
+	}
+	var out []pdf.Page
+	var tooMany bool
+	var walk func(v pdf.Value, depth int)
+	walk = func(v pdf.Value, depth int) {
+		if depth > 64 || tooMany {
+			return
+		}
+		kids := v.Key("Kids")
+		if v.Key("Type").Name() == "Page" || (kids.IsNull() && !v.Key("Contents").IsNull()) {
+			if len(out) >= maxPages {
+				tooMany = true
+				return
+			}
+			out = append(out, pdf.Page{V: v})
+			return
+		}
+		for i := 0; i < kids.Len() && !tooMany; i++ {
+			walk(kids.Index(i), depth+1)
+		}
+	}
+	walk(root, 0)
+	if tooMany {
+		return nil, pipeline.Errorf(pipeline.ETOOLARGE, "The PDF has more than %d pages; split it into smaller files.", maxPages)
+	}
+	return out, nil
+}
+
+// run is a string of glyphs drawn at one place.
+type run struct {
+	x0, x1, y float64
+	size      float64
+	text      string
+}
+
+type pdfFont struct {
+	enc     pdf.TextEncoding
+	twoByte bool
+	first   int
+	widths  []float64
+	cid     map[int]float64
+	dw      float64 // default width, thousandths of an em
+}
+
+func loadFont(v pdf.Value) *pdfFont {
+	f := &pdf.Font{V: v}
+	pf := &pdfFont{enc: f.Encoder(), dw: 500}
+	if pf.enc == nil {
+		pf.enc = nopEncoding{}
+	}
+	if v.Key("Subtype").Name() == "Type0" {
+		pf.twoByte = true
+		pf.dw = 1000
+		desc := v.Key("DescendantFonts").Index(0)
+		if dw := desc.Key("DW"); !dw.IsNull() {
+			pf.dw = dw.Float64()
+		}
+		pf.cid = map[int]float64{}
+		w := desc.Key("W")
+		for i := 0; i < w.Len() && len(pf.cid) < 70000; {
+			c := int(w.Index(i).Int64())
+			next := w.Index(i + 1)
+			if next.Kind() == pdf.Array {
+				for j := 0; j < next.Len(); j++ {
+					pf.cid[c+j] = next.Index(j).Float64()
+				}
+				i += 2
+				continue
+			}
+			last := int(next.Int64())
+			wv := w.Index(i + 2).Float64()
+			for c2 := c; c2 <= last && c2-c < 70000; c2++ {
+				pf.cid[c2] = wv
+			}
+			i += 3
+		}
+		return pf
+	}
+	pf.first = int(v.Key("FirstChar").Int64())
+	ws := v.Key("Widths")
+	pf.widths = make([]float64, ws.Len())
+	for i := range pf.widths {
+		pf.widths[i] = ws.Index(i).Float64()
+	}
+	if fd := v.Key("FontDescriptor"); !fd.Key("MissingWidth").IsNull() {
+		pf.dw = fd.Key("MissingWidth").Float64()
+	}
+	return pf
+}
+
+type nopEncoding struct{}
+
+func (nopEncoding) Decode(raw string) string { return raw }
+
+// advance returns the width of raw's glyphs in thousandths of an em and
+// the number of single-byte spaces (which get word spacing).
+func (f *pdfFont) advance(raw string) (w float64, n int, spaces int) {
+	if f.twoByte {
+		for i := 0; i+1 < len(raw); i += 2 {
+			code := int(raw[i])<<8 | int(raw[i+1])
+			cw, ok := f.cid[code]
+			if !ok {
+				cw = f.dw
+			}
+			w += cw
+			n++
+		}
+		return w, n, 0
+	}
+	for i := 0; i < len(raw); i++ {
+		c := int(raw[i])
+		cw := f.dw
+		if j := c - f.first; j >= 0 && j < len(f.widths) && f.widths[j] > 0 {
+			cw = f.widths[j]
+		}
+		w += cw
+		n++
+		if c == 32 {
+			spaces++
+		}
+	}
+	return w, n, spaces
+}
+
+type matrix [6]float64 // a b c d e f
+
+var identity = matrix{1, 0, 0, 1, 0, 0}
+
+func (m matrix) mul(n matrix) matrix {
+	return matrix{
+		m[0]*n[0] + m[1]*n[2], m[0]*n[1] + m[1]*n[3],
+		m[2]*n[0] + m[3]*n[2], m[2]*n[1] + m[3]*n[3],
+		m[4]*n[0] + m[5]*n[2] + n[4], m[4]*n[1] + m[5]*n[3] + n[5],
+	}
+}
+
+func (m matrix) apply(x, y float64) (float64, float64) {
+	return x*m[0] + y*m[2] + m[4], x*m[1] + y*m[3] + m[5]
+}
+
+type textState struct {
+	ctm                        matrix
+	tc, tw, th, tl, tfs, trise float64
+	font                       *pdfFont
+}
+
+// pageWalker interprets content streams and collects runs.
+type pageWalker struct {
+	runs  []run
+	forms int
+	fonts map[string]*pdfFont // by resource name, per resource dictionary
+}
+
+const maxFormCalls = 2000
+
+// pageText lays out the text of one page.
+func pageText(p pdf.Page) (text string, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			text, err = "", fmt.Errorf("page: %v", x)
+		}
+	}()
+	contents := p.V.Key("Contents")
+	if contents.IsNull() {
+		return "", nil
+	}
+	w := &pageWalker{}
+	w.walk(contents, p.Resources(), identity, 0)
+	return layout(w.runs), nil
+}
+
+func (w *pageWalker) walk(strm pdf.Value, res pdf.Value, ctm matrix, depth int) {
+	fonts := map[string]*pdfFont{}
+	g := textState{ctm: ctm, th: 1}
+	var stack []textState
+	tm, tlm := identity, identity
+
+	show := func(raw string) {
+		if g.font == nil {
+			g.font = &pdfFont{enc: nopEncoding{}, dw: 500}
+		}
+		text := g.font.enc.Decode(raw)
+		wsum, n, spaces := g.font.advance(raw)
+		tx := (wsum/1000*g.tfs + float64(n)*g.tc + float64(spaces)*g.tw) * g.th
+		trm := tm.mul(g.ctm)
+		x0, y0 := trm.apply(0, g.trise)
+		x1, _ := (matrix{1, 0, 0, 1, tx, 0}).mul(tm).mul(g.ctm).apply(0, g.trise)
+		size := g.tfs * math.Hypot(trm[2], trm[3])
+		if size == 0 {
+			size = math.Abs(g.tfs)
+		}
+		w.runs = append(w.runs, run{x0: x0, x1: x1, y: y0, size: size, text: text})
+		tm = matrix{1, 0, 0, 1, tx, 0}.mul(tm)
+	}
+	nextLine := func() {
+		tlm = matrix{1, 0, 0, 1, 0, -g.tl}.mul(tlm)
+		tm = tlm
+	}
+
+	pdf.Interpret(strm, func(stk *pdf.Stack, op string) {
+		n := stk.Len()
+		args := make([]pdf.Value, n)
+		for i := n - 1; i >= 0; i-- {
+			args[i] = stk.Pop()
+		}
+		switch op {
+		case "q":
+			if len(stack) < 256 {
+				stack = append(stack, g)
+			}
+		case "Q":
+			if len(stack) > 0 {
+				g = stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+			}
+		case "cm":
+			if len(args) == 6 {
+				g.ctm = toMatrix(args).mul(g.ctm)
+			}
+		case "BT":
+			tm, tlm = identity, identity
+		case "Tc":
+			if len(args) == 1 {
+				g.tc = args[0].Float64()
+			}
+		case "Tw":
+			if len(args) == 1 {
+				g.tw = args[0].Float64()
+			}
+		case "Tz":
+			if len(args) == 1 {
+				g.th = args[0].Float64() / 100
+			}
+		case "TL":
+			if len(args) == 1 {
+				g.tl = args[0].Float64()
+			}
+		case "Ts":
+			if len(args) == 1 {
+				g.trise = args[0].Float64()
+			}
+		case "Tf":
+			if len(args) == 2 {
+				name := args[0].Name()
+				f, ok := fonts[name]
+				if !ok {
+					f = loadFont(res.Key("Font").Key(name))
+					fonts[name] = f
+				}
+				g.font = f
+				g.tfs = args[1].Float64()
+			}
+		case "Td", "TD":
+			if len(args) == 2 {
+				if op == "TD" {
+					g.tl = -args[1].Float64()
+				}
+				tlm = matrix{1, 0, 0, 1, args[0].Float64(), args[1].Float64()}.mul(tlm)
+				tm = tlm
+			}
+		case "Tm":
+			if len(args) == 6 {
+				tm = toMatrix(args)
+				tlm = tm
+			}
+		case "T*":
+			nextLine()
+		case "Tj":
+			if len(args) == 1 {
+				show(args[0].RawString())
+			}
+		case "'":
+			if len(args) == 1 {
+				nextLine()
+				show(args[0].RawString())
+			}
+		case "\"":
+			if len(args) == 3 {
+				g.tw, g.tc = args[0].Float64(), args[1].Float64()
+				nextLine()
+				show(args[2].RawString())
+			}
+		case "TJ":
+			if len(args) == 1 {
+				a := args[0]
+				for i := 0; i < a.Len(); i++ {
+					v := a.Index(i)
+					if v.Kind() == pdf.String {
+						show(v.RawString())
+					} else {
+						tx := -v.Float64() / 1000 * g.tfs * g.th
+						tm = matrix{1, 0, 0, 1, tx, 0}.mul(tm)
+					}
+				}
+			}
+		case "Do":
+			if len(args) == 1 && depth < 8 && w.forms < maxFormCalls {
+				xo := res.Key("XObject").Key(args[0].Name())
+				if xo.Key("Subtype").Name() == "Form" {
+					w.forms++
+					m := identity
+					if mv := xo.Key("Matrix"); mv.Len() == 6 {
+						m = toMatrixValue(mv)
+					}
+					fres := xo.Key("Resources")
+					if fres.IsNull() {
+						fres = res
+					}
+					w.walk(xo, fres, m.mul(g.ctm), depth+1)
+				}
+			}
+		}
+	})
+}
+
+func toMatrix(args []pdf.Value) matrix {
+	var m matrix
+	for i := range m {
+		m[i] = args[i].Float64()
+	}
+	return m
+}
+
+func toMatrixValue(v pdf.Value) matrix {
+	var m matrix
+	for i := range m {
+		m[i] = v.Index(i).Float64()
+	}
+	return m
+}
+
+// layout joins runs in drawing order: a new line when the baseline moves
+// by more than half the font size, a space when the gap to the previous
+// run on the line is wider than a fifth of the font size.
+func layout(runs []run) string {
+	var sb strings.Builder
+	var prev *run
+	for i := range runs {
+		r := &runs[i]
+		if r.text == "" {
+			continue
+		}
+		if prev != nil {
+			h := max(r.size, prev.size, 1)
+			dy := math.Abs(r.y - prev.y)
+			gap := r.x0 - prev.x1
+			switch {
+			case dy > h*0.5:
+				sb.WriteByte('\n')
+			case gap > h*0.2 || gap < -h*1.5:
+				if !strings.HasSuffix(prev.text, " ") && !strings.HasPrefix(r.text, " ") {
+					sb.WriteByte(' ')
+				}
+			}
+		}
+		sb.WriteString(r.text)
+		prev = r
+	}
+	return sb.String()
+}
+
+// pdfToText runs poppler's pdftotext on the whole file, pages separated by
+// form feeds.
+func pdfToText(ctx context.Context, path string, opts Options) ([]PageText, error) {
+	if !opts.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, opts.Deadline)
+		defer cancel()
+	}
+	var out, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, opts.PDFToText, "-enc", "UTF-8", "-q", path, "-")
+	cmd.Stdout, cmd.Stderr = &limitedWriter{w: &out, n: maxTextSize}, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("pdftotext: %w", err)
+	}
+	return splitFormFeeds(out.String(), ExtractorPDFToText), nil
+}
+
+type limitedWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > l.n {
+		return 0, errors.New("output too large")
+	}
+	l.n -= int64(len(p))
+	return l.w.Write(p)
+}
+

@@ -1,0 +1,72 @@
+package extract
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Quality scores extracted text from 0 (junk or nothing) to 1 (clean): it
+// falls with replacement and control characters, private-use glyph codes,
+// mojibake (UTF-8 read as Windows-1252: "Ã©", "áº"), a low share of letters
+// and digits, and words glued into runs far longer than any real word.
+func Quality(s string) float64 {
+	var n, good, bad, glued, word int
+	var prev rune
+	flush := func() {
+		if word > 30 {
+			glued += word
+		}
+		word = 0
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			flush()
+			prev = r
+			continue
+		}
+		n++
+		switch {
+		case r == utf8.RuneError:
+			bad++
+		case r < 0x20 || (r >= 0x7f && r < 0xa0):
+			bad++
+		case r >= 0xe000 && r <= 0xf8ff:
+			bad++
+		case (prev == 'Ã' || prev == 'Â' || prev == 'Ä' || prev == 'Å') && r >= 0x80 && r <= 0xbf:
+			bad += 2
+		case prev == 'á' && (r == 'º' || r == '»'):
+			bad += 2
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
+			good++
+			word++
+		default:
+			flush()
+		}
+		prev = r
+	}
+	flush()
+	if n == 0 {
+		return 0
+	}
+	score := 1 - min(1, float64(bad)*5/float64(n))
+	if ratio := float64(good) / float64(n); ratio < 0.5 {
+		score *= ratio / 0.5
+	}
+	score *= 1 - float64(glued)/float64(n)
+	return max(0, score)
+}
+
+// DocumentQuality is the mean page quality weighted by each page's length.
+func DocumentQuality(pages []PageText) float64 {
+	var sum, weight float64
+	for _, p := range pages {
+		w := float64(utf8.RuneCountInString(strings.TrimSpace(p.Text)))
+		sum += p.Quality * w
+		weight += w
+	}
+	if weight == 0 {
+		return 0
+	}
+	return sum / weight
+}

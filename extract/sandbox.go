@@ -1,0 +1,398 @@
+package extract
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"hoso/pipeline"
+)
+
+// childEnv marks a process started as an extraction child.
+const childEnv = "HOSO_EXTRACT_CHILD"
+
+// SandboxConfig configures a Sandbox. Zero fields take the defaults given.
+type SandboxConfig struct {
+	// Command starts a child; its process must call RunChildIfRequested
+	// first thing. Default: this executable, with no arguments.
+	Command []string
+	// Children is the most children running at once. Default 2.
+	Children int
+	// Timeout is the wall-clock limit for one file. Default 2m.
+	Timeout time.Duration
+	// CPUTime is the CPU-time limit for one file. Default: Timeout.
+	CPUTime time.Duration
+	// Memory is the child's address-space limit in bytes. Default 3 GiB.
+	Memory int64
+	// FilesPerChild is how many files a child reads before it is replaced,
+	// to bound what a leak can cost. Default 200.
+	FilesPerChild int
+	// MaxPages is the most pages read from one document. Default 5000.
+	MaxPages int
+	// PDFToText is the path of poppler's pdftotext, used as a fallback for
+	// PDFs the built-in reader handles badly; "" disables it.
+	PDFToText string
+}
+
+// CrashError is returned when the child died, was killed or ran out of a
+// limit on a file: the file may be hostile, or the machine was short of
+// memory; the caller retries a few times, then quarantines the document.
+type CrashError struct {
+	Code    string // ETIMEOUT, ELIMIT or ECORRUPT
+	Message string // for the clerk
+	Detail  string // the child's last words, for the log
+}
+
+func (e *CrashError) Error() string {
+	return fmt.Sprintf("extraction sandbox: %s (%s)", e.Message, e.Detail)
+}
+
+// Sandbox runs extraction in child processes, reusing each child for many
+// files until it dies or reaches FilesPerChild.
+type Sandbox struct {
+	cfg  SandboxConfig
+	sem  chan struct{}
+	mu   sync.Mutex
+	idle []*child
+}
+
+// NewSandbox returns a Sandbox; children start on first use.
+func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
+	if len(cfg.Command) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("find executable for the extraction sandbox: %w", err)
+		}
+		cfg.Command = []string{exe}
+	}
+	if cfg.Children <= 0 {
+		cfg.Children = 2
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Minute
+	}
+	if cfg.CPUTime <= 0 {
+		cfg.CPUTime = cfg.Timeout
+	}
+	if cfg.Memory <= 0 {
+		cfg.Memory = 3 << 30
+	}
+	if cfg.FilesPerChild <= 0 {
+		cfg.FilesPerChild = 200
+	}
+	return &Sandbox{cfg: cfg, sem: make(chan struct{}, cfg.Children)}, nil
+}
+
+// Config returns the sandbox's configuration with defaults filled in.
+func (s *Sandbox) Config() SandboxConfig { return s.cfg }
+
+// Close stops idle children.
+func (s *Sandbox) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.idle {
+		c.stop()
+	}
+	s.idle = nil
+	return nil
+}
+
+type request struct {
+	Path       string `json:"path"`
+	TimeoutMS  int64  `json:"timeout_ms"`
+	CPUSeconds int64  `json:"cpu_seconds"`
+	MaxPages   int    `json:"max_pages"`
+	PDFToText  string `json:"pdftotext"`
+}
+
+type response struct {
+	Result  *Result `json:"result"`
+	Code    string  `json:"code,omitempty"`
+	Message string  `json:"message,omitempty"`
+}
+
+// Extract extracts the file at path in a child. A domain error (a
+// *pipeline.Error) means the file cannot be read and never will be; a
+// *CrashError means the child died on it.
+func (s *Sandbox) Extract(ctx context.Context, path string) (*Result, error) {
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.sem }()
+
+	c, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	req := request{Path: path, TimeoutMS: s.cfg.Timeout.Milliseconds(), CPUSeconds: int64(s.cfg.CPUTime.Seconds() + 0.999),
+		MaxPages: s.cfg.MaxPages, PDFToText: s.cfg.PDFToText}
+	resp, err := c.do(ctx, req, s.cfg.Timeout)
+	if err != nil {
+		c.stop()
+		var ce *CrashError
+		if errors.As(err, &ce) && ce.Code == pipeline.ETIMEOUT {
+			ce.Message = fmt.Sprintf("Extraction took longer than %s; the file is probably damaged or far too complex.", s.cfg.Timeout)
+		}
+		return nil, err
+	}
+	c.files++
+	if c.files >= s.cfg.FilesPerChild {
+		c.stop()
+	} else {
+		s.put(c)
+	}
+	if resp.Code != "" {
+		return resp.Result, &pipeline.Error{Code: resp.Code, Message: resp.Message}
+	}
+	if resp.Result == nil {
+		return nil, errors.New("extraction sandbox: empty response")
+	}
+	return resp.Result, nil
+}
+
+func (s *Sandbox) get() (*child, error) {
+	s.mu.Lock()
+	if n := len(s.idle); n > 0 {
+		c := s.idle[n-1]
+		s.idle = s.idle[:n-1]
+		s.mu.Unlock()
+		return c, nil
+	}
+	s.mu.Unlock()
+	return s.start()
+}
+
+func (s *Sandbox) put(c *child) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.idle = append(s.idle, c)
+}
+
+// child is one extraction process.
+type child struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+	stderr *tailBuffer
+	exited chan struct{}
+	files  int
+}
+
+func (s *Sandbox) start() (*child, error) {
+	cmd := exec.Command(s.cfg.Command[0], s.cfg.Command[1:]...)
+	cmd.Env = append(os.Environ(), childEnv+"=1", "HOSO_EXTRACT_MEMORY="+strconv.FormatInt(s.cfg.Memory, 10))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	tail := &tailBuffer{max: 4096}
+	cmd.Stderr = tail
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start extraction child: %w", err)
+	}
+	c := &child{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 1<<16), stderr: tail, exited: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(c.exited)
+	}()
+	return c, nil
+}
+
+func (c *child) stop() {
+	_ = c.stdin.Close()
+	_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	<-c.exited
+}
+
+func (c *child) do(ctx context.Context, req request, timeout time.Duration) (*response, error) {
+	line, _ := json.Marshal(req)
+	if _, err := c.stdin.Write(append(line, '\n')); err != nil {
+		return nil, c.crash()
+	}
+	type read struct {
+		b   []byte
+		err error
+	}
+	done := make(chan read, 1)
+	go func() {
+		b, err := c.stdout.ReadBytes('\n')
+		done <- read{b, err}
+	}()
+	timer := time.NewTimer(timeout + 2*time.Second) // the child stops itself at timeout; this is the backstop
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, c.crash()
+		}
+		var resp response
+		if err := json.Unmarshal(r.b, &resp); err != nil {
+			return nil, fmt.Errorf("extraction sandbox: bad response: %w", err)
+		}
+		return &resp, nil
+	case <-timer.C:
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		<-c.exited
+		return nil, &CrashError{Code: pipeline.ETIMEOUT, Detail: "killed after " + timeout.String()}
+	case <-ctx.Done():
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		<-c.exited
+		return nil, ctx.Err()
+	}
+}
+
+// crash waits for the dead child and says why it died.
+func (c *child) crash() error {
+	select {
+	case <-c.exited:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		<-c.exited
+	}
+	tail := c.stderr.String()
+	state := c.cmd.ProcessState
+	detail := strings.TrimSpace(lastLines(tail, 3))
+	if state != nil {
+		detail = state.String() + ": " + detail
+	}
+	switch {
+	case strings.Contains(tail, "cpu time limit"):
+		return &CrashError{Code: pipeline.ELIMIT, Message: "Extraction used more CPU time than allowed; the file is probably damaged or far too complex.", Detail: detail}
+	case strings.Contains(tail, "out of memory") || strings.Contains(tail, "cannot allocate memory"):
+		return &CrashError{Code: pipeline.ELIMIT, Message: "Extraction needed more memory than allowed; the file is probably damaged or far too large.", Detail: detail}
+	case strings.Contains(tail, "stack overflow") || strings.Contains(tail, "stack exceeds"):
+		return &CrashError{Code: pipeline.ECORRUPT, Message: "The file is damaged: its structure loops back on itself and cannot be read.", Detail: detail}
+	}
+	return &CrashError{Code: pipeline.ECORRUPT, Message: "The extractor crashed on this file; it is probably damaged.", Detail: detail}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// tailBuffer keeps the last max bytes written to it, and the first
+// "fatal error" line, which explains a Go runtime crash.
+type tailBuffer struct {
+	mu    sync.Mutex
+	max   int
+	buf   []byte
+	fatal string
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.fatal == "" {
+		if i := strings.Index(string(p), "fatal error:"); i >= 0 {
+			line, _, _ := strings.Cut(string(p[i:]), "\n")
+			t.fatal = line
+		}
+	}
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = t.buf[len(t.buf)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.fatal + "\n" + string(t.buf)
+}
+
+// RunChildIfRequested turns this process into an extraction child when it
+// was started as one, and never returns then. Call it first thing in main
+// and in TestMain of packages whose tests start a Sandbox.
+func RunChildIfRequested() {
+	if os.Getenv(childEnv) != "1" {
+		return
+	}
+	os.Exit(serveChild(os.Stdin, os.Stdout))
+}
+
+func serveChild(in io.Reader, out io.Writer) int {
+	if m, err := strconv.ParseInt(os.Getenv("HOSO_EXTRACT_MEMORY"), 10, 64); err == nil && m > 0 {
+		_ = syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: uint64(m), Max: uint64(m)})
+		debug.SetMemoryLimit(m / 2)
+	}
+	debug.SetMaxStack(64 << 20)
+	xcpu := make(chan os.Signal, 1)
+	signal.Notify(xcpu, syscall.SIGXCPU)
+	go func() {
+		<-xcpu
+		fmt.Fprintln(os.Stderr, "hoso: cpu time limit exceeded")
+		os.Exit(3)
+	}()
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	enc := json.NewEncoder(out)
+	for sc.Scan() {
+		var req request
+		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+			fmt.Fprintln(os.Stderr, "hoso: bad request:", err)
+			return 2
+		}
+		limitCPU(req.CPUSeconds)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(req.TimeoutMS)*time.Millisecond)
+		deadline, _ := ctx.Deadline()
+		res, err := File(ctx, req.Path, Options{Deadline: deadline, MaxPages: req.MaxPages, PDFToText: req.PDFToText})
+		cancel()
+		resp := response{Result: res}
+		if err != nil {
+			resp.Code, resp.Message = pipeline.ErrorCode(err), pipeline.ErrorMessage(err)
+			if resp.Code == pipeline.EINTERNAL {
+				resp.Message = "The file could not be read: " + err.Error()
+			}
+		}
+		if err := enc.Encode(resp); err != nil {
+			return 2
+		}
+	}
+	return 0
+}
+
+// limitCPU allows this process seconds more CPU time from now; past that
+// the kernel sends SIGXCPU.
+func limitCPU(seconds int64) {
+	if seconds <= 0 {
+		return
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return
+	}
+	used := ru.Utime.Sec + ru.Stime.Sec + 1
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_CPU, &lim); err != nil {
+		return
+	}
+	lim.Cur = uint64(used + seconds)
+	if lim.Max != ^uint64(0) && lim.Cur > lim.Max {
+		lim.Cur = lim.Max
+	}
+	_ = syscall.Setrlimit(syscall.RLIMIT_CPU, &lim)
+}

@@ -1,0 +1,169 @@
+package extract
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"strings"
+
+	"github.com/gabriel-vasile/mimetype"
+
+	"hoso/pipeline"
+)
+
+// Formats hoso tells apart by content. The values are MIME types.
+const (
+	MIMEPDF     = "application/pdf"
+	MIMEDOCX    = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	MIMEODT     = "application/vnd.oasis.opendocument.text"
+	MIMEHTML    = "text/html"
+	MIMEText    = "text/plain"
+	MIMEZip     = "application/zip"
+	MIMETar     = "application/x-tar"
+	MIMEPNG     = "image/png"
+	MIMEJPEG    = "image/jpeg"
+	MIMETIFF    = "image/tiff"
+	MIMEUnknown = "application/octet-stream"
+)
+
+const sniffLen = 3072
+
+// Sniff finds a file's format from its bytes, never from its name. It
+// returns the MIME type; formats hoso cannot read come back as their own
+// type so that the reason given to the clerk can name them.
+func Sniff(r io.ReaderAt, size int64) (string, error) {
+	if size == 0 {
+		return "", pipeline.Errorf(pipeline.EEMPTY, "The file is empty.")
+	}
+	head := make([]byte, min(size, sniffLen))
+	n, err := r.ReadAt(head, 0)
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	head = head[:n]
+	// PDF readers accept a header anywhere in the first kilobyte.
+	if i := bytes.Index(head[:min(len(head), 1024)], []byte("%PDF-")); i >= 0 {
+		return MIMEPDF, nil
+	}
+	m := mimetype.Detect(head)
+	for p := m; p != nil; p = p.Parent() {
+		if p.Is("application/zip") {
+			return sniffZip(r, size), nil
+		}
+	}
+	base, _, _ := strings.Cut(m.String(), ";")
+	switch {
+	case base == "text/html" || base == "application/xhtml+xml":
+		return MIMEHTML, nil
+	case base == "image/png", base == "image/jpeg", base == "image/tiff":
+		return base, nil
+	case strings.HasPrefix(base, "text/"):
+		if looksLikeHTML(head) {
+			return MIMEHTML, nil
+		}
+		return MIMEText, nil
+	case base == "application/octet-stream" && looksLikeText(head):
+		return MIMEText, nil
+	}
+	return base, nil
+}
+
+// sniffZip looks inside a ZIP container for the parts that make it an
+// office document.
+func sniffZip(r io.ReaderAt, size int64) string {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return MIMEZip
+	}
+	var docx, xlsx, pptx bool
+	for _, f := range zr.File {
+		switch {
+		case f.Name == "mimetype":
+			if rc, err := f.Open(); err == nil {
+				b, _ := io.ReadAll(io.LimitReader(rc, 100))
+				rc.Close()
+				t := strings.TrimSpace(string(b))
+				if strings.HasPrefix(t, "application/vnd.oasis.opendocument.") {
+					return t
+				}
+			}
+		case f.Name == "word/document.xml":
+			docx = true
+		case strings.HasPrefix(f.Name, "xl/"):
+			xlsx = true
+		case strings.HasPrefix(f.Name, "ppt/"):
+			pptx = true
+		}
+	}
+	switch {
+	case docx:
+		return MIMEDOCX
+	case xlsx:
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case pptx:
+		return "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+	}
+	return MIMEZip
+}
+
+func looksLikeHTML(head []byte) bool {
+	h := bytes.ToLower(bytes.TrimSpace(head))
+	h = bytes.TrimPrefix(h, []byte("\xef\xbb\xbf"))
+	return bytes.HasPrefix(h, []byte("<!doctype html")) || bytes.HasPrefix(h, []byte("<html")) ||
+		bytes.Contains(h[:min(len(h), 512)], []byte("<body"))
+}
+
+// looksLikeText accepts single-byte legacy text (Windows-1252, -1258):
+// no NUL bytes and few control characters.
+func looksLikeText(head []byte) bool {
+	if len(head) == 0 {
+		return false
+	}
+	bad := 0
+	for _, c := range head {
+		switch {
+		case c == 0:
+			return false
+		case c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f':
+			bad++
+		}
+	}
+	return bad*100 < len(head)
+}
+
+// Describe names a MIME type the way a clerk knows it.
+func Describe(mime string) string {
+	switch mime {
+	case MIMEPDF:
+		return "PDF"
+	case MIMEDOCX:
+		return "Word document"
+	case MIMEODT:
+		return "OpenDocument text"
+	case MIMEHTML:
+		return "web page"
+	case MIMEText:
+		return "plain text"
+	case MIMEZip:
+		return "ZIP archive"
+	case MIMEPNG, MIMEJPEG, MIMETIFF:
+		return "image (" + strings.TrimPrefix(mime, "image/") + ")"
+	case "application/msword":
+		return "Word 97-2003 document (.doc)"
+	case "application/vnd.ms-excel":
+		return "Excel 97-2003 workbook (.xls)"
+	case "application/vnd.ms-powerpoint":
+		return "PowerPoint 97-2003 presentation (.ppt)"
+	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+		return "Excel workbook (.xlsx)"
+	case "application/vnd.openxmlformats-officedocument.presentationml.presentation":
+		return "PowerPoint presentation (.pptx)"
+	case "application/x-ole-storage", "application/vnd.ms-outlook":
+		return "Microsoft Office file in the old binary format"
+	case MIMEUnknown, "":
+		return "a format hoso does not recognise"
+	case MIMETar:
+		return "TAR archive"
+	}
+	return mime
+}

@@ -1,0 +1,225 @@
+// Package ingest turns uploaded files into documents: each file's bytes go
+// to the blob store, folders are walked, ZIP and TAR archives are unpacked
+// within limits, and every file ends either as a document (queued for
+// extraction) or as a rejection with its name and reason. Nothing is
+// dropped silently.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"hoso/extract"
+	"hoso/pipeline"
+	"hoso/pipeline/blob"
+)
+
+// Limits bound an upload. Zero fields take the defaults given.
+type Limits struct {
+	MaxFileSize  int64 // bytes of one file; default 200 MB
+	MaxBatchSize int64 // bytes of one batch; default 2 GB
+	MaxDepth     int   // archives inside archives; default 2
+	Archive      extract.ArchiveLimits
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxFileSize <= 0 {
+		l.MaxFileSize = 200_000_000
+	}
+	if l.MaxBatchSize <= 0 {
+		l.MaxBatchSize = 2_000_000_000
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = 2
+	}
+	return l
+}
+
+// Ingester creates batches and documents.
+type Ingester struct {
+	Store  pipeline.Store
+	Blobs  pipeline.BlobStore
+	Limits Limits
+}
+
+// Outcome is what became of one file.
+type Outcome struct {
+	Path        string `json:"path"`
+	DocumentID  int64  `json:"document_id,omitempty"`
+	DuplicateOf *int64 `json:"duplicate_of,omitempty"`
+	Code        string `json:"code,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// Accepted reports whether the file became a document.
+func (o Outcome) Accepted() bool { return o.DocumentID != 0 }
+
+// Session adds files to one batch.
+type Session struct {
+	in       *Ingester
+	limits   Limits
+	Batch    *pipeline.Batch
+	used     int64
+	Outcomes []Outcome
+}
+
+// Begin creates a batch.
+func (in *Ingester) Begin(ctx context.Context, name string) (*Session, error) {
+	b, err := in.Store.BatchCreate(ctx, pipeline.BatchCreateParams{Name: name})
+	if err != nil {
+		return nil, err
+	}
+	return &Session{in: in, limits: in.Limits.withDefaults(), Batch: b}, nil
+}
+
+// AddPath adds a file, or every file under a folder, naming each by its
+// path relative to the folder's parent.
+func (s *Session) AddPath(ctx context.Context, p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", p, err)
+	}
+	if !st.IsDir() {
+		return s.addLocalFile(ctx, p, filepath.Base(p))
+	}
+	base := filepath.Dir(filepath.Clean(p))
+	return filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
+		if err != nil {
+			rel, _ := filepath.Rel(base, fp)
+			return s.reject(ctx, filepath.ToSlash(rel), pipeline.Errorf(pipeline.EINVALID, "The file could not be read: %v.", err))
+		}
+		if d.IsDir() || !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(base, fp)
+		if err != nil {
+			return err
+		}
+		return s.addLocalFile(ctx, fp, filepath.ToSlash(rel))
+	})
+}
+
+func (s *Session) addLocalFile(ctx context.Context, fp, rel string) error {
+	f, err := os.Open(fp)
+	if err != nil {
+		return s.reject(ctx, rel, pipeline.Errorf(pipeline.EINVALID, "The file could not be read: %v.", err))
+	}
+	defer f.Close()
+	return s.Add(ctx, rel, f)
+}
+
+// Add adds one uploaded file read from r under its relative path. Archives
+// are unpacked; their files are named archive.zip/inner/path.
+func (s *Session) Add(ctx context.Context, rel string, r io.Reader) error {
+	return s.add(ctx, rel, r, 0)
+}
+
+func (s *Session) add(ctx context.Context, rel string, r io.Reader, depth int) error {
+	limit := s.limits.MaxFileSize
+	if left := s.limits.MaxBatchSize - s.used; left < limit {
+		limit = left
+	}
+	if limit <= 0 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(r, 1<<30))
+		return s.reject(ctx, rel, pipeline.Errorf(pipeline.ETOOLARGE, "The batch is over its limit of %s; upload this file in another batch.", blob.FormatSize(s.limits.MaxBatchSize)))
+	}
+	info, err := s.in.Blobs.Put(ctx, r, limit)
+	if err != nil {
+		if code := pipeline.ErrorCode(err); code != pipeline.EINTERNAL {
+			if code == pipeline.ETOOLARGE && limit < s.limits.MaxFileSize {
+				err = pipeline.Errorf(pipeline.ETOOLARGE, "The batch is over its limit of %s; upload this file in another batch.", blob.FormatSize(s.limits.MaxBatchSize))
+			}
+			return s.reject(ctx, rel, err)
+		}
+		return err
+	}
+	if depth == 0 {
+		s.used += info.Size
+	}
+	mime, err := s.sniff(ctx, info)
+	if err != nil && pipeline.ErrorCode(err) == pipeline.EINTERNAL {
+		return err
+	}
+	if mime == extract.MIMEZip || mime == extract.MIMETar {
+		return s.unpack(ctx, rel, info, mime, depth)
+	}
+	doc, err := s.in.Store.DocumentCreate(ctx, pipeline.DocumentCreateParams{
+		BatchID: s.Batch.ID, Filename: path.Base(rel), Path: rel, SHA256: info.SHA256, Size: info.Size, MIME: mime,
+	})
+	if err != nil {
+		return err
+	}
+	s.Outcomes = append(s.Outcomes, Outcome{Path: rel, DocumentID: doc.ID, DuplicateOf: doc.DuplicateOf})
+	return nil
+}
+
+func (s *Session) sniff(ctx context.Context, info pipeline.BlobInfo) (string, error) {
+	if info.Size == 0 {
+		return "", nil
+	}
+	f, err := s.in.Blobs.Open(ctx, info.SHA256)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	ra, ok := f.(io.ReaderAt)
+	if !ok {
+		return "", errors.New("blob is not seekable")
+	}
+	return extract.Sniff(ra, info.Size)
+}
+
+func (s *Session) unpack(ctx context.Context, rel string, info pipeline.BlobInfo, mime string, depth int) error {
+	if depth >= s.limits.MaxDepth {
+		return s.reject(ctx, rel, pipeline.Errorf(pipeline.EUNSAFE, "Refused: archives are nested more than %d deep.", s.limits.MaxDepth))
+	}
+	f, err := s.in.Blobs.Open(ctx, info.SHA256)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	ra, ok := f.(io.ReaderAt)
+	if !ok {
+		return errors.New("blob is not seekable")
+	}
+	entries := 0
+	err = extract.Unpack(ra, info.Size, mime, s.limits.Archive, func(e extract.ArchiveEntry) error {
+		entries++
+		name := rel + "/" + e.Name
+		if e.Err != nil {
+			name = rel + "/" + strings.TrimLeft(strings.ReplaceAll(e.Name, "\\", "/"), "/")
+			return s.reject(ctx, name, e.Err)
+		}
+		err := s.add(ctx, name, e.Body, depth+1)
+		if err != nil && pipeline.ErrorCode(err) != pipeline.EINTERNAL {
+			return s.reject(ctx, name, err)
+		}
+		return err
+	})
+	if err != nil {
+		if pipeline.ErrorCode(err) == pipeline.EINTERNAL {
+			return err
+		}
+		return s.reject(ctx, rel, err)
+	}
+	if entries == 0 {
+		return s.reject(ctx, rel, pipeline.Errorf(pipeline.EEMPTY, "The archive holds no files."))
+	}
+	return nil
+}
+
+func (s *Session) reject(ctx context.Context, rel string, cause error) error {
+	r := pipeline.Rejection{BatchID: s.Batch.ID, Path: rel, Code: pipeline.ErrorCode(cause), Reason: pipeline.ErrorMessage(cause)}
+	if err := s.in.Store.RejectionCreate(ctx, r); err != nil {
+		return err
+	}
+	s.Outcomes = append(s.Outcomes, Outcome{Path: rel, Code: r.Code, Reason: r.Reason})
+	return nil
+}

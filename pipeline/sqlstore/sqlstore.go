@@ -1,0 +1,491 @@
+// Package sqlstore implements pipeline.Store once, in SQL that SQLite and
+// PostgreSQL both accept ($1 placeholders, RETURNING, ON CONFLICT). The
+// backends (pipeline/sqlite, pipeline/postgres) supply a DB: connections,
+// transactions that can also insert and complete River jobs, and the
+// translation of their driver's errors.
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"hoso/migrations"
+	"hoso/pipeline"
+)
+
+// ErrNoRows is what a DB returns when a query that must return a row
+// returned none.
+var ErrNoRows = errors.New("no rows in result set")
+
+// Row is one result row.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// Rows is a result set.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Querier runs SQL.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (int64, error)
+	QueryRow(ctx context.Context, sql string, args ...any) Row
+	Query(ctx context.Context, sql string, args ...any) (Rows, error)
+}
+
+// Job is a job to insert with a transaction.
+type Job struct {
+	Args        JobArgs
+	Queue       string
+	MaxAttempts int
+}
+
+// JobArgs is what River asks of job arguments.
+type JobArgs interface {
+	Kind() string
+}
+
+// Tx is a database transaction that can also enqueue jobs and complete the
+// job that is running, atomically with the writes.
+type Tx interface {
+	Querier
+	InsertJobs(ctx context.Context, jobs []Job) error
+	// CompleteJob marks the running job as completed. It is a no-op for
+	// the zero JobRef.
+	CompleteJob(ctx context.Context, job pipeline.JobRef) error
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
+// DB is a backend's connection.
+type DB interface {
+	Querier
+	Begin(ctx context.Context) (Tx, error)
+	// Dialect is "sqlite" or "postgres": the folder of its migrations.
+	Dialect() string
+	Close() error
+}
+
+// Store is the pipeline.Store over a DB.
+type Store struct {
+	db  DB
+	now func() time.Time
+}
+
+var _ pipeline.Store = (*Store)(nil)
+
+// New returns a Store over db.
+func New(db DB) *Store {
+	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// DB returns the store's database.
+func (s *Store) DB() DB { return s.db }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Migrate applies hoso's migrations that have not been applied yet and
+// returns the versions it applied.
+func (s *Store) Migrate(ctx context.Context) ([]int, error) {
+	list, err := migrations.List(s.db.Dialect())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.db.Exec(ctx, `CREATE TABLE IF NOT EXISTS hoso_migration (
+		version INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		applied_at TIMESTAMP NOT NULL
+	)`); err != nil {
+		return nil, fmt.Errorf("create migration table: %w", err)
+	}
+	var applied []int
+	for _, m := range list {
+		err := s.inTx(ctx, func(tx Tx) error {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM hoso_migration WHERE version = $1`, m.Version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO hoso_migration (version, name, applied_at) VALUES ($1, $2, $3)`, m.Version, m.Name, s.now()); err != nil {
+				return err
+			}
+			applied = append(applied, m.Version)
+			return nil
+		})
+		if err != nil {
+			return applied, fmt.Errorf("apply migration %03d_%s: %w", m.Version, m.Name, err)
+		}
+	}
+	return applied, nil
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(tx Tx) error) (err error) {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// BatchCreate creates a batch.
+func (s *Store) BatchCreate(ctx context.Context, params pipeline.BatchCreateParams) (*pipeline.Batch, error) {
+	name := strings.TrimSpace(params.Name)
+	if name == "" {
+		return nil, pipeline.Errorf(pipeline.EINVALID, "A batch needs a name.")
+	}
+	b := &pipeline.Batch{Name: name, CreatedAt: s.now()}
+	err := s.db.QueryRow(ctx, `INSERT INTO batch (name, created_at) VALUES ($1, $2) RETURNING id`, b.Name, b.CreatedAt).Scan(&b.ID)
+	if err != nil {
+		return nil, fmt.Errorf("create batch: %w", err)
+	}
+	return b, nil
+}
+
+// BatchGetByID returns a batch.
+func (s *Store) BatchGetByID(ctx context.Context, id int64) (*pipeline.Batch, error) {
+	b := &pipeline.Batch{}
+	err := s.db.QueryRow(ctx, `SELECT id, name, created_at FROM batch WHERE id = $1`, id).Scan(&b.ID, &b.Name, &b.CreatedAt)
+	if errors.Is(err, ErrNoRows) {
+		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Batch %d does not exist.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("get batch %d: %w", id, err)
+	}
+	return b, nil
+}
+
+const documentColumns = `d.id, d.batch_id, b.name, d.filename, d.path, d.sha256, d.size, d.mime,
+	d.state, d.stage, d.error_code, d.error, d.pages, d.quality, d.extractor, d.duplicate_of,
+	d.crashes, d.created_at, d.updated_at`
+
+const documentFrom = ` FROM document d JOIN batch b ON b.id = d.batch_id `
+
+func scanDocument(row Row) (*pipeline.Document, error) {
+	d := &pipeline.Document{}
+	var state, stage string
+	err := row.Scan(&d.ID, &d.BatchID, &d.BatchName, &d.Filename, &d.Path, &d.SHA256, &d.Size, &d.MIME,
+		&state, &stage, &d.ErrorCode, &d.Error, &d.Pages, &d.Quality, &d.Extractor, &d.DuplicateOf,
+		&d.Crashes, &d.CreatedAt, &d.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	d.State, d.Stage = pipeline.State(state), pipeline.Stage(stage)
+	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	return d, nil
+}
+
+func collectDocuments(rows Rows, err error) ([]*pipeline.Document, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*pipeline.Document
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DocumentCreate records a document and queues its extraction in one
+// transaction.
+func (s *Store) DocumentCreate(ctx context.Context, p pipeline.DocumentCreateParams) (*pipeline.Document, error) {
+	if len(p.SHA256) != 64 {
+		return nil, pipeline.Errorf(pipeline.EINVALID, "A document needs the SHA-256 of its original.")
+	}
+	var id int64
+	err := s.inTx(ctx, func(tx Tx) error {
+		var dup *int64
+		var first int64
+		err := tx.QueryRow(ctx, `SELECT id FROM document WHERE sha256 = $1 ORDER BY id LIMIT 1`, p.SHA256).Scan(&first)
+		if err == nil {
+			dup = &first
+		} else if !errors.Is(err, ErrNoRows) {
+			return err
+		}
+		now := s.now()
+		err = tx.QueryRow(ctx, `INSERT INTO document
+			(batch_id, filename, path, sha256, size, mime, state, stage, duplicate_of, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+			p.BatchID, p.Filename, p.Path, p.SHA256, p.Size, p.MIME,
+			string(pipeline.StateReceived), string(pipeline.StageExtract), dup, now).Scan(&id)
+		if err != nil {
+			return err
+		}
+		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ExtractArgs{DocumentID: id}, Queue: pipeline.QueueExtract, MaxAttempts: 5}})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create document: %w", err)
+	}
+	return s.DocumentGetByID(ctx, id)
+}
+
+// DocumentGetByID returns a document.
+func (s *Store) DocumentGetByID(ctx context.Context, id int64) (*pipeline.Document, error) {
+	d, err := scanDocument(s.db.QueryRow(ctx, `SELECT `+documentColumns+documentFrom+`WHERE d.id = $1`, id))
+	if errors.Is(err, ErrNoRows) {
+		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Document %d does not exist.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("get document %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// DocumentListByBatch returns the documents of a batch in upload order.
+func (s *Store) DocumentListByBatch(ctx context.Context, batchID int64) ([]*pipeline.Document, error) {
+	docs, err := collectDocuments(s.db.Query(ctx, `SELECT `+documentColumns+documentFrom+`WHERE d.batch_id = $1 ORDER BY d.id`, batchID))
+	if err != nil {
+		return nil, fmt.Errorf("list documents of batch %d: %w", batchID, err)
+	}
+	return docs, nil
+}
+
+// DocumentList pages through all documents.
+func (s *Store) DocumentList(ctx context.Context, p pipeline.DocumentListParams) ([]*pipeline.Document, error) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	docs, err := collectDocuments(s.db.Query(ctx, `SELECT `+documentColumns+documentFrom+`WHERE d.id > $1 ORDER BY d.id LIMIT $2`, p.AfterID, limit))
+	if err != nil {
+		return nil, fmt.Errorf("list documents: %w", err)
+	}
+	return docs, nil
+}
+
+// DocumentCountByState counts documents per state.
+func (s *Store) DocumentCountByState(ctx context.Context, p pipeline.DocumentCountByStateParams) (map[pipeline.State]int, error) {
+	q := `SELECT state, count(*) FROM document`
+	var args []any
+	if len(p.BatchIDs) > 0 {
+		marks := make([]string, len(p.BatchIDs))
+		for i, id := range p.BatchIDs {
+			marks[i] = fmt.Sprintf("$%d", i+1)
+			args = append(args, id)
+		}
+		q += ` WHERE batch_id IN (` + strings.Join(marks, ", ") + `)`
+	}
+	rows, err := s.db.Query(ctx, q+` GROUP BY state`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("count documents: %w", err)
+	}
+	defer rows.Close()
+	out := map[pipeline.State]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("count documents: %w", err)
+		}
+		out[pipeline.State(state)] = n
+	}
+	return out, rows.Err()
+}
+
+// DocumentCrashRecord counts one more crash of the extraction sandbox on a
+// document.
+func (s *Store) DocumentCrashRecord(ctx context.Context, id int64) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `UPDATE document SET crashes = crashes + 1, updated_at = $2 WHERE id = $1 RETURNING crashes`, id, s.now()).Scan(&n)
+	if errors.Is(err, ErrNoRows) {
+		return 0, pipeline.Errorf(pipeline.ENOTFOUND, "Document %d does not exist.", id)
+	} else if err != nil {
+		return 0, fmt.Errorf("record crash of document %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// DocumentFail ends a document as failed. A document that is already
+// terminal keeps its state.
+func (s *Store) DocumentFail(ctx context.Context, p pipeline.DocumentFailParams) error {
+	err := s.inTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, error_code = $4, error = $5, updated_at = $6
+			WHERE id = $1 AND state NOT IN ($7, $8, $9)`,
+			p.DocumentID, string(pipeline.StateFailed), string(p.Stage), p.Code, p.Reason, s.now(),
+			string(pipeline.StateFailed), string(pipeline.StateChecked), string(pipeline.StateIndexed))
+		if err != nil {
+			return err
+		}
+		if err := s.feed(ctx, tx, p.DocumentID, "failed"); err != nil {
+			return err
+		}
+		return tx.CompleteJob(ctx, p.Job)
+	})
+	if err != nil {
+		return fmt.Errorf("fail document %d: %w", p.DocumentID, err)
+	}
+	return nil
+}
+
+func (s *Store) feed(ctx context.Context, tx Tx, documentID int64, op string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO change_feed (document_id, op, created_at) VALUES ($1, $2, $3)`, documentID, op, s.now())
+	return err
+}
+
+// PageListByDocument returns a document's pages in order.
+func (s *Store) PageListByDocument(ctx context.Context, documentID int64) ([]pipeline.Page, error) {
+	rows, err := s.db.Query(ctx, `SELECT number, text, quality, extractor FROM page WHERE document_id = $1 ORDER BY number`, documentID)
+	if err != nil {
+		return nil, fmt.Errorf("list pages of document %d: %w", documentID, err)
+	}
+	defer rows.Close()
+	var out []pipeline.Page
+	for rows.Next() {
+		var p pipeline.Page
+		if err := rows.Scan(&p.Number, &p.Text, &p.Quality, &p.Extractor); err != nil {
+			return nil, fmt.Errorf("list pages of document %d: %w", documentID, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// RejectionCreate records a refused file.
+func (s *Store) RejectionCreate(ctx context.Context, r pipeline.Rejection) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO rejection (batch_id, path, code, reason, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		r.BatchID, r.Path, r.Code, r.Reason, s.now())
+	if err != nil {
+		return fmt.Errorf("record rejection: %w", err)
+	}
+	return nil
+}
+
+// RejectionListByBatch returns the refused files of a batch.
+func (s *Store) RejectionListByBatch(ctx context.Context, batchID int64) ([]pipeline.Rejection, error) {
+	rows, err := s.db.Query(ctx, `SELECT batch_id, path, code, reason FROM rejection WHERE batch_id = $1 ORDER BY id`, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("list rejections: %w", err)
+	}
+	defer rows.Close()
+	var out []pipeline.Rejection
+	for rows.Next() {
+		var r pipeline.Rejection
+		if err := rows.Scan(&r.BatchID, &r.Path, &r.Code, &r.Reason); err != nil {
+			return nil, fmt.Errorf("list rejections: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// advance moves a document from one state to the next inside tx. It
+// reports false when the document was not in state from: the stage ran
+// already (or the document failed meanwhile), and nothing must follow.
+func (s *Store) advance(ctx context.Context, tx Tx, id int64, from, to pipeline.State, next pipeline.Stage) (bool, error) {
+	n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4 WHERE id = $1 AND state = $5`,
+		id, string(to), string(next), s.now(), string(from))
+	return n == 1, err
+}
+
+const pageChunk = 100
+
+// ExtractComplete stores pages and queues classification.
+func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteParams) error {
+	err := s.inTx(ctx, func(tx Tx) error {
+		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateReceived, pipeline.StateExtracted, pipeline.StageClassify)
+		if err != nil || !ok {
+			if err == nil {
+				err = tx.CompleteJob(ctx, p.Job)
+			}
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE document SET mime = $2, pages = $3, quality = $4, extractor = $5, error_code = '', error = '' WHERE id = $1`,
+			p.DocumentID, p.MIME, len(p.Pages), p.Quality, p.Extractor); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM page WHERE document_id = $1`, p.DocumentID); err != nil {
+			return err
+		}
+		for start := 0; start < len(p.Pages); start += pageChunk {
+			end := min(start+pageChunk, len(p.Pages))
+			var sb strings.Builder
+			sb.WriteString(`INSERT INTO page (document_id, number, text, quality, extractor) VALUES `)
+			args := make([]any, 0, 5*(end-start))
+			for i, pg := range p.Pages[start:end] {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				n := len(args)
+				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+				args = append(args, p.DocumentID, pg.Number, pg.Text, pg.Quality, pg.Extractor)
+			}
+			if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
+				return err
+			}
+		}
+		if err := tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}}); err != nil {
+			return err
+		}
+		return tx.CompleteJob(ctx, p.Job)
+	})
+	if err != nil {
+		return fmt.Errorf("complete extraction of document %d: %w", p.DocumentID, err)
+	}
+	return nil
+}
+
+// ClassifyComplete queues detection.
+func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyCompleteParams) error {
+	err := s.inTx(ctx, func(tx Tx) error {
+		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateExtracted, pipeline.StateClassified, pipeline.StageDetect)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := tx.InsertJobs(ctx, []Job{{Args: pipeline.DetectArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}}); err != nil {
+				return err
+			}
+		}
+		return tx.CompleteJob(ctx, p.Job)
+	})
+	if err != nil {
+		return fmt.Errorf("complete classification of document %d: %w", p.DocumentID, err)
+	}
+	return nil
+}
+
+// DetectComplete marks the document checked and tells the indexer.
+func (s *Store) DetectComplete(ctx context.Context, p pipeline.DetectCompleteParams) error {
+	err := s.inTx(ctx, func(tx Tx) error {
+		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateClassified, pipeline.StateChecked, pipeline.StageIndex)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := s.feed(ctx, tx, p.DocumentID, "checked"); err != nil {
+				return err
+			}
+		}
+		return tx.CompleteJob(ctx, p.Job)
+	})
+	if err != nil {
+		return fmt.Errorf("complete detection of document %d: %w", p.DocumentID, err)
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+)
+
+// Store keeps batches, documents, pages and the job queue. Every method
+// that finishes a stage records its result and enqueues the next stage's job
+// in one transaction. Implementations: pipeline/sqlite (the embedded
+// default) and pipeline/postgres; pipeline/storetest holds the conformance
+// suite both pass.
+type Store interface {
+	BatchCreate(ctx context.Context, params BatchCreateParams) (*Batch, error)
+	BatchGetByID(ctx context.Context, id int64) (*Batch, error)
+
+	// DocumentCreate records an accepted file whose original is already in
+	// the blob store and queues its extraction. A file whose SHA-256 matches
+	// an earlier document is linked to the first one through DuplicateOf.
+	DocumentCreate(ctx context.Context, params DocumentCreateParams) (*Document, error)
+	DocumentGetByID(ctx context.Context, id int64) (*Document, error)
+	DocumentListByBatch(ctx context.Context, batchID int64) ([]*Document, error)
+	// DocumentList pages through all documents in ID order.
+	DocumentList(ctx context.Context, params DocumentListParams) ([]*Document, error)
+	// DocumentCountByState counts documents per state, for the given batches
+	// or for all when BatchIDs is empty.
+	DocumentCountByState(ctx context.Context, params DocumentCountByStateParams) (map[State]int, error)
+	// DocumentCrashRecord notes that the extraction sandbox died on the
+	// document and returns how many times it has.
+	DocumentCrashRecord(ctx context.Context, id int64) (int, error)
+	// DocumentFail ends a document as failed at a stage, with a code and a
+	// reason for the clerk, and completes the job that gave up.
+	DocumentFail(ctx context.Context, params DocumentFailParams) error
+
+	PageListByDocument(ctx context.Context, documentID int64) ([]Page, error)
+
+	RejectionCreate(ctx context.Context, r Rejection) error
+	RejectionListByBatch(ctx context.Context, batchID int64) ([]Rejection, error)
+
+	// ExtractComplete stores the pages of a document, moves it to
+	// extracted and queues classification.
+	ExtractComplete(ctx context.Context, params ExtractCompleteParams) error
+	// ClassifyComplete moves a document to classified and queues detection.
+	ClassifyComplete(ctx context.Context, params ClassifyCompleteParams) error
+	// DetectComplete moves a document to checked and writes a change-feed
+	// entry for the indexer.
+	DetectComplete(ctx context.Context, params DetectCompleteParams) error
+
+	Close() error
+}
+
+// BatchCreateParams are the parameters of Store.BatchCreate.
+type BatchCreateParams struct {
+	Name string
+}
+
+// DocumentCreateParams are the parameters of Store.DocumentCreate.
+type DocumentCreateParams struct {
+	BatchID  int64
+	Filename string
+	Path     string
+	SHA256   string
+	Size     int64
+	MIME     string
+}
+
+// DocumentListParams are the parameters of Store.DocumentList.
+type DocumentListParams struct {
+	AfterID int64 // return documents with a larger ID
+	Limit   int   // at most this many; 0 means 1000
+}
+
+// DocumentCountByStateParams are the parameters of Store.DocumentCountByState.
+type DocumentCountByStateParams struct {
+	BatchIDs []int64
+}
+
+// DocumentFailParams are the parameters of Store.DocumentFail.
+type DocumentFailParams struct {
+	DocumentID int64
+	Stage      Stage
+	Code       string
+	Reason     string
+	Job        JobRef
+}
+
+// ExtractCompleteParams are the parameters of Store.ExtractComplete.
+type ExtractCompleteParams struct {
+	DocumentID int64
+	MIME       string // the type found by content
+	Pages      []Page
+	Quality    float64
+	Extractor  string
+	Job        JobRef
+}
+
+// ClassifyCompleteParams are the parameters of Store.ClassifyComplete.
+type ClassifyCompleteParams struct {
+	DocumentID int64
+	Job        JobRef
+}
+
+// DetectCompleteParams are the parameters of Store.DetectComplete.
+type DetectCompleteParams struct {
+	DocumentID int64
+	Job        JobRef
+}
+
+// BlobInfo describes an original in the blob store.
+type BlobInfo struct {
+	SHA256 string
+	Size   int64
+}
+
+// BlobStore keeps originals, content-addressed by SHA-256.
+type BlobStore interface {
+	// Put stores the bytes read from r, at most limit of them (0: no
+	// limit); more gives an ETOOLARGE error and stores nothing.
+	Put(ctx context.Context, r io.Reader, limit int64) (BlobInfo, error)
+	Open(ctx context.Context, sha256 string) (io.ReadSeekCloser, error)
+	// Path returns a local file path with the original's bytes, for the
+	// extraction sandbox to read.
+	Path(ctx context.Context, sha256 string) (string, error)
+}

@@ -1,0 +1,103 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"hoso/extract"
+	"hoso/pipeline"
+)
+
+// Extract works pipeline.ExtractArgs: the original's text, page by page,
+// read in the sandbox.
+type Extract struct {
+	river.WorkerDefaults[pipeline.ExtractArgs]
+	cfg Config
+}
+
+// Timeout leaves the sandbox its own limit plus room to store the result.
+func (w *Extract) Timeout(*river.Job[pipeline.ExtractArgs]) time.Duration {
+	return w.cfg.Sandbox.Config().Timeout + time.Minute
+}
+
+// NextRetry retries soon: a crash is retried once, then quarantined.
+func (w *Extract) NextRetry(job *river.Job[pipeline.ExtractArgs]) time.Time {
+	return retryAfter(job.Attempt)
+}
+
+// Work extracts one document.
+func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]) error {
+	id := job.Args.DocumentID
+	doc, err := w.cfg.Store.DocumentGetByID(ctx, id)
+	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
+		return river.JobCancel(err)
+	} else if err != nil {
+		return err
+	}
+	if doc.State != pipeline.StateReceived {
+		return nil // done before a crash; the transaction that did it completed this job too
+	}
+	path, err := w.cfg.Blobs.Path(ctx, doc.SHA256)
+	if code := pipeline.ErrorCode(err); code == pipeline.ENOTFOUND || code == pipeline.EINVALID {
+		return w.fail(ctx, doc, pipeline.Errorf(pipeline.ENOTFOUND, "The original file is missing from storage; upload it again."))
+	} else if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := w.cfg.Sandbox.Extract(ctx, path)
+	var crash *extract.CrashError
+	switch {
+	case errors.As(err, &crash):
+		n, rerr := w.cfg.Store.DocumentCrashRecord(ctx, id)
+		if rerr != nil {
+			return rerr
+		}
+		w.cfg.Logger.WarnContext(ctx, "Extraction sandbox died", "document_id", id, "crashes", n, "code", crash.Code, "detail", crash.Detail)
+		if n >= w.cfg.MaxCrashes {
+			msg := crash.Message
+			if n > 1 {
+				msg = fmt.Sprintf("%s The file was set aside after %d attempts.", crash.Message, n)
+			}
+			code := crash.Code
+			if crash.Code == pipeline.ECORRUPT {
+				code = pipeline.EQUARANTINED
+			}
+			return w.fail(ctx, doc, pipeline.Errorf(code, "%s", msg))
+		}
+		return err
+	case err != nil && pipeline.ErrorCode(err) != pipeline.EINTERNAL:
+		return w.fail(ctx, doc, err)
+	case err != nil:
+		return err
+	}
+	pages := make([]pipeline.Page, len(res.Pages))
+	for i, p := range res.Pages {
+		pages[i] = pipeline.Page{Number: i + 1, Text: p.Text, Quality: p.Quality, Extractor: p.Extractor}
+	}
+	err = w.cfg.Store.ExtractComplete(ctx, pipeline.ExtractCompleteParams{
+		DocumentID: id, MIME: res.MIME, Pages: pages, Quality: res.Quality, Extractor: res.Extractor(),
+		Job: pipeline.JobRef{ID: job.ID},
+	})
+	if err != nil {
+		return err
+	}
+	w.cfg.Logger.DebugContext(ctx, "Document extracted", "document_id", id, "pages", len(pages), "duration", time.Since(start))
+	return nil
+}
+
+// fail ends the document as failed and cancels the job with the reason,
+// so River's job record says why too.
+func (w *Extract) fail(ctx context.Context, doc *pipeline.Document, cause error) error {
+	err := w.cfg.Store.DocumentFail(ctx, pipeline.DocumentFailParams{
+		DocumentID: doc.ID, Stage: pipeline.StageExtract, Code: pipeline.ErrorCode(cause), Reason: pipeline.ErrorMessage(cause),
+	})
+	if err != nil {
+		return err
+	}
+	w.cfg.Logger.InfoContext(ctx, "Document failed", "document_id", doc.ID, "stage", pipeline.StageExtract, "code", pipeline.ErrorCode(cause))
+	return river.JobCancel(cause)
+}

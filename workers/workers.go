@@ -1,0 +1,45 @@
+// Package workers holds the River worker of each job kind. Workers are
+// thin: load the document, call a stage package, store the result and
+// enqueue the next stage through the Store in one transaction.
+package workers
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"hoso/extract"
+	"hoso/pipeline"
+)
+
+// Config holds what the workers need.
+type Config struct {
+	Store   pipeline.Store
+	Blobs   pipeline.BlobStore
+	Sandbox *extract.Sandbox
+	// MaxCrashes is how many times the sandbox may die on one document
+	// before it is quarantined. Default 2.
+	MaxCrashes int
+	Logger     *slog.Logger
+}
+
+// Register adds every worker to w.
+func Register(w *river.Workers, cfg Config) {
+	if cfg.MaxCrashes <= 0 {
+		cfg.MaxCrashes = 2
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	river.AddWorker(w, &Extract{cfg: cfg})
+	river.AddWorker(w, &Classify{cfg: cfg})
+	river.AddWorker(w, &Detect{cfg: cfg})
+}
+
+// retryAfter is a short backoff: the stages fail transiently on a busy
+// database or a machine short of memory, rarely for long.
+func retryAfter(attempt int) time.Time {
+	d := time.Duration(attempt*attempt) * time.Second
+	return time.Now().Add(min(d, 5*time.Minute))
+}
