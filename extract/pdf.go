@@ -32,7 +32,7 @@ func PDF(ctx context.Context, r io.ReaderAt, size int64, path string, opts Optio
 			return nil, err
 		}
 		alt, altErr := pdfToText(ctx, path, opts)
-		if altErr != nil || DocumentQuality(alt) == 0 {
+		if altErr != nil {
 			return nil, err // the library's reason is the clearer one
 		}
 		return alt, nil
@@ -82,6 +82,7 @@ func pdfPages(r io.ReaderAt, size int64, opts Options) (pages []PageText, err er
 			pages, err = nil, pdfError(fmt.Errorf("%v", x))
 		}
 	}()
+	r, size = pdfView(r, size)
 	rd, err := pdf.NewReader(r, size)
 	if err != nil {
 		return nil, pdfError(err)
@@ -522,3 +523,51 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+
+// pdfView hides two harmless deviations the library refuses: a header
+// line that is not exactly "%PDF-1.x" and an end of line (a space before
+// the newline, PDF 2.0), and bytes after the last %%EOF. Offsets stay the
+// same, so the cross-reference table still points at the right objects.
+func pdfView(r io.ReaderAt, size int64) (io.ReaderAt, int64) {
+	head := make([]byte, 9)
+	if n, _ := r.ReadAt(head, 0); n < 9 || !bytes.HasPrefix(head, []byte("%PDF-")) {
+		return r, size
+	}
+	var patch []byte
+	if v := head[5:8]; !(v[0] == '1' && v[1] == '.' && v[2] >= '0' && v[2] <= '7') || (head[8] != '\r' && head[8] != '\n') {
+		patch = []byte("%PDF-1.7\n")
+		if v[0] == '1' && v[1] == '.' && v[2] >= '0' && v[2] <= '7' {
+			copy(patch, head[:8])
+		}
+	}
+	tailLen := min(size, 4096)
+	tail := make([]byte, tailLen)
+	if n, _ := r.ReadAt(tail, size-tailLen); int64(n) == tailLen {
+		if i := bytes.LastIndex(tail, []byte("%%EOF")); i >= 0 {
+			if rest := bytes.TrimSpace(tail[i+5:]); len(rest) > 0 {
+				size = size - tailLen + int64(i) + 5
+			}
+		}
+	}
+	if patch == nil {
+		return r, size
+	}
+	return &patchedReader{r: r, patch: patch}, size
+}
+
+type patchedReader struct {
+	r     io.ReaderAt
+	patch []byte // replaces the bytes at offset 0
+}
+
+func (p *patchedReader) ReadAt(b []byte, off int64) (int, error) {
+	n, err := p.r.ReadAt(b, off)
+	for i := 0; i < n; i++ {
+		if o := off + int64(i); o < int64(len(p.patch)) {
+			b[i] = p.patch[o]
+		} else {
+			break
+		}
+	}
+	return n, err
+}

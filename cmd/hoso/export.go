@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"strings"
+
+	"hoso/pipeline"
+)
+
+// exportRow is one line of `hoso export`: the open format offices use to
+// move documents between systems.
+type exportRow struct {
+	ID          int64   `json:"id"`
+	Batch       string  `json:"batch"`
+	BatchID     int64   `json:"batch_id"`
+	Filename    string  `json:"filename"`
+	Path        string  `json:"path"`
+	SHA256      string  `json:"sha256"`
+	Size        int64   `json:"size"`
+	MIME        string  `json:"mime"`
+	State       string  `json:"state"`
+	Stage       string  `json:"stage"`
+	ErrorCode   string  `json:"error_code"`
+	Error       string  `json:"error"`
+	Pages       int     `json:"pages"`
+	Quality     float64 `json:"quality"`
+	Extractor   string  `json:"extractor"`
+	DuplicateOf *int64  `json:"duplicate_of"`
+	CreatedAt   string  `json:"created_at"`
+	Text        *string `json:"text,omitempty"`
+}
+
+func (m *Main) export(ctx context.Context, args []string) error {
+	f := m.newFlags("export")
+	withText := f.fs.Bool("text", false, "include each document's full text (pages separated by form feeds)")
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	rt, err := OpenRuntime(ctx, f.cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	w := bufio.NewWriterSize(m.Stdout, 1<<16)
+	defer w.Flush()
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	var after int64
+	for {
+		docs, err := rt.Store.DocumentList(ctx, pipeline.DocumentListParams{AfterID: after, Limit: 500})
+		if err != nil {
+			return err
+		}
+		if len(docs) == 0 {
+			return nil
+		}
+		for _, d := range docs {
+			row := exportRow{
+				ID: d.ID, Batch: d.BatchName, BatchID: d.BatchID, Filename: d.Filename, Path: d.Path, SHA256: d.SHA256,
+				Size: d.Size, MIME: d.MIME, State: string(d.State), Stage: string(d.Stage), ErrorCode: d.ErrorCode,
+				Error: d.Error, Pages: d.Pages, Quality: d.Quality, Extractor: d.Extractor, DuplicateOf: d.DuplicateOf,
+				CreatedAt: d.CreatedAt.Format("2006-01-02T15:04:05Z07:00"),
+			}
+			if *withText {
+				pages, err := rt.Store.PageListByDocument(ctx, d.ID)
+				if err != nil {
+					return err
+				}
+				texts := make([]string, len(pages))
+				for i, p := range pages {
+					texts[i] = p.Text
+				}
+				t := strings.Join(texts, "\f")
+				row.Text = &t
+			}
+			if err := enc.Encode(row); err != nil {
+				return err
+			}
+		}
+		after = docs[len(docs)-1].ID
+	}
+}

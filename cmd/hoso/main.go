@@ -1,0 +1,181 @@
+// Command hoso is the e-government document pipeline: one binary for the
+// server, the workers, one-shot processing and maintenance.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"hoso/extract"
+	"hoso/pipeline"
+)
+
+func main() {
+	extract.RunChildIfRequested()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	os.Exit(m.Run(ctx, os.Args[1:]))
+}
+
+// Main is the program, with its streams, so that tests can run it whole.
+type Main struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	// Ready, when set, receives the address `serve` listens on.
+	Ready func(addr string)
+}
+
+// NewMain returns a Main on the process's streams and environment.
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+type command struct {
+	name  string
+	usage string
+	run   func(m *Main, ctx context.Context, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "run the API and the workers in one process", (*Main).serve},
+		{"worker", "run workers only (PostgreSQL)", (*Main).worker},
+		{"process", "ingest files and run the whole pipeline in-process, then print a summary", (*Main).process},
+		{"ingest", "upload files to a running server", (*Main).ingest},
+		{"export", "write every document as JSON Lines", (*Main).export},
+		{"migrate", "create or update the database schema", (*Main).migrate},
+		{"bench", "measure extraction and end-to-end speed", (*Main).bench},
+	}
+}
+
+// Run runs the command in args and returns the exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		m.usage()
+		return 2
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(m, ctx, args[1:])
+			if err == nil {
+				return 0
+			}
+			if errors.Is(err, flag.ErrHelp) {
+				return 2
+			}
+			var ue usageError
+			if errors.As(err, &ue) {
+				fmt.Fprintf(m.Stderr, "hoso %s: %s\n", c.name, ue.msg)
+				return 2
+			}
+			if code := pipeline.ErrorCode(err); code != pipeline.EINTERNAL {
+				fmt.Fprintf(m.Stderr, "hoso %s: %s\n", c.name, pipeline.ErrorMessage(err))
+			} else {
+				fmt.Fprintf(m.Stderr, "hoso %s: %v\n", c.name, err)
+			}
+			return 1
+		}
+	}
+	fmt.Fprintf(m.Stderr, "hoso: unknown command %q\n\n", args[0])
+	m.usage()
+	return 2
+}
+
+func (m *Main) usage() {
+	fmt.Fprintln(m.Stderr, "Usage: hoso COMMAND [flags] [args]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(m.Stderr, "  %-8s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintln(m.Stderr, "\nRun hoso COMMAND -h for a command's flags.")
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// flags are the settings every command that opens the database shares.
+type flags struct {
+	fs   *flag.FlagSet
+	cfg  Config
+	post func()
+}
+
+func (m *Main) newFlags(name string) *flags {
+	f := &flags{fs: flag.NewFlagSet("hoso "+name, flag.ContinueOnError)}
+	f.fs.SetOutput(m.Stderr)
+	env := func(k, def string) string {
+		if v := m.Getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	f.fs.StringVar(&f.cfg.DataDir, "data", env("HOSO_DATA", "hoso-data"), "data folder (database, originals)")
+	f.fs.StringVar(&f.cfg.DatabaseURL, "database-url", env("HOSO_DATABASE_URL", ""), "PostgreSQL URL; empty means SQLite inside the data folder")
+	f.cfg.Schema = m.Getenv("HOSO_DATABASE_SCHEMA")
+	f.fs.DurationVar(&f.cfg.Timeout, "timeout", envDuration(env("HOSO_EXTRACT_TIMEOUT", ""), 2*time.Minute), "extraction time limit per file")
+	f.fs.IntVar(&f.cfg.Children, "children", envInt(env("HOSO_EXTRACT_CHILDREN", ""), 0), "extraction processes (default: number of CPUs)")
+	mem := f.fs.Int("memory-mb", envInt(env("HOSO_EXTRACT_MEMORY_MB", ""), 3072), "memory limit of an extraction process, in MB")
+	maxFile := f.fs.Int("max-file-mb", envInt(env("HOSO_MAX_FILE_MB", ""), 200), "largest accepted file, in MB")
+	maxBatch := f.fs.Int("max-batch-mb", envInt(env("HOSO_MAX_BATCH_MB", ""), 2000), "largest accepted batch, in MB")
+	f.cfg.Memory = -1
+	f.post = func() {
+		f.cfg.Memory = int64(*mem) << 20
+		f.cfg.MaxFileSize = int64(*maxFile) * 1_000_000
+		f.cfg.MaxBatchSize = int64(*maxBatch) * 1_000_000
+		level := slog.LevelWarn
+		if m.Getenv("HOSO_DEBUG") != "" {
+			level = slog.LevelDebug
+		}
+		f.cfg.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	}
+	return f
+}
+
+// parse parses flags that may come before, between or after the
+// positional arguments, and returns the positional ones.
+func (f *flags) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = f.fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if f.post != nil {
+		f.post()
+	}
+	return pos, nil
+}
+
+func envInt(s string, def int) int {
+	if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
+		return n
+	}
+	return def
+}
+
+func envDuration(s string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(strings.TrimSpace(s)); err == nil {
+		return d
+	}
+	return def
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"syscall"
+	"time"
+
+	"hoso/pipeline"
+	"hoso/pipeline/ingest"
+)
+
+// summary is what `hoso process` reports; with --json it is the last line.
+type summary struct {
+	BatchID            int64                  `json:"batch_id,omitempty"`
+	Documents          int                    `json:"documents"`
+	States             map[pipeline.State]int `json:"states"`
+	Pages              int                    `json:"pages"`
+	Rejected           int                    `json:"rejected"`
+	ElapsedSeconds     float64                `json:"elapsed_seconds"`
+	DocumentsPerSecond float64                `json:"documents_per_second"`
+	PagesPerSecond     float64                `json:"pages_per_second"`
+	PeakRSSMB          float64                `json:"peak_rss_mb"`
+	PeakChildRSSMB     float64                `json:"peak_child_rss_mb"`
+	Failures           []failure              `json:"failures"`
+	Rejections         []ingest.Outcome       `json:"rejections"`
+}
+
+type failure struct {
+	DocumentID int64  `json:"document_id"`
+	Path       string `json:"path"`
+	Stage      string `json:"stage"`
+	Code       string `json:"code"`
+	Reason     string `json:"reason"`
+}
+
+func (m *Main) process(ctx context.Context, args []string) error {
+	f := m.newFlags("process")
+	batchName := f.fs.String("batch", "", "batch name (default: process and the date)")
+	asJSON := f.fs.Bool("json", false, "print the summary as one JSON object on the last line")
+	paths, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	rt, err := OpenRuntime(ctx, f.cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+
+	sum := summary{States: map[pipeline.State]int{}}
+	var batchIDs []int64
+	if len(paths) > 0 {
+		name := *batchName
+		if name == "" {
+			name = "process " + time.Now().Format("2006-01-02 15:04:05")
+		}
+		s, err := rt.Ingester().Begin(ctx, name)
+		if err != nil {
+			return err
+		}
+		for _, p := range paths {
+			if err := s.AddPath(ctx, p); err != nil {
+				return err
+			}
+		}
+		sum.BatchID = s.Batch.ID
+		batchIDs = []int64{s.Batch.ID}
+		for _, o := range s.Outcomes {
+			if !o.Accepted() {
+				sum.Rejections = append(sum.Rejections, o)
+			}
+		}
+	}
+
+	q, err := rt.StartWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	waitErr := waitTerminal(ctx, rt.Store, nil)
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = q.Stop(stopCtx)
+	if waitErr != nil {
+		return waitErr
+	}
+
+	docs, err := listDocuments(ctx, rt.Store, batchIDs)
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		sum.Documents++
+		sum.States[d.State]++
+		sum.Pages += d.Pages
+		if d.State == pipeline.StateFailed {
+			sum.Failures = append(sum.Failures, failure{DocumentID: d.ID, Path: d.Path, Stage: string(d.Stage), Code: d.ErrorCode, Reason: d.Error})
+		}
+	}
+	sum.Rejected = len(sum.Rejections)
+	el := time.Since(start).Seconds()
+	sum.ElapsedSeconds = el
+	if el > 0 {
+		sum.DocumentsPerSecond = float64(sum.Documents) / el
+		sum.PagesPerSecond = float64(sum.Pages) / el
+	}
+	sum.PeakRSSMB, sum.PeakChildRSSMB = peakRSS()
+	m.printSummary(sum)
+	if *asJSON {
+		b, _ := json.Marshal(sum)
+		fmt.Fprintln(m.Stdout, string(b))
+	}
+	return nil
+}
+
+func (m *Main) printSummary(s summary) {
+	w := m.Stderr
+	fmt.Fprintf(w, "%d documents", s.Documents)
+	if s.BatchID != 0 {
+		fmt.Fprintf(w, " in batch %d", s.BatchID)
+	}
+	fmt.Fprintf(w, ", %d pages, %d files refused\n", s.Pages, s.Rejected)
+	for _, st := range pipeline.States {
+		if n := s.States[st]; n > 0 {
+			fmt.Fprintf(w, "  %-10s %d\n", st, n)
+		}
+	}
+	if len(s.Failures) > 0 {
+		fmt.Fprintln(w, "Failed:")
+		for _, f := range s.Failures {
+			fmt.Fprintf(w, "  %s: %s\n", f.Path, f.Reason)
+		}
+	}
+	if len(s.Rejections) > 0 {
+		fmt.Fprintln(w, "Refused:")
+		for _, r := range s.Rejections {
+			fmt.Fprintf(w, "  %s: %s\n", r.Path, r.Reason)
+		}
+	}
+	fmt.Fprintf(w, "%.1f s, %.1f documents/s, %.1f pages/s, peak memory %.0f MB (extraction processes %.0f MB)\n",
+		s.ElapsedSeconds, s.DocumentsPerSecond, s.PagesPerSecond, s.PeakRSSMB, s.PeakChildRSSMB)
+}
+
+// waitTerminal waits until no document (of the batches, or at all) is
+// still on its way through the queue.
+func waitTerminal(ctx context.Context, st pipeline.Store, batchIDs []int64) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		counts, err := st.DocumentCountByState(ctx, pipeline.DocumentCountByStateParams{BatchIDs: batchIDs})
+		if err != nil {
+			return err
+		}
+		pending := 0
+		for state, n := range counts {
+			if !state.Terminal() {
+				pending += n
+			}
+		}
+		if pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func listDocuments(ctx context.Context, st pipeline.Store, batchIDs []int64) ([]*pipeline.Document, error) {
+	if len(batchIDs) > 0 {
+		var out []*pipeline.Document
+		for _, id := range batchIDs {
+			docs, err := st.DocumentListByBatch(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, docs...)
+		}
+		return out, nil
+	}
+	var out []*pipeline.Document
+	var after int64
+	for {
+		docs, err := st.DocumentList(ctx, pipeline.DocumentListParams{AfterID: after, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		if len(docs) == 0 {
+			sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+			return out, nil
+		}
+		out = append(out, docs...)
+		after = docs[len(docs)-1].ID
+	}
+}
+
+// peakRSS returns the peak resident memory of this process and of its
+// largest child, in MB.
+func peakRSS() (self, children float64) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		self = float64(ru.Maxrss) / 1024
+	}
+	if syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru) == nil {
+		children = float64(ru.Maxrss) / 1024
+	}
+	return self, children
+}

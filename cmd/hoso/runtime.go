@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"hoso/extract"
+	"hoso/pipeline"
+	"hoso/pipeline/blob"
+	"hoso/pipeline/ingest"
+	"hoso/pipeline/postgres"
+	"hoso/pipeline/sqlite"
+	"hoso/pipeline/sqlstore"
+	"hoso/workers"
+)
+
+// Config is everything the commands read from flags and the environment.
+type Config struct {
+	DataDir      string        // --data, HOSO_DATA; default ./hoso-data
+	DatabaseURL  string        // --database-url, HOSO_DATABASE_URL; default SQLite in DataDir
+	Schema       string        // PostgreSQL schema (tests); HOSO_DATABASE_SCHEMA
+	Timeout      time.Duration // extraction wall-clock limit per file
+	Children     int           // extraction children (and extract workers)
+	Memory       int64         // extraction child memory limit, bytes
+	Workers      int           // workers for the cheap stages
+	MaxFileSize  int64
+	MaxBatchSize int64
+	Logger       *slog.Logger
+}
+
+func (c *Config) fill() {
+	if c.DataDir == "" {
+		c.DataDir = "hoso-data"
+	}
+	if c.Children <= 0 {
+		c.Children = max(1, runtime.NumCPU())
+	}
+	if c.Workers <= 0 {
+		c.Workers = 8
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 2 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+}
+
+// Runtime is an open database, blob store and extraction sandbox, and the
+// means to start River workers on them.
+type Runtime struct {
+	cfg     Config
+	Store   *sqlstore.Store
+	Blobs   *blob.Dir
+	Sandbox *extract.Sandbox
+	// newClient starts a River client working every job kind.
+	newClient func(ctx context.Context, rc *river.Config) (queue, error)
+	// requeue makes jobs of a dead process available (SQLite only).
+	requeue func(ctx context.Context) (int64, error)
+	closeDB func() error
+}
+
+type queue interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+}
+
+// OpenRuntime opens (and migrates) the database and the blob store.
+func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
+	cfg.fill()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	rt := &Runtime{cfg: cfg}
+	var err error
+	if rt.Blobs, err = blob.Open(filepath.Join(cfg.DataDir, "blobs")); err != nil {
+		return nil, err
+	}
+	if cfg.DatabaseURL == "" || isSQLiteURL(cfg.DatabaseURL) {
+		path := filepath.Join(cfg.DataDir, "hoso.db")
+		if cfg.DatabaseURL != "" {
+			path = sqlitePath(cfg.DatabaseURL)
+		}
+		st, db, err := sqlite.OpenStore(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		rt.Store, rt.closeDB = st, db.Close
+		rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) { return db.NewClient(rc) }
+		rt.requeue = db.RequeueRunning
+	} else {
+		st, db, err := postgres.OpenStore(ctx, postgres.Config{URL: cfg.DatabaseURL, Schema: cfg.Schema, MaxConns: int32(cfg.Children + cfg.Workers + 4)})
+		if err != nil {
+			return nil, err
+		}
+		rt.Store, rt.closeDB = st, db.Close
+		rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) { return db.NewClient(rc) }
+	}
+	pdftotext, _ := exec.LookPath("pdftotext")
+	rt.Sandbox, err = extract.NewSandbox(extract.SandboxConfig{
+		Children: cfg.Children, Timeout: cfg.Timeout, Memory: cfg.Memory, PDFToText: pdftotext,
+	})
+	if err != nil {
+		rt.closeDB()
+		return nil, err
+	}
+	return rt, nil
+}
+
+func isSQLiteURL(u string) bool {
+	return len(u) > 7 && (u[:7] == "sqlite:" || u[:5] == "file:")
+}
+
+func sqlitePath(u string) string {
+	for _, p := range []string{"sqlite://", "sqlite:", "file:"} {
+		if len(u) > len(p) && u[:len(p)] == p {
+			return u[len(p):]
+		}
+	}
+	return u
+}
+
+// Ingester returns an ingester over the runtime's store.
+func (rt *Runtime) Ingester() *ingest.Ingester {
+	return &ingest.Ingester{Store: rt.Store, Blobs: rt.Blobs, Limits: ingest.Limits{MaxFileSize: rt.cfg.MaxFileSize, MaxBatchSize: rt.cfg.MaxBatchSize}}
+}
+
+// StartWorkers starts River working every stage.
+func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
+	if rt.requeue != nil {
+		n, err := rt.requeue(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			rt.cfg.Logger.InfoContext(ctx, "Requeued jobs left running by a stopped process", "jobs", n)
+		}
+	}
+	w := river.NewWorkers()
+	workers.Register(w, workers.Config{Store: rt.Store, Blobs: rt.Blobs, Sandbox: rt.Sandbox, Logger: rt.cfg.Logger})
+	rc := &river.Config{
+		Logger: rt.cfg.Logger,
+		Queues: map[string]river.QueueConfig{
+			pipeline.QueueExtract: {MaxWorkers: rt.Sandbox.Config().Children},
+			pipeline.QueueDefault: {MaxWorkers: rt.cfg.Workers},
+		},
+		Workers:              w,
+		FetchCooldown:        20 * time.Millisecond,
+		FetchPollInterval:    250 * time.Millisecond,
+		RescueStuckJobsAfter: max(rt.Sandbox.Config().Timeout+2*time.Minute, 6*time.Minute),
+		JobTimeout:           5 * time.Minute,
+	}
+	client, err := rt.newClient(ctx, rc)
+	if err != nil {
+		return nil, fmt.Errorf("create river client: %w", err)
+	}
+	if err := client.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start workers: %w", err)
+	}
+	return client, nil
+}
+
+// Close closes the sandbox and the database.
+func (rt *Runtime) Close() error {
+	return errors.Join(rt.Sandbox.Close(), rt.closeDB())
+}
