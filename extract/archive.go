@@ -3,6 +3,7 @@ package extract
 import (
 	"archive/tar"
 	"archive/zip"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,7 @@ import (
 type ArchiveLimits struct {
 	MaxEntries int   // files in one archive; default 10,000
 	MaxTotal   int64 // bytes unpacked from one archive; default 2 GB
-	MaxEntry   int64 // bytes of one entry; default 512 MB
+	MaxEntry   int64 // bytes of one entry; default 500 MB
 	MaxRatio   int64 // unpacked bytes per packed byte of an entry; default 200
 }
 
@@ -29,7 +30,7 @@ func (l ArchiveLimits) withDefaults() ArchiveLimits {
 		l.MaxTotal = 2_000_000_000
 	}
 	if l.MaxEntry <= 0 {
-		l.MaxEntry = 512 << 20
+		l.MaxEntry = 500_000_000
 	}
 	if l.MaxRatio <= 0 {
 		l.MaxRatio = 200
@@ -45,7 +46,14 @@ type ArchiveEntry struct {
 	Err  error
 }
 
-// Unpack calls fn for each regular file of a ZIP or TAR archive in order.
+// IsArchive reports whether files of this type are unpacked at upload.
+func IsArchive(mime string) bool {
+	return mime == MIMEZip || mime == MIMETar || mime == MIMEGzip
+}
+
+// Unpack calls fn for each regular file of a ZIP or TAR archive in order;
+// a gzip file yields its one file (a .tar.gz yields the TAR, to unpack in
+// turn).
 // Entries with unsafe names (absolute, or climbing out with ..) and entries
 // that break the limits are passed with Err set, so the caller can report
 // each by name. Unpack stops with an error when the archive itself is
@@ -58,6 +66,8 @@ func Unpack(r io.ReaderAt, size int64, mime string, limits ArchiveLimits, fn fun
 		return unpackZip(r, size, limits, fn)
 	case MIMETar:
 		return unpackTar(io.NewSectionReader(r, 0, size), limits, fn)
+	case MIMEGzip:
+		return unpackGzip(io.NewSectionReader(r, 0, size), size, limits, fn)
 	}
 	return fmt.Errorf("unpack: %s is not an archive", mime)
 }
@@ -93,7 +103,7 @@ func unpackZip(r io.ReaderAt, size int64, limits ArchiveLimits, fn func(ArchiveE
 		return pipeline.Errorf(pipeline.EUNSAFE, "The ZIP archive holds %d files, more than the limit of %d; split it.", files, limits.MaxEntries)
 	}
 	if declared > uint64(limits.MaxTotal) {
-		return pipeline.Errorf(pipeline.EUNSAFE, "The ZIP archive would unpack to %d MB, more than the limit of %d MB (it may be a ZIP bomb).", declared>>20, limits.MaxTotal>>20)
+		return pipeline.Errorf(pipeline.EUNSAFE, "The ZIP archive would unpack to %d MB, more than the limit of %d MB (it may be a ZIP bomb).", declared/1_000_000, limits.MaxTotal/1_000_000)
 	}
 	var total int64
 	for _, f := range zr.File {
@@ -105,7 +115,7 @@ func unpackZip(r io.ReaderAt, size int64, limits ArchiveLimits, fn func(ArchiveE
 			err = pipeline.Errorf(pipeline.EUNSAFE, "Refused: the archive entry %q is not a regular file.", f.Name)
 		}
 		if err == nil && f.UncompressedSize64 > uint64(limits.MaxEntry) {
-			err = pipeline.Errorf(pipeline.ETOOLARGE, "Refused: %q unpacks to %d MB, more than the limit of %d MB.", f.Name, f.UncompressedSize64>>20, limits.MaxEntry>>20)
+			err = pipeline.Errorf(pipeline.ETOOLARGE, "Refused: %q unpacks to %d MB, more than the limit of %d MB.", f.Name, f.UncompressedSize64/1_000_000, limits.MaxEntry/1_000_000)
 		}
 		if err == nil && f.CompressedSize64 > 0 && f.UncompressedSize64/f.CompressedSize64 > uint64(limits.MaxRatio) && f.UncompressedSize64 > 1<<20 {
 			err = pipeline.Errorf(pipeline.EUNSAFE, "Refused: %q is compressed %d to 1, a sign of a ZIP bomb.", f.Name, f.UncompressedSize64/f.CompressedSize64)
@@ -135,6 +145,21 @@ func unpackZip(r io.ReaderAt, size int64, limits ArchiveLimits, fn func(ArchiveE
 	return nil
 }
 
+func unpackGzip(r io.Reader, size int64, limits ArchiveLimits, fn func(ArchiveEntry) error) error {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return pipeline.Errorf(pipeline.ECORRUPT, "The gzip file is damaged and cannot be opened.")
+	}
+	defer zr.Close()
+	zr.Multistream(false)
+	name := path.Base(zr.Name)
+	if zr.Name == "" || name == "." || name == "/" {
+		name = "content"
+	}
+	body := &cappedReader{r: zr, left: min(limits.MaxEntry, limits.MaxTotal), name: name, packed: size, ratio: limits.MaxRatio}
+	return fn(ArchiveEntry{Name: name, Body: body})
+}
+
 func unpackTar(r io.Reader, limits ArchiveLimits, fn func(ArchiveEntry) error) error {
 	tr := tar.NewReader(r)
 	var total int64
@@ -160,10 +185,10 @@ func unpackTar(r io.Reader, limits ArchiveLimits, fn func(ArchiveEntry) error) e
 		}
 		name, err := SafeEntryName(h.Name)
 		if err == nil && h.Size > limits.MaxEntry {
-			err = pipeline.Errorf(pipeline.ETOOLARGE, "Refused: %q is %d MB, more than the limit of %d MB.", h.Name, h.Size>>20, limits.MaxEntry>>20)
+			err = pipeline.Errorf(pipeline.ETOOLARGE, "Refused: %q is %d MB, more than the limit of %d MB.", h.Name, h.Size/1_000_000, limits.MaxEntry/1_000_000)
 		}
 		if err == nil && total+h.Size > limits.MaxTotal {
-			return pipeline.Errorf(pipeline.EUNSAFE, "The TAR archive holds more than %d MB; split it.", limits.MaxTotal>>20)
+			return pipeline.Errorf(pipeline.EUNSAFE, "The TAR archive holds more than %d MB; split it.", limits.MaxTotal/1_000_000)
 		}
 		if err != nil {
 			if err := fn(ArchiveEntry{Name: h.Name, Err: err}); err != nil {

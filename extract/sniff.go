@@ -20,6 +20,7 @@ const (
 	MIMEText    = "text/plain"
 	MIMEZip     = "application/zip"
 	MIMETar     = "application/x-tar"
+	MIMEGzip    = "application/gzip"
 	MIMEPNG     = "image/png"
 	MIMEJPEG    = "image/jpeg"
 	MIMETIFF    = "image/tiff"
@@ -164,6 +165,8 @@ func Describe(mime string) string {
 		return "a format hoso does not recognise"
 	case MIMETar:
 		return "TAR archive"
+	case MIMEGzip:
+		return "gzip file"
 	}
 	return mime
 }

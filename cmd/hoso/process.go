@@ -84,6 +84,7 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_ = q.Stop(stopCtx)
+	cancel()
 	if waitErr != nil {
 		return waitErr
 	}

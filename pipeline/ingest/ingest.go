@@ -147,7 +147,7 @@ func (s *Session) add(ctx context.Context, rel string, r io.Reader, depth int) e
 	if err != nil && pipeline.ErrorCode(err) == pipeline.EINTERNAL {
 		return err
 	}
-	if mime == extract.MIMEZip || mime == extract.MIMETar {
+	if extract.IsArchive(mime) {
 		return s.unpack(ctx, rel, info, mime, depth)
 	}
 	doc, err := s.in.Store.DocumentCreate(ctx, pipeline.DocumentCreateParams{
@@ -213,6 +213,11 @@ func (s *Session) unpack(ctx context.Context, rel string, info pipeline.BlobInfo
 		return s.reject(ctx, rel, pipeline.Errorf(pipeline.EEMPTY, "The archive holds no files."))
 	}
 	return nil
+}
+
+// Reject records a file refused before it was read, with the reason.
+func (s *Session) Reject(ctx context.Context, rel string, cause error) error {
+	return s.reject(ctx, rel, cause)
 }
 
 func (s *Session) reject(ctx context.Context, rel string, cause error) error {

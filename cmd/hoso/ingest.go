@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"hoso/pipeline"
+	"hoso/web"
+)
+
+type localFile struct {
+	path string // on disk
+	rel  string // as uploaded
+	size int64
+}
+
+func (m *Main) ingest(ctx context.Context, args []string) error {
+	fs0 := m.newFlags("ingest")
+	server := fs0.fs.String("server", envOr(m.Getenv("HOSO_SERVER"), "http://127.0.0.1:8080"), "URL of the hoso server")
+	batch := fs0.fs.String("batch", "", "batch name (default: upload and the date)")
+	wait := fs0.fs.Bool("wait", false, "wait until every document has finished and print its state")
+	quiet := fs0.fs.Bool("quiet", false, "no progress bar")
+	paths, err := fs0.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return usageError{"name the files or folders to upload"}
+	}
+	files, err := collect(paths)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	name := *batch
+	if name == "" {
+		name = "upload " + time.Now().Format("2006-01-02 15:04:05")
+	}
+	base := strings.TrimRight(*server, "/")
+
+	var bar *progressbar.ProgressBar
+	if !*quiet {
+		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(m.Stderr), progressbar.OptionShowBytes(true),
+			progressbar.OptionSetDescription(fmt.Sprintf("Uploading %d files", len(files))), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	}
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		pw.CloseWithError(writeForm(mw, name, files, bar))
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/batches", pr)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("upload to %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return apiFailure(resp)
+	}
+	var created web.BatchCreated
+	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "Batch %d %q: %d documents accepted, %d files refused\n", created.Batch.ID, created.Batch.Name, len(created.Documents), len(created.Rejected))
+	for _, o := range created.Documents {
+		dup := ""
+		if o.DuplicateOf != nil {
+			dup = fmt.Sprintf(" (same file as document %d)", *o.DuplicateOf)
+		}
+		fmt.Fprintf(m.Stdout, "  accepted  %-8d %s%s\n", o.DocumentID, o.Path, dup)
+	}
+	for _, o := range created.Rejected {
+		fmt.Fprintf(m.Stdout, "  refused   %-8s %s: %s\n", "", o.Path, o.Reason)
+	}
+	if !*wait {
+		return nil
+	}
+	st, err := waitBatch(ctx, base, created.Batch.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Batch %d finished:", created.Batch.ID)
+	for _, s := range pipeline.States {
+		if n := st.States[s]; n > 0 {
+			fmt.Fprintf(m.Stdout, " %d %s", n, s)
+		}
+	}
+	fmt.Fprintln(m.Stdout)
+	for _, d := range st.Documents {
+		if d.State == pipeline.StateFailed {
+			fmt.Fprintf(m.Stdout, "  failed    %-8d %s: %s\n", d.ID, d.Path, d.Error)
+		} else {
+			fmt.Fprintf(m.Stdout, "  %-9s %-8d %s (%d pages)\n", d.State, d.ID, d.Path, d.Pages)
+		}
+	}
+	return nil
+}
+
+// collect lists the files to upload, naming each by its path relative to
+// the parent of the folder given, as the server names them.
+func collect(paths []string) ([]localFile, error) {
+	var out []localFile
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, localFile{path: p, rel: filepath.Base(p), size: st.Size()})
+			continue
+		}
+		base := filepath.Dir(filepath.Clean(p))
+		err = filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(base, fp)
+			out = append(out, localFile{path: fp, rel: filepath.ToSlash(rel), size: info.Size()})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func writeForm(mw *multipart.Writer, name string, files []localFile, bar *progressbar.ProgressBar) error {
+	if err := mw.WriteField("name", name); err != nil {
+		return err
+	}
+	for _, f := range files {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="files"; filename=%q`, f.rel))
+		h.Set("Content-Type", "application/octet-stream")
+		part, err := mw.CreatePart(h)
+		if err != nil {
+			return err
+		}
+		src, err := os.Open(f.path)
+		if err != nil {
+			return err
+		}
+		var r io.Reader = src
+		if bar != nil {
+			r = io.TeeReader(src, bar)
+		}
+		_, err = io.Copy(part, r)
+		src.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return mw.Close()
+}
+
+func apiFailure(resp *http.Response) error {
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err == nil && body.Error.Message != "" {
+		return &pipeline.Error{Code: body.Error.Code, Message: body.Error.Message}
+	}
+	return fmt.Errorf("server answered %s", resp.Status)
+}
+
+func waitBatch(ctx context.Context, base string, id int64) (*web.BatchStatus, error) {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/batches/%d", base, id), nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			err := apiFailure(resp)
+			resp.Body.Close()
+			return nil, err
+		}
+		var st web.BatchStatus
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if st.Done {
+			return &st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"hoso/web"
+)
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	f := m.newFlags("serve")
+	addr := f.fs.String("addr", envOr(m.Getenv("HOSO_ADDR"), "127.0.0.1:8080"), "address to listen on")
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	rt, err := OpenRuntime(ctx, f.cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	q, err := rt.StartWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopQueue(ctx, q)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{
+		Handler:           web.New(web.Config{Store: rt.Store, Blobs: rt.Blobs, Ingester: rt.Ingester(), Logger: f.cfg.Logger}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(m.Stderr, "hoso is serving on http://%s (data in %s)\n", ln.Addr(), f.cfg.DataDir)
+	if m.Ready != nil {
+		m.Ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(m.Stderr, "hoso stopped")
+	return nil
+}
+
+func (m *Main) worker(ctx context.Context, args []string) error {
+	f := m.newFlags("worker")
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	if f.cfg.DatabaseURL == "" || isSQLiteURL(f.cfg.DatabaseURL) {
+		return usageError{"workers on their own need PostgreSQL (--database-url postgres://...); with SQLite, hoso serve runs the workers itself"}
+	}
+	rt, err := OpenRuntime(ctx, f.cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	q, err := rt.StartWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stderr, "hoso worker started")
+	<-ctx.Done()
+	stopQueue(ctx, q)
+	fmt.Fprintln(m.Stderr, "hoso worker stopped")
+	return nil
+}
+
+// stopQueue lets running jobs finish for a while, then cancels them; a
+// cancelled job runs again on the next start.
+func stopQueue(ctx context.Context, q queue) {
+	soft, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	if err := q.Stop(soft); err != nil {
+		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = q.StopAndCancel(hard)
+	}
+}
+
+func envOr(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}
