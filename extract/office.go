@@ -200,4 +200,3 @@ func ODT(r io.ReaderAt, size int64) ([]PageText, error) {
 	}
 	return b.done(), nil
 }
-

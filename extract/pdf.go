@@ -523,7 +523,6 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-
 // pdfView hides two harmless deviations the library refuses: a header
 // line that is not exactly "%PDF-1.x" and an end of line (a space before
 // the newline, PDF 2.0), and bytes after the last %%EOF. Offsets stay the

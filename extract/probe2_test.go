@@ -2,15 +2,17 @@ package extract
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
-	"errors"
 )
 
 func TestProbeHostile(t *testing.T) {
 	sb, err := NewSandbox(SandboxConfig{Timeout: 10 * time.Second, PDFToText: "/usr/bin/pdftotext"})
-	if err != nil { t.Fatal(err) }
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer sb.Close()
 	files, _ := filepath.Glob("../../shared/corpus/pdf-malformed/*")
 	more, _ := filepath.Glob("../../shared/corpus/pdf-fuzz/*")

@@ -66,6 +66,7 @@ func normalize(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	s = strings.ReplaceAll(s, "\x00", "")
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = norm.NFC.String(s)
 	if !strings.Contains(s, " \n") && !strings.HasSuffix(s, " ") {
 		return s

@@ -355,4 +355,3 @@ func (s *Server) documentText(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, DocumentText{DocumentID: id, State: d.State, Pages: pages})
 }
-

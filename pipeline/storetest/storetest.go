@@ -1,0 +1,312 @@
+// Package storetest is the conformance suite every pipeline.Store passes.
+// Backends call Run from their tests with a function that opens a fresh,
+// migrated, empty store.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"hoso/pipeline"
+)
+
+// Harness is an open store and a look into its job queue.
+type Harness struct {
+	Store pipeline.Store
+	// Jobs counts queued jobs of a kind for a document.
+	Jobs func(ctx context.Context, kind string, documentID int64) int
+	// Feed counts change-feed entries for a document.
+	Feed func(ctx context.Context, documentID int64) int
+}
+
+// Run runs the suite. open must return a fresh, empty store each call.
+func Run(t *testing.T, open func(t *testing.T) Harness) {
+	t.Run("BatchCreateGet", func(t *testing.T) { testBatch(t, open(t)) })
+	t.Run("DocumentCreate", func(t *testing.T) { testDocumentCreate(t, open(t)) })
+	t.Run("Duplicates", func(t *testing.T) { testDuplicates(t, open(t)) })
+	t.Run("StagesOnce", func(t *testing.T) { testStagesOnce(t, open(t)) })
+	t.Run("Fail", func(t *testing.T) { testFail(t, open(t)) })
+	t.Run("ListAndCount", func(t *testing.T) { testListAndCount(t, open(t)) })
+	t.Run("Rejections", func(t *testing.T) { testRejections(t, open(t)) })
+	t.Run("ManyPages", func(t *testing.T) { testManyPages(t, open(t)) })
+}
+
+func sha(n int) string { return fmt.Sprintf("%064x", n) }
+
+func mustBatch(t *testing.T, st pipeline.Store, name string) *pipeline.Batch {
+	t.Helper()
+	b, err := st.BatchCreate(context.Background(), pipeline.BatchCreateParams{Name: name})
+	if err != nil {
+		t.Fatalf("BatchCreate(%q): %v", name, err)
+	}
+	return b
+}
+
+func mustDoc(t *testing.T, st pipeline.Store, batch int64, path string, sum string) *pipeline.Document {
+	t.Helper()
+	d, err := st.DocumentCreate(context.Background(), pipeline.DocumentCreateParams{
+		BatchID: batch, Filename: path[strings.LastIndex(path, "/")+1:], Path: path, SHA256: sum, Size: 42, MIME: "application/pdf",
+	})
+	if err != nil {
+		t.Fatalf("DocumentCreate(%q): %v", path, err)
+	}
+	return d
+}
+
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	if got := pipeline.ErrorCode(err); got != code {
+		t.Errorf("%s: error code %q (%v), want %q", what, got, err, code)
+	}
+}
+
+func testBatch(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b := mustBatch(t, h.Store, "  Phường 5, tháng 11  ")
+	if b.ID == 0 || b.Name != "Phường 5, tháng 11" || b.CreatedAt.IsZero() {
+		t.Errorf("BatchCreate = %+v", b)
+	}
+	got, err := h.Store.BatchGetByID(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != b.Name || got.ID != b.ID {
+		t.Errorf("BatchGetByID = %+v, want %+v", got, b)
+	}
+	_, err = h.Store.BatchCreate(ctx, pipeline.BatchCreateParams{Name: " "})
+	wantCode(t, "BatchCreate(blank)", err, pipeline.EINVALID)
+	_, err = h.Store.BatchGetByID(ctx, b.ID+100)
+	wantCode(t, "BatchGetByID(missing)", err, pipeline.ENOTFOUND)
+}
+
+func testDocumentCreate(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b := mustBatch(t, h.Store, "b")
+	d := mustDoc(t, h.Store, b.ID, "hồ sơ/đơn đề nghị.pdf", sha(1))
+	want := pipeline.Document{
+		ID: d.ID, BatchID: b.ID, BatchName: "b", Filename: "đơn đề nghị.pdf", Path: "hồ sơ/đơn đề nghị.pdf", SHA256: sha(1),
+		Size: 42, MIME: "application/pdf", State: pipeline.StateReceived, Stage: pipeline.StageExtract,
+	}
+	got := *d
+	got.CreatedAt, got.UpdatedAt = want.CreatedAt, want.UpdatedAt
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("DocumentCreate mismatch (-want +got):\n%s", diff)
+	}
+	if d.CreatedAt.IsZero() {
+		t.Error("CreatedAt is zero")
+	}
+	if n := h.Jobs(ctx, "extract", d.ID); n != 1 {
+		t.Errorf("extract jobs for a new document = %d, want 1", n)
+	}
+	_, err := h.Store.DocumentGetByID(ctx, d.ID+100)
+	wantCode(t, "DocumentGetByID(missing)", err, pipeline.ENOTFOUND)
+	_, err = h.Store.DocumentCreate(ctx, pipeline.DocumentCreateParams{BatchID: b.ID, Filename: "x", Path: "x"})
+	wantCode(t, "DocumentCreate(no sha)", err, pipeline.EINVALID)
+}
+
+func testDuplicates(t *testing.T, h Harness) {
+	b1 := mustBatch(t, h.Store, "one")
+	b2 := mustBatch(t, h.Store, "two")
+	first := mustDoc(t, h.Store, b1.ID, "a.pdf", sha(7))
+	other := mustDoc(t, h.Store, b1.ID, "b.pdf", sha(8))
+	second := mustDoc(t, h.Store, b2.ID, "copy of a.pdf", sha(7))
+	third := mustDoc(t, h.Store, b2.ID, "again a.pdf", sha(7))
+	if first.DuplicateOf != nil || other.DuplicateOf != nil {
+		t.Errorf("originals have DuplicateOf %v, %v", first.DuplicateOf, other.DuplicateOf)
+	}
+	for _, d := range []*pipeline.Document{second, third} {
+		if d.DuplicateOf == nil || *d.DuplicateOf != first.ID {
+			t.Errorf("%s: DuplicateOf = %v, want %d", d.Path, d.DuplicateOf, first.ID)
+		}
+		if d.ID == first.ID {
+			t.Errorf("%s: duplicate shares the first copy's row", d.Path)
+		}
+	}
+}
+
+func testStagesOnce(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b := mustBatch(t, h.Store, "b")
+	d := mustDoc(t, h.Store, b.ID, "a.pdf", sha(1))
+	pages := []pipeline.Page{
+		{Number: 1, Text: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", Quality: 1, Extractor: "pdf"},
+		{Number: 2, Text: "Độc lập - Tự do - Hạnh phúc", Quality: 0.9, Extractor: "pdftotext"},
+	}
+	extract := pipeline.ExtractCompleteParams{DocumentID: d.ID, MIME: "application/pdf", Pages: pages, Quality: 0.95, Extractor: "pdf"}
+	for i := 0; i < 2; i++ { // the second run is a replay after a crash: it must change nothing
+		if err := h.Store.ExtractComplete(ctx, extract); err != nil {
+			t.Fatalf("ExtractComplete #%d: %v", i+1, err)
+		}
+	}
+	got, err := h.Store.DocumentGetByID(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != pipeline.StateExtracted || got.Stage != pipeline.StageClassify || got.Pages != 2 || got.Quality != 0.95 || got.Extractor != "pdf" {
+		t.Errorf("after ExtractComplete: %+v", got)
+	}
+	gotPages, err := h.Store.PageListByDocument(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(pages, gotPages); diff != "" {
+		t.Errorf("pages mismatch (-want +got):\n%s", diff)
+	}
+	if n := h.Jobs(ctx, "classify", d.ID); n != 1 {
+		t.Errorf("classify jobs = %d, want 1", n)
+	}
+	for i := 0; i < 2; i++ {
+		if err := h.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := h.Jobs(ctx, "detect", d.ID); n != 1 {
+		t.Errorf("detect jobs = %d, want 1", n)
+	}
+	for i := 0; i < 2; i++ {
+		if err := h.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: d.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ = h.Store.DocumentGetByID(ctx, d.ID)
+	if got.State != pipeline.StateChecked || !got.State.Terminal() {
+		t.Errorf("after DetectComplete: state %s", got.State)
+	}
+	if n := h.Feed(ctx, d.ID); n != 1 {
+		t.Errorf("change-feed entries = %d, want 1", n)
+	}
+	// A stage that arrives for a document in another state does nothing.
+	if err := h.Store.ExtractComplete(ctx, extract); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := h.Store.DocumentGetByID(ctx, d.ID); got.State != pipeline.StateChecked {
+		t.Errorf("late ExtractComplete moved the document to %s", got.State)
+	}
+}
+
+func testFail(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b := mustBatch(t, h.Store, "b")
+	d := mustDoc(t, h.Store, b.ID, "bad.pdf", sha(3))
+	for want := 1; want <= 2; want++ {
+		n, err := h.Store.DocumentCrashRecord(ctx, d.ID)
+		if err != nil || n != want {
+			t.Errorf("DocumentCrashRecord = %d, %v; want %d", n, err, want)
+		}
+	}
+	_, err := h.Store.DocumentCrashRecord(ctx, d.ID+100)
+	wantCode(t, "DocumentCrashRecord(missing)", err, pipeline.ENOTFOUND)
+	err = h.Store.DocumentFail(ctx, pipeline.DocumentFailParams{DocumentID: d.ID, Stage: pipeline.StageExtract, Code: pipeline.ECORRUPT, Reason: "The PDF is damaged."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.Store.DocumentGetByID(ctx, d.ID)
+	if got.State != pipeline.StateFailed || got.Stage != pipeline.StageExtract || got.ErrorCode != pipeline.ECORRUPT || got.Error != "The PDF is damaged." || got.Crashes != 2 {
+		t.Errorf("after DocumentFail: %+v", got)
+	}
+	// A late success does not resurrect a failed document.
+	if err := h.Store.ExtractComplete(ctx, pipeline.ExtractCompleteParams{DocumentID: d.ID, Pages: []pipeline.Page{{Number: 1, Text: "x"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := h.Store.DocumentGetByID(ctx, d.ID); got.State != pipeline.StateFailed {
+		t.Errorf("ExtractComplete after failure moved the document to %s", got.State)
+	}
+	if n := h.Jobs(ctx, "classify", d.ID); n != 0 {
+		t.Errorf("classify jobs for a failed document = %d, want 0", n)
+	}
+}
+
+func testListAndCount(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b1 := mustBatch(t, h.Store, "one")
+	b2 := mustBatch(t, h.Store, "two")
+	var ids []int64
+	for i := 0; i < 5; i++ {
+		ids = append(ids, mustDoc(t, h.Store, b1.ID, fmt.Sprintf("d%d.pdf", i), sha(100+i)).ID)
+	}
+	other := mustDoc(t, h.Store, b2.ID, "other.pdf", sha(200))
+	if err := h.Store.DocumentFail(ctx, pipeline.DocumentFailParams{DocumentID: ids[0], Stage: pipeline.StageExtract, Code: pipeline.EEMPTY, Reason: "The file is empty."}); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := h.Store.DocumentListByBatch(ctx, b1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 5 || docs[0].ID != ids[0] || docs[4].ID != ids[4] || docs[0].BatchName != "one" {
+		t.Errorf("DocumentListByBatch = %d documents", len(docs))
+	}
+	var all []int64
+	var after int64
+	for {
+		page, err := h.Store.DocumentList(ctx, pipeline.DocumentListParams{AfterID: after, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, d := range page {
+			all = append(all, d.ID)
+		}
+		after = page[len(page)-1].ID
+	}
+	if diff := cmp.Diff(append(append([]int64{}, ids...), other.ID), all); diff != "" {
+		t.Errorf("DocumentList paging (-want +got):\n%s", diff)
+	}
+	counts, err := h.Store.DocumentCountByState(ctx, pipeline.DocumentCountByStateParams{BatchIDs: []int64{b1.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[pipeline.State]int{pipeline.StateFailed: 1, pipeline.StateReceived: 4}, counts); diff != "" {
+		t.Errorf("DocumentCountByState(batch) (-want +got):\n%s", diff)
+	}
+	counts, _ = h.Store.DocumentCountByState(ctx, pipeline.DocumentCountByStateParams{})
+	if counts[pipeline.StateReceived] != 5 {
+		t.Errorf("DocumentCountByState(all) = %v", counts)
+	}
+}
+
+func testRejections(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b := mustBatch(t, h.Store, "b")
+	want := []pipeline.Rejection{
+		{BatchID: b.ID, Path: "x.zip/../../evil.txt", Code: pipeline.EUNSAFE, Reason: "Refused: zip-slip."},
+		{BatchID: b.ID, Path: "huge.pdf", Code: pipeline.ETOOLARGE, Reason: "Too large."},
+	}
+	for _, r := range want {
+		if err := h.Store.RejectionCreate(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := h.Store.RejectionListByBatch(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("RejectionListByBatch (-want +got):\n%s", diff)
+	}
+}
+
+func testManyPages(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b := mustBatch(t, h.Store, "b")
+	d := mustDoc(t, h.Store, b.ID, "long.pdf", sha(9))
+	pages := make([]pipeline.Page, 523)
+	for i := range pages {
+		pages[i] = pipeline.Page{Number: i + 1, Text: fmt.Sprintf("trang %d", i+1), Quality: 1, Extractor: "pdf"}
+	}
+	if err := h.Store.ExtractComplete(ctx, pipeline.ExtractCompleteParams{DocumentID: d.ID, Pages: pages}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.Store.PageListByDocument(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(pages) || got[522].Text != "trang 523" {
+		t.Errorf("stored %d pages, want %d", len(got), len(pages))
+	}
+}
