@@ -229,6 +229,13 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
 	c.read += int64(n)
+	if err != nil && err != io.EOF {
+		var de *pipeline.Error
+		if !errors.As(err, &de) {
+			err = pipeline.Errorf(pipeline.ECORRUPT, "Refused: %q is damaged inside the archive (%v).", c.name, err)
+		}
+		return n, err
+	}
 	if c.packed > 0 && c.ratio > 0 && c.read > 1<<20 && c.read/c.packed > c.ratio {
 		return n, pipeline.Errorf(pipeline.EUNSAFE, "Refused: %q is compressed more than %d to 1, a sign of a ZIP bomb.", c.name, c.ratio)
 	}

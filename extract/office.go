@@ -71,6 +71,14 @@ func (b *pageBuilder) newline() {
 	}
 }
 
+func (b *pageBuilder) trimRight(cut string) {
+	s := b.sb.String()
+	if t := strings.TrimRight(s, cut); len(t) != len(s) {
+		b.sb.Reset()
+		b.sb.WriteString(t)
+	}
+}
+
 func (b *pageBuilder) pageBreak() {
 	b.pages = append(b.pages, PageText{Text: strings.TrimSpace(b.sb.String()), Extractor: b.extractor})
 	b.sb.Reset()
@@ -98,12 +106,13 @@ func DOCX(r io.ReaderAt, size int64) ([]PageText, error) {
 	defer rc.Close()
 	b := &pageBuilder{extractor: ExtractorDOCX}
 	inText := false
+	cell := 0 // inside table cells, paragraphs end with a space, cells with a tab
 	err = xmlText(rc, what, func(tok xml.Token) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
-			case "t", "delText":
-				inText = t.Name.Local == "t"
+			case "t":
+				inText = true
 			case "tab":
 				b.sb.WriteByte('\t')
 			case "br", "cr":
@@ -113,15 +122,25 @@ func DOCX(r io.ReaderAt, size int64) ([]PageText, error) {
 					b.sb.WriteByte('\n')
 				}
 			case "tc":
-				if s := b.sb.String(); s != "" && !strings.HasSuffix(s, "\n") && !strings.HasSuffix(s, "\t") {
-					b.sb.WriteByte('\t')
-				}
+				cell++
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "t":
 				inText = false
-			case "p", "tr":
+			case "p":
+				if cell > 0 {
+					b.trimRight(" ")
+					b.sb.WriteByte(' ')
+				} else {
+					b.newline()
+				}
+			case "tc":
+				cell--
+				b.trimRight(" ")
+				b.sb.WriteByte('\t')
+			case "tr":
+				b.trimRight("\t ")
 				b.newline()
 			}
 		case xml.CharData:
@@ -161,12 +180,15 @@ func ODT(r io.ReaderAt, size int64) ([]PageText, error) {
 	b := &pageBuilder{extractor: ExtractorODT}
 	depth := 0 // inside text:p or text:h
 	skip := 0  // inside annotations and other non-body text
+	cell := 0  // inside table cells
 	err = xmlText(rc, what, func(tok xml.Token) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "annotation", "note-citation", "tracked-changes":
 				skip++
+			case "table-cell":
+				cell++
 			case "p", "h":
 				depth++
 			case "s":
@@ -185,9 +207,19 @@ func ODT(r io.ReaderAt, size int64) ([]PageText, error) {
 				skip--
 			case "p", "h":
 				depth--
-				b.newline()
+				if cell > 0 {
+					b.trimRight(" ")
+					b.sb.WriteByte(' ')
+				} else {
+					b.newline()
+				}
 			case "table-cell":
+				cell--
+				b.trimRight(" ")
 				b.sb.WriteByte('\t')
+			case "table-row":
+				b.trimRight("\t ")
+				b.newline()
 			}
 		case xml.CharData:
 			if depth > 0 && skip == 0 {

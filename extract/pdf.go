@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +25,13 @@ import (
 // text scores poorly (broken ToUnicode maps), pdftotext is used instead
 // where it is installed, and the better text of each page is kept.
 func PDF(ctx context.Context, r io.ReaderAt, size int64, path string, opts Options) ([]PageText, error) {
-	pages, err := pdfPages(r, size, opts)
+	pages, repaired, err := pdfPages(r, size, opts)
+	if err == nil && repaired && opts.PDFToText != "" {
+		// poppler reads damaged files better than a rebuilt table does.
+		if alt, err := pdfToText(ctx, path, opts); err == nil && DocumentQuality(alt) > 0 {
+			return alt, nil
+		}
+	}
 	if err != nil {
 		if pipeline.ErrorCode(err) == pipeline.ETOOLARGE {
 			return nil, err
@@ -76,7 +84,7 @@ func dropFailed(pages []PageText) []PageText {
 
 // pdfPages runs the library, turning its panics into errors. A page that
 // fails comes back with an empty Extractor.
-func pdfPages(r io.ReaderAt, size int64, opts Options) (pages []PageText, err error) {
+func pdfPages(r io.ReaderAt, size int64, opts Options) (pages []PageText, repaired bool, err error) {
 	defer func() {
 		if x := recover(); x != nil {
 			pages, err = nil, pdfError(fmt.Errorf("%v", x))
@@ -84,17 +92,29 @@ func pdfPages(r io.ReaderAt, size int64, opts Options) (pages []PageText, err er
 	}()
 	r, size = pdfView(r, size)
 	rd, err := pdf.NewReader(r, size)
+	if err != nil && pipeline.ErrorCode(pdfError(err)) == pipeline.ECORRUPT && size < 256<<20 {
+		// A broken or missing cross-reference table: rebuild one from the
+		// objects found in the file, as qpdf and poppler do.
+		data := make([]byte, size)
+		if _, rerr := r.ReadAt(data, 0); rerr == nil || rerr == io.EOF {
+			if fixed := repairXref(data); fixed != nil {
+				if rd2, err2 := pdf.NewReader(bytes.NewReader(fixed), int64(len(fixed))); err2 == nil {
+					rd, err, repaired = rd2, nil, true
+				}
+			}
+		}
+	}
 	if err != nil {
-		return nil, pdfError(err)
+		return nil, false, pdfError(err)
 	}
 	list, err := pageList(rd, opts.MaxPages)
 	if err != nil {
-		return nil, err
+		return nil, repaired, err
 	}
 	pages = make([]PageText, len(list))
 	for i, p := range list {
 		if !opts.Deadline.IsZero() && time.Now().After(opts.Deadline) {
-			return nil, pipeline.Errorf(pipeline.ETIMEOUT, "Extraction took too long (stopped at page %d of %d).", i+1, len(list))
+			return nil, repaired, pipeline.Errorf(pipeline.ETIMEOUT, "Extraction took too long (stopped at page %d of %d).", i+1, len(list))
 		}
 		text, err := pageText(p)
 		if err != nil {
@@ -102,7 +122,7 @@ func pdfPages(r io.ReaderAt, size int64, opts Options) (pages []PageText, err er
 		}
 		pages[i] = PageText{Text: text, Extractor: ExtractorPDF}
 	}
-	return pages, nil
+	return pages, repaired, nil
 }
 
 // pdfError turns the library's errors into reasons a clerk can act on.
@@ -169,6 +189,7 @@ type run struct {
 
 type pdfFont struct {
 	enc     pdf.TextEncoding
+	alt     pdf.TextEncoding
 	twoByte bool
 	first   int
 	widths  []float64
@@ -184,6 +205,13 @@ func loadFont(v pdf.Value) *pdfFont {
 	}
 	if v.Key("Subtype").Name() == "Type0" {
 		pf.twoByte = true
+		if v.Key("Encoding").Name() == "Identity-H" {
+			if v.Key("ToUnicode").IsNull() {
+				pf.enc = ucs2Latin{}
+			} else {
+				pf.alt = ucs2Latin{} // for a ToUnicode map that decodes to junk
+			}
+		}
 		pf.dw = 1000
 		desc := v.Key("DescendantFonts").Index(0)
 		if dw := desc.Key("DW"); !dw.IsNull() {
@@ -220,6 +248,28 @@ func loadFont(v pdf.Value) *pdfFont {
 		pf.dw = fd.Key("MissingWidth").Float64()
 	}
 	return pf
+}
+
+// ucs2Latin decodes two-byte codes of a font with no ToUnicode map as
+// UCS-2, which some generators use as their glyph codes. It is trusted
+// only when every character lands in Latin script (Vietnamese included);
+// otherwise the codes are glyph numbers and the text is left undecoded, to
+// score poorly and go to the fallback.
+type ucs2Latin struct{}
+
+func (ucs2Latin) Decode(raw string) string {
+	var sb strings.Builder
+	for i := 0; i+1 < len(raw); i += 2 {
+		r := rune(raw[i])<<8 | rune(raw[i+1])
+		switch {
+		case r == '\t' || r == '\n' || (r >= 0x20 && r < 0x7f), r >= 0xa0 && r <= 0x24f, r >= 0x1ea0 && r <= 0x1eff,
+			r >= 0x300 && r <= 0x36f, r >= 0x2010 && r <= 0x20ac:
+			sb.WriteRune(r)
+		default:
+			return raw
+		}
+	}
+	return sb.String()
 }
 
 type nopEncoding struct{}
@@ -314,6 +364,11 @@ func (w *pageWalker) walk(strm pdf.Value, res pdf.Value, ctm matrix, depth int) 
 			g.font = &pdfFont{enc: nopEncoding{}, dw: 500}
 		}
 		text := g.font.enc.Decode(raw)
+		if g.font.alt != nil && strings.ContainsAny(text, "\ufffd\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19") {
+			if alt := g.font.alt.Decode(raw); alt != raw {
+				text = alt
+			}
+		}
 		wsum, n, spaces := g.font.advance(raw)
 		tx := (wsum/1000*g.tfs + float64(n)*g.tc + float64(spaces)*g.tw) * g.th
 		trm := tm.mul(g.ctm)
@@ -507,7 +562,11 @@ func pdfToText(ctx context.Context, path string, opts Options) ([]PageText, erro
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("pdftotext: %w", err)
 	}
-	return splitFormFeeds(out.String(), ExtractorPDFToText), nil
+	pages := splitFormFeeds(normalize(out.String()), ExtractorPDFToText)
+	for i := range pages {
+		pages[i].Quality = Quality(pages[i].Text)
+	}
+	return pages, nil
 }
 
 type limitedWriter struct {
@@ -569,4 +628,58 @@ func (p *patchedReader) ReadAt(b []byte, off int64) (int, error) {
 		}
 	}
 	return n, err
+}
+
+var (
+	objRE     = regexp.MustCompile(`(?m)(?:^|[\s>])(\d{1,7})\s+(\d{1,5})\s+obj\b`)
+	catalogRE = regexp.MustCompile(`/Type\s*/Catalog\b`)
+	infoRE    = regexp.MustCompile(`/Info\s+(\d+)\s+(\d+)\s+R`)
+)
+
+// repairXref appends a fresh cross-reference table, built by scanning the
+// file for "n g obj", to a PDF whose own table is missing or broken. The
+// objects keep their offsets. It returns nil when no catalog is found.
+func repairXref(data []byte) []byte {
+	offsets := map[int]int{}
+	gens := map[int]int{}
+	root := -1
+	maxNum := 0
+	for _, m := range objRE.FindAllSubmatchIndex(data, -1) {
+		num, _ := strconv.Atoi(string(data[m[2]:m[3]]))
+		gen, _ := strconv.Atoi(string(data[m[4]:m[5]]))
+		offsets[num] = m[2]
+		gens[num] = gen
+		maxNum = max(maxNum, num)
+		end := len(data)
+		if i := bytes.Index(data[m[1]:], []byte("endobj")); i >= 0 {
+			end = m[1] + i
+		}
+		if catalogRE.Match(data[m[1]:end]) {
+			root = num
+		}
+	}
+	if root < 0 || len(offsets) == 0 || maxNum > 10_000_000 {
+		return nil
+	}
+	var b bytes.Buffer
+	b.Grow(len(data) + (maxNum+1)*20 + 200)
+	b.Write(data)
+	b.WriteString("\n")
+	xrefAt := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n", maxNum+1)
+	for i := 0; i <= maxNum; i++ {
+		if off, ok := offsets[i]; ok {
+			fmt.Fprintf(&b, "%010d %05d n\r\n", off, gens[i])
+		} else {
+			b.WriteString("0000000000 65535 f\r\n")
+		}
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %d %d R", maxNum+1, root, gens[root])
+	if m := infoRE.FindSubmatch(data); m != nil {
+		if n, _ := strconv.Atoi(string(m[1])); offsets[n] > 0 {
+			fmt.Fprintf(&b, " /Info %s %s R", m[1], m[2])
+		}
+	}
+	fmt.Fprintf(&b, " >>\nstartxref\n%d\n%%%%EOF\n", xrefAt)
+	return b.Bytes()
 }

@@ -49,7 +49,7 @@ func Sniff(r io.ReaderAt, size int64) (string, error) {
 	m := mimetype.Detect(head)
 	for p := m; p != nil; p = p.Parent() {
 		if p.Is("application/zip") {
-			return sniffZip(r, size), nil
+			return sniffZip(r, size, m.String()), nil
 		}
 	}
 	base, _, _ := strings.Cut(m.String(), ";")
@@ -71,10 +71,16 @@ func Sniff(r io.ReaderAt, size int64) (string, error) {
 
 // sniffZip looks inside a ZIP container for the parts that make it an
 // office document.
-func sniffZip(r io.ReaderAt, size int64) string {
+// A container whose directory cannot be read (a truncated file) keeps the
+// type its first entries suggested, so the clerk hears "the Word document
+// is damaged" rather than "a ZIP archive".
+func sniffZip(r io.ReaderAt, size int64, guess string) string {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return MIMEZip
+		if guess == "" || strings.HasPrefix(guess, "application/zip") {
+			return MIMEZip
+		}
+		return guess
 	}
 	var docx, xlsx, pptx bool
 	for _, f := range zr.File {

@@ -1,0 +1,209 @@
+package extract
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"hoso/pipeline"
+)
+
+// TestSandboxHostileCorpus sends every damaged and fuzzed PDF of the corpus
+// through the sandbox: each ends with text, a reason a clerk can read, or
+// a crash report, never an internal error, and the sandbox goes on
+// working.
+func TestSandboxHostileCorpus(t *testing.T) {
+	var files []string
+	for _, dir := range []string{"pdf-malformed", "pdf-fuzz"} {
+		fs, _ := filepath.Glob(filepath.Join(corpus(t, dir), "*"))
+		files = append(files, fs...)
+	}
+	sb, err := NewSandbox(SandboxConfig{Timeout: 5 * time.Second, Children: 2, PDFToText: pdftotextPath(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	var mu sync.Mutex
+	counts := map[string]int{}
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range work {
+				res, err := sb.Extract(context.Background(), f)
+				var crash *CrashError
+				kind := "text"
+				switch {
+				case errors.As(err, &crash):
+					kind = "crash " + crash.Code
+					if crash.Message == "" {
+						t.Errorf("%s: crash without a message", filepath.Base(f))
+					}
+				case err != nil:
+					kind = pipeline.ErrorCode(err)
+					if kind == pipeline.EINTERNAL || pipeline.ErrorMessage(err) == "" {
+						t.Errorf("%s: %v", filepath.Base(f), err)
+					}
+				case res == nil || len(res.Pages) == 0:
+					t.Errorf("%s: no error and no pages", filepath.Base(f))
+				}
+				mu.Lock()
+				counts[kind]++
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, f := range files {
+		work <- f
+	}
+	close(work)
+	wg.Wait()
+	t.Logf("%d hostile files: %v", len(files), counts)
+	good := filepath.Join(corpus(t, "pdf-samples"), "004-pdflatex-4-pages", "pdflatex-4-pages.pdf")
+	if res, err := sb.Extract(context.Background(), good); err != nil || len(res.Pages) != 4 {
+		t.Errorf("after the hostile files, a good PDF gives %v, %v", res, err)
+	}
+}
+
+// fakeChild is a sandbox whose child is a shell script: it tests how the
+// parent handles a child that dies or hangs.
+func fakeChild(t *testing.T, script string, timeout time.Duration) *Sandbox {
+	t.Helper()
+	sb, err := NewSandbox(SandboxConfig{Command: []string{"/bin/sh", "-c", script}, Timeout: timeout, Children: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	return sb
+}
+
+func TestSandboxChildCrashes(t *testing.T) {
+	sb := fakeChild(t, `read line; echo "fatal error: stack overflow" >&2; kill -SEGV $$`, 10*time.Second)
+	_, err := sb.Extract(context.Background(), "/dev/null")
+	var crash *CrashError
+	if !errors.As(err, &crash) || crash.Code != pipeline.ECORRUPT {
+		t.Fatalf("Extract with a crashing child: %v, want a CrashError with code %s", err, pipeline.ECORRUPT)
+	}
+	if crash.Message != "The file is damaged: its structure loops back on itself and cannot be read." {
+		t.Errorf("crash message %q", crash.Message)
+	}
+}
+
+func TestSandboxChildOutOfMemory(t *testing.T) {
+	sb := fakeChild(t, `read line; echo "fatal error: runtime: out of memory" >&2; exit 2`, 10*time.Second)
+	_, err := sb.Extract(context.Background(), "/dev/null")
+	var crash *CrashError
+	if !errors.As(err, &crash) || crash.Code != pipeline.ELIMIT {
+		t.Fatalf("Extract with a child out of memory: %v, want code %s", err, pipeline.ELIMIT)
+	}
+}
+
+func TestSandboxChildHangs(t *testing.T) {
+	sb := fakeChild(t, `read line; exec sleep 60`, 300*time.Millisecond)
+	start := time.Now()
+	_, err := sb.Extract(context.Background(), "/dev/null")
+	var crash *CrashError
+	if !errors.As(err, &crash) || crash.Code != pipeline.ETIMEOUT {
+		t.Fatalf("Extract with a hanging child: %v, want code %s", err, pipeline.ETIMEOUT)
+	}
+	if el := time.Since(start); el > 20*time.Second {
+		t.Errorf("the hanging child was stopped after %v", el)
+	}
+}
+
+// TestSandboxCPULimit uses the real child: a CPU limit of one second stops
+// it on a file that loops (the xref loop of the corpus), and the next file
+// gets a fresh child.
+func TestSandboxCPULimit(t *testing.T) {
+	loop := filepath.Join(corpus(t, "pdf-malformed"), "append-xref-loop.pdf")
+	if _, err := os.Stat(loop); err != nil {
+		t.Skip(err)
+	}
+	sb, err := NewSandbox(SandboxConfig{Timeout: 30 * time.Second, CPUTime: time.Second, Children: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	_, err = sb.Extract(context.Background(), loop)
+	var crash *CrashError
+	if !errors.As(err, &crash) || crash.Code != pipeline.ELIMIT {
+		t.Fatalf("Extract(%s) = %v, want a CPU limit crash", filepath.Base(loop), err)
+	}
+	doc := writeTemp(t, "a.txt", []byte("Giấy chứng nhận quyền sử dụng đất"))
+	if res, err := sb.Extract(context.Background(), doc); err != nil || res.Pages[0].Text != "Giấy chứng nhận quyền sử dụng đất" {
+		t.Errorf("after the crash: %v, %v", res, err)
+	}
+}
+
+func TestSandboxDomainErrors(t *testing.T) {
+	sb, err := NewSandbox(SandboxConfig{Timeout: 10 * time.Second, Children: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	tests := []struct {
+		name string
+		data []byte
+		code string
+	}{
+		{"empty.pdf", nil, pipeline.EEMPTY},
+		{"scan.png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"), pipeline.ENEEDSOCR},
+		{"old.doc", mustRead(t, filepath.Join(corpus(t, "mixed-formats", "testdata"), "doc.doc")), pipeline.EUNSUPPORTED},
+		{"blank.txt", []byte(" \n\t "), pipeline.EEMPTY},
+	}
+	for _, tt := range tests {
+		_, err := sb.Extract(context.Background(), writeTemp(t, tt.name, tt.data))
+		if pipeline.ErrorCode(err) != tt.code {
+			t.Errorf("%s: %v, want code %s", tt.name, err, tt.code)
+		}
+	}
+	enc := filepath.Join(corpus(t, "pdf-samples"), "005-libreoffice-writer-password", "libreoffice-writer-password.pdf")
+	if _, err := sb.Extract(context.Background(), enc); pipeline.ErrorCode(err) != pipeline.EENCRYPTED {
+		t.Errorf("password-protected PDF: %v, want code %s", err, pipeline.EENCRYPTED)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var fuzzSandbox = sync.OnceValues(func() (*Sandbox, error) {
+	return NewSandbox(SandboxConfig{Timeout: 5 * time.Second, Children: 1})
+})
+
+// FuzzExtractPDF feeds mutated PDFs through the sandbox: whatever the
+// bytes, extraction ends with text, a clerk's reason or a crash report.
+func FuzzExtractPDF(f *testing.F) {
+	for _, p := range []string{"004-pdflatex-4-pages/pdflatex-4-pages.pdf", "002-trivial-libre-office-writer/002-trivial-libre-office-writer.pdf"} {
+		if b, err := os.ReadFile(filepath.Join("..", "..", "shared", "corpus", "pdf-samples", p)); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sb, err := fuzzSandbox()
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "f.pdf")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err = sb.Extract(context.Background(), path)
+		var crash *CrashError
+		if err != nil && !errors.As(err, &crash) && pipeline.ErrorCode(err) == pipeline.EINTERNAL {
+			t.Fatalf("Extract: internal error %v", err)
+		}
+	})
+}
