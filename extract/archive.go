@@ -39,7 +39,8 @@ func (l ArchiveLimits) withDefaults() ArchiveLimits {
 }
 
 // ArchiveEntry is one file found in an archive. Err, when set, says why the
-// entry is refused (its Body is nil then).
+// entry is refused (its Body is nil then). Name is empty for a gzip file
+// whose header names no file.
 type ArchiveEntry struct {
 	Name string
 	Body io.Reader
@@ -152,9 +153,13 @@ func unpackGzip(r io.Reader, size int64, limits ArchiveLimits, fn func(ArchiveEn
 	}
 	defer zr.Close()
 	zr.Multistream(false)
-	name := path.Base(zr.Name)
-	if zr.Name == "" || name == "." || name == "/" {
-		name = "content"
+	// The name stored in the header, when there is one; else "" and the
+	// caller names the file after the archive.
+	name := ""
+	if zr.Name != "" {
+		if n, err := SafeEntryName(path.Base(zr.Name)); err == nil && n != "." && n != "/" {
+			name = n
+		}
 	}
 	body := &cappedReader{r: zr, left: min(limits.MaxEntry, limits.MaxTotal), name: name, packed: size, ratio: limits.MaxRatio}
 	return fn(ArchiveEntry{Name: name, Body: body})

@@ -21,7 +21,7 @@ type Extract struct {
 
 // Timeout leaves the sandbox its own limit plus room to store the result.
 func (w *Extract) Timeout(*river.Job[pipeline.ExtractArgs]) time.Duration {
-	return w.cfg.Sandbox.Config().Timeout + time.Minute
+	return w.cfg.Sandbox.Config().Timeout + 10*time.Second
 }
 
 // NextRetry retries soon: a crash is retried once, then quarantined.

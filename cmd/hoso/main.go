@@ -127,6 +127,7 @@ func (m *Main) newFlags(name string) *flags {
 	f.fs.StringVar(&f.cfg.DatabaseURL, "database-url", env("HOSO_DATABASE_URL", ""), "PostgreSQL URL; empty means SQLite inside the data folder")
 	f.cfg.Schema = m.Getenv("HOSO_DATABASE_SCHEMA")
 	f.fs.DurationVar(&f.cfg.Timeout, "timeout", envDuration(env("HOSO_EXTRACT_TIMEOUT", ""), 2*time.Minute), "extraction time limit per file")
+	f.cfg.RescueAfter = envDuration(env("HOSO_RESCUE_AFTER", ""), 0)
 	f.fs.IntVar(&f.cfg.Children, "children", envInt(env("HOSO_EXTRACT_CHILDREN", ""), 0), "extraction processes (default: number of CPUs)")
 	mem := f.fs.Int("memory-mb", envInt(env("HOSO_EXTRACT_MEMORY_MB", ""), 3072), "memory limit of an extraction process, in MB")
 	maxFile := f.fs.Int("max-file-mb", envInt(env("HOSO_MAX_FILE_MB", ""), 200), "largest accepted file, in MB")

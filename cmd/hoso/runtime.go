@@ -32,6 +32,7 @@ type Config struct {
 	Children     int           // extraction children (and extract workers)
 	Memory       int64         // extraction child memory limit, bytes
 	Workers      int           // workers for the cheap stages
+	RescueAfter  time.Duration // a job running this long on PostgreSQL is presumed dead and retried
 	MaxFileSize  int64
 	MaxBatchSize int64
 	Logger       *slog.Logger
@@ -146,6 +147,10 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 			rt.cfg.Logger.InfoContext(ctx, "Requeued jobs left running by a stopped process", "jobs", n)
 		}
 	}
+	rescue := rt.cfg.RescueAfter
+	if rescue <= 0 {
+		rescue = rt.Sandbox.Config().Timeout + 3*time.Minute
+	}
 	w := river.NewWorkers()
 	workers.Register(w, workers.Config{Store: rt.Store, Blobs: rt.Blobs, Sandbox: rt.Sandbox, Logger: rt.cfg.Logger})
 	rc := &river.Config{
@@ -157,8 +162,8 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 		Workers:              w,
 		FetchCooldown:        20 * time.Millisecond,
 		FetchPollInterval:    250 * time.Millisecond,
-		RescueStuckJobsAfter: max(rt.Sandbox.Config().Timeout+2*time.Minute, 6*time.Minute),
-		JobTimeout:           5 * time.Minute,
+		RescueStuckJobsAfter: rescue,
+		JobTimeout:           min(time.Minute, rescue/2),
 	}
 	client, err := rt.newClient(ctx, rc)
 	if err != nil {

@@ -192,6 +192,9 @@ func (s *Session) unpack(ctx context.Context, rel string, info pipeline.BlobInfo
 	entries := 0
 	err = extract.Unpack(ra, info.Size, mime, s.limits.Archive, func(e extract.ArchiveEntry) error {
 		entries++
+		if e.Name == "" {
+			e.Name = strings.TrimSuffix(strings.TrimSuffix(path.Base(rel), ".gz"), ".GZ")
+		}
 		name := rel + "/" + e.Name
 		if e.Err != nil {
 			name = rel + "/" + strings.TrimLeft(strings.ReplaceAll(e.Name, "\\", "/"), "/")

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"hoso/pipeline"
+)
+
+// TestProcessCorpus is the acceptance batch: the project's fixtures, the
+// real PDFs, Word files and the Vietnamese manual of the corpus, and every
+// hostile file (damaged and fuzzed PDFs, zip bombs, zip-slip archives) go
+// through `hoso process` on each backend.
+func TestProcessCorpus(t *testing.T) {
+	paths := []string{filepath.Join("testdata", "fixtures")}
+	for _, d := range []string{"pdf-samples", "pdf-expected", "docx", "vietnamese", "pdf-malformed", "pdf-fuzz", "archives"} {
+		paths = append(paths, corpusDir(t, d))
+	}
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			b.env["HOSO_EXTRACT_TIMEOUT"] = "5s"
+			out, errs, code := run(t, b, append([]string{"process", "--json", "--batch", "acceptance"}, paths...)...)
+			if code != 0 {
+				t.Fatalf("process exit %d: %s", code, errs)
+			}
+			var sum summary
+			lastJSON(t, out, &sum)
+			t.Logf("%d documents, %d pages, %d refused, states %v, %.1f s, %.1f documents/s, peak memory %.0f MB (extraction processes %.0f MB)",
+				sum.Documents, sum.Pages, sum.Rejected, sum.States, sum.ElapsedSeconds, sum.DocumentsPerSecond, sum.PeakRSSMB, sum.PeakChildRSSMB)
+
+			rows := exportRows(t, b, "--text")
+			if len(rows) != sum.Documents {
+				t.Fatalf("export has %d rows, the summary %d documents", len(rows), sum.Documents)
+			}
+			byPath := map[string]map[string]any{}
+			pdfs := 0
+			for _, r := range rows {
+				for _, k := range []string{"id", "batch", "filename", "path", "sha256", "size", "mime", "state", "error", "pages", "quality", "duplicate_of"} {
+					if _, ok := r[k]; !ok {
+						t.Fatalf("export row lacks %q: %v", k, r)
+					}
+				}
+				state := pipeline.State(r["state"].(string))
+				if !state.Terminal() {
+					t.Errorf("%s: state %s is not terminal", r["path"], state)
+				}
+				if state == pipeline.StateFailed && r["error"] == "" {
+					t.Errorf("%s: failed without a reason", r["path"])
+				}
+				if r["mime"] == "application/pdf" {
+					pdfs++
+				}
+				byPath[r["path"].(string)] = r
+			}
+			if pdfs < 200 {
+				t.Errorf("%d PDFs went through, want at least 200", pdfs)
+			}
+			// One row per accepted file: every plain file on disk is a
+			// document, under the path it was uploaded with.
+			for _, p := range paths {
+				base := filepath.Dir(p)
+				filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
+					if err != nil || d.IsDir() {
+						return err
+					}
+					ext := strings.ToLower(filepath.Ext(fp))
+					if ext == ".zip" || ext == ".tar" || ext == ".gz" {
+						return nil
+					}
+					rel, _ := filepath.Rel(base, fp)
+					if _, ok := byPath[filepath.ToSlash(rel)]; !ok {
+						t.Errorf("%s is not in the export", rel)
+					}
+					return nil
+				})
+			}
+			if sum.Rejected < 5 {
+				t.Errorf("%d files refused; the zip bomb and zip-slip entries must be", sum.Rejected)
+			}
+			for _, r := range sum.Rejections {
+				if r.Reason == "" {
+					t.Errorf("%s refused without a reason", r.Path)
+				}
+			}
+			// Vietnamese survives every format.
+			for path, want := range map[string]string{
+				"fixtures/don-de-nghi-cap-phep.txt":                   "ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG",
+				"fixtures/cong-van-windows-1258.txt":                  "quyền sử dụng đất",
+				"fixtures/thong-bao-utf16.txt":                        "hồ sơ đăng ký hộ tịch",
+				"fixtures/annual-report-windows-1252.txt":             "résumé of procedures",
+				"fixtures/quyet-dinh.html":                            "Điều 1.",
+				"fixtures/bien-ban-hop.docx":                          "Thành phần gồm: ông Trần Văn Lộc",
+				"fixtures/hop-dong-thue-nha.odt":                      "Bên thuê (Bên B): Công ty TNHH Sao Mai",
+				"fixtures/permit-application.pdf":                     "APPLICATION FOR A CONSTRUCTION PERMIT",
+				"vietnamese/maint-guide.vi.pdf":                       "Hướng dẫn",
+				"vietnamese/maint-guide.vi.txt.gz/maint-guide.vi.txt": "Hướng dẫn",
+			} {
+				r, ok := byPath[path]
+				if !ok {
+					t.Errorf("%s is missing", path)
+					continue
+				}
+				if text, _ := r["text"].(string); !strings.Contains(text, want) || r["state"] != "checked" {
+					t.Errorf("%s (%s, %s): text lacks %q", path, r["state"], r["error"], want)
+				}
+			}
+			if r := byPath["fixtures/bien-ban-hop.docx"]; r != nil && r["pages"].(float64) != 2 {
+				t.Errorf("bien-ban-hop.docx has %v pages, want 2", r["pages"])
+			}
+		})
+	}
+}

@@ -1,0 +1,200 @@
+package ingest_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"hoso/pipeline"
+	"hoso/pipeline/blob"
+	"hoso/pipeline/ingest"
+	"hoso/pipeline/sqlite"
+)
+
+func newIngester(t *testing.T, limits ingest.Limits) *ingest.Ingester {
+	t.Helper()
+	dir := t.TempDir()
+	st, _, err := sqlite.OpenStore(context.Background(), filepath.Join(dir, "hoso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ingest.Ingester{Store: st, Blobs: blobs, Limits: limits}
+}
+
+func zipBytes(t *testing.T, files ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := 0; i+1 < len(files); i += 2 {
+		w, err := zw.Create(files[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(files[i+1]))
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func write(t *testing.T, dir, rel string, b []byte) {
+	t.Helper()
+	p := filepath.Join(dir, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type result struct {
+	Path string
+	Doc  bool
+	Dup  bool
+	Code string
+}
+
+func results(s *ingest.Session) []result {
+	var out []result
+	for _, o := range s.Outcomes {
+		out = append(out, result{Path: o.Path, Doc: o.Accepted(), Dup: o.DuplicateOf != nil, Code: o.Code})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func TestAddPathFolderAndArchives(t *testing.T) {
+	in := newIngester(t, ingest.Limits{})
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "ho-so")
+	write(t, src, "don de nghi.txt", []byte("Đơn đề nghị cấp giấy phép"))
+	write(t, src, "phuong 5/bien ban.txt", []byte("Biên bản họp"))
+	write(t, src, "copy.txt", []byte("Đơn đề nghị cấp giấy phép"))
+	write(t, src, "empty.txt", nil)
+	write(t, src, "scan.zip", zipBytes(t, "a/1.txt", "một", "../../evil.txt", "x", "inner.zip", string(zipBytes(t, "2.txt", "hai"))))
+	s, err := in.Begin(ctx, "Phường 5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddPath(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	want := []result{
+		{Path: "ho-so/copy.txt", Doc: true, Dup: true},
+		{Path: "ho-so/don de nghi.txt", Doc: true},
+		{Path: "ho-so/empty.txt", Doc: true},
+		{Path: "ho-so/phuong 5/bien ban.txt", Doc: true},
+		{Path: "ho-so/scan.zip/../../evil.txt", Code: pipeline.EUNSAFE},
+		{Path: "ho-so/scan.zip/a/1.txt", Doc: true},
+		{Path: "ho-so/scan.zip/inner.zip/2.txt", Doc: true},
+	}
+	// copy.txt is walked before "don de nghi.txt", so one of the two is
+	// the duplicate: check the pair, not which.
+	got := results(s)
+	if got[0].Dup == got[1].Dup {
+		t.Errorf("exactly one of copy.txt and don de nghi.txt must be the duplicate: %+v", got[:2])
+	}
+	got[0].Dup, got[1].Dup = true, false
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	docs, err := in.Store.DocumentListByBatch(ctx, s.Batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 6 {
+		t.Fatalf("%d documents, want 6", len(docs))
+	}
+	for _, d := range docs {
+		if d.Filename != filepath.Base(d.Path) || d.State != pipeline.StateReceived {
+			t.Errorf("document %+v", d)
+		}
+		if d.Path == "ho-so/scan.zip/a/1.txt" && d.MIME != "text/plain" {
+			t.Errorf("1.txt sniffed as %q", d.MIME)
+		}
+	}
+	rej, _ := in.Store.RejectionListByBatch(ctx, s.Batch.ID)
+	if len(rej) != 1 || !strings.Contains(rej[0].Reason, "zip-slip") {
+		t.Errorf("rejections %+v", rej)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	in := newIngester(t, ingest.Limits{MaxFileSize: 100, MaxBatchSize: 250, MaxDepth: 1})
+	ctx := context.Background()
+	s, err := in.Begin(ctx, "limits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct{ name, body string }{
+		{"big.txt", strings.Repeat("x", 101)},
+		{"a.txt", strings.Repeat("a", 100)},
+		{"b.txt", strings.Repeat("b", 100)},
+		{"c.txt", strings.Repeat("c", 100)}, // over the batch limit
+		{"nested.zip", string(zipBytes(t, "in.zip", string(zipBytes(t, "x.txt", "x"))))},
+	} {
+		if err := s.Add(ctx, f.name, strings.NewReader(f.body)); err != nil {
+			t.Fatalf("Add(%s): %v", f.name, err)
+		}
+	}
+	got := results(s)
+	want := []result{
+		{Path: "a.txt", Doc: true},
+		{Path: "b.txt", Doc: true},
+		{Path: "big.txt", Code: pipeline.ETOOLARGE},
+		{Path: "c.txt", Code: pipeline.ETOOLARGE},
+		{Path: "nested.zip", Code: pipeline.ETOOLARGE},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	s2, _ := newIngester(t, ingest.Limits{MaxDepth: 1}).Begin(ctx, "depth")
+	if err := s2.Add(ctx, "nested.zip", bytes.NewReader(zipBytes(t, "in.zip", string(zipBytes(t, "x.txt", "x"))))); err != nil {
+		t.Fatal(err)
+	}
+	if got := results(s2); len(got) != 1 || got[0].Path != "nested.zip/in.zip" || got[0].Code != pipeline.EUNSAFE {
+		t.Errorf("nested archive: %+v", got)
+	}
+}
+
+func TestCorpusArchives(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "corpus", "archives")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("corpus not found: %v", err)
+	}
+	in := newIngester(t, ingest.Limits{})
+	ctx := context.Background()
+	s, _ := in.Begin(ctx, "hostile archives")
+	if err := s.AddPath(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	var docs, refused int
+	for _, o := range s.Outcomes {
+		if o.Accepted() {
+			docs++
+			if strings.Contains(o.Path, "..") {
+				t.Errorf("a zip-slip entry became a document: %s", o.Path)
+			}
+		} else {
+			refused++
+			if o.Reason == "" || o.Code == "" {
+				t.Errorf("refused without a reason: %+v", o)
+			}
+		}
+	}
+	if docs == 0 || refused < 5 {
+		t.Errorf("%d documents and %d refusals from the hostile archives", docs, refused)
+	}
+}
