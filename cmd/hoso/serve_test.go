@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hoso/web"
+)
+
+// serveTest boots `hoso serve` on a free port and returns its base URL.
+func serveTest(t *testing.T, b backend) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	var errb bytes.Buffer
+	m := &Main{Stdout: io.Discard, Stderr: &errb, Getenv: b.getenv, Ready: func(addr string) { ready <- addr }}
+	go func() { done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exit %d: %s", code, errb.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop within 30s of SIGTERM")
+		}
+	})
+	select {
+	case addr := <-ready:
+		return "http://" + addr
+	case code := <-done:
+		t.Fatalf("serve exited %d: %s", code, errb.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return ""
+}
+
+type upload struct {
+	name string // as sent, may hold folders
+	body []byte
+}
+
+func postBatch(t *testing.T, base, name string, files ...upload) *http.Response {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if name != "" {
+		mw.WriteField("name", name)
+	}
+	for _, f := range files {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="files"; filename=%q`, f.name))
+		w, _ := mw.CreatePart(h)
+		w.Write(f.body)
+	}
+	mw.Close()
+	resp, err := http.Post(base+"/api/v1/batches", mw.FormDataContentType(), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func decode[T any](t *testing.T, resp *http.Response, status int) T {
+	t.Helper()
+	defer resp.Body.Close()
+	var v T
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d: %s", resp.Request.Method, resp.Request.URL.Path, resp.StatusCode, status, b)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("answer is not JSON: %v: %s", err, b)
+	}
+	return v
+}
+
+func get(t *testing.T, url string) *http.Response {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+type apiErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func TestServeAPI(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			b.env["HOSO_MAX_BATCH_MB"] = "5"
+			base := serveTest(t, b)
+			pdf, _ := os.ReadFile(filepath.Join("testdata", "fixtures", "permit-application.pdf"))
+			don, _ := os.ReadFile(filepath.Join("testdata", "fixtures", "don-de-nghi-cap-phep.txt"))
+			created := decode[web.BatchCreated](t, postBatch(t, base, "Phường Hàng Bạc",
+				upload{"ho-so/permit-application.pdf", pdf},
+				upload{"ho-so/don.txt", don},
+				upload{"ban sao/don.txt", don},
+				upload{"../../etc/passwd", []byte("root")},
+				upload{"scan.png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")},
+			), http.StatusCreated)
+			if created.Batch.Name != "Phường Hàng Bạc" || len(created.Documents) != 4 || len(created.Rejected) != 1 {
+				t.Fatalf("created %+v", created)
+			}
+			if created.Documents[0].Path != "ho-so/permit-application.pdf" || created.Documents[2].DuplicateOf == nil ||
+				*created.Documents[2].DuplicateOf != created.Documents[1].DocumentID {
+				t.Errorf("documents %+v", created.Documents)
+			}
+			if !strings.Contains(created.Rejected[0].Reason, "outside") {
+				t.Errorf("rejection %+v", created.Rejected[0])
+			}
+
+			id := created.Batch.ID
+			var st web.BatchStatus
+			deadline := time.Now().Add(60 * time.Second)
+			for !st.Done {
+				if time.Now().After(deadline) {
+					t.Fatalf("batch not done within 60s: %+v", st.States)
+				}
+				st = decode[web.BatchStatus](t, get(t, fmt.Sprintf("%s/api/v1/batches/%d", base, id)), http.StatusOK)
+				time.Sleep(50 * time.Millisecond)
+			}
+			if st.States["checked"] != 3 || st.States["failed"] != 1 || len(st.Rejections) != 1 {
+				t.Errorf("batch states %v, rejections %d", st.States, len(st.Rejections))
+			}
+			for _, d := range st.Documents {
+				if d.Filename == "scan.png" && (d.Stage != "extract" || d.ErrorCode != "needs_ocr" || d.Error == "") {
+					t.Errorf("scan.png: %+v", d)
+				}
+			}
+
+			pdfID := created.Documents[0].DocumentID
+			doc := decode[map[string]any](t, get(t, fmt.Sprintf("%s/api/v1/documents/%d", base, pdfID)), http.StatusOK)
+			if doc["mime"] != "application/pdf" || doc["pages"].(float64) != 2 || doc["state"] != "checked" {
+				t.Errorf("document %v", doc)
+			}
+			text := decode[web.DocumentText](t, get(t, fmt.Sprintf("%s/api/v1/documents/%d/text", base, pdfID)), http.StatusOK)
+			if len(text.Pages) != 2 || !strings.Contains(text.Pages[0].Text, "CONSTRUCTION PERMIT") || text.Pages[1].Number != 2 {
+				t.Errorf("text %+v", text)
+			}
+
+			resp := get(t, fmt.Sprintf("%s/api/v1/documents/%d/original", base, pdfID))
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !bytes.Equal(body, pdf) || resp.Header.Get("Content-Type") != "application/pdf" ||
+				!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("original: %d bytes, headers %v", len(body), resp.Header)
+			}
+			txtID := created.Documents[1].DocumentID
+			resp = get(t, fmt.Sprintf("%s/api/v1/documents/%d/original", base, txtID))
+			resp.Body.Close()
+			if ct := resp.Header.Get("Content-Type"); ct != "application/octet-stream" {
+				t.Errorf("a text original is served as %q; only safe types may be named", ct)
+			}
+
+			for _, tc := range []struct {
+				url    string
+				status int
+				code   string
+			}{
+				{"/api/v1/documents/999999", http.StatusNotFound, "not_found"},
+				{"/api/v1/documents/abc", http.StatusBadRequest, "invalid"},
+				{"/api/v1/batches/999999", http.StatusNotFound, "not_found"},
+			} {
+				e := decode[apiErrorBody](t, get(t, base+tc.url), tc.status)
+				if e.Error.Code != tc.code || e.Error.Message == "" {
+					t.Errorf("GET %s: %+v", tc.url, e)
+				}
+			}
+			e := decode[apiErrorBody](t, postBatch(t, base, "", upload{"a.txt", []byte("x")}), http.StatusBadRequest)
+			if !strings.Contains(e.Error.Message, "name") {
+				t.Errorf("upload without a name: %+v", e)
+			}
+			e = decode[apiErrorBody](t, postBatch(t, base, "too big", upload{"big.bin", bytes.Repeat([]byte("x"), 16<<20)}), http.StatusRequestEntityTooLarge)
+			if e.Error.Code != "too_large" {
+				t.Errorf("oversize upload: %+v", e)
+			}
+		})
+	}
+}
+
+// TestIngestCommand uploads a folder with `hoso ingest --wait` to a served
+// hoso and reads its per-file report.
+func TestIngestCommand(t *testing.T) {
+	b := backends(t)[0]
+	base := serveTest(t, b)
+	client := backend{name: "client", env: map[string]string{}}
+	out, errs, code := run(t, client, "ingest", "--server", base, "--batch", "Sở Tư pháp", "--wait", "--quiet",
+		filepath.Join("testdata", "fixtures"), corpusDir(t, "archives", "zip-slip.zip"))
+	if code != 0 {
+		t.Fatalf("ingest exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		`Batch 1 "Sở Tư pháp": 11 documents accepted, 1 files refused`,
+		"accepted", "fixtures/bien-ban-hop.docx",
+		"refused", "zip-slip.zip/../../",
+		"Batch 1 finished: 11 checked",
+		"checked   ", "fixtures/permit-application.pdf (2 pages)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ingest output lacks %q:\n%s", want, out)
+		}
+	}
+	_, errs, code = run(t, client, "ingest", "--server", "http://127.0.0.1:1", "--quiet", filepath.Join("testdata", "fixtures"))
+	if code != 1 || !strings.Contains(errs, "upload to http://127.0.0.1:1") {
+		t.Errorf("ingest to a dead server: exit %d, %q", code, errs)
+	}
+}
