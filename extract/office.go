@@ -13,7 +13,8 @@ import (
 
 // maxXMLPart is the most bytes read from one part of an office document
 // after decompression: a guard against ZIP bombs dressed as documents.
-const maxXMLPart = 200 << 20
+// (A variable so that fuzz tests can lower it.)
+var maxXMLPart int64 = 200 << 20
 
 func openZip(r io.ReaderAt, size int64, what string) (*zip.Reader, error) {
 	zr, err := zip.NewReader(r, size)
@@ -26,7 +27,7 @@ func openZip(r io.ReaderAt, size int64, what string) (*zip.Reader, error) {
 func openPart(zr *zip.Reader, name, what string) (io.ReadCloser, error) {
 	for _, f := range zr.File {
 		if f.Name == name {
-			if f.UncompressedSize64 > maxXMLPart {
+			if f.UncompressedSize64 > uint64(maxXMLPart) {
 				return nil, pipeline.Errorf(pipeline.ETOOLARGE, "The %s is too large: its text part unpacks to more than %d MB.", what, maxXMLPart>>20)
 			}
 			rc, err := f.Open()

@@ -117,6 +117,7 @@ func TestHTML(t *testing.T) {
 func FuzzDOCX(f *testing.F) {
 	f.Add(docxOf(f, `<w:p><w:r><w:t>x</w:t></w:r></w:p>`))
 	f.Add([]byte("PK\x03\x04"))
+	limitXMLPart(f) // a small bomb must not stall the fuzzer
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pages, err := DOCX(bytes.NewReader(b), int64(len(b)))
 		if err != nil && pipeline.ErrorCode(err) == pipeline.EINTERNAL {
@@ -130,6 +131,7 @@ func FuzzDOCX(f *testing.F) {
 
 func FuzzODT(f *testing.F) {
 	f.Add(odtOf(f, `<text:p>x<text:s text:c="2"/>y</text:p>`))
+	limitXMLPart(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, err := ODT(bytes.NewReader(b), int64(len(b)))
 		if err != nil && pipeline.ErrorCode(err) == pipeline.EINTERNAL {
@@ -147,4 +149,10 @@ func FuzzHTML(f *testing.F) {
 			t.Fatalf("HTML: %d pages, %v", len(pages), err)
 		}
 	})
+}
+
+func limitXMLPart(f *testing.F) {
+	old := maxXMLPart
+	maxXMLPart = 1 << 20
+	f.Cleanup(func() { maxXMLPart = old })
 }

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"database/sql"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,7 +135,7 @@ func TestCrashSafety(t *testing.T) {
 				// one process owns, the restart requeues such jobs at once.
 				"running jobs of unfinished documents": `SELECT count(*) FROM river_job j JOIN document d ON d.id = CAST(j.args->>'$.document_id' AS BIGINT)
 					WHERE j.state = 'running' AND d.state NOT IN ('checked', 'failed', 'indexed')`,
-				"documents not terminal":                          `SELECT count(*) FROM document WHERE state NOT IN ('checked', 'failed', 'indexed')`,
+				"documents not terminal": `SELECT count(*) FROM document WHERE state NOT IN ('checked', 'failed', 'indexed')`,
 			}
 			for what, q := range checks {
 				if n := probe(q); n != 0 {

@@ -1,0 +1,45 @@
+# hoso's test entry point: `make test` on a fresh machine installs what the
+# tests need (poppler-utils), makes sure PostgreSQL answers, and runs vet,
+# the whole suite on SQLite and PostgreSQL, and each fuzz target briefly.
+
+HOSO_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+FUZZTIME ?= 5s
+export HOSO_TEST_DATABASE_URL
+
+FUZZ_TARGETS := extract:FuzzSniff extract:FuzzDecodeText extract:FuzzHTML extract:FuzzDOCX \
+	extract:FuzzODT extract:FuzzUnpack extract:FuzzExtractPDF
+
+.PHONY: test deps postgres vet unit fuzz build
+
+test: deps postgres vet unit fuzz
+
+build:
+	go build -o hoso ./cmd/hoso
+
+deps:
+	@command -v pdftotext >/dev/null || { \
+		echo "Installing poppler-utils (pdftotext)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+
+# PostgreSQL must answer: the PostgreSQL half of the suite fails, never
+# skips, when it does not.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+		echo "Starting PostgreSQL"; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+		for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+	@psql "$(HOSO_TEST_DATABASE_URL)" -qAtc 'SELECT 1' >/dev/null || { echo "PostgreSQL is unreachable at $(HOSO_TEST_DATABASE_URL)"; exit 1; }
+
+vet:
+	go vet ./...
+
+unit:
+	go test -count=1 -timeout 20m ./...
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($(FUZZTIME))"; \
+		go test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg >/tmp/hoso-fuzz.log 2>&1 || { \
+			cat /tmp/hoso-fuzz.log; exit 1; }; \
+	done
