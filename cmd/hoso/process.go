@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"hoso/extract"
 	"hoso/pipeline"
 	"hoso/pipeline/ingest"
 )
@@ -26,6 +27,8 @@ type summary struct {
 	PeakChildRSSMB     float64                `json:"peak_child_rss_mb"`
 	Failures           []failure              `json:"failures"`
 	Rejections         []ingest.Outcome       `json:"rejections"`
+
+	docs []*pipeline.Document
 }
 
 type failure struct {
@@ -93,6 +96,7 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	sum.docs = docs
 	for _, d := range docs {
 		sum.Documents++
 		sum.States[d.State]++
@@ -127,6 +131,13 @@ func (m *Main) printSummary(s summary) {
 	for _, st := range pipeline.States {
 		if n := s.States[st]; n > 0 {
 			fmt.Fprintf(w, "  %-10s %d\n", st, n)
+		}
+	}
+	if len(s.docs) <= 50 {
+		for _, d := range s.docs {
+			if d.State != pipeline.StateFailed {
+				fmt.Fprintf(w, "  %-9s %s (%s, %d pages)\n", d.State, d.Path, extract.Describe(d.MIME), d.Pages)
+			}
 		}
 	}
 	if len(s.Failures) > 0 {
