@@ -3,10 +3,13 @@ package extract
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // corpus returns the path of the shared development corpus, or skips.
@@ -72,4 +75,47 @@ func writeTemp(t testing.TB, name string, b []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// pdfOf assembles a PDF from object bodies (object 1 must be the catalog)
+// with a correct cross-reference table.
+func pdfOf(objs ...string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	x := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
+	return b.Bytes()
+}
+
+func streamObj(s string) string {
+	return fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(s), s)
+}
+
+// type0PDF shows text with a two-byte Identity-H font whose codes are the
+// text's UTF-16 units plus shift, mapped by the given ToUnicode program,
+// the way fpdf and dompdf write Vietnamese.
+func type0PDF(text string, shift uint16, cmap string) []byte {
+	var hexText strings.Builder
+	for _, u := range utf16.Encode([]rune(text)) {
+		fmt.Fprintf(&hexText, "%04X", u+shift)
+	}
+	content := "BT /F1 12 Tf 72 700 Td <" + hexText.String() + "> Tj ET"
+	return pdfOf(
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+		streamObj(content),
+		"<< /Type /Font /Subtype /Type0 /BaseFont /DejaVuSans /Encoding /Identity-H /DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
+		"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /DejaVuSans /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 600 >>",
+		streamObj(cmap),
+	)
 }

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -151,5 +152,34 @@ func TestPDFSamples(t *testing.T) {
 	t.Logf("mean word F1 against pdftotext %.3f over %d files", mean, n)
 	if mean < 0.9 {
 		t.Errorf("mean word F1 against pdftotext %.3f, want at least 0.9", mean)
+	}
+}
+
+// TestPDFFullRangeCMap: fpdf and dompdf map every code with one bfrange
+// <0000> <FFFF> <0000>; the library's decoder drops the high byte of such
+// targets, which ruins Vietnamese. hoso's own CMap reader keeps it.
+func TestPDFFullRangeCMap(t *testing.T) {
+	const text = "Quyết định số 12/2024/QĐ-UBND về việc cấp Giấy chứng nhận"
+	// The codes are the characters' UTF-16 units plus 0x1000, so that
+	// neither the library's decoder nor a UCS-2 guess can read them.
+	cmaps := map[string]string{
+		"full range": "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Adobe-Identity-UCS def\n" +
+			"1 begincodespacerange <0000> <FFFF> endcodespacerange\n1 beginbfrange <1000> <FFFF> <0000> endbfrange\nendcmap CMapName currentdict /CMap defineresource pop end end",
+		"bfchar and array": "1 begincodespacerange <0000> <FFFF> endcodespacerange\n2 beginbfchar <1051> <0051> <2EBF> <1EBF> endbfchar\n" +
+			"2 beginbfrange <1020> <107E> <0020> <10C0> <2EF9> [<00C0>] endbfrange",
+	}
+	for name, cmap := range cmaps {
+		b := type0PDF(text, 0x1000, cmap)
+		pages, err := PDF(context.Background(), bytes.NewReader(b), int64(len(b)), "", Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := normalize(pages[0].Text)
+		if name == "full range" && got != text {
+			t.Errorf("%s: text %q, want %q", name, got, text)
+		}
+		if name == "bfchar and array" && !strings.HasPrefix(got, "Quyết") {
+			t.Errorf("%s: text %q", name, got)
+		}
 	}
 }

@@ -11,6 +11,35 @@ import (
 // mojibake (UTF-8 read as Windows-1252: "Ã©", "áº"), a low share of letters
 // and digits, and words glued into runs far longer than any real word.
 func Quality(s string) float64 {
+	return measure(s).score()
+}
+
+// textStats are the counts behind Quality.
+type textStats struct {
+	n, good, bad, glued int
+}
+
+func (t textStats) score() float64 {
+	if t.n == 0 {
+		return 0
+	}
+	score := 1 - min(1, float64(t.bad)*5/float64(t.n))
+	if ratio := float64(t.good) / float64(t.n); ratio < 0.5 {
+		score *= ratio / 0.5
+	}
+	score *= 1 - float64(t.glued)/float64(t.n)
+	return max(0, score)
+}
+
+// Garbled reports text that a reader decoded wrongly, as opposed to text
+// that is merely poor in letters (tables of contents, formulas, listings):
+// more than 1% broken characters, or more than 5% of it in glued words.
+func Garbled(s string) bool {
+	t := measure(s)
+	return t.n > 0 && (t.bad*100 > t.n || t.glued*20 > t.n)
+}
+
+func measure(s string) textStats {
 	var n, good, bad, glued, word int
 	var prev rune
 	flush := func() {
@@ -46,15 +75,7 @@ func Quality(s string) float64 {
 		prev = r
 	}
 	flush()
-	if n == 0 {
-		return 0
-	}
-	score := 1 - min(1, float64(bad)*5/float64(n))
-	if ratio := float64(good) / float64(n); ratio < 0.5 {
-		score *= ratio / 0.5
-	}
-	score *= 1 - float64(glued)/float64(n)
-	return max(0, score)
+	return textStats{n: n, good: good, bad: bad, glued: glued}
 }
 
 // DocumentQuality is the mean page quality weighted by each page's length.
