@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,6 +67,31 @@ type Sandbox struct {
 	sem  chan struct{}
 	mu   sync.Mutex
 	idle []*child
+
+	recording bool
+	busy      []Interval
+}
+
+// Interval is a span of time a child spent on one file.
+type Interval struct {
+	Start, End time.Time
+}
+
+// Record starts keeping the span of every extraction, for benchmarks that
+// account for the time the children stand idle.
+func (s *Sandbox) Record() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recording, s.busy = true, nil
+}
+
+// Recorded returns the spans kept since Record, in start order.
+func (s *Sandbox) Recorded() []Interval {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append([]Interval(nil), s.busy...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	return out
 }
 
 // NewSandbox returns a Sandbox; children start on first use.
@@ -97,6 +123,9 @@ func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 
 // Config returns the sandbox's configuration with defaults filled in.
 func (s *Sandbox) Config() SandboxConfig { return s.cfg }
+
+// Timeout is the wall-clock limit for one file.
+func (s *Sandbox) Timeout() time.Duration { return s.cfg.Timeout }
 
 // Close stops idle children.
 func (s *Sandbox) Close() error {
@@ -133,6 +162,14 @@ func (s *Sandbox) Extract(ctx context.Context, path string) (*Result, error) {
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.sem }()
+	if s.recording {
+		start := time.Now()
+		defer func() {
+			s.mu.Lock()
+			s.busy = append(s.busy, Interval{start, time.Now()})
+			s.mu.Unlock()
+		}()
+	}
 
 	c, err := s.get()
 	if err != nil {
@@ -162,6 +199,23 @@ func (s *Sandbox) Extract(ctx context.Context, path string) (*Result, error) {
 		return nil, errors.New("extraction sandbox: empty response")
 	}
 	return resp.Result, nil
+}
+
+// Warm starts the children ahead of the first file, so that the first
+// documents do not wait for processes to start.
+func (s *Sandbox) Warm() error {
+	var started []*child
+	for len(started) < s.cfg.Children {
+		c, err := s.start()
+		if err != nil {
+			break
+		}
+		started = append(started, c)
+	}
+	for _, c := range started {
+		s.put(c)
+	}
+	return nil
 }
 
 func (s *Sandbox) get() (*child, error) {

@@ -13,10 +13,11 @@
 //	    └─────────────────────┴────────────────────────┴─────────────────────┴──► failed
 //
 // Every arrow is a River job kind (extract, classify, detect) or, for the
-// last one, the indexer tailing the change feed. A stage writes its result,
-// inserts the next job and marks its own job complete in one transaction,
-// so a crash between two stages neither loses a step nor runs one twice;
-// running a stage again replaces its output.
+// last one, the indexer tailing the change feed. A stage writes its result
+// and inserts the next job in one transaction, and only while the document
+// is still in the state the stage expects; so a crash between two stages
+// never loses a step, and a job that runs again after a crash (River
+// retries a job whose completion it had not recorded) changes nothing.
 //
 // A document that cannot be processed ends in failed with the Stage that
 // gave up, an error code (ECORRUPT, EENCRYPTED, ETIMEOUT, ...) and a Reason

@@ -87,13 +87,6 @@ type Rejection struct {
 	Reason  string `json:"reason"`
 }
 
-// JobRef identifies the queue job that runs a stage, so that a store can
-// mark it complete in the same transaction as the stage's result. The zero
-// value means "not run from a job".
-type JobRef struct {
-	ID int64
-}
-
 // ExtractArgs are the arguments of the extract job.
 type ExtractArgs struct {
 	DocumentID int64 `json:"document_id"`

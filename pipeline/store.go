@@ -81,7 +81,6 @@ type DocumentFailParams struct {
 	Stage      Stage
 	Code       string
 	Reason     string
-	Job        JobRef
 }
 
 // ExtractCompleteParams are the parameters of Store.ExtractComplete.
@@ -91,19 +90,16 @@ type ExtractCompleteParams struct {
 	Pages      []Page
 	Quality    float64
 	Extractor  string
-	Job        JobRef
 }
 
 // ClassifyCompleteParams are the parameters of Store.ClassifyComplete.
 type ClassifyCompleteParams struct {
 	DocumentID int64
-	Job        JobRef
 }
 
 // DetectCompleteParams are the parameters of Store.DetectComplete.
 type DetectCompleteParams struct {
 	DocumentID int64
-	Job        JobRef
 }
 
 // BlobInfo describes an original in the blob store.

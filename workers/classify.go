@@ -23,7 +23,7 @@ func (w *Classify) NextRetry(job *river.Job[pipeline.ClassifyArgs]) time.Time {
 
 // Work classifies one document.
 func (w *Classify) Work(ctx context.Context, job *river.Job[pipeline.ClassifyArgs]) error {
-	err := w.cfg.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: job.Args.DocumentID, Job: pipeline.JobRef{ID: job.ID}})
+	err := w.cfg.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: job.Args.DocumentID})
 	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
 		return river.JobCancel(err)
 	}

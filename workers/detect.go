@@ -24,7 +24,7 @@ func (w *Detect) NextRetry(job *river.Job[pipeline.DetectArgs]) time.Time {
 
 // Work checks one document.
 func (w *Detect) Work(ctx context.Context, job *river.Job[pipeline.DetectArgs]) error {
-	err := w.cfg.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: job.Args.DocumentID, Job: pipeline.JobRef{ID: job.ID}})
+	err := w.cfg.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: job.Args.DocumentID})
 	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
 		return river.JobCancel(err)
 	}

@@ -19,9 +19,10 @@ type Extract struct {
 	cfg Config
 }
 
-// Timeout leaves the sandbox its own limit plus room to store the result.
+// Timeout leaves room for waiting on a child (the queue fetches ahead),
+// the sandbox's own limit, and storing the result.
 func (w *Extract) Timeout(*river.Job[pipeline.ExtractArgs]) time.Duration {
-	return w.cfg.Sandbox.Config().Timeout + 10*time.Second
+	return 2*w.cfg.Extractor.Timeout() + 10*time.Second
 }
 
 // NextRetry retries soon: a crash is retried once, then quarantined.
@@ -39,7 +40,7 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 		return err
 	}
 	if doc.State != pipeline.StateReceived {
-		return nil // done before a crash; the transaction that did it completed this job too
+		return nil // done before a crash, whose restart runs the job again
 	}
 	path, err := w.cfg.Blobs.Path(ctx, doc.SHA256)
 	if code := pipeline.ErrorCode(err); code == pipeline.ENOTFOUND || code == pipeline.EINVALID {
@@ -48,7 +49,7 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 		return err
 	}
 	start := time.Now()
-	res, err := w.cfg.Sandbox.Extract(ctx, path)
+	res, err := w.cfg.Extractor.Extract(ctx, path)
 	var crash *extract.CrashError
 	switch {
 	case errors.As(err, &crash):
@@ -80,7 +81,6 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 	}
 	err = w.cfg.Store.ExtractComplete(ctx, pipeline.ExtractCompleteParams{
 		DocumentID: id, MIME: res.MIME, Pages: pages, Quality: res.Quality, Extractor: res.Extractor(),
-		Job: pipeline.JobRef{ID: job.ID},
 	})
 	if err != nil {
 		return err

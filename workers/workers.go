@@ -4,6 +4,7 @@
 package workers
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -13,11 +14,18 @@ import (
 	"hoso/pipeline"
 )
 
+// Extractor reads an original's text; *extract.Sandbox is the one hoso
+// uses. Timeout is its time limit per file.
+type Extractor interface {
+	Extract(ctx context.Context, path string) (*extract.Result, error)
+	Timeout() time.Duration
+}
+
 // Config holds what the workers need.
 type Config struct {
-	Store   pipeline.Store
-	Blobs   pipeline.BlobStore
-	Sandbox *extract.Sandbox
+	Store     pipeline.Store
+	Blobs     pipeline.BlobStore
+	Extractor Extractor
 	// MaxCrashes is how many times the sandbox may die on one document
 	// before it is quarantined. Default 2.
 	MaxCrashes int

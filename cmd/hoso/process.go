@@ -54,6 +54,12 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	}
 	defer rt.Close()
 
+	// The workers start first, so that extraction begins while the rest
+	// of the files are still being stored.
+	q, err := rt.StartWorkers(ctx)
+	if err != nil {
+		return err
+	}
 	sum := summary{States: map[pipeline.State]int{}}
 	var batchIDs []int64
 	if len(paths) > 0 {
@@ -63,10 +69,12 @@ func (m *Main) process(ctx context.Context, args []string) error {
 		}
 		s, err := rt.Ingester().Begin(ctx, name)
 		if err != nil {
+			stopQueue(ctx, q)
 			return err
 		}
 		for _, p := range paths {
 			if err := s.AddPath(ctx, p); err != nil {
+				stopQueue(ctx, q)
 				return err
 			}
 		}
@@ -79,10 +87,6 @@ func (m *Main) process(ctx context.Context, args []string) error {
 		}
 	}
 
-	q, err := rt.StartWorkers(ctx)
-	if err != nil {
-		return err
-	}
 	waitErr := waitTerminal(ctx, rt.Store, nil)
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -159,7 +163,7 @@ func (m *Main) printSummary(s summary) {
 // waitTerminal waits until no document (of the batches, or at all) is
 // still on its way through the queue.
 func waitTerminal(ctx context.Context, st pipeline.Store, batchIDs []int64) error {
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		counts, err := st.DocumentCountByState(ctx, pipeline.DocumentCountByStateParams{BatchIDs: batchIDs})

@@ -63,6 +63,9 @@ type Runtime struct {
 	Store   *sqlstore.Store
 	Blobs   *blob.Dir
 	Sandbox *extract.Sandbox
+	// Extractor is what the extract workers call: the sandbox, unless a
+	// benchmark swaps it.
+	Extractor workers.Extractor
 	// newClient starts a River client working every job kind.
 	newClient func(ctx context.Context, rc *river.Config) (queue, error)
 	// requeue makes jobs of a dead process available (SQLite only).
@@ -151,17 +154,25 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 	if rescue <= 0 {
 		rescue = rt.Sandbox.Config().Timeout + 3*time.Minute
 	}
+	_ = rt.Sandbox.Warm()
 	w := river.NewWorkers()
-	workers.Register(w, workers.Config{Store: rt.Store, Blobs: rt.Blobs, Sandbox: rt.Sandbox, Logger: rt.cfg.Logger})
+	ex := rt.Extractor
+	if ex == nil {
+		ex = rt.Sandbox
+	}
+	workers.Register(w, workers.Config{Store: rt.Store, Blobs: rt.Blobs, Extractor: ex, Logger: rt.cfg.Logger})
 	rc := &river.Config{
 		Logger: rt.cfg.Logger,
+		// Twice as many extract workers as children: a job fetched ahead
+		// waits in the sandbox for the next free child, so the children
+		// never stand idle while River fetches.
 		Queues: map[string]river.QueueConfig{
-			pipeline.QueueExtract: {MaxWorkers: rt.Sandbox.Config().Children},
+			pipeline.QueueExtract: {MaxWorkers: 2 * rt.Sandbox.Config().Children},
 			pipeline.QueueDefault: {MaxWorkers: rt.cfg.Workers},
 		},
 		Workers:              w,
-		FetchCooldown:        20 * time.Millisecond,
-		FetchPollInterval:    250 * time.Millisecond,
+		FetchCooldown:        5 * time.Millisecond,
+		FetchPollInterval:    100 * time.Millisecond,
 		RescueStuckJobsAfter: rescue,
 		JobTimeout:           min(time.Minute, rescue/2),
 	}

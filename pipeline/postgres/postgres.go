@@ -14,7 +14,6 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
-	"github.com/riverqueue/river/rivertype"
 
 	"hoso/pipeline"
 	"hoso/pipeline/sqlstore"
@@ -218,20 +217,6 @@ func (t *tx) InsertJobs(ctx context.Context, jobs []sqlstore.Job) error {
 		params[i] = river.InsertManyParams{Args: j.Args, InsertOpts: &river.InsertOpts{Queue: j.Queue, MaxAttempts: j.MaxAttempts}}
 	}
 	_, err := t.db.insert.InsertManyTx(ctx, t.tx, params)
-	return err
-}
-
-type noArgs struct{}
-
-func (noArgs) Kind() string { return "" }
-
-func (t *tx) CompleteJob(ctx context.Context, job pipeline.JobRef) error {
-	if job.ID == 0 {
-		return nil
-	}
-	_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, t.tx, &river.Job[noArgs]{
-		JobRow: &rivertype.JobRow{ID: job.ID, State: rivertype.JobStateRunning},
-	})
 	return err
 }
 

@@ -52,14 +52,11 @@ type JobArgs interface {
 	Kind() string
 }
 
-// Tx is a database transaction that can also enqueue jobs and complete the
-// job that is running, atomically with the writes.
+// Tx is a database transaction that can also enqueue jobs, atomically with
+// the writes.
 type Tx interface {
 	Querier
 	InsertJobs(ctx context.Context, jobs []Job) error
-	// CompleteJob marks the running job as completed. It is a no-op for
-	// the zero JobRef.
-	CompleteJob(ctx context.Context, job pipeline.JobRef) error
 	Commit(ctx context.Context) error
 	Rollback(ctx context.Context) error
 }
@@ -332,10 +329,7 @@ func (s *Store) DocumentFail(ctx context.Context, p pipeline.DocumentFailParams)
 		if err != nil {
 			return err
 		}
-		if err := s.feed(ctx, tx, p.DocumentID, "failed"); err != nil {
-			return err
-		}
-		return tx.CompleteJob(ctx, p.Job)
+		return s.feed(ctx, tx, p.DocumentID, "failed")
 	})
 	if err != nil {
 		return fmt.Errorf("fail document %d: %w", p.DocumentID, err)
@@ -397,6 +391,8 @@ func (s *Store) RejectionListByBatch(ctx context.Context, batchID int64) ([]pipe
 // advance moves a document from one state to the next inside tx. It
 // reports false when the document was not in state from: the stage ran
 // already (or the document failed meanwhile), and nothing must follow.
+// This guard is what makes a stage that runs twice (its job retried after
+// a crash between the commit and River's completion) take effect once.
 func (s *Store) advance(ctx context.Context, tx Tx, id int64, from, to pipeline.State, next pipeline.Stage) (bool, error) {
 	n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4 WHERE id = $1 AND state = $5`,
 		id, string(to), string(next), s.now(), string(from))
@@ -408,16 +404,12 @@ const pageChunk = 100
 // ExtractComplete stores pages and queues classification.
 func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteParams) error {
 	err := s.inTx(ctx, func(tx Tx) error {
-		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateReceived, pipeline.StateExtracted, pipeline.StageClassify)
-		if err != nil || !ok {
-			if err == nil {
-				err = tx.CompleteJob(ctx, p.Job)
-			}
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE document SET mime = $2, pages = $3, quality = $4, extractor = $5, error_code = '', error = '' WHERE id = $1`,
-			p.DocumentID, p.MIME, len(p.Pages), p.Quality, p.Extractor); err != nil {
-			return err
+		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4, mime = $5, pages = $6, quality = $7,
+			extractor = $8, error_code = '', error = '' WHERE id = $1 AND state = $9`,
+			p.DocumentID, string(pipeline.StateExtracted), string(pipeline.StageClassify), s.now(), p.MIME, len(p.Pages), p.Quality,
+			p.Extractor, string(pipeline.StateReceived))
+		if err != nil || n != 1 {
+			return err // n == 0: extracted already (see advance)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM page WHERE document_id = $1`, p.DocumentID); err != nil {
 			return err
@@ -439,10 +431,7 @@ func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteP
 				return err
 			}
 		}
-		if err := tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}}); err != nil {
-			return err
-		}
-		return tx.CompleteJob(ctx, p.Job)
+		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
 	})
 	if err != nil {
 		return fmt.Errorf("complete extraction of document %d: %w", p.DocumentID, err)
@@ -454,15 +443,10 @@ func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteP
 func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyCompleteParams) error {
 	err := s.inTx(ctx, func(tx Tx) error {
 		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateExtracted, pipeline.StateClassified, pipeline.StageDetect)
-		if err != nil {
+		if err != nil || !ok {
 			return err
 		}
-		if ok {
-			if err := tx.InsertJobs(ctx, []Job{{Args: pipeline.DetectArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}}); err != nil {
-				return err
-			}
-		}
-		return tx.CompleteJob(ctx, p.Job)
+		return tx.InsertJobs(ctx, []Job{{Args: pipeline.DetectArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
 	})
 	if err != nil {
 		return fmt.Errorf("complete classification of document %d: %w", p.DocumentID, err)
@@ -474,15 +458,10 @@ func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyComplet
 func (s *Store) DetectComplete(ctx context.Context, p pipeline.DetectCompleteParams) error {
 	err := s.inTx(ctx, func(tx Tx) error {
 		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateClassified, pipeline.StateChecked, pipeline.StageIndex)
-		if err != nil {
+		if err != nil || !ok {
 			return err
 		}
-		if ok {
-			if err := s.feed(ctx, tx, p.DocumentID, "checked"); err != nil {
-				return err
-			}
-		}
-		return tx.CompleteJob(ctx, p.Job)
+		return s.feed(ctx, tx, p.DocumentID, "checked")
 	})
 	if err != nil {
 		return fmt.Errorf("complete detection of document %d: %w", p.DocumentID, err)
