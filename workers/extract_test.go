@@ -1,0 +1,146 @@
+package workers_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"hoso/extract"
+	"hoso/pipeline"
+	"hoso/pipeline/blob"
+	"hoso/pipeline/ingest"
+	"hoso/pipeline/sqlite"
+	"hoso/workers"
+)
+
+func TestMain(m *testing.M) {
+	extract.RunChildIfRequested()
+	os.Exit(m.Run())
+}
+
+// pipelineFor runs the real workers on SQLite with the given sandbox and
+// returns an ingester feeding them.
+func pipelineFor(t *testing.T, sb *extract.Sandbox) *ingest.Ingester {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, db, err := sqlite.OpenStore(ctx, filepath.Join(dir, "hoso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := river.NewWorkers()
+	workers.Register(w, workers.Config{Store: st, Blobs: blobs, Extractor: sb})
+	client, err := db.NewClient(&river.Config{
+		Logger:            slog.New(slog.DiscardHandler),
+		Queues:            map[string]river.QueueConfig{pipeline.QueueExtract: {MaxWorkers: 1}, pipeline.QueueDefault: {MaxWorkers: 2}},
+		Workers:           w,
+		FetchCooldown:     5 * time.Millisecond,
+		FetchPollInterval: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		client.StopAndCancel(stop)
+		sb.Close()
+		st.Close()
+	})
+	return &ingest.Ingester{Store: st, Blobs: blobs}
+}
+
+func waitDocument(t *testing.T, st pipeline.Store, id int64) *pipeline.Document {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		d, err := st.DocumentGetByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.State.Terminal() {
+			return d
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("document %d did not finish within 60s", id)
+	return nil
+}
+
+func add(t *testing.T, in *ingest.Ingester, name, body string) int64 {
+	t.Helper()
+	s, err := in.Begin(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(context.Background(), name, strings.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	return s.Outcomes[0].DocumentID
+}
+
+// TestQuarantine: a file on which the extraction child dies every time is
+// retried once, then set aside with the reason, not retried forever.
+func TestQuarantine(t *testing.T) {
+	sb, err := extract.NewSandbox(extract.SandboxConfig{
+		Command: []string{"/bin/sh", "-c", `read line; echo "fatal error: stack overflow" >&2; kill -SEGV $$`},
+		Timeout: 5 * time.Second, Children: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := pipelineFor(t, sb)
+	d := waitDocument(t, in.Store, add(t, in, "bad.pdf", "%PDF-1.4 whatever"))
+	if d.State != pipeline.StateFailed || d.ErrorCode != pipeline.EQUARANTINED || d.Crashes != 2 || d.Stage != pipeline.StageExtract {
+		t.Fatalf("document after repeated crashes: %+v", d)
+	}
+	if !strings.Contains(d.Error, "damaged") || !strings.Contains(d.Error, "after 2 attempts") {
+		t.Errorf("reason %q", d.Error)
+	}
+}
+
+// TestTimeoutThenSetAside: a file whose extraction hangs is stopped at the
+// time limit and, after a second try, failed with a timeout reason.
+func TestTimeout(t *testing.T) {
+	sb, err := extract.NewSandbox(extract.SandboxConfig{
+		Command: []string{"/bin/sh", "-c", `read line; exec sleep 60`}, Timeout: 200 * time.Millisecond, Children: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := pipelineFor(t, sb)
+	d := waitDocument(t, in.Store, add(t, in, "slow.pdf", "%PDF-1.4 whatever"))
+	if d.State != pipeline.StateFailed || d.ErrorCode != pipeline.ETIMEOUT || !strings.Contains(d.Error, "took longer than 200ms") {
+		t.Fatalf("document after timeouts: %+v", d)
+	}
+}
+
+// TestStages runs a real file through every stage with the real child.
+func TestStages(t *testing.T) {
+	sb, err := extract.NewSandbox(extract.SandboxConfig{Timeout: 30 * time.Second, Children: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := pipelineFor(t, sb)
+	d := waitDocument(t, in.Store, add(t, in, "thong-bao.txt", "THÔNG BÁO\fVề việc tiếp nhận hồ sơ"))
+	if d.State != pipeline.StateChecked || d.Pages != 2 || d.MIME != "text/plain" || d.Extractor != "text" || d.Quality < 0.9 {
+		t.Fatalf("document: %+v", d)
+	}
+	empty := waitDocument(t, in.Store, add(t, in, "empty.txt", ""))
+	if empty.State != pipeline.StateFailed || empty.ErrorCode != pipeline.EEMPTY || empty.Error != "The file is empty." {
+		t.Errorf("empty file: %+v", empty)
+	}
+}
