@@ -1,0 +1,365 @@
+package classify
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Document is what classification looks at.
+type Document struct {
+	Filename string
+	Batch    string
+	Pages    []string
+}
+
+// Result is a document's classification with its reason.
+type Result struct {
+	RuleSetVersion int         `json:"rule_set_version"`
+	Type           string      `json:"type"`
+	Department     string      `json:"department"`
+	Tags           []string    `json:"tags"`
+	Rule           string      `json:"rule"`
+	Fields         []Field     `json:"fields"`
+	Explanation    Explanation `json:"explanation"`
+}
+
+// Explanation says why a document got its type.
+type Explanation struct {
+	Summary  string     `json:"summary"`
+	Rule     string     `json:"rule,omitempty"`
+	Priority int        `json:"priority,omitempty"`
+	Matches  []Evidence `json:"matches"`
+	RunnerUp *RunnerUp  `json:"runner_up,omitempty"`
+}
+
+// Evidence is one condition that held, and where.
+type Evidence struct {
+	Condition string `json:"condition"` // "all: phrase \"quyết định\"", "none: ...", "filename", "pages"
+	Text      string `json:"text,omitempty"`
+	Page      int    `json:"page,omitempty"`   // from 1
+	Offset    int    `json:"offset,omitempty"` // characters from the start of the page
+}
+
+// RunnerUp is the best rule of another type: one that matched with lower
+// precedence, or one that came close.
+type RunnerUp struct {
+	Rule    string  `json:"rule"`
+	Type    string  `json:"type"`
+	Matched bool    `json:"matched"`
+	Share   float64 `json:"share"` // of its conditions that held
+}
+
+// Field is a value a rule captured.
+type Field struct {
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Value  string `json:"value"` // normalized: dates yyyy-mm-dd, amounts as plain numbers
+	Raw    string `json:"raw"`
+	Page   int    `json:"page"`
+	Offset int    `json:"offset"`
+}
+
+// page is one page prepared for matching.
+type page struct {
+	text   string // NFC
+	loose  *folded
+	strict *folded
+}
+
+func (p *page) folded(exact bool) folded {
+	if exact {
+		if p.strict == nil {
+			f := fold(p.text, true)
+			p.strict = &f
+		}
+		return *p.strict
+	}
+	if p.loose == nil {
+		f := fold(p.text, false)
+		p.loose = &f
+	}
+	return *p.loose
+}
+
+type prepared struct {
+	doc   Document
+	pages []*page
+}
+
+// Classify runs the rules on a document.
+func (rs *RuleSet) Classify(doc Document) Result {
+	p := &prepared{doc: doc}
+	for _, t := range doc.Pages {
+		p.pages = append(p.pages, &page{text: norm.NFC.String(t)})
+	}
+	type outcome struct {
+		rule     *Rule
+		matched  bool
+		share    float64
+		evidence []Evidence
+	}
+	var outcomes []outcome
+	for _, r := range rs.ordered() {
+		ok, share, ev := p.evaluate(r)
+		outcomes = append(outcomes, outcome{r, ok, share, ev})
+	}
+	res := Result{RuleSetVersion: rs.Version, Type: Unclassified, Tags: []string{}, Fields: []Field{}}
+	var win *outcome
+	for i := range outcomes {
+		if outcomes[i].matched {
+			win = &outcomes[i]
+			break
+		}
+	}
+	// The runner-up: the next rule of another type that matched, else the
+	// rule of another type that came closest (at least half its conditions).
+	var runner *outcome
+	for i := range outcomes {
+		o := &outcomes[i]
+		if o == win || (win != nil && o.rule.Type == win.rule.Type) {
+			continue
+		}
+		if o.matched {
+			runner = o
+			break
+		}
+		if o.share >= 0.5 && (runner == nil || o.share > runner.share) {
+			runner = o
+		}
+	}
+	if runner != nil {
+		res.Explanation.RunnerUp = &RunnerUp{Rule: runner.rule.ID, Type: runner.rule.Type, Matched: runner.matched, Share: round2(runner.share)}
+	}
+	if win == nil {
+		res.Explanation.Matches = []Evidence{}
+		res.Explanation.Summary = "No rule matched; the document is unclassified."
+		return res
+	}
+	r := win.rule
+	t := rs.types[r.Type]
+	res.Type, res.Rule = r.Type, r.ID
+	res.Department = r.Department
+	if res.Department == "" {
+		res.Department = t.Department
+	}
+	if r.Tags != nil {
+		res.Tags = append([]string{}, r.Tags...)
+	}
+	res.Explanation.Rule, res.Explanation.Priority, res.Explanation.Matches = r.ID, r.Priority, win.evidence
+	name := t.Name
+	if name == "" {
+		name = t.ID
+	}
+	res.Explanation.Summary = fmt.Sprintf("Rule %q (priority %d) classified the document as %s: %s.", r.ID, r.Priority, name, describe(win.evidence))
+	res.Fields = p.fields(r)
+	return res
+}
+
+func describe(ev []Evidence) string {
+	var parts []string
+	for _, e := range ev {
+		if strings.HasPrefix(e.Condition, "none:") {
+			continue
+		}
+		if e.Text != "" {
+			parts = append(parts, fmt.Sprintf("%q on page %d", e.Text, e.Page))
+		} else {
+			parts = append(parts, e.Condition)
+		}
+		if len(parts) == 4 {
+			parts = append(parts, "…")
+			break
+		}
+	}
+	return "found " + strings.Join(parts, ", ")
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+// evaluate reports whether every condition of r holds, the share of its
+// conditions that held, and the evidence.
+func (p *prepared) evaluate(r *Rule) (bool, float64, []Evidence) {
+	ev := []Evidence{}
+	total, held := 0, 0
+	ok := true
+	check := func(cond bool, e Evidence) {
+		total++
+		if cond {
+			held++
+			ev = append(ev, e)
+		} else {
+			ok = false
+		}
+	}
+	if r.Filename != "" {
+		m, _ := path.Match(foldQuery(r.Filename, false), foldQuery(p.doc.Filename, false))
+		check(m, Evidence{Condition: "filename " + r.Filename, Text: p.doc.Filename})
+	}
+	if r.Batch != "" {
+		m, _ := path.Match(foldQuery(r.Batch, false), foldQuery(p.doc.Batch, false))
+		check(m, Evidence{Condition: "batch " + r.Batch, Text: p.doc.Batch})
+	}
+	if r.Pages != nil {
+		n := len(p.pages)
+		check(n >= r.Pages.Min && (r.Pages.Max == 0 || n <= r.Pages.Max), Evidence{Condition: fmt.Sprintf("pages %d (between %d and %d)", n, r.Pages.Min, r.Pages.Max)})
+	}
+	for i := range r.All {
+		e, found := p.find(&r.All[i], r.Where)
+		e.Condition = "all: " + e.Condition
+		check(found, e)
+	}
+	if len(r.Any) > 0 {
+		need := max(1, r.MinAny)
+		hits := 0
+		var anyEv []Evidence
+		for i := range r.Any {
+			if e, found := p.find(&r.Any[i], r.Where); found {
+				hits++
+				e.Condition = "any: " + e.Condition
+				anyEv = append(anyEv, e)
+			}
+		}
+		total++
+		if hits >= need {
+			held++
+			ev = append(ev, anyEv...)
+		} else {
+			ok = false
+		}
+	}
+	for i := range r.None {
+		e, found := p.find(&r.None[i], r.Where)
+		total++
+		if found {
+			ok = false
+		} else {
+			held++
+			ev = append(ev, Evidence{Condition: "none: " + e.Condition})
+		}
+	}
+	share := 0.0
+	if total > 0 {
+		share = float64(held) / float64(total)
+	}
+	return ok, share, ev
+}
+
+// find looks for one condition in its scope and returns where it matched.
+func (p *prepared) find(m *Match, ruleWhere Where) (Evidence, bool) {
+	e := Evidence{Condition: m.Label()}
+	where := ruleWhere
+	if m.Where != nil {
+		where = *m.Where
+	}
+	budget := where.FirstChars // characters left to look at; 0 means no limit
+	for i, pg := range p.pages {
+		if where.FirstPage && i > 0 {
+			break
+		}
+		text := pg.text
+		if where.FirstChars > 0 {
+			if budget <= 0 {
+				break
+			}
+			text = prefixRunes(text, budget)
+			budget -= utf8.RuneCountInString(text)
+		}
+		if start, end, found := p.findIn(m, pg, text); found {
+			e.Text = text[start:end]
+			e.Page = i + 1
+			e.Offset = utf8.RuneCountInString(text[:start])
+			return e, true
+		}
+	}
+	return e, false
+}
+
+func prefixRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
+
+// findIn finds m in text, a prefix of pg's text, and returns byte offsets
+// in the original text.
+func (p *prepared) findIn(m *Match, pg *page, text string) (int, int, bool) {
+	if m.re != nil {
+		loc := m.re.FindStringIndex(text)
+		if loc == nil {
+			return 0, 0, false
+		}
+		return loc[0], loc[1], true
+	}
+	f := pg.folded(m.Exact)
+	// Only the part of the folded text that comes from the prefix.
+	limit := sort.Search(len(f.orig), func(i int) bool { return f.orig[i] >= len(text) })
+	ft := f.text[:min(limit, len(f.text))]
+	if m.Fuzzy != "" {
+		return fuzzyFind(f, ft, m.query, m.Distance)
+	}
+	hits := findWord(ft, m.query, 1)
+	if len(hits) == 0 {
+		return 0, 0, false
+	}
+	s, e := f.span(hits[0], hits[0]+len(m.query))
+	return s, e, true
+}
+
+// fuzzyFind finds a word within distance edits of q.
+func fuzzyFind(f folded, text, q string, dist int) (int, int, bool) {
+	qr := []rune(q)
+	for i := 0; i < len(text); {
+		for i < len(text) && !isWordByte(text, i) {
+			i++
+		}
+		j := i
+		for j < len(text) && isWordByte(text, j) {
+			j++
+		}
+		if j > i {
+			w := []rune(text[i:j])
+			if d := len(w) - len(qr); d <= dist && d >= -dist && levenshtein(w, qr, dist) <= dist {
+				s, e := f.span(i, j)
+				return s, e, true
+			}
+		}
+		i = j
+	}
+	return 0, 0, false
+}
+
+// levenshtein is the edit distance of a and b, or more than limit once it
+// is known to exceed it.
+func levenshtein(a, b []rune, limit int) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			best = min(best, cur[j])
+		}
+		if best > limit {
+			return limit + 1
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
