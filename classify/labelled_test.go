@@ -68,7 +68,7 @@ var templates = map[string][]string{
 	"report": {
 		"{O}\nSố: {n}/BC-UBND\n\nBÁO CÁO\nKết quả thực hiện cải cách hành chính năm {y}\n\nI. TÌNH HÌNH CHUNG\nTrong năm, bộ phận một cửa tiếp nhận {n} hồ sơ, giải quyết đúng hạn 96%.\nII. KIẾN NGHỊ",
 		"BÁO CÁO\nTình hình tiếp công dân quý {m} năm {y}\nKính gửi: {O}\nSố lượt tiếp: {n}. Số đơn khiếu nại nhận được: 12.",
-		"{O}\nANNUAL REPORT ON PUBLIC SERVICE DELIVERY {y}\n\nSummary\nThe office received {n} applications, of which 95% were settled on time.\nRecommendations\n1. Extend online submission.",
+		"ANNUAL REPORT ON PUBLIC SERVICE DELIVERY {y}\n{O}\n\nSummary\nThe office received {n} applications, of which 95% were settled on time.\nRecommendations\n1. Extend online submission to household registration and to the application for a construction permit.",
 	},
 	"minutes": {
 		"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\nBIÊN BẢN HỌP\nVề việc xét duyệt hồ sơ hỗ trợ hộ nghèo\n\nHôm nay, ngày {d}/{m}/{y}, tại trụ sở {O}.\nThành phần: ông {N}, chủ trì.\nHội nghị thống nhất đề nghị hỗ trợ {n} hộ.\nBiên bản kết thúc lúc 11 giờ.",
@@ -119,6 +119,11 @@ var templates = map[string][]string{
 		"TỜ KHAI THUẾ GIÁ TRỊ GIA TĂNG\n(Mẫu số 01/GTGT)\nKỳ tính thuế: tháng {m} năm {y}\nTên người nộp thuế: Công ty TNHH {N}\nMã số thuế: {tax}",
 		"TỜ KHAI QUYẾT TOÁN THUẾ THU NHẬP CÁ NHÂN\nKỳ tính thuế: năm {y}\nHọ và tên: {N}\nMã số thuế: {tax}\nTổng thu nhập chịu thuế: {amt}",
 		"PERSONAL INCOME TAX RETURN\nTax period: {y}\nTaxpayer: {N}\nTax identification number: {tax}\nTotal taxable income: {amt}",
+	},
+	"notice": {
+		"{O}\n\nTHÔNG BÁO\nVề việc tiếp nhận hồ sơ trực tuyến\n\nTừ ngày {d}/{m}/{y}, bộ phận một cửa tiếp nhận hồ sơ đăng ký hộ tịch qua Cổng dịch vụ công.\nCông dân nộp hồ sơ trực tuyến không phải nộp bản giấy.",
+		"{O}\nTHÔNG BÁO\nLịch tiếp công dân tháng {m} năm {y}\nChủ tịch UBND tiếp công dân vào ngày {d} hằng tháng tại trụ sở.",
+		"{O}\n\nPUBLIC NOTICE\nThe one-stop desk will be closed on {d}/{m}/{y} for system maintenance. Applications can still be submitted online.",
 	},
 	"id-copy": {
 		"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nCĂN CƯỚC CÔNG DÂN\nSố: {id}\nHọ và tên: {N}\nNgày sinh: {d}/{m}/1985\nQuê quán: {P}\nBẢN SAO",

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"hoso/pipeline"
 )
 
 // Document is what classification looks at.
@@ -18,51 +20,19 @@ type Document struct {
 }
 
 // Result is a document's classification with its reason.
-type Result struct {
-	RuleSetVersion int         `json:"rule_set_version"`
-	Type           string      `json:"type"`
-	Department     string      `json:"department"`
-	Tags           []string    `json:"tags"`
-	Rule           string      `json:"rule"`
-	Fields         []Field     `json:"fields"`
-	Explanation    Explanation `json:"explanation"`
-}
-
-// Explanation says why a document got its type.
-type Explanation struct {
-	Summary  string     `json:"summary"`
-	Rule     string     `json:"rule,omitempty"`
-	Priority int        `json:"priority,omitempty"`
-	Matches  []Evidence `json:"matches"`
-	RunnerUp *RunnerUp  `json:"runner_up,omitempty"`
-}
-
-// Evidence is one condition that held, and where.
-type Evidence struct {
-	Condition string `json:"condition"` // "all: phrase \"quyết định\"", "none: ...", "filename", "pages"
-	Text      string `json:"text,omitempty"`
-	Page      int    `json:"page,omitempty"`   // from 1
-	Offset    int    `json:"offset,omitempty"` // characters from the start of the page
-}
-
-// RunnerUp is the best rule of another type: one that matched with lower
-// precedence, or one that came close.
-type RunnerUp struct {
-	Rule    string  `json:"rule"`
-	Type    string  `json:"type"`
-	Matched bool    `json:"matched"`
-	Share   float64 `json:"share"` // of its conditions that held
-}
+type Result = pipeline.Classification
 
 // Field is a value a rule captured.
-type Field struct {
-	Name   string `json:"name"`
-	Type   string `json:"type"`
-	Value  string `json:"value"` // normalized: dates yyyy-mm-dd, amounts as plain numbers
-	Raw    string `json:"raw"`
-	Page   int    `json:"page"`
-	Offset int    `json:"offset"`
-}
+type Field = pipeline.Field
+
+// Explanation says why a document got its type.
+type Explanation = pipeline.Explanation
+
+// Evidence is one condition that held, and where.
+type Evidence = pipeline.Evidence
+
+// RunnerUp is the best rule of another type.
+type RunnerUp = pipeline.RunnerUp
 
 // page is one page prepared for matching.
 type page struct {
@@ -232,13 +202,13 @@ func (p *prepared) evaluate(r *Rule) (bool, float64, []Evidence) {
 			ok = false
 		}
 	}
+	// "none" conditions count for the match, not for how close a rule came:
+	// a rule whose words are all missing did not come close.
 	for i := range r.None {
 		e, found := p.find(&r.None[i], r.Where)
-		total++
 		if found {
 			ok = false
 		} else {
-			held++
 			ev = append(ev, Evidence{Condition: "none: " + e.Condition})
 		}
 	}
@@ -270,6 +240,13 @@ func (p *prepared) find(m *Match, ruleWhere Where) (Evidence, bool) {
 			budget -= utf8.RuneCountInString(text)
 		}
 		if start, end, found := p.findIn(m, pg, text); found {
+			// A pattern may take in the line breaks around a heading.
+			for start < end && strings.ContainsRune(" \t\r\n\f", rune(text[start])) {
+				start++
+			}
+			for end > start && strings.ContainsRune(" \t\r\n\f", rune(text[end-1])) {
+				end--
+			}
 			e.Text = text[start:end]
 			e.Page = i + 1
 			e.Offset = utf8.RuneCountInString(text[:start])

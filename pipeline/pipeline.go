@@ -66,6 +66,12 @@ type Document struct {
 	Extractor   string    `json:"extractor,omitempty"`
 	DuplicateOf *int64    `json:"duplicate_of"`
 	Crashes     int       `json:"crashes,omitempty"`
+	// Type, Department and Tags come from classification; Type is "" before
+	// it and "unclassified" when no rule claimed the document.
+	Type           string          `json:"type"`
+	Department     string          `json:"department"`
+	Tags           []string        `json:"tags"`
+	Classification *Classification `json:"classification,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
@@ -118,3 +124,60 @@ const (
 	QueueExtract = "extract"
 	QueueDefault = "default"
 )
+
+// Classification is a document's type, department and tags with the reason
+// the rules gave them.
+type Classification struct {
+	RuleSetVersion int         `json:"rule_set_version"`
+	Type           string      `json:"type"`
+	Department     string      `json:"department"`
+	Tags           []string    `json:"tags"`
+	Rule           string      `json:"rule"`
+	Fields         []Field     `json:"fields"`
+	Explanation    Explanation `json:"explanation"`
+}
+
+// Field is a typed value a rule captured from the text.
+type Field struct {
+	Name   string `json:"name"`
+	Type   string `json:"type"`  // text, date, amount, reference, identifier
+	Value  string `json:"value"` // normalized: dates yyyy-mm-dd, amounts plain numbers; "" when the raw text did not parse
+	Raw    string `json:"raw"`
+	Page   int    `json:"page"`
+	Offset int    `json:"offset"` // characters from the start of the page
+}
+
+// Explanation says why a document got its type.
+type Explanation struct {
+	Summary  string     `json:"summary"`
+	Rule     string     `json:"rule,omitempty"`
+	Priority int        `json:"priority,omitempty"`
+	Matches  []Evidence `json:"matches"`
+	RunnerUp *RunnerUp  `json:"runner_up,omitempty"`
+}
+
+// Evidence is one condition of the deciding rule that held, and where.
+type Evidence struct {
+	Condition string `json:"condition"`
+	Text      string `json:"text,omitempty"`
+	Page      int    `json:"page,omitempty"`
+	Offset    int    `json:"offset,omitempty"`
+}
+
+// RunnerUp is the best rule of another type: one that also matched with
+// lower precedence, or one that came close.
+type RunnerUp struct {
+	Rule    string  `json:"rule"`
+	Type    string  `json:"type"`
+	Matched bool    `json:"matched"`
+	Share   float64 `json:"share"` // of its conditions that held
+}
+
+// RuleSetVersion is a rule file loaded into the database.
+type RuleSetVersion struct {
+	Version   int       `json:"version"`
+	Name      string    `json:"name"`
+	SHA256    string    `json:"sha256"`
+	Source    string    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+}

@@ -40,13 +40,29 @@ type Store interface {
 	// ExtractComplete stores the pages of a document, moves it to
 	// extracted and queues classification.
 	ExtractComplete(ctx context.Context, params ExtractCompleteParams) error
-	// ClassifyComplete moves a document to classified and queues detection.
+	// ClassifyComplete stores a document's classification, moves it to
+	// classified and queues detection.
 	ClassifyComplete(ctx context.Context, params ClassifyCompleteParams) error
 	// DetectComplete moves a document to checked and writes a change-feed
 	// entry for the indexer.
 	DetectComplete(ctx context.Context, params DetectCompleteParams) error
 
+	// RuleSetCreate stores a rule file as the next version, unless it is
+	// the same text as the latest version, which it returns.
+	RuleSetCreate(ctx context.Context, params RuleSetCreateParams) (*RuleSetVersion, error)
+	// RuleSetLatest returns the newest version (ENOTFOUND when none was
+	// loaded: the built-in rules apply).
+	RuleSetLatest(ctx context.Context) (*RuleSetVersion, error)
+	RuleSetGet(ctx context.Context, version int) (*RuleSetVersion, error)
+	RuleSetList(ctx context.Context) ([]*RuleSetVersion, error)
+
 	Close() error
+}
+
+// RuleSetCreateParams are the parameters of Store.RuleSetCreate.
+type RuleSetCreateParams struct {
+	Name   string
+	Source string
 }
 
 // BatchCreateParams are the parameters of Store.BatchCreate.
@@ -94,7 +110,8 @@ type ExtractCompleteParams struct {
 
 // ClassifyCompleteParams are the parameters of Store.ClassifyComplete.
 type ClassifyCompleteParams struct {
-	DocumentID int64
+	DocumentID     int64
+	Classification Classification
 }
 
 // DetectCompleteParams are the parameters of Store.DetectComplete.

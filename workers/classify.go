@@ -6,11 +6,12 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"hoso/classify"
 	"hoso/pipeline"
 )
 
-// Classify works pipeline.ClassifyArgs. The rule engine arrives with the
-// classification issue; until then the stage records that it ran.
+// Classify works pipeline.ClassifyArgs: the rules in force give the
+// document its type, department, tags and fields, with the reason.
 type Classify struct {
 	river.WorkerDefaults[pipeline.ClassifyArgs]
 	cfg Config
@@ -23,9 +24,29 @@ func (w *Classify) NextRetry(job *river.Job[pipeline.ClassifyArgs]) time.Time {
 
 // Work classifies one document.
 func (w *Classify) Work(ctx context.Context, job *river.Job[pipeline.ClassifyArgs]) error {
-	err := w.cfg.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: job.Args.DocumentID})
+	id := job.Args.DocumentID
+	doc, err := w.cfg.Store.DocumentGetByID(ctx, id)
 	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
 		return river.JobCancel(err)
+	} else if err != nil {
+		return err
 	}
-	return err
+	if doc.State != pipeline.StateExtracted {
+		return nil // classified before a crash, or failed meanwhile
+	}
+	pages, err := w.cfg.Store.PageListByDocument(ctx, id)
+	if err != nil {
+		return err
+	}
+	rules, err := w.cfg.Rules.Get(ctx)
+	if err != nil {
+		return err
+	}
+	texts := make([]string, len(pages))
+	for i, p := range pages {
+		texts[i] = p.Text
+	}
+	res := rules.Classify(classify.Document{Filename: doc.Filename, Batch: doc.BatchName, Pages: texts})
+	w.cfg.Logger.DebugContext(ctx, "Document classified", "document_id", id, "type", res.Type, "rule", res.Rule, "rule_set_version", res.RuleSetVersion)
+	return w.cfg.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: id, Classification: res})
 }

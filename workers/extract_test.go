@@ -135,9 +135,13 @@ func TestStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := pipelineFor(t, sb)
-	d := waitDocument(t, in.Store, add(t, in, "thong-bao.txt", "THÔNG BÁO\fVề việc tiếp nhận hồ sơ"))
+	d := waitDocument(t, in.Store, add(t, in, "don.txt", "ĐƠN ĐỀ NGHỊ\nCấp bản sao từ sổ gốc\fKính gửi: Ủy ban nhân dân phường"))
 	if d.State != pipeline.StateChecked || d.Pages != 2 || d.MIME != "text/plain" || d.Extractor != "text" || d.Quality < 0.9 {
 		t.Fatalf("document: %+v", d)
+	}
+	if d.Type != "application" || d.Department != "one-stop" || d.Classification == nil || d.Classification.Rule != "application" ||
+		d.Classification.Explanation.Matches[0].Text != "ĐƠN ĐỀ NGHỊ" {
+		t.Errorf("classification: type %q, department %q, %+v", d.Type, d.Department, d.Classification)
 	}
 	empty := waitDocument(t, in.Store, add(t, in, "empty.txt", ""))
 	if empty.State != pipeline.StateFailed || empty.ErrorCode != pipeline.EEMPTY || empty.Error != "The file is empty." {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"hoso/classify"
 	"hoso/extract"
 	"hoso/pipeline"
 )
@@ -26,6 +27,9 @@ type Config struct {
 	Store     pipeline.Store
 	Blobs     pipeline.BlobStore
 	Extractor Extractor
+	// Rules gives the rule set in force; default: the store's newest
+	// version, else the built-in rules.
+	Rules *classify.Current
 	// MaxCrashes is how many times the sandbox may die on one document
 	// before it is quarantined. Default 2.
 	MaxCrashes int
@@ -39,6 +43,9 @@ func Register(w *river.Workers, cfg Config) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Rules == nil {
+		cfg.Rules = &classify.Current{Store: cfg.Store}
 	}
 	river.AddWorker(w, &Extract{cfg: cfg})
 	river.AddWorker(w, &Classify{cfg: cfg})

@@ -29,7 +29,15 @@ type exportRow struct {
 	Extractor   string  `json:"extractor"`
 	DuplicateOf *int64  `json:"duplicate_of"`
 	CreatedAt   string  `json:"created_at"`
-	Text        *string `json:"text,omitempty"`
+	// Classification: type, department and tags, the captured fields and
+	// the explanation, with the rule-set version that gave them.
+	Type           string                `json:"type"`
+	Department     string                `json:"department"`
+	Tags           []string              `json:"tags"`
+	Fields         []pipeline.Field      `json:"fields"`
+	Explanation    *pipeline.Explanation `json:"explanation"`
+	RuleSetVersion *int                  `json:"rule_set_version"`
+	Text           *string               `json:"text,omitempty"`
 }
 
 func (m *Main) export(ctx context.Context, args []string) error {
@@ -62,6 +70,10 @@ func (m *Main) export(ctx context.Context, args []string) error {
 				Size: d.Size, MIME: d.MIME, State: string(d.State), Stage: string(d.Stage), ErrorCode: d.ErrorCode,
 				Error: d.Error, Pages: d.Pages, Quality: d.Quality, Extractor: d.Extractor, DuplicateOf: d.DuplicateOf,
 				CreatedAt: d.CreatedAt.Format("2006-01-02T15:04:05Z07:00"),
+				Type:      d.Type, Department: d.Department, Tags: d.Tags, Fields: []pipeline.Field{},
+			}
+			if c := d.Classification; c != nil {
+				row.Fields, row.Explanation, row.RuleSetVersion = c.Fields, &c.Explanation, &c.RuleSetVersion
 			}
 			if *withText {
 				pages, err := rt.Store.PageListByDocument(ctx, d.ID)

@@ -58,6 +58,7 @@ func init() {
 		{"ingest", "upload files to a running server", (*Main).ingest},
 		{"export", "write every document as JSON Lines", (*Main).export},
 		{"migrate", "create or update the database schema", (*Main).migrate},
+		{"rules", "check, load, list and try classification rules", (*Main).rules},
 		{"bench", "measure extraction and end-to-end speed", (*Main).bench},
 	}
 }

@@ -7,6 +7,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -176,18 +179,28 @@ func (s *Store) BatchGetByID(ctx context.Context, id int64) (*pipeline.Batch, er
 
 const documentColumns = `d.id, d.batch_id, b.name, d.filename, d.path, d.sha256, d.size, d.mime,
 	d.state, d.stage, d.error_code, d.error, d.pages, d.quality, d.extractor, d.duplicate_of,
-	d.crashes, d.created_at, d.updated_at`
+	d.crashes, d.created_at, d.updated_at, d.doc_type, d.department, d.tags, d.classification`
 
 const documentFrom = ` FROM document d JOIN batch b ON b.id = d.batch_id `
 
 func scanDocument(row Row) (*pipeline.Document, error) {
 	d := &pipeline.Document{}
-	var state, stage string
+	var state, stage, tags, class string
 	err := row.Scan(&d.ID, &d.BatchID, &d.BatchName, &d.Filename, &d.Path, &d.SHA256, &d.Size, &d.MIME,
 		&state, &stage, &d.ErrorCode, &d.Error, &d.Pages, &d.Quality, &d.Extractor, &d.DuplicateOf,
-		&d.Crashes, &d.CreatedAt, &d.UpdatedAt)
+		&d.Crashes, &d.CreatedAt, &d.UpdatedAt, &d.Type, &d.Department, &tags, &class)
 	if err != nil {
 		return nil, err
+	}
+	d.Tags = []string{}
+	if err := json.Unmarshal([]byte(tags), &d.Tags); err != nil {
+		return nil, fmt.Errorf("document %d: tags: %w", d.ID, err)
+	}
+	if class != "" {
+		d.Classification = &pipeline.Classification{}
+		if err := json.Unmarshal([]byte(class), d.Classification); err != nil {
+			return nil, fmt.Errorf("document %d: classification: %w", d.ID, err)
+		}
 	}
 	d.State, d.Stage = pipeline.State(state), pipeline.Stage(stage)
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
@@ -439,12 +452,30 @@ func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteP
 	return nil
 }
 
-// ClassifyComplete queues detection.
+// ClassifyComplete stores the classification and queues detection.
 func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyCompleteParams) error {
-	err := s.inTx(ctx, func(tx Tx) error {
-		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateExtracted, pipeline.StateClassified, pipeline.StageDetect)
-		if err != nil || !ok {
-			return err
+	c := p.Classification
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	if c.Fields == nil {
+		c.Fields = []pipeline.Field{}
+	}
+	tags, err := json.Marshal(c.Tags)
+	if err != nil {
+		return err
+	}
+	class, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx Tx) error {
+		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4, doc_type = $5, department = $6,
+			tags = $7, classification = $8, rule_set_version = $9 WHERE id = $1 AND state = $10`,
+			p.DocumentID, string(pipeline.StateClassified), string(pipeline.StageDetect), s.now(), c.Type, c.Department,
+			string(tags), string(class), c.RuleSetVersion, string(pipeline.StateExtracted))
+		if err != nil || n != 1 {
+			return err // n == 0: classified already (see advance)
 		}
 		return tx.InsertJobs(ctx, []Job{{Args: pipeline.DetectArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
 	})
@@ -467,4 +498,82 @@ func (s *Store) DetectComplete(ctx context.Context, p pipeline.DetectCompletePar
 		return fmt.Errorf("complete detection of document %d: %w", p.DocumentID, err)
 	}
 	return nil
+}
+
+// RuleSetCreate stores a rule file as the next version.
+func (s *Store) RuleSetCreate(ctx context.Context, p pipeline.RuleSetCreateParams) (*pipeline.RuleSetVersion, error) {
+	sum := sha256.Sum256([]byte(p.Source))
+	v := &pipeline.RuleSetVersion{Name: p.Name, Source: p.Source, SHA256: hex.EncodeToString(sum[:]), CreatedAt: s.now()}
+	err := s.inTx(ctx, func(tx Tx) error {
+		var latest string
+		err := tx.QueryRow(ctx, `SELECT sha256 FROM rule_set ORDER BY version DESC LIMIT 1`).Scan(&latest)
+		if err != nil && !errors.Is(err, ErrNoRows) {
+			return err
+		}
+		if latest == v.SHA256 {
+			return errSameRuleSet
+		}
+		return tx.QueryRow(ctx, `INSERT INTO rule_set (name, sha256, source, created_at) VALUES ($1, $2, $3, $4) RETURNING version`,
+			v.Name, v.SHA256, v.Source, v.CreatedAt).Scan(&v.Version)
+	})
+	if errors.Is(err, errSameRuleSet) {
+		return s.RuleSetLatest(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store rule set: %w", err)
+	}
+	return v, nil
+}
+
+var errSameRuleSet = errors.New("same rule set")
+
+const ruleSetColumns = `version, name, sha256, source, created_at`
+
+func scanRuleSet(row Row) (*pipeline.RuleSetVersion, error) {
+	v := &pipeline.RuleSetVersion{}
+	if err := row.Scan(&v.Version, &v.Name, &v.SHA256, &v.Source, &v.CreatedAt); err != nil {
+		return nil, err
+	}
+	v.CreatedAt = v.CreatedAt.UTC()
+	return v, nil
+}
+
+// RuleSetLatest returns the newest rule set.
+func (s *Store) RuleSetLatest(ctx context.Context) (*pipeline.RuleSetVersion, error) {
+	v, err := scanRuleSet(s.db.QueryRow(ctx, `SELECT `+ruleSetColumns+` FROM rule_set ORDER BY version DESC LIMIT 1`))
+	if errors.Is(err, ErrNoRows) {
+		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "No rule set was loaded; the built-in rules apply.")
+	} else if err != nil {
+		return nil, fmt.Errorf("get latest rule set: %w", err)
+	}
+	return v, nil
+}
+
+// RuleSetGet returns one version.
+func (s *Store) RuleSetGet(ctx context.Context, version int) (*pipeline.RuleSetVersion, error) {
+	v, err := scanRuleSet(s.db.QueryRow(ctx, `SELECT `+ruleSetColumns+` FROM rule_set WHERE version = $1`, version))
+	if errors.Is(err, ErrNoRows) {
+		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Rule set version %d does not exist.", version)
+	} else if err != nil {
+		return nil, fmt.Errorf("get rule set %d: %w", version, err)
+	}
+	return v, nil
+}
+
+// RuleSetList returns every version, newest first.
+func (s *Store) RuleSetList(ctx context.Context) ([]*pipeline.RuleSetVersion, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+ruleSetColumns+` FROM rule_set ORDER BY version DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list rule sets: %w", err)
+	}
+	defer rows.Close()
+	var out []*pipeline.RuleSetVersion
+	for rows.Next() {
+		v, err := scanRuleSet(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list rule sets: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

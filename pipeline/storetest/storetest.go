@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("ListAndCount", func(t *testing.T) { testListAndCount(t, open(t)) })
 	t.Run("Rejections", func(t *testing.T) { testRejections(t, open(t)) })
 	t.Run("ManyPages", func(t *testing.T) { testManyPages(t, open(t)) })
+	t.Run("RuleSets", func(t *testing.T) { testRuleSets(t, open(t)) })
 }
 
 func sha(n int) string { return fmt.Sprintf("%064x", n) }
@@ -89,7 +90,7 @@ func testDocumentCreate(t *testing.T, h Harness) {
 	d := mustDoc(t, h.Store, b.ID, "hồ sơ/đơn đề nghị.pdf", sha(1))
 	want := pipeline.Document{
 		ID: d.ID, BatchID: b.ID, BatchName: "b", Filename: "đơn đề nghị.pdf", Path: "hồ sơ/đơn đề nghị.pdf", SHA256: sha(1),
-		Size: 42, MIME: "application/pdf", State: pipeline.StateReceived, Stage: pipeline.StageExtract,
+		Size: 42, MIME: "application/pdf", State: pipeline.StateReceived, Stage: pipeline.StageExtract, Tags: []string{},
 	}
 	got := *d
 	got.CreatedAt, got.UpdatedAt = want.CreatedAt, want.UpdatedAt
@@ -159,10 +160,28 @@ func testStagesOnce(t *testing.T, h Harness) {
 	if n := h.Jobs(ctx, "classify", d.ID); n != 1 {
 		t.Errorf("classify jobs = %d, want 1", n)
 	}
+	class := pipeline.Classification{
+		RuleSetVersion: 3, Type: "decision", Department: "administration", Tags: []string{"land", "urgent"}, Rule: "decision-heading",
+		Fields: []pipeline.Field{{Name: "number", Type: "reference", Value: "12/2024/QĐ-UBND", Raw: "12/2024/QĐ-UBND", Page: 1, Offset: 40}},
+		Explanation: pipeline.Explanation{Summary: "Rule decision-heading matched.", Rule: "decision-heading", Priority: 80,
+			Matches:  []pipeline.Evidence{{Condition: "any: regex /QUYẾT ĐỊNH/", Text: "QUYẾT ĐỊNH", Page: 1, Offset: 12}},
+			RunnerUp: &pipeline.RunnerUp{Rule: "official-letter", Type: "official-letter", Share: 0.5}},
+	}
 	for i := 0; i < 2; i++ {
-		if err := h.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID}); err != nil {
+		c := class
+		if i == 1 {
+			c.Type = "replayed" // a replay must change nothing
+		}
+		if err := h.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID, Classification: c}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	got, _ = h.Store.DocumentGetByID(ctx, d.ID)
+	if got.Type != "decision" || got.Department != "administration" || !cmp.Equal(got.Tags, class.Tags) {
+		t.Errorf("after ClassifyComplete: type %q, department %q, tags %v", got.Type, got.Department, got.Tags)
+	}
+	if diff := cmp.Diff(&class, got.Classification); diff != "" {
+		t.Errorf("classification (-want +got):\n%s", diff)
 	}
 	if n := h.Jobs(ctx, "detect", d.ID); n != 1 {
 		t.Errorf("detect jobs = %d, want 1", n)
@@ -308,5 +327,37 @@ func testManyPages(t *testing.T, h Harness) {
 	}
 	if len(got) != len(pages) || got[522].Text != "trang 523" {
 		t.Errorf("stored %d pages, want %d", len(got), len(pages))
+	}
+}
+
+func testRuleSets(t *testing.T, h Harness) {
+	ctx := context.Background()
+	_, err := h.Store.RuleSetLatest(ctx)
+	wantCode(t, "RuleSetLatest(empty)", err, pipeline.ENOTFOUND)
+	v1, err := h.Store.RuleSetCreate(ctx, pipeline.RuleSetCreateParams{Name: "ward rules", Source: "types: []\n"})
+	if err != nil || v1.Version != 1 || len(v1.SHA256) != 64 {
+		t.Fatalf("RuleSetCreate = %+v, %v", v1, err)
+	}
+	same, err := h.Store.RuleSetCreate(ctx, pipeline.RuleSetCreateParams{Name: "again", Source: "types: []\n"})
+	if err != nil || same.Version != 1 {
+		t.Errorf("loading the same text again gave version %+v, %v; want 1", same, err)
+	}
+	v2, err := h.Store.RuleSetCreate(ctx, pipeline.RuleSetCreateParams{Name: "ward rules", Source: "types: [x]\n"})
+	if err != nil || v2.Version != 2 {
+		t.Fatalf("second version = %+v, %v", v2, err)
+	}
+	latest, err := h.Store.RuleSetLatest(ctx)
+	if err != nil || latest.Version != 2 || latest.Source != "types: [x]\n" {
+		t.Errorf("RuleSetLatest = %+v, %v", latest, err)
+	}
+	got, err := h.Store.RuleSetGet(ctx, 1)
+	if err != nil || got.Name != "ward rules" || got.Source != "types: []\n" {
+		t.Errorf("RuleSetGet(1) = %+v, %v", got, err)
+	}
+	_, err = h.Store.RuleSetGet(ctx, 9)
+	wantCode(t, "RuleSetGet(missing)", err, pipeline.ENOTFOUND)
+	list, err := h.Store.RuleSetList(ctx)
+	if err != nil || len(list) != 2 || list[0].Version != 2 {
+		t.Errorf("RuleSetList = %d versions, %v", len(list), err)
 	}
 }

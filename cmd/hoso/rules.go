@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"hoso/classify"
+	"hoso/extract"
+	"hoso/pipeline"
+)
+
+func (m *Main) rules(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError{"rules needs a subcommand: check FILE, load FILE, list, test FILE DOC..., default"}
+	}
+	switch args[0] {
+	case "check":
+		return m.rulesCheck(args[1:])
+	case "load":
+		return m.rulesLoad(ctx, args[1:])
+	case "list":
+		return m.rulesList(ctx, args[1:])
+	case "test":
+		return m.rulesTest(ctx, args[1:])
+	case "default":
+		_, err := m.Stdout.Write(classify.DefaultRulesYAML())
+		return err
+	}
+	return usageError{fmt.Sprintf("unknown rules subcommand %q (check, load, list, test, default)", args[0])}
+}
+
+// readRules reads and parses a rule file, printing each problem with the
+// file name and line.
+func (m *Main) readRules(file string) (*classify.RuleSet, []byte, error) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, pipeline.Errorf(pipeline.EINVALID, "Cannot read %s: %v", file, err)
+	}
+	rs, err := classify.Parse(src)
+	var errs classify.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			fmt.Fprintf(m.Stderr, "%s:%s\n", file, strings.TrimPrefix(e, "line "))
+		}
+		return nil, nil, pipeline.Errorf(pipeline.EINVALID, "%s has %d problems.", file, len(errs))
+	}
+	return rs, src, err
+}
+
+func (m *Main) rulesCheck(args []string) error {
+	if len(args) != 1 {
+		return usageError{"usage: hoso rules check FILE"}
+	}
+	rs, _, err := m.readRules(args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%s: %d types, %d rules, no problems\n", args[0], len(rs.Types), len(rs.Rules))
+	return nil
+}
+
+func (m *Main) rulesLoad(ctx context.Context, args []string) error {
+	f := m.newFlags("rules load")
+	files, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		return usageError{"usage: hoso rules load [--data DIR] [--database-url URL] FILE"}
+	}
+	rs, src, err := m.readRules(files[0])
+	if err != nil {
+		return err
+	}
+	rt, err := OpenRuntime(ctx, f.cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	before, _ := rt.Store.RuleSetLatest(ctx)
+	name := rs.Name
+	if name == "" {
+		name = files[0]
+	}
+	v, err := rt.Store.RuleSetCreate(ctx, pipeline.RuleSetCreateParams{Name: name, Source: string(src)})
+	if err != nil {
+		return err
+	}
+	if before != nil && before.Version == v.Version {
+		fmt.Fprintf(m.Stdout, "%s is the same as version %d, which stays in force\n", files[0], v.Version)
+		return nil
+	}
+	fmt.Fprintf(m.Stdout, "Loaded %s as rule set version %d (%d types, %d rules); documents classified from now on use it\n", files[0], v.Version, len(rs.Types), len(rs.Rules))
+	return nil
+}
+
+func (m *Main) rulesList(ctx context.Context, args []string) error {
+	f := m.newFlags("rules list")
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	rt, err := OpenRuntime(ctx, f.cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	list, err := rt.Store.RuleSetList(ctx)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(m.Stdout, "No rule set loaded: the built-in rules are in force (hoso rules default prints them).")
+	}
+	for i, v := range list {
+		cur := ""
+		if i == 0 {
+			cur = "  (in force)"
+		}
+		fmt.Fprintf(m.Stdout, "%4d  %s  %s  %s%s\n", v.Version, v.CreatedAt.Format("2006-01-02 15:04"), v.SHA256[:12], v.Name, cur)
+	}
+	return nil
+}
+
+// rulesTest shows which rule matches each document and why. A document is
+// a file (read through the extraction sandbox) or a document ID.
+func (m *Main) rulesTest(ctx context.Context, args []string) error {
+	f := m.newFlags("rules test")
+	asJSON := f.fs.Bool("json", false, "print each result as a JSON line")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return usageError{"usage: hoso rules test FILE DOC... (DOC: a file to read, or a document ID)"}
+	}
+	var rs *classify.RuleSet
+	if pos[0] == "default" {
+		rs = classify.DefaultRules()
+	} else if rs, _, err = m.readRules(pos[0]); err != nil {
+		return err
+	}
+	var rt *Runtime
+	var sb *extract.Sandbox
+	for _, d := range pos[1:] {
+		var doc classify.Document
+		if id, err := strconv.ParseInt(d, 10, 64); err == nil {
+			if rt == nil {
+				if rt, err = OpenRuntime(ctx, f.cfg); err != nil {
+					return err
+				}
+				defer rt.Close()
+			}
+			dd, err := rt.Store.DocumentGetByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			pages, err := rt.Store.PageListByDocument(ctx, id)
+			if err != nil {
+				return err
+			}
+			doc = classify.Document{Filename: dd.Filename, Batch: dd.BatchName}
+			for _, p := range pages {
+				doc.Pages = append(doc.Pages, p.Text)
+			}
+		} else {
+			if sb == nil {
+				tool, _ := exec.LookPath("pdftotext")
+				if sb, err = extract.NewSandbox(extract.SandboxConfig{Children: 1, Timeout: f.cfg.Timeout, PDFToText: tool}); err != nil {
+					return err
+				}
+				defer sb.Close()
+			}
+			res, err := sb.Extract(ctx, d)
+			if err != nil {
+				fmt.Fprintf(m.Stdout, "%s: cannot be read: %s\n", d, pipeline.ErrorMessage(err))
+				continue
+			}
+			doc = classify.Document{Filename: d}
+			for _, p := range res.Pages {
+				doc.Pages = append(doc.Pages, p.Text)
+			}
+		}
+		res := rs.Classify(doc)
+		if *asJSON {
+			b, _ := json.Marshal(map[string]any{"document": d, "classification": res})
+			fmt.Fprintln(m.Stdout, string(b))
+			continue
+		}
+		printClassification(m, d, res)
+	}
+	return nil
+}
+
+func printClassification(m *Main, name string, res classify.Result) {
+	w := m.Stdout
+	fmt.Fprintf(w, "%s: %s", name, res.Type)
+	if res.Department != "" {
+		fmt.Fprintf(w, ", department %s", res.Department)
+	}
+	if len(res.Tags) > 0 {
+		fmt.Fprintf(w, ", tags %s", strings.Join(res.Tags, ", "))
+	}
+	fmt.Fprintf(w, "\n  %s\n", res.Explanation.Summary)
+	for _, e := range res.Explanation.Matches {
+		if e.Text != "" {
+			fmt.Fprintf(w, "  - %s: %q, page %d, character %d\n", e.Condition, e.Text, e.Page, e.Offset)
+		} else {
+			fmt.Fprintf(w, "  - %s\n", e.Condition)
+		}
+	}
+	for _, fl := range res.Fields {
+		fmt.Fprintf(w, "  field %s (%s) = %q from %q, page %d\n", fl.Name, fl.Type, fl.Value, fl.Raw, fl.Page)
+	}
+	if ru := res.Explanation.RunnerUp; ru != nil {
+		how := fmt.Sprintf("%.0f%% of its conditions held", ru.Share*100)
+		if ru.Matched {
+			how = "it matched too, with lower priority"
+		}
+		fmt.Fprintf(w, "  runner-up: rule %q (%s): %s\n", ru.Rule, ru.Type, how)
+	}
+}
