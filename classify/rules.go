@@ -420,7 +420,6 @@ func DefaultRules() *RuleSet {
 // DefaultRulesYAML returns the text of the built-in rule set.
 func DefaultRulesYAML() []byte { return append([]byte(nil), defaultRules...) }
 
-
 func stripYAMLPrefix(s string) string {
 	s = strings.TrimPrefix(s, "yaml: unmarshal errors:\n")
 	s = strings.TrimPrefix(s, "yaml: ")

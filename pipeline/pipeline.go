@@ -49,31 +49,31 @@ type Batch struct {
 
 // Document is one accepted file and everything known about it.
 type Document struct {
-	ID          int64     `json:"id"`
-	BatchID     int64     `json:"batch_id"`
-	BatchName   string    `json:"batch"`
-	Filename    string    `json:"filename"` // base name as uploaded
-	Path        string    `json:"path"`     // relative path as uploaded (inside folders and archives)
-	SHA256      string    `json:"sha256"`
-	Size        int64     `json:"size"`
-	MIME        string    `json:"mime"`
-	State       State     `json:"state"`
-	Stage       Stage     `json:"stage"` // the stage that runs next, or the one that failed
-	ErrorCode   string    `json:"error_code,omitempty"`
-	Error       string    `json:"error"` // reason for the clerk when failed
-	Pages       int       `json:"pages"`
-	Quality     float64   `json:"quality"`
-	Extractor   string    `json:"extractor,omitempty"`
-	DuplicateOf *int64    `json:"duplicate_of"`
-	Crashes     int       `json:"crashes,omitempty"`
+	ID          int64   `json:"id"`
+	BatchID     int64   `json:"batch_id"`
+	BatchName   string  `json:"batch"`
+	Filename    string  `json:"filename"` // base name as uploaded
+	Path        string  `json:"path"`     // relative path as uploaded (inside folders and archives)
+	SHA256      string  `json:"sha256"`
+	Size        int64   `json:"size"`
+	MIME        string  `json:"mime"`
+	State       State   `json:"state"`
+	Stage       Stage   `json:"stage"` // the stage that runs next, or the one that failed
+	ErrorCode   string  `json:"error_code,omitempty"`
+	Error       string  `json:"error"` // reason for the clerk when failed
+	Pages       int     `json:"pages"`
+	Quality     float64 `json:"quality"`
+	Extractor   string  `json:"extractor,omitempty"`
+	DuplicateOf *int64  `json:"duplicate_of"`
+	Crashes     int     `json:"crashes,omitempty"`
 	// Type, Department and Tags come from classification; Type is "" before
 	// it and "unclassified" when no rule claimed the document.
 	Type           string          `json:"type"`
 	Department     string          `json:"department"`
 	Tags           []string        `json:"tags"`
 	Classification *Classification `json:"classification,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
 }
 
 // Page is the text of one page of a document.

@@ -109,6 +109,29 @@ func TestProcessCorpus(t *testing.T) {
 			if r := byPath["fixtures/bien-ban-hop.docx"]; r != nil && r["pages"].(float64) != 2 {
 				t.Errorf("bien-ban-hop.docx has %v pages, want 2", r["pages"])
 			}
+			// Classification travels in the export: type, department, tags,
+			// fields and the explanation.
+			for path, want := range map[string]string{
+				"fixtures/quyet-dinh.html":           "decision",
+				"fixtures/hop-dong-thue-nha.odt":     "contract",
+				"fixtures/don-de-nghi-cap-phep.txt":  "construction",
+				"fixtures/cong-van-windows-1258.txt": "official-letter",
+				"fixtures/meeting-minutes.pdf":       "minutes",
+			} {
+				r := byPath[path]
+				exp, _ := r["explanation"].(map[string]any)
+				if r["type"] != want || r["department"] == "" || exp == nil || exp["summary"] == "" || r["rule_set_version"] == nil {
+					t.Errorf("%s: type %v, department %v, explanation %v", path, r["type"], r["department"], exp)
+				}
+			}
+			if f, _ := byPath["fixtures/hop-dong-thue-nha.odt"]["fields"].([]any); len(f) != 2 {
+				t.Errorf("contract fields: %v", f)
+			}
+			for _, r := range rows {
+				if r["state"] == "checked" && (r["type"] == "" || r["explanation"] == nil) {
+					t.Errorf("%s: checked without a classification", r["path"])
+				}
+			}
 		})
 	}
 }

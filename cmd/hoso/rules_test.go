@@ -1,0 +1,69 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRulesCommands(t *testing.T) {
+	b := backends(t)[0]
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("types:\n  - {id: a}\nrules:\n  - id: r\n    type: b\n    all: [{regex: '('}]\n"), 0o600)
+	_, errs, code := run(t, b, "rules", "check", bad)
+	if code != 1 || !strings.Contains(errs, bad+`:4: rule "r" names type "b"`) || !strings.Contains(errs, bad+":6:") {
+		t.Errorf("rules check on a bad file: exit %d\n%s", code, errs)
+	}
+
+	out, _, code := run(t, b, "rules", "default")
+	good := filepath.Join(dir, "rules.yaml")
+	os.WriteFile(good, []byte(out), 0o600)
+	out, errs, code = run(t, b, "rules", "check", good)
+	if code != 0 || !strings.Contains(out, "no problems") {
+		t.Errorf("rules check on the default rules: exit %d %s %s", code, out, errs)
+	}
+	out, errs, code = run(t, b, "rules", "load", good)
+	if code != 0 || !strings.Contains(out, "as rule set version 1") {
+		t.Fatalf("rules load: exit %d %s %s", code, out, errs)
+	}
+	out, _, _ = run(t, b, "rules", "load", good)
+	if !strings.Contains(out, "same as version 1") {
+		t.Errorf("loading the same file again: %s", out)
+	}
+	// A supervisor's change: minutes go to a department of their own.
+	os.WriteFile(good, []byte(strings.Replace(string(mustReadFile(t, good)), "  - id: minutes-heading\n    type: minutes\n", "  - id: minutes-heading\n    type: minutes\n    department: secretariat\n", 1)), 0o600)
+	out, _, _ = run(t, b, "rules", "load", good)
+	if !strings.Contains(out, "version 2") {
+		t.Errorf("loading a changed file: %s", out)
+	}
+	out, _, _ = run(t, b, "rules", "list")
+	if !strings.Contains(out, "   2  ") || !strings.Contains(out, "(in force)") {
+		t.Errorf("rules list:\n%s", out)
+	}
+
+	// Documents processed now use version 2.
+	_, errs, code = run(t, b, "process", filepath.Join("testdata", "fixtures", "meeting-minutes.pdf"))
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	rows := exportRows(t, b)
+	if len(rows) != 1 || rows[0]["department"] != "secretariat" || rows[0]["rule_set_version"].(float64) != 2 {
+		t.Errorf("processed with version 2: %v", rows)
+	}
+	out, errs, code = run(t, b, "rules", "test", "default", "1", filepath.Join("testdata", "fixtures", "quyet-dinh.html"))
+	if code != 0 || !strings.Contains(out, "1: minutes, department administration") || !strings.Contains(out, "quyet-dinh.html: decision") ||
+		!strings.Contains(out, `field number (reference) = "56/2024/QĐ-UBND"`) {
+		t.Errorf("rules test: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+func mustReadFile(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
