@@ -7,7 +7,7 @@ FUZZTIME ?= 5s
 export HOSO_TEST_DATABASE_URL
 
 FUZZ_TARGETS := extract:FuzzSniff extract:FuzzDecodeText extract:FuzzHTML extract:FuzzDOCX \
-	extract:FuzzODT extract:FuzzUnpack extract:FuzzExtractPDF
+	extract:FuzzODT extract:FuzzUnpack extract:FuzzExtractPDF classify:FuzzClassify
 
 .PHONY: test deps postgres vet unit fuzz build
 
