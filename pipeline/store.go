@@ -47,6 +47,11 @@ type Store interface {
 	// entry for the indexer.
 	DetectComplete(ctx context.Context, params DetectCompleteParams) error
 
+	// ChangeFeedAfter returns change-feed entries after seq, oldest first.
+	ChangeFeedAfter(ctx context.Context, seq int64, limit int) ([]Change, error)
+	// DocumentMarkIndexed moves checked documents to indexed.
+	DocumentMarkIndexed(ctx context.Context, ids []int64) error
+
 	// RuleSetCreate stores a rule file as the next version, unless it is
 	// the same text as the latest version, which it returns.
 	RuleSetCreate(ctx context.Context, params RuleSetCreateParams) (*RuleSetVersion, error)
@@ -134,4 +139,12 @@ type BlobStore interface {
 	// Path returns a local file path with the original's bytes, for the
 	// extraction sandbox to read.
 	Path(ctx context.Context, sha256 string) (string, error)
+}
+
+// Change is a change-feed entry: a document whose searchable content
+// changed.
+type Change struct {
+	Seq        int64
+	DocumentID int64
+	Op         string // "checked", "failed"
 }

@@ -13,10 +13,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"hoso/extract"
 	"hoso/pipeline"
 	"hoso/pipeline/ingest"
+	"hoso/search"
 )
 
 // Config configures a Server.
@@ -24,6 +26,7 @@ type Config struct {
 	Store    pipeline.Store
 	Blobs    pipeline.BlobStore
 	Ingester *ingest.Ingester
+	Index    *search.Index
 	Logger   *slog.Logger
 	// MaxUploadSize caps a request body; default: the ingester's batch
 	// limit plus 10 MB of form overhead.
@@ -58,6 +61,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/documents/{id}", s.documentGet)
 	s.mux.HandleFunc("GET /api/v1/documents/{id}/original", s.documentOriginal)
 	s.mux.HandleFunc("GET /api/v1/documents/{id}/text", s.documentText)
+	s.mux.HandleFunc("GET /api/v1/search", s.search)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 }
 
@@ -263,7 +267,10 @@ func (s *Server) batchGet(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, d := range docs {
 		st.States[d.State]++
-		if !d.State.Terminal() {
+		// With a search index, a document is done once it is searchable.
+		finished := d.State == pipeline.StateFailed || d.State == pipeline.StateIndexed ||
+			(s.cfg.Index == nil && d.State == pipeline.StateChecked)
+		if !finished {
 			st.Done = false
 		}
 	}
@@ -354,4 +361,43 @@ func (s *Server) documentText(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, DocumentText{DocumentID: id, State: d.State, Pages: pages})
+}
+
+// search answers GET /api/v1/search?q=&type=&department=&tag=&batch=&from=&to=&sort=&after=&limit=
+// (from and to are dates, yyyy-mm-dd).
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Index == nil {
+		s.fail(w, r, pipeline.Errorf(pipeline.EUNSUPPORTED, "This server keeps no search index."))
+		return
+	}
+	q := r.URL.Query()
+	req := search.Request{Query: q.Get("q"), Type: q.Get("type"), Department: q.Get("department"), Tag: q.Get("tag"),
+		Batch: q.Get("batch"), Sort: q.Get("sort"), After: q.Get("after")}
+	for name, dst := range map[string]*time.Time{"from": &req.From, "to": &req.To} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "%s must be a date like 2024-07-05, not %q.", name, v))
+				return
+			}
+			if name == "to" {
+				t = t.Add(24*time.Hour - time.Nanosecond)
+			}
+			*dst = t
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "limit must be a positive number."))
+			return
+		}
+		req.Size = n
+	}
+	res, err := s.cfg.Index.Search(r.Context(), req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
 }

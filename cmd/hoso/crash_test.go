@@ -122,7 +122,7 @@ func TestCrashSafety(t *testing.T) {
 			}
 			var sum summary
 			lastJSON(t, string(out), &sum)
-			if sum.Documents != total || sum.States["checked"]+sum.States["failed"] != total {
+			if sum.Documents != total || sum.States["indexed"]+sum.States["failed"] != total {
 				t.Errorf("after the restart: %d documents, states %v; want %d terminal", sum.Documents, sum.States, total)
 			}
 			checks := map[string]string{

@@ -56,6 +56,7 @@ func init() {
 		{"worker", "run workers only (PostgreSQL)", (*Main).worker},
 		{"process", "ingest files and run the whole pipeline in-process, then print a summary", (*Main).process},
 		{"ingest", "upload files to a running server", (*Main).ingest},
+		{"search", "search the archive from the terminal", (*Main).search},
 		{"export", "write every document as JSON Lines", (*Main).export},
 		{"migrate", "create or update the database schema", (*Main).migrate},
 		{"rules", "check, load, list and try classification rules", (*Main).rules},

@@ -53,6 +53,9 @@ func (m *Main) process(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rt.Close()
+	if err := rt.OpenIndex(); err != nil {
+		return err
+	}
 
 	// The workers start first, so that extraction begins while the rest
 	// of the files are still being stored.
@@ -94,6 +97,10 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	cancel()
 	if waitErr != nil {
 		return waitErr
+	}
+	// Everything checked goes into the search index before the summary.
+	if err := rt.Indexer().Drain(ctx); err != nil {
+		return err
 	}
 
 	docs, err := listDocuments(ctx, rt.Store, batchIDs)

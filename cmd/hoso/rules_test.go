@@ -67,3 +67,18 @@ func mustReadFile(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+func TestSearchCommand(t *testing.T) {
+	b := backends(t)[0]
+	if _, errs, code := run(t, b, "process", filepath.Join("testdata", "fixtures")); code != 0 {
+		t.Fatal(errs)
+	}
+	out, errs, code := run(t, b, "search", "quyen", "su", "dung", "dat")
+	if code != 0 || !strings.Contains(out, "1 documents found") || !strings.Contains(out, "cong-van-windows-1258.txt") || !strings.Contains(out, "«quyền» «sử» «dụng» «đất»") {
+		t.Errorf("search: exit %d\n%s%s", code, out, errs)
+	}
+	out, _, code = run(t, b, "search", "--json", "--type", "contract", "12.500.000")
+	if code != 0 || !strings.Contains(out, `"filename": "hop-dong-thue-nha.odt"`) || !strings.Contains(out, `"highlights"`) {
+		t.Errorf("search --json:\n%s", out)
+	}
+}

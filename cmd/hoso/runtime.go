@@ -20,6 +20,7 @@ import (
 	"hoso/pipeline/postgres"
 	"hoso/pipeline/sqlite"
 	"hoso/pipeline/sqlstore"
+	"hoso/search"
 	"hoso/workers"
 )
 
@@ -68,6 +69,8 @@ type Runtime struct {
 	Extractor workers.Extractor
 	// newClient starts a River client working every job kind.
 	newClient func(ctx context.Context, rc *river.Config) (queue, error)
+	// Index is the search index, opened by OpenIndex.
+	Index *search.Index
 	// requeue makes jobs of a dead process available (SQLite only).
 	requeue func(ctx context.Context) (int64, error)
 	closeDB func() error
@@ -186,7 +189,26 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 	return client, nil
 }
 
-// Close closes the sandbox and the database.
+// OpenIndex opens the search index in the data folder.
+func (rt *Runtime) OpenIndex() error {
+	ix, err := search.Open(filepath.Join(rt.cfg.DataDir, "index"))
+	if err != nil {
+		return err
+	}
+	rt.Index = ix
+	return nil
+}
+
+// Indexer returns the indexer feeding the runtime's index.
+func (rt *Runtime) Indexer() *search.Indexer {
+	return &search.Indexer{Index: rt.Index, Store: rt.Store, Logger: rt.cfg.Logger}
+}
+
+// Close closes the index, the sandbox and the database.
 func (rt *Runtime) Close() error {
-	return errors.Join(rt.Sandbox.Close(), rt.closeDB())
+	var err error
+	if rt.Index != nil {
+		err = rt.Index.Close()
+	}
+	return errors.Join(err, rt.Sandbox.Close(), rt.closeDB())
 }

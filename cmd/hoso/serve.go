@@ -22,18 +22,31 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rt.Close()
+	if err := rt.OpenIndex(); err != nil {
+		return err
+	}
 	q, err := rt.StartWorkers(ctx)
 	if err != nil {
 		return err
 	}
 	defer stopQueue(ctx, q)
+	indexCtx, stopIndexer := context.WithCancel(context.WithoutCancel(ctx))
+	indexerDone := make(chan struct{})
+	go func() {
+		defer close(indexerDone)
+		rt.Indexer().Run(indexCtx)
+	}()
+	defer func() {
+		stopIndexer()
+		<-indexerDone
+	}()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           web.New(web.Config{Store: rt.Store, Blobs: rt.Blobs, Ingester: rt.Ingester(), Logger: f.cfg.Logger}),
+		Handler:           web.New(web.Config{Store: rt.Store, Blobs: rt.Blobs, Ingester: rt.Ingester(), Index: rt.Index, Logger: f.cfg.Logger}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}

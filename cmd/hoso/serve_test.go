@@ -140,7 +140,7 @@ func TestServeAPI(t *testing.T) {
 				st = decode[web.BatchStatus](t, get(t, fmt.Sprintf("%s/api/v1/batches/%d", base, id)), http.StatusOK)
 				time.Sleep(50 * time.Millisecond)
 			}
-			if st.States["checked"] != 3 || st.States["failed"] != 1 || len(st.Rejections) != 1 {
+			if st.States["indexed"] != 3 || st.States["failed"] != 1 || len(st.Rejections) != 1 {
 				t.Errorf("batch states %v, rejections %d", st.States, len(st.Rejections))
 			}
 			for _, d := range st.Documents {
@@ -151,7 +151,7 @@ func TestServeAPI(t *testing.T) {
 
 			pdfID := created.Documents[0].DocumentID
 			doc := decode[map[string]any](t, get(t, fmt.Sprintf("%s/api/v1/documents/%d", base, pdfID)), http.StatusOK)
-			if doc["mime"] != "application/pdf" || doc["pages"].(float64) != 2 || doc["state"] != "checked" {
+			if doc["mime"] != "application/pdf" || doc["pages"].(float64) != 2 || doc["state"] != "indexed" {
 				t.Errorf("document %v", doc)
 			}
 			text := decode[web.DocumentText](t, get(t, fmt.Sprintf("%s/api/v1/documents/%d/text", base, pdfID)), http.StatusOK)
@@ -173,6 +173,15 @@ func TestServeAPI(t *testing.T) {
 				t.Errorf("a text original is served as %q; only safe types may be named", ct)
 			}
 
+			found := decode[map[string]any](t, get(t, base+"/api/v1/search?q=CONSTRUCTION+PERMIT&limit=5"), http.StatusOK)
+			hits, _ := found["hits"].([]any)
+			if found["total"].(float64) != 1 || len(hits) != 1 || hits[0].(map[string]any)["id"].(float64) != float64(pdfID) {
+				t.Errorf("search: %v", found)
+			}
+			found = decode[map[string]any](t, get(t, base+"/api/v1/search?q=gi%E1%BA%A5y+ph%C3%A9p+x%C3%A2y+d%E1%BB%B1ng&type=construction"), http.StatusOK)
+			if found["total"].(float64) != 2 {
+				t.Errorf("search in Vietnamese with a type filter: %v", found)
+			}
 			for _, tc := range []struct {
 				url    string
 				status int
@@ -181,6 +190,8 @@ func TestServeAPI(t *testing.T) {
 				{"/api/v1/documents/999999", http.StatusNotFound, "not_found"},
 				{"/api/v1/documents/abc", http.StatusBadRequest, "invalid"},
 				{"/api/v1/batches/999999", http.StatusNotFound, "not_found"},
+				{"/api/v1/search?from=yesterday", http.StatusBadRequest, "invalid"},
+				{"/api/v1/search?q=%22open", http.StatusBadRequest, "invalid"},
 			} {
 				e := decode[apiErrorBody](t, get(t, base+tc.url), tc.status)
 				if e.Error.Code != tc.code || e.Error.Message == "" {
@@ -214,8 +225,8 @@ func TestIngestCommand(t *testing.T) {
 		`Batch 1 "Sở Tư pháp": 11 documents accepted, 1 files refused`,
 		"accepted", "fixtures/bien-ban-hop.docx",
 		"refused", "zip-slip.zip/../../",
-		"Batch 1 finished: 11 checked",
-		"checked   ", "fixtures/permit-application.pdf (2 pages)",
+		"Batch 1 finished: 11 indexed",
+		"indexed   ", "fixtures/permit-application.pdf (2 pages)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("ingest output lacks %q:\n%s", want, out)

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"hoso/search"
+)
+
+func (m *Main) search(ctx context.Context, args []string) error {
+	f := m.newFlags("search")
+	asJSON := f.fs.Bool("json", false, "print the answer as JSON")
+	limit := f.fs.Int("limit", 10, "hits to show")
+	typ := f.fs.String("type", "", "only this document type")
+	dept := f.fs.String("department", "", "only this department")
+	sortBy := f.fs.String("sort", "", "relevance (default), date or date-asc")
+	server := f.fs.String("server", m.Getenv("HOSO_SERVER"), "ask a running hoso server instead of opening the index")
+	words, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	req := search.Request{Query: strings.Join(words, " "), Type: *typ, Department: *dept, Sort: *sortBy, Size: *limit}
+	var res *search.Response
+	if *server == "" {
+		res, err = m.searchLocal(ctx, f.cfg, req)
+		if errors.Is(err, search.ErrInUse) {
+			fmt.Fprintln(m.Stderr, "The index is held by a running server; asking it at http://127.0.0.1:8080 (set --server to choose).")
+			*server = "http://127.0.0.1:8080"
+		} else if err != nil {
+			return err
+		}
+	}
+	if *server != "" {
+		if res, err = searchRemote(ctx, *server, req); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Fprintln(m.Stdout, string(b))
+		return nil
+	}
+	fmt.Fprintf(m.Stdout, "%d documents found\n", res.Total)
+	for _, h := range res.Hits {
+		fmt.Fprintf(m.Stdout, "\n%-6d %s  (%s, %s, %s, score %.2f)\n", h.ID, h.Path, orDash(h.Type), orDash(h.Department), orDash(h.Date), h.Score)
+		for _, hl := range h.Highlights {
+			hl = html.UnescapeString(strings.NewReplacer("<mark>", "«", "</mark>", "»", "\n", " ").Replace(hl))
+			fmt.Fprintf(m.Stdout, "       %s\n", strings.TrimSpace(hl))
+		}
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (m *Main) searchLocal(ctx context.Context, cfg Config, req search.Request) (*search.Response, error) {
+	rt, err := OpenRuntime(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer rt.Close()
+	if err := rt.OpenIndex(); err != nil {
+		return nil, err
+	}
+	return rt.Index.Search(ctx, req)
+}
+
+func searchRemote(ctx context.Context, server string, req search.Request) (*search.Response, error) {
+	v := url.Values{"q": {req.Query}, "limit": {strconv.Itoa(max(1, req.Size))}}
+	for k, val := range map[string]string{"type": req.Type, "department": req.Department, "sort": req.Sort} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(server, "/")+"/api/v1/search?"+v.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		return nil, fmt.Errorf("ask %s: %w", server, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, apiFailure(resp)
+	}
+	var res search.Response
+	return &res, json.NewDecoder(resp.Body).Decode(&res)
+}

@@ -1,0 +1,246 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/unicode/norm"
+
+	"hoso/pipeline"
+	"hoso/pipeline/sqlite"
+	"hoso/pipeline/sqlstore"
+)
+
+type fixture struct {
+	st  *sqlstore.Store
+	ix  *Index
+	in  *Indexer
+	bat *pipeline.Batch
+	n   int
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	st, _, err := sqlite.OpenStore(context.Background(), filepath.Join(dir, "hoso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ix, err := Open(filepath.Join(dir, "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	b, _ := st.BatchCreate(context.Background(), pipeline.BatchCreateParams{Name: "Phường 5"})
+	return &fixture{st: st, ix: ix, in: &Indexer{Index: ix, Store: st, BatchSize: 3}, bat: b}
+}
+
+// add takes a document through every stage with the given pages and type.
+func (f *fixture) add(t *testing.T, typ string, date string, pages ...string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	f.n++
+	d, err := f.st.DocumentCreate(ctx, pipeline.DocumentCreateParams{BatchID: f.bat.ID, Filename: fmt.Sprintf("doc%d.pdf", f.n),
+		Path: fmt.Sprintf("ho-so/doc%d.pdf", f.n), SHA256: fmt.Sprintf("%064x", f.n), Size: 1, MIME: "application/pdf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []pipeline.Page
+	for i, p := range pages {
+		ps = append(ps, pipeline.Page{Number: i + 1, Text: p, Quality: 1, Extractor: "pdf"})
+	}
+	if err := f.st.ExtractComplete(ctx, pipeline.ExtractCompleteParams{DocumentID: d.ID, Pages: ps}); err != nil {
+		t.Fatal(err)
+	}
+	c := pipeline.Classification{Type: typ, Department: "one-stop", Tags: []string{"t-" + typ}}
+	if date != "" {
+		c.Fields = []pipeline.Field{{Name: "date", Type: "date", Value: date}}
+	}
+	if err := f.st.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID, Classification: c}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: d.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return d.ID
+}
+
+func (f *fixture) search(t *testing.T, r Request) *Response {
+	t.Helper()
+	res, err := f.ix.Search(context.Background(), r)
+	if err != nil {
+		t.Fatalf("Search(%+v): %v", r, err)
+	}
+	return res
+}
+
+func ids(res *Response) []int64 {
+	out := []int64{}
+	for _, h := range res.Hits {
+		out = append(out, h.ID)
+	}
+	return out
+}
+
+func TestSearch(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	hoa := f.add(t, "decision", "2024-03-20", "Ủy ban nhân dân tỉnh Thanh Hóa\nQuyết định số 56/2007/NĐ-CP về việc cấp giấy phép")
+	plain := f.add(t, "report", "2023-01-05", "Bao cao tinh hinh Thanh Hoa nam 2023")
+	nfd := f.add(t, "decision", "", norm.NFD.String("Giấy chứng nhận quyền sử dụng đất số 079203001234"))
+	eng := f.add(t, "report", "2024-07-01", "Annual report on public service delivery", "Second page mentions Hanoi")
+	if err := f.in.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := f.ix.Count(); n != 4 {
+		t.Fatalf("index holds %d documents, want 4", n)
+	}
+	d, _ := f.st.DocumentGetByID(ctx, hoa)
+	if d.State != pipeline.StateIndexed {
+		t.Errorf("state after indexing: %s", d.State)
+	}
+
+	tests := []struct {
+		q    string
+		want []int64
+	}{
+		{"Thanh Hóa", []int64{hoa, plain}}, // the exact form first
+		{"thanh hoa", []int64{plain, hoa}}, // typed without marks: that form first
+		{norm.NFD.String("Thanh Hóa"), []int64{hoa, plain}},
+		{"quyen su dung dat", []int64{nfd}},
+		{"đất", []int64{nfd}},
+		{"079203001234", []int64{nfd}},
+		{"56/2007/NĐ-CP", []int64{hoa}},
+		{`"giấy phép"`, []int64{hoa}},
+		{`"phép giấy"`, []int64{}},
+		{"thanh -báo", []int64{hoa}},
+		{"Hanoi OR 079203001234", []int64{nfd, eng}},
+		{"type:report", []int64{plain, eng}},
+		{"type:report hanoi", []int64{eng}},
+		{"nothing-like-this", []int64{}},
+	}
+	for _, tt := range tests {
+		got := ids(f.search(t, Request{Query: tt.q}))
+		if tt.q == "Hanoi OR 079203001234" || tt.q == "type:report" {
+			// order does not matter here
+			if len(got) == 2 && got[0] > got[1] {
+				got[0], got[1] = got[1], got[0]
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("Search(%q) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+
+	res := f.search(t, Request{Query: "Thanh Hóa"})
+	if h := res.Hits[0].Highlights; len(h) == 0 || !strings.Contains(h[0], "<mark>Thanh</mark> <mark>Hóa</mark>") {
+		t.Errorf("highlights %q", h)
+	}
+	if res.Hits[0].Type != "decision" || res.Hits[0].Filename != "doc1.pdf" || res.Hits[0].Date != "2024-03-20" {
+		t.Errorf("hit %+v", res.Hits[0])
+	}
+	res = f.search(t, Request{})
+	if res.Total != 4 || fmt.Sprint(res.Facets["type"]) != "[{decision 2} {report 2}]" || fmt.Sprint(res.Facets["year"]) != "[{2024 2} {2023 1} {" + fmt.Sprint(time.Now().Year()) + " 1}]" {
+		t.Errorf("facets %v", res.Facets)
+	}
+	res = f.search(t, Request{Type: "report", From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if fmt.Sprint(ids(res)) != fmt.Sprint([]int64{eng}) {
+		t.Errorf("filtered by type and date: %v", ids(res))
+	}
+	if _, err := f.ix.Search(ctx, Request{Query: `"open`}); pipeline.ErrorCode(err) != pipeline.EINVALID {
+		t.Errorf("unclosed quote: %v", err)
+	}
+}
+
+func TestPaging(t *testing.T) {
+	f := newFixture(t)
+	for i := 0; i < 7; i++ {
+		f.add(t, "report", fmt.Sprintf("2024-01-%02d", i+1), fmt.Sprintf("báo cáo số %d về hồ sơ", i))
+	}
+	if err := f.in.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, sort := range []string{"relevance", "date", "date-asc"} {
+		seen := map[int64]bool{}
+		var order []int64
+		after := ""
+		for page := 0; page < 10; page++ {
+			res := f.search(t, Request{Query: "hồ sơ", Sort: sort, Size: 3, After: after})
+			for _, id := range ids(res) {
+				if seen[id] {
+					t.Fatalf("%s: document %d on two pages", sort, id)
+				}
+				seen[id] = true
+				order = append(order, id)
+			}
+			if res.Next == "" {
+				break
+			}
+			after = res.Next
+		}
+		if len(seen) != 7 {
+			t.Errorf("%s: paging saw %d documents, want 7 (%v)", sort, len(seen), order)
+		}
+		if sort == "date" && (order[0] != 7 || order[6] != 1) {
+			t.Errorf("newest first: %v", order)
+		}
+	}
+	if _, err := f.ix.Search(context.Background(), Request{After: "garbage"}); pipeline.ErrorCode(err) != pipeline.EINVALID {
+		t.Errorf("bad cursor: %v", err)
+	}
+}
+
+// TestIndexerCrash: the high-water mark travels with the documents, so an
+// index reopened after a stop resumes where it was, and a document the
+// feed names again is replaced, not doubled.
+func TestIndexerCrash(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, _, err := sqlite.OpenStore(ctx, filepath.Join(dir, "hoso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	path := filepath.Join(dir, "index")
+	ix, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{st: st, ix: ix, in: &Indexer{Index: ix, Store: st, BatchSize: 2}}
+	f.bat, _ = st.BatchCreate(ctx, pipeline.BatchCreateParams{Name: "b"})
+	for i := 0; i < 5; i++ {
+		f.add(t, "report", "", fmt.Sprintf("trang %d", i))
+	}
+	if n, err := f.in.Once(ctx); err != nil || n != 2 {
+		t.Fatalf("Once = %d, %v", n, err)
+	}
+	hwm, _ := ix.HighWaterMark()
+	ix.Close() // the process stops between batches
+
+	if _, err := Open(path + "-other"); err != nil {
+		t.Fatal(err)
+	}
+	ix, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if again, _ := ix.HighWaterMark(); again != hwm || hwm != 2 {
+		t.Errorf("high-water mark %d after reopening, %d before", again, hwm)
+	}
+	f.ix, f.in.Index = ix, ix
+	if err := f.in.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := ix.Count(); n != 5 {
+		t.Errorf("%d documents after resuming, want 5", n)
+	}
+	if _, err := Open(path); err != ErrInUse {
+		t.Errorf("second open of a held index: %v, want ErrInUse", err)
+	}
+}
