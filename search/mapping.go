@@ -23,7 +23,9 @@ import (
 // need; applied to each token, it does neither.
 const foldName = "hoso_fold"
 
-type foldFilter struct{ f *asciifolding.AsciiFoldingFilter }
+type foldFilter struct {
+	f *asciifolding.AsciiFoldingFilter
+}
 
 func (ff foldFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
 	for _, t := range in {

@@ -145,7 +145,7 @@ func TestSearch(t *testing.T) {
 		t.Errorf("hit %+v", res.Hits[0])
 	}
 	res = f.search(t, Request{})
-	if res.Total != 4 || fmt.Sprint(res.Facets["type"]) != "[{decision 2} {report 2}]" || fmt.Sprint(res.Facets["year"]) != "[{2024 2} {2023 1} {" + fmt.Sprint(time.Now().Year()) + " 1}]" {
+	if res.Total != 4 || fmt.Sprint(res.Facets["type"]) != "[{decision 2} {report 2}]" || fmt.Sprint(res.Facets["year"]) != "[{2024 2} {2023 1} {"+fmt.Sprint(time.Now().Year())+" 1}]" {
 		t.Errorf("facets %v", res.Facets)
 	}
 	res = f.search(t, Request{Type: "report", From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
