@@ -47,6 +47,10 @@ type Store interface {
 	// entry for the indexer.
 	DetectComplete(ctx context.Context, params DetectCompleteParams) error
 
+	// DocumentReclassify sends classified documents back to classification
+	// (and what follows), as jobs; it returns their IDs.
+	DocumentReclassify(ctx context.Context, params DocumentReclassifyParams) ([]int64, error)
+
 	// ChangeFeedAfter returns change-feed entries after seq, oldest first.
 	ChangeFeedAfter(ctx context.Context, seq int64, limit int) ([]Change, error)
 	// DocumentMarkIndexed moves checked documents to indexed.
@@ -147,4 +151,10 @@ type Change struct {
 	Seq        int64
 	DocumentID int64
 	Op         string // "checked", "failed"
+}
+
+// DocumentReclassifyParams are the parameters of Store.DocumentReclassify.
+type DocumentReclassifyParams struct {
+	Type string // only documents of this type; "" with All for every one
+	All  bool
 }

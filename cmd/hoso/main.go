@@ -60,6 +60,7 @@ func init() {
 		{"export", "write every document as JSON Lines", (*Main).export},
 		{"migrate", "create or update the database schema", (*Main).migrate},
 		{"rules", "check, load, list and try classification rules", (*Main).rules},
+		{"reclassify", "run classification again with the rules in force", (*Main).reclassify},
 		{"bench", "measure extraction and end-to-end speed", (*Main).bench},
 	}
 }

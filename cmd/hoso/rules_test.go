@@ -17,6 +17,10 @@ func TestRulesCommands(t *testing.T) {
 		t.Errorf("rules check on a bad file: exit %d\n%s", code, errs)
 	}
 
+	// A first document, classified with the built-in rules.
+	if _, errs, code := run(t, b, "process", filepath.Join("testdata", "fixtures", "meeting-minutes.pdf")); code != 0 {
+		t.Fatal(errs)
+	}
 	out, _, code := run(t, b, "rules", "default")
 	good := filepath.Join(dir, "rules.yaml")
 	os.WriteFile(good, []byte(out), 0o600)
@@ -49,8 +53,24 @@ func TestRulesCommands(t *testing.T) {
 		t.Fatal(errs)
 	}
 	rows := exportRows(t, b)
-	if len(rows) != 1 || rows[0]["department"] != "secretariat" || rows[0]["rule_set_version"].(float64) != 2 {
-		t.Errorf("processed with version 2: %v", rows)
+	if len(rows) != 2 || rows[1]["department"] != "secretariat" || rows[1]["rule_set_version"].(float64) != 2 {
+		t.Errorf("processed with version 2: %v", rows[1])
+	}
+	// The document processed before the change follows it once reclassified.
+	if rows[0]["department"] != "administration" || rows[0]["rule_set_version"].(float64) != 0 {
+		t.Errorf("processed with the built-in rules: %v", rows[0])
+	}
+	out, errs, code = run(t, b, "reclassify", "--type", "minutes")
+	if code != 0 || !strings.Contains(out, "Reclassified 2 documents; 0 changed type") {
+		t.Errorf("reclassify: exit %d\n%s%s", code, out, errs)
+	}
+	rows = exportRows(t, b)
+	if rows[0]["department"] != "secretariat" || rows[0]["rule_set_version"].(float64) != 2 || rows[0]["state"] != "indexed" {
+		t.Errorf("after reclassify: %v", rows[0])
+	}
+	out, _, _ = run(t, b, "search", "--json", "department:secretariat")
+	if !strings.Contains(out, `"total": 2`) {
+		t.Errorf("the index does not show the new department:\n%s", out)
 	}
 	out, errs, code = run(t, b, "rules", "test", "default", "1", filepath.Join("testdata", "fixtures", "quyet-dinh.html"))
 	if code != 0 || !strings.Contains(out, "1: minutes, department administration") || !strings.Contains(out, "quyet-dinh.html: decision") ||

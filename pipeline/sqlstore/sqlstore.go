@@ -613,3 +613,61 @@ func (s *Store) DocumentMarkIndexed(ctx context.Context, ids []int64) error {
 	}
 	return nil
 }
+
+// DocumentReclassify sends documents back to classification in chunks,
+// each chunk's state change and jobs in one transaction.
+func (s *Store) DocumentReclassify(ctx context.Context, p pipeline.DocumentReclassifyParams) ([]int64, error) {
+	if p.Type == "" && !p.All {
+		return nil, pipeline.Errorf(pipeline.EINVALID, "Name a type to reclassify, or all.")
+	}
+	done := []string{string(pipeline.StateClassified), string(pipeline.StateChecked), string(pipeline.StateIndexed)}
+	q := `SELECT id FROM document WHERE state IN ($1, $2, $3)`
+	args := []any{done[0], done[1], done[2]}
+	if p.Type != "" {
+		q += ` AND doc_type = $4`
+		args = append(args, p.Type)
+	}
+	rows, err := s.db.Query(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find documents to reclassify: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []int64
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		err := s.inTx(ctx, func(tx Tx) error {
+			var jobs []Job
+			for _, id := range chunk {
+				n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4 WHERE id = $1 AND state IN ($5, $6, $7)`,
+					id, string(pipeline.StateExtracted), string(pipeline.StageClassify), s.now(), done[0], done[1], done[2])
+				if err != nil {
+					return err
+				}
+				if n == 1 {
+					jobs = append(jobs, Job{Args: pipeline.ClassifyArgs{DocumentID: id}, Queue: pipeline.QueueDefault, MaxAttempts: 10})
+					out = append(out, id)
+				}
+			}
+			if len(jobs) == 0 {
+				return nil
+			}
+			return tx.InsertJobs(ctx, jobs)
+		})
+		if err != nil {
+			return out, fmt.Errorf("reclassify: %w", err)
+		}
+	}
+	return out, nil
+}

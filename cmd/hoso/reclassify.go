@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"hoso/pipeline"
+)
+
+// reclassify runs classification again, with the rule set in force, on
+// documents of a type or on all, and what follows it; the workers run
+// in-process until every document is done and searchable again.
+func (m *Main) reclassify(ctx context.Context, args []string) error {
+	f := m.newFlags("reclassify")
+	typ := f.fs.String("type", "", "reclassify the documents of this type (unclassified for those no rule claimed)")
+	all := f.fs.Bool("all", false, "reclassify every classified document")
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	if (*typ == "") == !*all {
+		return usageError{"give --type T or --all"}
+	}
+	rt, err := OpenRuntime(ctx, f.cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	if err := rt.OpenIndex(); err != nil {
+		return err
+	}
+	before := map[int64]string{}
+	ids, err := rt.Store.DocumentReclassify(ctx, pipeline.DocumentReclassifyParams{Type: *typ, All: *all})
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		fmt.Fprintln(m.Stdout, "No document to reclassify.")
+		return nil
+	}
+	for _, id := range ids {
+		if d, err := rt.Store.DocumentGetByID(ctx, id); err == nil {
+			before[id] = d.Type
+		}
+	}
+	fmt.Fprintf(m.Stderr, "Reclassifying %d documents\n", len(ids))
+	q, err := rt.StartWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	waitErr := func() error {
+		for {
+			left := 0
+			for _, id := range ids {
+				d, err := rt.Store.DocumentGetByID(ctx, id)
+				if err != nil {
+					return err
+				}
+				if !d.State.Terminal() {
+					left++
+				}
+			}
+			if left == 0 {
+				return nil
+			}
+			fmt.Fprintf(m.Stderr, "  %d of %d done\n", len(ids)-left, len(ids))
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-tick.C:
+			}
+		}
+	}()
+	stopQueue(ctx, q)
+	if waitErr != nil {
+		return waitErr
+	}
+	if err := rt.Indexer().Drain(ctx); err != nil {
+		return err
+	}
+	moves := map[string]int{}
+	for _, id := range ids {
+		d, err := rt.Store.DocumentGetByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if before[id] != d.Type {
+			moves[fmt.Sprintf("%s → %s", before[id], d.Type)]++
+		}
+	}
+	fmt.Fprintf(m.Stdout, "Reclassified %d documents; %d changed type\n", len(ids), sumValues(moves))
+	var keys []string
+	for k := range moves {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(m.Stdout, "  %-40s %d\n", k, moves[k])
+	}
+	return nil
+}
+
+func sumValues(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
