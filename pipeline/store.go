@@ -51,6 +51,8 @@ type Store interface {
 	// (and what follows), as jobs; it returns their IDs.
 	DocumentReclassify(ctx context.Context, params DocumentReclassifyParams) ([]int64, error)
 
+	// ChangeFeedLatest returns the newest change-feed entry's number.
+	ChangeFeedLatest(ctx context.Context) (int64, error)
 	// ChangeFeedAfter returns change-feed entries after seq, oldest first.
 	ChangeFeedAfter(ctx context.Context, seq int64, limit int) ([]Change, error)
 	// DocumentMarkIndexed moves checked documents to indexed.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -15,29 +16,62 @@ import (
 	"hoso/pipeline"
 )
 
-// Index is the archive's search index, one per node, in the data folder.
+// Index is the archive's search index, one per node, in the data
+// folder. The folder holds generations (gen-1, gen-2, ...) and a file
+// CURRENT naming the live one, so that Reindex can build a new generation
+// beside the live one and swap it in while searches go on.
 type Index struct {
-	idx  bleve.Index
-	path string
+	dir string
+
+	mu  sync.RWMutex // guards idx and gen
+	idx bleve.Index
+	gen int
+
+	// writeMu serializes writers: the indexer's batches and Reindex's swap.
+	writeMu sync.Mutex
 }
 
 // ErrInUse means another process holds the index.
 var ErrInUse = pipeline.Errorf(pipeline.ECONFLICT, "The search index is in use by another hoso process (the server); ask it instead: hoso search --server URL, or GET /api/v1/search.")
 
-// Open opens the index at path, creating it if needed. A second process
+// boltConfig is the runtime configuration of an index. A fresh map each
+// time: scorch writes its own keys (the path) into the one it is given.
+func boltConfig() map[string]any { return map[string]any{"bolt_timeout": "2s"} }
+
+// Open opens the index in dir, creating it if needed. A second process
 // fails within two seconds with ErrInUse instead of waiting forever.
-func Open(path string) (*Index, error) {
-	cfg := map[string]any{"bolt_timeout": "2s"}
-	idx, err := bleve.OpenUsing(path, cfg)
+func Open(dir string) (*Index, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create index folder: %w", err)
+	}
+	gen := 1
+	if b, err := os.ReadFile(filepath.Join(dir, "CURRENT")); err == nil {
+		if n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(string(b)), "gen-")); err == nil && n > 0 {
+			gen = n
+		}
+	}
+	idx, err := openGeneration(dir, gen)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeCurrent(dir, gen); err != nil {
+		idx.Close()
+		return nil, err
+	}
+	return &Index{dir: dir, idx: idx, gen: gen}, nil
+}
+
+func genPath(dir string, gen int) string { return filepath.Join(dir, fmt.Sprintf("gen-%d", gen)) }
+
+func openGeneration(dir string, gen int) (bleve.Index, error) {
+	path := genPath(dir, gen)
+	idx, err := bleve.OpenUsing(path, boltConfig())
 	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
 		m, merr := newMapping()
 		if merr != nil {
 			return nil, merr
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, err
-		}
-		idx, err = bleve.NewUsing(path, m, scorch.Name, scorch.Name, cfg)
+		idx, err = bleve.NewUsing(path, m, scorch.Name, scorch.Name, boltConfig())
 	}
 	if err != nil {
 		if strings.Contains(err.Error(), "timeout") {
@@ -45,14 +79,41 @@ func Open(path string) (*Index, error) {
 		}
 		return nil, fmt.Errorf("open search index %s: %w", path, err)
 	}
-	return &Index{idx: idx, path: path}, nil
+	return idx, nil
+}
+
+// writeCurrent records the live generation, atomically.
+func writeCurrent(dir string, gen int) error {
+	tmp := filepath.Join(dir, "CURRENT.tmp")
+	if err := os.WriteFile(tmp, []byte(fmt.Sprintf("gen-%d\n", gen)), 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, "CURRENT"))
+}
+
+// live returns the live Bleve index.
+func (ix *Index) live() bleve.Index {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.idx
+}
+
+// Generation is the number of the live generation.
+func (ix *Index) Generation() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.gen
 }
 
 // Close closes the index.
-func (ix *Index) Close() error { return ix.idx.Close() }
+func (ix *Index) Close() error {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	return ix.live().Close()
+}
 
 // Count is the number of documents in the index.
-func (ix *Index) Count() (uint64, error) { return ix.idx.DocCount() }
+func (ix *Index) Count() (uint64, error) { return ix.live().DocCount() }
 
 // indexDoc is what the index keeps of a document.
 type indexDoc struct {

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
+
 	"hoso/pipeline"
 )
 
@@ -27,7 +29,11 @@ type Indexer struct {
 
 // HighWaterMark is the last change-feed entry in the index.
 func (ix *Index) HighWaterMark() (int64, error) {
-	b, err := ix.idx.GetInternal(hwmKey)
+	return highWaterMark(ix.live())
+}
+
+func highWaterMark(idx bleve.Index) (int64, error) {
+	b, err := idx.GetInternal(hwmKey)
 	if err != nil {
 		return 0, fmt.Errorf("read index high-water mark: %w", err)
 	}
@@ -43,7 +49,10 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 	if size <= 0 {
 		size = 500
 	}
-	hwm, err := in.Index.HighWaterMark()
+	in.Index.writeMu.Lock()
+	defer in.Index.writeMu.Unlock()
+	idx := in.Index.live()
+	hwm, err := highWaterMark(idx)
 	if err != nil {
 		return 0, err
 	}
@@ -51,7 +60,7 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 	if err != nil || len(changes) == 0 {
 		return 0, err
 	}
-	b := in.Index.idx.NewBatch()
+	b := idx.NewBatch()
 	done := map[int64]bool{}
 	var indexed []int64
 	// Newest first, so that a document changed twice in the batch is read
@@ -87,7 +96,7 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 	var mark [8]byte
 	binary.BigEndian.PutUint64(mark[:], uint64(changes[len(changes)-1].Seq))
 	b.SetInternal(hwmKey, mark[:])
-	if err := in.Index.idx.Batch(b); err != nil {
+	if err := idx.Batch(b); err != nil {
 		return 0, fmt.Errorf("write index batch: %w", err)
 	}
 	if err := in.Store.DocumentMarkIndexed(ctx, indexed); err != nil {

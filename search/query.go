@@ -121,7 +121,10 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
 		}
 		req.SetSearchAfter(after)
 	}
+	// The read lock holds off a reindex's swap until this search is done.
+	ix.mu.RLock()
 	res, err := ix.idx.SearchInContext(ctx, req)
+	ix.mu.RUnlock()
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}

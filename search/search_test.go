@@ -220,7 +220,9 @@ func TestIndexerCrash(t *testing.T) {
 		t.Fatalf("Once = %d, %v", n, err)
 	}
 	hwm, _ := ix.HighWaterMark()
-	ix.Close() // the process stops between batches
+	if err := ix.Close(); err != nil { // the process stops between batches
+		t.Fatal(err)
+	}
 
 	if _, err := Open(path + "-other"); err != nil {
 		t.Fatal(err)
@@ -243,4 +245,60 @@ func TestIndexerCrash(t *testing.T) {
 	if _, err := Open(path); err != ErrInUse {
 		t.Errorf("second open of a held index: %v, want ErrInUse", err)
 	}
+}
+
+// TestReindexUnderLoad builds a new generation while searches run, and
+// swaps it in without a failed or partial answer.
+func TestReindexUnderLoad(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := 0; i < 40; i++ {
+		f.add(t, "report", "", fmt.Sprintf("hồ sơ số %d của phường", i))
+	}
+	if err := f.in.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	searches := 0
+	go func() {
+		for {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			res, err := f.ix.Search(ctx, Request{Query: "hồ sơ"})
+			if err != nil {
+				done <- err
+				return
+			}
+			if res.Total != 40 {
+				done <- fmt.Errorf("a search during the reindex found %d documents, want 40", res.Total)
+				return
+			}
+			searches++
+		}
+	}()
+	res, err := f.ix.Reindex(ctx, f.st)
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || res.Documents != 40 || res.Generation != 2 || f.ix.Generation() != 2 {
+		t.Fatalf("Reindex = %+v, %v", res, err)
+	}
+	if searches == 0 {
+		t.Error("no search ran during the reindex")
+	}
+	// A change after the reindex reaches the new generation.
+	f.add(t, "report", "", "hồ sơ mới")
+	if err := f.in.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := f.ix.Count(); n != 41 {
+		t.Errorf("%d documents after a change, want 41", n)
+	}
+	t.Logf("%d searches answered during the reindex of %d documents (%v)", searches, res.Documents, res.Elapsed)
 }

@@ -62,6 +62,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/documents/{id}/original", s.documentOriginal)
 	s.mux.HandleFunc("GET /api/v1/documents/{id}/text", s.documentText)
 	s.mux.HandleFunc("GET /api/v1/search", s.search)
+	s.mux.HandleFunc("POST /api/v1/reindex", s.reindex)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 }
 
@@ -399,5 +400,20 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// reindex rebuilds the index beside the live one and swaps it in.
+func (s *Server) reindex(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Index == nil {
+		s.fail(w, r, pipeline.Errorf(pipeline.EUNSUPPORTED, "This server keeps no search index."))
+		return
+	}
+	res, err := s.cfg.Index.Reindex(r.Context(), s.cfg.Store)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.cfg.Logger.InfoContext(r.Context(), "Search index rebuilt", "documents", res.Documents, "generation", res.Generation)
 	writeJSON(w, http.StatusOK, res)
 }

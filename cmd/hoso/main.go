@@ -57,6 +57,7 @@ func init() {
 		{"process", "ingest files and run the whole pipeline in-process, then print a summary", (*Main).process},
 		{"ingest", "upload files to a running server", (*Main).ingest},
 		{"search", "search the archive from the terminal", (*Main).search},
+		{"reindex", "rebuild the search index from the database, beside the live one", (*Main).reindex},
 		{"export", "write every document as JSON Lines", (*Main).export},
 		{"migrate", "create or update the database schema", (*Main).migrate},
 		{"rules", "check, load, list and try classification rules", (*Main).rules},

@@ -102,3 +102,25 @@ func TestSearchCommand(t *testing.T) {
 		t.Errorf("search --json:\n%s", out)
 	}
 }
+
+func TestReindexCommand(t *testing.T) {
+	b := backends(t)[0]
+	if _, errs, code := run(t, b, "process", filepath.Join("testdata", "fixtures")); code != 0 {
+		t.Fatal(errs)
+	}
+	out, errs, code := run(t, b, "reindex")
+	if code != 0 || !strings.Contains(out, "Reindexed 10 documents into generation 2") {
+		t.Fatalf("reindex: exit %d %s %s", code, out, errs)
+	}
+	// With a server holding the index, the command asks the server.
+	base := serveTest(t, b)
+	out, errs, code = run(t, b, "reindex", "--server", base)
+	if code != 0 || !strings.Contains(out, "Reindexed 10 documents into generation 3") {
+		t.Fatalf("reindex through the server: exit %d %s %s", code, out, errs)
+	}
+	out, _, _ = run(t, b, "search", "--server", base, "--json", `"Nguyễn Thị Hương"`)
+	// The exact form first, the unaccented English form after it.
+	if !strings.Contains(out, `"total": 2`) || strings.Index(out, "don-de-nghi-cap-phep.txt") > strings.Index(out, "permit-application.pdf") {
+		t.Errorf("search after reindex:\n%s", out)
+	}
+}

@@ -671,3 +671,16 @@ func (s *Store) DocumentReclassify(ctx context.Context, p pipeline.DocumentRecla
 	}
 	return out, nil
 }
+
+// ChangeFeedLatest returns the newest change-feed entry's number, 0 when
+// the feed is empty.
+func (s *Store) ChangeFeedLatest(ctx context.Context) (int64, error) {
+	var n *int64
+	if err := s.db.QueryRow(ctx, `SELECT max(seq) FROM change_feed`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read change feed: %w", err)
+	}
+	if n == nil {
+		return 0, nil
+	}
+	return *n, nil
+}

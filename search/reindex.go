@@ -1,0 +1,102 @@
+package search
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"time"
+
+	"hoso/pipeline"
+)
+
+// ReindexResult tells what a reindex did.
+type ReindexResult struct {
+	Documents  int           `json:"documents"`
+	Generation int           `json:"generation"`
+	Elapsed    time.Duration `json:"elapsed_ns"`
+}
+
+// Reindex builds a new generation of the index from the store, beside the
+// live one, and swaps it in; searches go on against the live generation
+// meanwhile. Changes made during the build are replayed by the indexer
+// from the change-feed position the build started at.
+func (ix *Index) Reindex(ctx context.Context, st pipeline.Store) (ReindexResult, error) {
+	start := time.Now()
+	from, err := st.ChangeFeedLatest(ctx)
+	if err != nil {
+		return ReindexResult{}, err
+	}
+	gen := ix.Generation() + 1
+	path := genPath(ix.dir, gen)
+	if err := os.RemoveAll(path); err != nil { // a build a crash left behind
+		return ReindexResult{}, err
+	}
+	idx, err := openGeneration(ix.dir, gen)
+	if err != nil {
+		return ReindexResult{}, err
+	}
+	fail := func(err error) (ReindexResult, error) {
+		idx.Close()
+		os.RemoveAll(path)
+		return ReindexResult{}, err
+	}
+	n := 0
+	var after int64
+	for {
+		docs, err := st.DocumentList(ctx, pipeline.DocumentListParams{AfterID: after, Limit: 500})
+		if err != nil {
+			return fail(err)
+		}
+		if len(docs) == 0 {
+			break
+		}
+		after = docs[len(docs)-1].ID
+		b := idx.NewBatch()
+		var checked []int64
+		for _, d := range docs {
+			if d.State != pipeline.StateChecked && d.State != pipeline.StateIndexed {
+				continue
+			}
+			pages, err := st.PageListByDocument(ctx, d.ID)
+			if err != nil {
+				return fail(err)
+			}
+			doc := newIndexDoc(d, pages)
+			doc.State = string(pipeline.StateIndexed)
+			if err := b.Index(docKey(d.ID), doc); err != nil {
+				return fail(fmt.Errorf("index document %d: %w", d.ID, err))
+			}
+			if d.State == pipeline.StateChecked {
+				checked = append(checked, d.ID)
+			}
+			n++
+		}
+		if err := idx.Batch(b); err != nil {
+			return fail(err)
+		}
+		if err := st.DocumentMarkIndexed(ctx, checked); err != nil {
+			return fail(err)
+		}
+	}
+	var mark [8]byte
+	binary.BigEndian.PutUint64(mark[:], uint64(from))
+	if err := idx.SetInternal(hwmKey, mark[:]); err != nil {
+		return fail(err)
+	}
+	// Swap: writers first, then wait for searches in flight.
+	ix.writeMu.Lock()
+	ix.mu.Lock()
+	old, oldGen := ix.idx, ix.gen
+	if err := writeCurrent(ix.dir, gen); err != nil {
+		ix.mu.Unlock()
+		ix.writeMu.Unlock()
+		return fail(err)
+	}
+	ix.idx, ix.gen = idx, gen
+	ix.mu.Unlock()
+	ix.writeMu.Unlock()
+	old.Close()
+	os.RemoveAll(genPath(ix.dir, oldGen))
+	return ReindexResult{Documents: n, Generation: gen, Elapsed: time.Since(start)}, nil
+}
