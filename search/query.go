@@ -33,13 +33,14 @@ type Request struct {
 	Sort       string    // "" or "relevance", "date" (newest first), "date-asc"
 	After      string    // the Next cursor of the previous page
 	Size       int       // default 20, at most 100
+	Facets     bool      // count hits per type, department, tag, batch and year
 }
 
 // Response is a page of hits.
 type Response struct {
 	Total  uint64                 `json:"total"`
 	Hits   []Hit                  `json:"hits"`
-	Facets map[string][]FacetTerm `json:"facets"`
+	Facets map[string][]FacetTerm `json:"facets,omitempty"`
 	Next   string                 `json:"next,omitempty"`
 	TookMS float64                `json:"took_ms"`
 }
@@ -101,8 +102,10 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
 	req.Fields = []string{"filename", "path", "type", "department", "date"}
 	req.Highlight = bleve.NewHighlightWithStyle("html")
 	req.Highlight.AddField(fieldFold)
-	for _, f := range facetFields {
-		req.AddFacet(f, bleve.NewFacetRequest(f, 20))
+	if r.Facets {
+		for _, f := range facetFields {
+			req.AddFacet(f, bleve.NewFacetRequest(f, 20))
+		}
 	}
 	switch r.Sort {
 	case "", "relevance":
@@ -128,7 +131,10 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	out := &Response{Total: res.Total, Hits: []Hit{}, Facets: map[string][]FacetTerm{}, TookMS: float64(res.Took.Microseconds()) / 1000}
+	out := &Response{Total: res.Total, Hits: []Hit{}, TookMS: float64(res.Took.Microseconds()) / 1000}
+	if r.Facets {
+		out.Facets = map[string][]FacetTerm{}
+	}
 	for _, h := range res.Hits {
 		id, _ := strconv.ParseInt(h.ID, 10, 64)
 		hit := Hit{ID: id, Score: h.Score, Highlights: h.Fragments[fieldFold]}
@@ -247,12 +253,23 @@ func clauseQuery(c clause) query.Query {
 		t.SetField(c.field)
 		return t
 	}
-	folded := bleve.NewMatchPhraseQuery(c.text)
-	folded.SetField(fieldFold)
-	exact := bleve.NewMatchPhraseQuery(c.text)
-	exact.SetField(fieldText)
-	exact.SetBoost(2)
-	qs := []query.Query{folded, exact}
+	var qs []query.Query
+	if c.phrase || !oneToken(c.text) {
+		folded := bleve.NewMatchPhraseQuery(c.text)
+		folded.SetField(fieldFold)
+		exact := bleve.NewMatchPhraseQuery(c.text)
+		exact.SetField(fieldText)
+		exact.SetBoost(2)
+		qs = []query.Query{folded, exact}
+	} else {
+		// One word: a plain term search, far cheaper than a phrase.
+		folded := bleve.NewMatchQuery(c.text)
+		folded.SetField(fieldFold)
+		exact := bleve.NewMatchQuery(c.text)
+		exact.SetField(fieldText)
+		exact.SetBoost(2)
+		qs = []query.Query{folded, exact}
+	}
 	if !c.phrase && looksLikeID(c.text) {
 		id := bleve.NewTermQuery(strings.ToLower(c.text))
 		id.SetField(fieldIDs)
@@ -260,6 +277,16 @@ func clauseQuery(c clause) query.Query {
 		qs = append(qs, id)
 	}
 	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// oneToken reports whether the analyzers keep s as a single token.
+func oneToken(s string) bool {
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) {
+			return false
+		}
+	}
+	return true
 }
 
 func looksLikeID(s string) bool {

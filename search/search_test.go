@@ -144,7 +144,7 @@ func TestSearch(t *testing.T) {
 	if res.Hits[0].Type != "decision" || res.Hits[0].Filename != "doc1.pdf" || res.Hits[0].Date != "2024-03-20" {
 		t.Errorf("hit %+v", res.Hits[0])
 	}
-	res = f.search(t, Request{})
+	res = f.search(t, Request{Facets: true})
 	if res.Total != 4 || fmt.Sprint(res.Facets["type"]) != "[{decision 2} {report 2}]" || fmt.Sprint(res.Facets["year"]) != "[{2024 2} {2023 1} {"+fmt.Sprint(time.Now().Year())+" 1}]" {
 		t.Errorf("facets %v", res.Facets)
 	}

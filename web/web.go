@@ -364,8 +364,8 @@ func (s *Server) documentText(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, DocumentText{DocumentID: id, State: d.State, Pages: pages})
 }
 
-// search answers GET /api/v1/search?q=&type=&department=&tag=&batch=&from=&to=&sort=&after=&limit=
-// (from and to are dates, yyyy-mm-dd).
+// search answers GET /api/v1/search?q=&type=&department=&tag=&batch=&from=&to=&sort=&after=&limit=&facets=
+// (from and to are dates, yyyy-mm-dd; facets=false leaves the counts out).
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Index == nil {
 		s.fail(w, r, pipeline.Errorf(pipeline.EUNSUPPORTED, "This server keeps no search index."))
@@ -373,7 +373,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	req := search.Request{Query: q.Get("q"), Type: q.Get("type"), Department: q.Get("department"), Tag: q.Get("tag"),
-		Batch: q.Get("batch"), Sort: q.Get("sort"), After: q.Get("after")}
+		Batch: q.Get("batch"), Sort: q.Get("sort"), After: q.Get("after"), Facets: q.Get("facets") != "false"}
 	for name, dst := range map[string]*time.Time{"from": &req.From, "to": &req.To} {
 		if v := q.Get(name); v != "" {
 			t, err := time.Parse("2006-01-02", v)

@@ -24,6 +24,9 @@ import (
 // SQLite and (with --postgres) PostgreSQL. Each figure is the median of
 // --rounds runs, taken in turn so that a noisy neighbour hits all alike.
 func (m *Main) bench(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "search" {
+		return m.benchSearch(ctx, args[1:])
+	}
 	f := m.newFlags("bench")
 	rounds := f.fs.Int("rounds", 3, "runs of each measurement; the median is reported")
 	pgURL := f.fs.String("postgres", m.Getenv("HOSO_TEST_DATABASE_URL"), "PostgreSQL URL for the end-to-end run on PostgreSQL (a scratch schema is used and dropped)")

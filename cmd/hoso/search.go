@@ -21,12 +21,13 @@ func (m *Main) search(ctx context.Context, args []string) error {
 	typ := f.fs.String("type", "", "only this document type")
 	dept := f.fs.String("department", "", "only this department")
 	sortBy := f.fs.String("sort", "", "relevance (default), date or date-asc")
+	facets := f.fs.Bool("facets", false, "count hits per type, department, tag, batch and year")
 	server := f.fs.String("server", m.Getenv("HOSO_SERVER"), "ask a running hoso server instead of opening the index")
 	words, err := f.parse(args)
 	if err != nil {
 		return err
 	}
-	req := search.Request{Query: strings.Join(words, " "), Type: *typ, Department: *dept, Sort: *sortBy, Size: *limit}
+	req := search.Request{Query: strings.Join(words, " "), Type: *typ, Department: *dept, Sort: *sortBy, Size: *limit, Facets: *facets}
 	var res *search.Response
 	if *server == "" {
 		res, err = m.searchLocal(ctx, f.cfg, req)
@@ -48,6 +49,15 @@ func (m *Main) search(ctx context.Context, args []string) error {
 		return nil
 	}
 	fmt.Fprintf(m.Stdout, "%d documents found\n", res.Total)
+	for _, name := range []string{"type", "department", "tags", "batch", "year"} {
+		if terms := res.Facets[name]; len(terms) > 0 {
+			var parts []string
+			for _, t := range terms {
+				parts = append(parts, fmt.Sprintf("%s %d", t.Term, t.Count))
+			}
+			fmt.Fprintf(m.Stdout, "  %-10s %s\n", name+":", strings.Join(parts, ", "))
+		}
+	}
 	for _, h := range res.Hits {
 		fmt.Fprintf(m.Stdout, "\n%-6d %s  (%s, %s, %s, score %.2f)\n", h.ID, h.Path, orDash(h.Type), orDash(h.Department), orDash(h.Date), h.Score)
 		for _, hl := range h.Highlights {
@@ -78,7 +88,7 @@ func (m *Main) searchLocal(ctx context.Context, cfg Config, req search.Request) 
 }
 
 func searchRemote(ctx context.Context, server string, req search.Request) (*search.Response, error) {
-	v := url.Values{"q": {req.Query}, "limit": {strconv.Itoa(max(1, req.Size))}}
+	v := url.Values{"q": {req.Query}, "limit": {strconv.Itoa(max(1, req.Size))}, "facets": {strconv.FormatBool(req.Facets)}}
 	for k, val := range map[string]string{"type": req.Type, "department": req.Department, "sort": req.Sort} {
 		if val != "" {
 			v.Set(k, val)

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	mrand "math/rand"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/text/unicode/norm"
+
+	"hoso/pipeline"
+	"hoso/pipeline/sqlite"
+	"hoso/search"
+)
+
+var benchWordsVI = strings.Fields(`ủy ban nhân dân quận phường xã huyện tỉnh thành phố quyết định công văn báo cáo biên bản hợp đồng
+hóa đơn giấy chứng nhận giấy phép xây dựng quyền sử dụng đất thửa đất tờ bản đồ diện tích hộ gia đình cá nhân tổ chức cơ quan đơn vị
+đề nghị khiếu nại tố cáo giải quyết thời hạn hồ sơ thủ tục hành chính tiếp nhận trả kết quả một cửa cán bộ công chức chủ tịch phó
+căn cứ luật nghị định thông tư quy định hướng dẫn thực hiện điều khoản mục chương ngày tháng năm số kính gửi nơi nhận lưu trữ`)
+
+var benchWordsEN = strings.Fields(`people committee district ward commune province city decision official letter report minutes contract
+invoice certificate permit construction land use right parcel map sheet area household individual organization agency unit request
+complaint denunciation settlement deadline dossier administrative procedure reception result one stop desk officer civil servant chairman
+pursuant law decree circular regulation guidance implementation article clause section chapter date month year number recipient archive`)
+
+// benchVocabulary builds a vocabulary with the spread of real text: the
+// administrative words above, then Vietnamese syllables and English-like
+// words made from parts, several thousand in all. Words are then drawn by
+// a Zipf law, so that, as in real archives, a few are everywhere and most
+// are rare.
+func benchVocabulary(english bool) []string {
+	if english {
+		out := append([]string(nil), benchWordsEN...)
+		for _, a := range []string{"re", "pro", "con", "de", "in", "ex", "sub", "trans", "inter", "pre"} {
+			for _, b := range []string{"port", "vis", "tract", "ject", "duct", "form", "mit", "pos", "spect", "struct", "scrib", "ced", "fer", "press", "gress"} {
+				for _, c := range []string{"", "ion", "ive", "ed", "ing", "al", "or", "ment"} {
+					out = append(out, a+b+c)
+				}
+			}
+		}
+		return out
+	}
+	out := append([]string(nil), benchWordsVI...)
+	for _, a := range []string{"b", "c", "ch", "d", "đ", "g", "h", "kh", "l", "m", "n", "ng", "nh", "ph", "qu", "s", "t", "th", "tr", "v", "x"} {
+		for _, b := range []string{"a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "ươ", "iê", "uô"} {
+			for _, c := range []string{"", "n", "ng", "nh", "m", "c", "t"} {
+				for _, tone := range []string{"", "\u0301", "\u0300", "\u0303"} {
+					out = append(out, norm.NFC.String(a+b+tone+c))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// benchSearch measures the search index on generated documents: indexing
+// through the change feed, a full reindex, and query latency.
+func (m *Main) benchSearch(ctx context.Context, args []string) error {
+	f := m.newFlags("bench search")
+	n := f.fs.Int("docs", 50000, "documents to generate")
+	words := f.fs.Int("words", 500, "words per document")
+	queries := f.fs.Int("queries", 2000, "queries to time")
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "hoso-bench-search-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	st, _, err := sqlite.OpenStore(ctx, filepath.Join(dir, "hoso.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	r := rand.New(rand.NewPCG(1, 2))
+	vocabs := [2][]string{benchVocabulary(false), benchVocabulary(true)}
+	zipfs := [2]*mrand.Zipf{}
+	for i, v := range vocabs {
+		zipfs[i] = mrand.NewZipf(mrand.New(mrand.NewSource(int64(i+1))), 1.07, 2, uint64(len(v)-1))
+	}
+	types := []string{"decision", "official-letter", "report", "minutes", "contract", "invoice", "permit", "land", "complaint", "application"}
+	depts := []string{"one-stop", "land", "construction", "finance", "inspection"}
+	b, err := st.BatchCreate(ctx, pipeline.BatchCreateParams{Name: "bench"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Generating %d documents of %d words (Vietnamese and English) through the store...\n", *n, *words)
+	genStart := time.Now()
+	for i := 0; i < *n; i++ {
+		lang := 0
+		if i%3 == 2 {
+			lang = 1
+		}
+		var sb strings.Builder
+		for w := 0; w < *words; w++ {
+			if w > 0 {
+				sb.WriteByte(' ')
+			}
+			sb.WriteString(vocabs[lang][zipfs[lang].Uint64()])
+			if w%97 == 50 {
+				fmt.Fprintf(&sb, " %d/%d/QĐ-UBND %03d%09d", r.IntN(999), 2015+r.IntN(10), r.IntN(96), r.IntN(1_000_000_000))
+			}
+		}
+		d, err := st.DocumentCreate(ctx, pipeline.DocumentCreateParams{BatchID: b.ID, Filename: fmt.Sprintf("doc-%d.pdf", i),
+			Path: fmt.Sprintf("bench/doc-%d.pdf", i), SHA256: fmt.Sprintf("%064x", i+1), Size: int64(sb.Len()), MIME: "application/pdf"})
+		if err != nil {
+			return err
+		}
+		if err := st.ExtractComplete(ctx, pipeline.ExtractCompleteParams{DocumentID: d.ID, MIME: "application/pdf",
+			Pages: []pipeline.Page{{Number: 1, Text: sb.String(), Quality: 1, Extractor: "pdf"}}, Quality: 1, Extractor: "pdf"}); err != nil {
+			return err
+		}
+		c := pipeline.Classification{Type: types[r.IntN(len(types))], Department: depts[r.IntN(len(depts))], Tags: []string{},
+			Fields: []pipeline.Field{{Name: "date", Type: "date", Value: fmt.Sprintf("%d-%02d-%02d", 2015+r.IntN(10), 1+r.IntN(12), 1+r.IntN(28))}}}
+		if err := st.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID, Classification: c}); err != nil {
+			return err
+		}
+		if err := st.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: d.ID}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(m.Stdout, "  generated in %.1f s\n", time.Since(genStart).Seconds())
+
+	ix, err := search.Open(filepath.Join(dir, "index"))
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	in := &search.Indexer{Index: ix, Store: st, BatchSize: 1000}
+	start := time.Now()
+	if err := in.Drain(ctx); err != nil {
+		return err
+	}
+	el := time.Since(start)
+	fmt.Fprintf(m.Stdout, "indexing from the change feed: %d documents in %.1f s, %.0f documents/s (target ≥ 600)\n", *n, el.Seconds(), float64(*n)/el.Seconds())
+	res, err := ix.Reindex(ctx, st)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "full reindex: %d documents in %.1f s (target < 120 s for 50,000)\n", res.Documents, res.Elapsed.Seconds())
+
+	kinds := map[string][]time.Duration{}
+	for q := 0; q < *queries; q++ {
+		lang := 0
+		if q%3 == 2 {
+			lang = 1
+		}
+		vocab := vocabs[lang]
+		// Query words as people choose them: drawn by the same law, so
+		// common words come up often and rare ones now and then.
+		w1, w2 := vocab[zipfs[lang].Uint64()], vocab[zipfs[lang].Uint64()]
+		var kind string
+		var req search.Request
+		switch q % 5 {
+		case 0:
+			kind, req = "term", search.Request{Query: w1}
+		case 1:
+			kind, req = "phrase", search.Request{Query: `"` + w1 + " " + w2 + `"`}
+		case 2:
+			kind, req = "boolean", search.Request{Query: w1 + " OR " + w2 + " -" + vocab[zipfs[lang].Uint64()]}
+		case 3:
+			kind, req = "faceted", search.Request{Query: w1 + " " + w2, Sort: "date", Facets: true}
+		case 4:
+			kind, req = "filtered", search.Request{Query: w1, Type: types[r.IntN(len(types))], From: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC)}
+		}
+		t0 := time.Now()
+		if _, err := ix.Search(ctx, req); err != nil {
+			return err
+		}
+		d := time.Since(t0)
+		kinds[kind] = append(kinds[kind], d)
+		kinds["all"] = append(kinds["all"], d)
+	}
+	pct := func(ds []time.Duration, p float64) time.Duration {
+		s := append([]time.Duration(nil), ds...)
+		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+		return s[min(len(s)-1, int(float64(len(s))*p))]
+	}
+	fmt.Fprintf(m.Stdout, "query latency over %d queries (targets: p50 ≤ 2 ms, p99 ≤ 30 ms):\n", *queries)
+	for _, k := range []string{"all", "term", "phrase", "boolean", "faceted", "filtered"} {
+		fmt.Fprintf(m.Stdout, "  %-9s p50 %6.2f ms  p99 %6.2f ms\n", k, float64(pct(kinds[k], 0.5).Microseconds())/1000, float64(pct(kinds[k], 0.99).Microseconds())/1000)
+	}
+	return nil
+}
