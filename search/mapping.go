@@ -9,6 +9,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/token/unicodenorm"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/regexp"
@@ -45,6 +46,7 @@ const (
 	fieldText     = "text"      // NFC, lower case: the exact form ranks first
 	fieldFold     = "text_fold" // without diacritics: "Thanh Hoa" finds "Thanh Hóa"; stored for highlights
 	fieldIDs      = "ids"       // identifiers and reference numbers, whole
+	fieldEnglish  = "text_en"   // English documents only, stemmed: "permits" finds "permit"
 	analyzerExact = "hoso_exact"
 	analyzerFold  = "hoso_folded"
 	analyzerIDs   = "hoso_ids"
@@ -76,6 +78,8 @@ func newMapping() (mapping.IndexMapping, error) {
 	text.Analyzer, text.Store, text.IncludeInAll, text.DocValues = analyzerExact, false, false, false
 	folded := bleve.NewTextFieldMapping()
 	folded.Analyzer, folded.Store, folded.IncludeInAll, folded.DocValues = analyzerFold, true, false, false
+	english := bleve.NewTextFieldMapping()
+	english.Analyzer, english.Store, english.IncludeInAll, english.DocValues, english.IncludeTermVectors = en.AnalyzerName, false, false, false, false
 	ids := bleve.NewTextFieldMapping()
 	ids.Analyzer, ids.Store, ids.IncludeTermVectors, ids.IncludeInAll, ids.DocValues = analyzerIDs, false, false, false, false
 	kw := func(store bool) *mapping.FieldMapping {
@@ -92,6 +96,7 @@ func newMapping() (mapping.IndexMapping, error) {
 	dm.AddFieldMappingsAt(fieldText, text)
 	dm.AddFieldMappingsAt(fieldFold, folded)
 	dm.AddFieldMappingsAt(fieldIDs, ids)
+	dm.AddFieldMappingsAt(fieldEnglish, english)
 	for _, f := range []string{"filename", "path", "type", "department", "batch"} {
 		dm.AddFieldMappingsAt(f, kw(true))
 	}

@@ -63,10 +63,10 @@ type FacetTerm struct {
 	Count int    `json:"count"`
 }
 
-var facetFields = []string{"type", "department", "tags", "batch", "year"}
+var facetFields = []string{"type", "department", "tags", "batch", "year", "month", "language"}
 
 var keywordFields = map[string]string{"type": "type", "department": "department", "tag": "tags", "tags": "tags",
-	"batch": "batch", "year": "year", "month": "month", "mime": "mime", "state": "state"}
+	"batch": "batch", "year": "year", "month": "month", "mime": "mime", "state": "state", "language": "language", "lang": "language"}
 
 // Search runs a request.
 func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
@@ -268,7 +268,10 @@ func clauseQuery(c clause) query.Query {
 		exact := bleve.NewMatchQuery(c.text)
 		exact.SetField(fieldText)
 		exact.SetBoost(2)
-		qs = []query.Query{folded, exact}
+		stemmed := bleve.NewMatchQuery(c.text)
+		stemmed.SetField(fieldEnglish)
+		stemmed.SetBoost(0.5)
+		qs = []query.Query{folded, exact, stemmed}
 	}
 	if !c.phrase && looksLikeID(c.text) {
 		id := bleve.NewTermQuery(strings.ToLower(c.text))
@@ -338,11 +341,11 @@ func lex(s string) ([]clause, error) {
 			c.text = string(rs[i:j])
 			i = j
 		}
-		if c.field == "" && !c.phrase && !c.exclude && c.text == "OR" {
-			if len(out) > 0 {
+		if c.field == "" && !c.phrase && !c.exclude && (c.text == "OR" || c.text == "AND") {
+			if c.text == "OR" && len(out) > 0 {
 				or = true
 			}
-			continue
+			continue // AND is what two clauses mean anyway
 		}
 		if strings.TrimSpace(c.text) == "" {
 			continue

@@ -123,6 +123,9 @@ func TestSearch(t *testing.T) {
 		{"type:report", []int64{plain, eng}},
 		{"type:report hanoi", []int64{eng}},
 		{"nothing-like-this", []int64{}},
+		{"deliveries", []int64{eng}}, // English stemming
+		{"thanh AND hoa", []int64{plain, hoa}},
+		{"language:en", []int64{eng}},
 	}
 	for _, tt := range tests {
 		got := ids(f.search(t, Request{Query: tt.q}))
@@ -145,6 +148,9 @@ func TestSearch(t *testing.T) {
 		t.Errorf("hit %+v", res.Hits[0])
 	}
 	res = f.search(t, Request{Facets: true})
+	if fmt.Sprint(res.Facets["language"]) != "[{vi 3} {en 1}]" {
+		t.Errorf("language facet %v", res.Facets["language"])
+	}
 	if res.Total != 4 || fmt.Sprint(res.Facets["type"]) != "[{decision 2} {report 2}]" || fmt.Sprint(res.Facets["year"]) != "[{2024 2} {2023 1} {"+fmt.Sprint(time.Now().Year())+" 1}]" {
 		t.Errorf("facets %v", res.Facets)
 	}
@@ -301,4 +307,18 @@ func TestReindexUnderLoad(t *testing.T) {
 		t.Errorf("%d documents after a change, want 41", n)
 	}
 	t.Logf("%d searches answered during the reindex of %d documents (%v)", searches, res.Documents, res.Elapsed)
+}
+
+func TestLanguage(t *testing.T) {
+	for text, want := range map[string]string{
+		"Quyết định về việc cấp giấy phép xây dựng cho hộ gia đình":                   "vi",
+		norm.NFD.String("Giấy chứng nhận quyền sử dụng đất của hộ ông Nguyễn Văn An"): "vi",
+		"Bao cao tinh hinh thuc hien cac nhiem vu cua nam 2023 va ke hoach nam 2024":  "vi",
+		"The committee approves the plan of the district for the year":                "en",
+		"short": "",
+	} {
+		if got := Language(text); got != want {
+			t.Errorf("Language(%q) = %q, want %q", text, got, want)
+		}
+	}
 }
