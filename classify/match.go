@@ -16,6 +16,7 @@ import (
 type Document struct {
 	Filename string
 	Batch    string
+	Language string // vi, en or "" (from extraction)
 	Pages    []string
 }
 
@@ -173,6 +174,9 @@ func (p *prepared) evaluate(r *Rule) (bool, float64, []Evidence) {
 	if r.Batch != "" {
 		m, _ := path.Match(foldQuery(r.Batch, false), foldQuery(p.doc.Batch, false))
 		check(m, Evidence{Condition: "batch " + r.Batch, Text: p.doc.Batch})
+	}
+	if r.Language != "" {
+		check(r.Language == p.doc.Language, Evidence{Condition: "language " + r.Language, Text: p.doc.Language})
 	}
 	if r.Pages != nil {
 		n := len(p.pages)

@@ -40,6 +40,11 @@ rules:
     type: letter
     priority: 5
     all: [{phrase: "Hồ sơ", exact: true}]
+  - id: english-letter
+    type: letter
+    priority: 4
+    language: en
+    all: ["dear"]
 `
 
 func TestClassifyMatching(t *testing.T) {
@@ -58,10 +63,11 @@ func TestClassifyMatching(t *testing.T) {
 		{"whole words", []string{"giấy phépx"}, Unclassified},
 		{"exact keeps diacritics", []string{"Hồ sơ"}, "letter"},
 		{"exact refuses folded", []string{"Ho so"}, Unclassified},
+		{"language condition", []string{"Dear Sir"}, "letter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := rs.Classify(Document{Pages: tt.pages}).Type; got != tt.want {
+			if got := rs.Classify(Document{Pages: tt.pages, Language: "en"}).Type; got != tt.want {
 				t.Errorf("Classify(%q) = %s, want %s", tt.pages, got, tt.want)
 			}
 		})
@@ -156,4 +162,14 @@ func FuzzClassify(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLanguageCondition(t *testing.T) {
+	rs := mustParse(t, testRules)
+	if got := rs.Classify(Document{Pages: []string{"Dear Sir"}, Language: "vi"}).Type; got != Unclassified {
+		t.Errorf("an English-only rule claimed a Vietnamese document: %s", got)
+	}
+	if _, err := Parse([]byte("types: [{id: a}]\nrules:\n  - {id: r, type: a, language: fr, all: [x]}\n")); err == nil || !strings.Contains(err.Error(), "language must be vi or en") {
+		t.Errorf("language fr: %v", err)
+	}
 }

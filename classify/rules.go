@@ -53,6 +53,7 @@ type Rule struct {
 	None       []Match     `yaml:"none"`
 	Filename   string      `yaml:"filename"`
 	Batch      string      `yaml:"batch"`
+	Language   string      `yaml:"language"` // vi or en
 	Pages      *PageRange  `yaml:"pages"`
 	Fields     []FieldRule `yaml:"fields"`
 	line       int
@@ -208,7 +209,7 @@ func decodeStrict(n *yaml.Node, v any) error {
 var schema = map[string]map[string]string{
 	"root":  {"name": "", "types": "[type", "rules": "[rule"},
 	"type":  {"id": "", "name": "", "name_vi": "", "department": ""},
-	"rule":  {"id": "", "type": "", "department": "", "tags": "", "priority": "", "where": "where", "all": "[match", "any": "[match", "min_any": "", "none": "[match", "filename": "", "batch": "", "pages": "pages", "fields": "[field"},
+	"rule":  {"id": "", "type": "", "department": "", "tags": "", "priority": "", "where": "where", "all": "[match", "any": "[match", "min_any": "", "none": "[match", "filename": "", "batch": "", "language": "", "pages": "pages", "fields": "[field"},
 	"match": {"phrase": "", "term": "", "regex": "", "fuzzy": "", "distance": "", "exact": "", "where": "where"},
 	"where": {"first_chars": ""},
 	"pages": {"min": "", "max": ""},
@@ -323,6 +324,9 @@ func (rs *RuleSet) validate() Errors {
 			if _, err := path.Match(g, ""); err != nil {
 				add(r.line, "rule %q: bad pattern %q", r.ID, g)
 			}
+		}
+		if r.Language != "" && r.Language != "vi" && r.Language != "en" {
+			add(r.line, "rule %q: language must be vi or en, not %q", r.ID, r.Language)
 		}
 		if r.Pages != nil && r.Pages.Max > 0 && r.Pages.Max < r.Pages.Min {
 			add(r.line, "rule %q: pages max %d is below min %d", r.ID, r.Pages.Max, r.Pages.Min)

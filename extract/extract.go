@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"hoso/pipeline"
@@ -35,6 +36,7 @@ type PageText struct {
 type Result struct {
 	MIME     string     `json:"mime"`
 	Encoding string     `json:"encoding,omitempty"` // for plain text
+	Language string     `json:"language,omitempty"` // "vi", "en" or "" (see Language)
 	Pages    []PageText `json:"pages"`
 	Quality  float64    `json:"quality"`
 }
@@ -109,6 +111,15 @@ func File(ctx context.Context, path string, opts Options) (*Result, error) {
 		res.Pages[i].Quality = Quality(res.Pages[i].Text)
 	}
 	res.Quality = DocumentQuality(res.Pages)
+	var all strings.Builder
+	for _, p := range res.Pages {
+		if all.Len() > 20000 {
+			break
+		}
+		all.WriteString(p.Text)
+		all.WriteByte('\n')
+	}
+	res.Language = Language(all.String())
 	if res.Quality == 0 {
 		if mime == MIMEPDF {
 			return res, pipeline.Errorf(pipeline.ENEEDSOCR, "This PDF has no text layer (it is probably a scan): its text can only be read by OCR, which is not available yet.")

@@ -64,6 +64,7 @@ type Document struct {
 	Pages       int     `json:"pages"`
 	Quality     float64 `json:"quality"`
 	Extractor   string  `json:"extractor,omitempty"`
+	Language    string  `json:"language"` // vi, en, or "" when extraction could not tell
 	DuplicateOf *int64  `json:"duplicate_of"`
 	Crashes     int     `json:"crashes,omitempty"`
 	// Type, Department and Tags come from classification; Type is "" before

@@ -117,6 +117,7 @@ type ExtractCompleteParams struct {
 	Pages      []Page
 	Quality    float64
 	Extractor  string
+	Language   string
 }
 
 // ClassifyCompleteParams are the parameters of Store.ClassifyComplete.

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"hoso/extract"
 	"hoso/pipeline"
 	"hoso/pipeline/sqlite"
 	"hoso/pipeline/sqlstore"
@@ -54,7 +55,8 @@ func (f *fixture) add(t *testing.T, typ string, date string, pages ...string) in
 	for i, p := range pages {
 		ps = append(ps, pipeline.Page{Number: i + 1, Text: p, Quality: 1, Extractor: "pdf"})
 	}
-	if err := f.st.ExtractComplete(ctx, pipeline.ExtractCompleteParams{DocumentID: d.ID, Pages: ps}); err != nil {
+	lang := extract.Language(strings.Join(pages, "\n"))
+	if err := f.st.ExtractComplete(ctx, pipeline.ExtractCompleteParams{DocumentID: d.ID, Pages: ps, Language: lang}); err != nil {
 		t.Fatal(err)
 	}
 	c := pipeline.Classification{Type: typ, Department: "one-stop", Tags: []string{"t-" + typ}}
@@ -307,18 +309,4 @@ func TestReindexUnderLoad(t *testing.T) {
 		t.Errorf("%d documents after a change, want 41", n)
 	}
 	t.Logf("%d searches answered during the reindex of %d documents (%v)", searches, res.Documents, res.Elapsed)
-}
-
-func TestLanguage(t *testing.T) {
-	for text, want := range map[string]string{
-		"Quyết định về việc cấp giấy phép xây dựng cho hộ gia đình":                   "vi",
-		norm.NFD.String("Giấy chứng nhận quyền sử dụng đất của hộ ông Nguyễn Văn An"): "vi",
-		"Bao cao tinh hinh thuc hien cac nhiem vu cua nam 2023 va ke hoach nam 2024":  "vi",
-		"The committee approves the plan of the district for the year":                "en",
-		"short": "",
-	} {
-		if got := Language(text); got != want {
-			t.Errorf("Language(%q) = %q, want %q", text, got, want)
-		}
-	}
 }

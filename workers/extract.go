@@ -80,7 +80,7 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 		pages[i] = pipeline.Page{Number: i + 1, Text: p.Text, Quality: p.Quality, Extractor: p.Extractor}
 	}
 	err = w.cfg.Store.ExtractComplete(ctx, pipeline.ExtractCompleteParams{
-		DocumentID: id, MIME: res.MIME, Pages: pages, Quality: res.Quality, Extractor: res.Extractor(),
+		DocumentID: id, MIME: res.MIME, Pages: pages, Quality: res.Quality, Extractor: res.Extractor(), Language: res.Language,
 	})
 	if err != nil {
 		return err

@@ -139,6 +139,9 @@ func TestStages(t *testing.T) {
 	if d.State != pipeline.StateChecked || d.Pages != 2 || d.MIME != "text/plain" || d.Extractor != "text" || d.Quality < 0.9 {
 		t.Fatalf("document: %+v", d)
 	}
+	if d.Language != "vi" {
+		t.Errorf("language %q", d.Language)
+	}
 	if d.Type != "application" || d.Department != "one-stop" || d.Classification == nil || d.Classification.Rule != "application" ||
 		d.Classification.Explanation.Matches[0].Text != "ĐƠN ĐỀ NGHỊ" {
 		t.Errorf("classification: type %q, department %q, %+v", d.Type, d.Department, d.Classification)

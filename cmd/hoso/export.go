@@ -27,6 +27,7 @@ type exportRow struct {
 	Pages       int     `json:"pages"`
 	Quality     float64 `json:"quality"`
 	Extractor   string  `json:"extractor"`
+	Language    string  `json:"language"`
 	DuplicateOf *int64  `json:"duplicate_of"`
 	CreatedAt   string  `json:"created_at"`
 	// Classification: type, department and tags, the captured fields and
@@ -68,7 +69,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 			row := exportRow{
 				ID: d.ID, Batch: d.BatchName, BatchID: d.BatchID, Filename: d.Filename, Path: d.Path, SHA256: d.SHA256,
 				Size: d.Size, MIME: d.MIME, State: string(d.State), Stage: string(d.Stage), ErrorCode: d.ErrorCode,
-				Error: d.Error, Pages: d.Pages, Quality: d.Quality, Extractor: d.Extractor, DuplicateOf: d.DuplicateOf,
+				Error: d.Error, Pages: d.Pages, Quality: d.Quality, Extractor: d.Extractor, Language: d.Language, DuplicateOf: d.DuplicateOf,
 				CreatedAt: d.CreatedAt.Format("2006-01-02T15:04:05Z07:00"),
 				Type:      d.Type, Department: d.Department, Tags: d.Tags, Fields: []pipeline.Field{},
 			}

@@ -124,6 +124,9 @@ func TestProcessCorpus(t *testing.T) {
 					t.Errorf("%s: type %v, department %v, explanation %v", path, r["type"], r["department"], exp)
 				}
 			}
+			if byPath["fixtures/quyet-dinh.html"]["language"] != "vi" || byPath["fixtures/meeting-minutes.pdf"]["language"] != "en" {
+				t.Errorf("languages: %v, %v", byPath["fixtures/quyet-dinh.html"]["language"], byPath["fixtures/meeting-minutes.pdf"]["language"])
+			}
 			if f, _ := byPath["fixtures/hop-dong-thue-nha.odt"]["fields"].([]any); len(f) != 2 {
 				t.Errorf("contract fields: %v", f)
 			}

@@ -179,7 +179,7 @@ func (s *Store) BatchGetByID(ctx context.Context, id int64) (*pipeline.Batch, er
 
 const documentColumns = `d.id, d.batch_id, b.name, d.filename, d.path, d.sha256, d.size, d.mime,
 	d.state, d.stage, d.error_code, d.error, d.pages, d.quality, d.extractor, d.duplicate_of,
-	d.crashes, d.created_at, d.updated_at, d.doc_type, d.department, d.tags, d.classification`
+	d.crashes, d.created_at, d.updated_at, d.doc_type, d.department, d.tags, d.classification, d.language`
 
 const documentFrom = ` FROM document d JOIN batch b ON b.id = d.batch_id `
 
@@ -188,7 +188,7 @@ func scanDocument(row Row) (*pipeline.Document, error) {
 	var state, stage, tags, class string
 	err := row.Scan(&d.ID, &d.BatchID, &d.BatchName, &d.Filename, &d.Path, &d.SHA256, &d.Size, &d.MIME,
 		&state, &stage, &d.ErrorCode, &d.Error, &d.Pages, &d.Quality, &d.Extractor, &d.DuplicateOf,
-		&d.Crashes, &d.CreatedAt, &d.UpdatedAt, &d.Type, &d.Department, &tags, &class)
+		&d.Crashes, &d.CreatedAt, &d.UpdatedAt, &d.Type, &d.Department, &tags, &class, &d.Language)
 	if err != nil {
 		return nil, err
 	}
@@ -418,9 +418,9 @@ const pageChunk = 100
 func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteParams) error {
 	err := s.inTx(ctx, func(tx Tx) error {
 		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4, mime = $5, pages = $6, quality = $7,
-			extractor = $8, error_code = '', error = '' WHERE id = $1 AND state = $9`,
+			extractor = $8, language = $10, error_code = '', error = '' WHERE id = $1 AND state = $9`,
 			p.DocumentID, string(pipeline.StateExtracted), string(pipeline.StageClassify), s.now(), p.MIME, len(p.Pages), p.Quality,
-			p.Extractor, string(pipeline.StateReceived))
+			p.Extractor, string(pipeline.StateReceived), p.Language)
 		if err != nil || n != 1 {
 			return err // n == 0: extracted already (see advance)
 		}

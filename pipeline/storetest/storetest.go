@@ -137,7 +137,7 @@ func testStagesOnce(t *testing.T, h Harness) {
 		{Number: 1, Text: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", Quality: 1, Extractor: "pdf"},
 		{Number: 2, Text: "Độc lập - Tự do - Hạnh phúc", Quality: 0.9, Extractor: "pdftotext"},
 	}
-	extract := pipeline.ExtractCompleteParams{DocumentID: d.ID, MIME: "application/pdf", Pages: pages, Quality: 0.95, Extractor: "pdf"}
+	extract := pipeline.ExtractCompleteParams{DocumentID: d.ID, MIME: "application/pdf", Pages: pages, Quality: 0.95, Extractor: "pdf", Language: "vi"}
 	for i := 0; i < 2; i++ { // the second run is a replay after a crash: it must change nothing
 		if err := h.Store.ExtractComplete(ctx, extract); err != nil {
 			t.Fatalf("ExtractComplete #%d: %v", i+1, err)
@@ -147,7 +147,7 @@ func testStagesOnce(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.State != pipeline.StateExtracted || got.Stage != pipeline.StageClassify || got.Pages != 2 || got.Quality != 0.95 || got.Extractor != "pdf" {
+	if got.State != pipeline.StateExtracted || got.Stage != pipeline.StageClassify || got.Pages != 2 || got.Quality != 0.95 || got.Extractor != "pdf" || got.Language != "vi" {
 		t.Errorf("after ExtractComplete: %+v", got)
 	}
 	gotPages, err := h.Store.PageListByDocument(ctx, d.ID)
