@@ -21,8 +21,8 @@ import (
 // Request is a search.
 type Request struct {
 	// Query: words, "phrases", -exclusions, field:value (type, department,
-	// tag, batch, year, month, mime), OR between two clauses; AND is the
-	// default. Words match with or without diacritics; the exact form
+	// tag, batch, year, month, mime, language), date:2024-01-01..2024-06-30,
+	// OR between two clauses; AND is the default. Words match with or without diacritics; the exact form
 	// ranks first. Identifiers and reference numbers match whole.
 	Query      string
 	Type       string
@@ -66,7 +66,8 @@ type FacetTerm struct {
 var facetFields = []string{"type", "department", "tags", "batch", "year", "month", "language"}
 
 var keywordFields = map[string]string{"type": "type", "department": "department", "tag": "tags", "tags": "tags",
-	"batch": "batch", "year": "year", "month": "month", "mime": "mime", "state": "state", "language": "language", "lang": "language"}
+	"batch": "batch", "year": "year", "month": "month", "mime": "mime", "state": "state", "language": "language", "lang": "language",
+	"date": "date"}
 
 // Search runs a request.
 func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
@@ -248,6 +249,9 @@ func parseQuery(s string) (query.Query, error) {
 }
 
 func clauseQuery(c clause) query.Query {
+	if c.field == "date" {
+		return dateClause(c.text)
+	}
 	if c.field != "" {
 		t := bleve.NewTermQuery(c.text)
 		t.SetField(c.field)
@@ -280,6 +284,35 @@ func clauseQuery(c clause) query.Query {
 		qs = append(qs, id)
 	}
 	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// dateClause reads date:2024-01-01..2024-06-30 (either end may be left
+// out) or date:2024-07-05 (that day). A value it cannot read matches
+// nothing rather than everything.
+func dateClause(v string) query.Query {
+	from, to, isRange := strings.Cut(v, "..")
+	if !isRange {
+		to = from
+	}
+	parse := func(s string) (time.Time, bool) {
+		if s == "" {
+			return time.Time{}, true
+		}
+		t, err := time.Parse("2006-01-02", s)
+		return t, err == nil
+	}
+	f, ok1 := parse(from)
+	t, ok2 := parse(to)
+	if !ok1 || !ok2 || (f.IsZero() && t.IsZero()) {
+		return bleve.NewMatchNoneQuery()
+	}
+	if !t.IsZero() {
+		t = t.Add(24*time.Hour - time.Nanosecond)
+	}
+	incl := true
+	q := bleve.NewDateRangeInclusiveQuery(f, t, &incl, &incl)
+	q.SetField("date")
+	return q
 }
 
 // oneToken reports whether the analyzers keep s as a single token.

@@ -128,6 +128,10 @@ func TestSearch(t *testing.T) {
 		{"deliveries", []int64{eng}}, // English stemming
 		{"thanh AND hoa", []int64{plain, hoa}},
 		{"language:en", []int64{eng}},
+		{"date:2024-01-01..2024-06-30", []int64{hoa}},
+		{"date:..2023-12-31 thanh", []int64{plain}},
+		{"date:2024-07-01", []int64{eng}},
+		{"date:yesterday", []int64{}},
 	}
 	for _, tt := range tests {
 		got := ids(f.search(t, Request{Query: tt.q}))
