@@ -145,16 +145,32 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "full reindex: %d documents in %.1f s (target < 120 s for 50,000)\n", res.Documents, res.Elapsed.Seconds())
 
+	for _, mix := range []string{"zipf", "uniform"} {
+		if err := m.benchQueries(ctx, ix, r, vocabs, zipfs, types, mix, *queries); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchQueries times a mix of term, phrase, boolean, faceted and filtered
+// queries whose words are drawn by the Zipf law ("zipf") or evenly from
+// the vocabulary ("uniform").
+func (m *Main) benchQueries(ctx context.Context, ix *search.Index, r *rand.Rand, vocabs [2][]string, zipfs [2]*mrand.Zipf, types []string, mix string, n int) error {
 	kinds := map[string][]time.Duration{}
-	for q := 0; q < *queries; q++ {
+	for q := 0; q < n; q++ {
 		lang := 0
 		if q%3 == 2 {
 			lang = 1
 		}
 		vocab := vocabs[lang]
-		// Query words as people choose them: drawn by the same law, so
-		// common words come up often and rare ones now and then.
-		w1, w2 := vocab[zipfs[lang].Uint64()], vocab[zipfs[lang].Uint64()]
+		draw := func() string {
+			if mix == "uniform" {
+				return vocab[r.IntN(len(vocab))]
+			}
+			return vocab[zipfs[lang].Uint64()]
+		}
+		w1, w2 := draw(), draw()
 		var kind string
 		var req search.Request
 		switch q % 5 {
@@ -163,7 +179,7 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 		case 1:
 			kind, req = "phrase", search.Request{Query: `"` + w1 + " " + w2 + `"`}
 		case 2:
-			kind, req = "boolean", search.Request{Query: w1 + " OR " + w2 + " -" + vocab[zipfs[lang].Uint64()]}
+			kind, req = "boolean", search.Request{Query: w1 + " OR " + w2 + " -" + draw()}
 		case 3:
 			kind, req = "faceted", search.Request{Query: w1 + " " + w2, Sort: "date", Facets: true}
 		case 4:
@@ -182,7 +198,11 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 		return s[min(len(s)-1, int(float64(len(s))*p))]
 	}
-	fmt.Fprintf(m.Stdout, "query latency over %d queries (targets: p50 ≤ 2 ms, p99 ≤ 30 ms):\n", *queries)
+	what := "query words drawn by the same Zipf law as the text: common words, stop words included, come up often"
+	if mix == "uniform" {
+		what = "query words drawn evenly from the vocabulary: mostly rarer words, as names and terms are"
+	}
+	fmt.Fprintf(m.Stdout, "query latency over %d queries, %s (targets: p50 ≤ 2 ms, p99 ≤ 30 ms):\n", n, what)
 	for _, k := range []string{"all", "term", "phrase", "boolean", "faceted", "filtered"} {
 		fmt.Fprintf(m.Stdout, "  %-9s p50 %6.2f ms  p99 %6.2f ms\n", k, float64(pct(kinds[k], 0.5).Microseconds())/1000, float64(pct(kinds[k], 0.99).Microseconds())/1000)
 	}
