@@ -278,18 +278,23 @@ func (s *Server) batchGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
-func (s *Server) documentGet(w http.ResponseWriter, r *http.Request) {
+// document loads the document the path names, or answers with the error.
+func (s *Server) document(w http.ResponseWriter, r *http.Request) (*pipeline.Document, bool) {
 	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if err == nil {
+		var d *pipeline.Document
+		if d, err = s.cfg.Store.DocumentGetByID(r.Context(), id); err == nil {
+			return d, true
+		}
 	}
-	d, err := s.cfg.Store.DocumentGetByID(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	s.fail(w, r, err)
+	return nil, false
+}
+
+func (s *Server) documentGet(w http.ResponseWriter, r *http.Request) {
+	if d, ok := s.document(w, r); ok {
+		writeJSON(w, http.StatusOK, d)
 	}
-	writeJSON(w, http.StatusOK, d)
 }
 
 // inlineSafe are the types a browser may be told an original is; anything
@@ -298,14 +303,8 @@ var inlineSafe = map[string]bool{extract.MIMEPDF: true, extract.MIMEPNG: true, e
 	extract.MIMEDOCX: true, extract.MIMEODT: true}
 
 func (s *Server) documentOriginal(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d, err := s.cfg.Store.DocumentGetByID(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
+	d, ok := s.document(w, r)
+	if !ok {
 		return
 	}
 	f, err := s.cfg.Blobs.Open(r.Context(), d.SHA256)
@@ -332,18 +331,11 @@ type DocumentText struct {
 }
 
 func (s *Server) documentText(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
+	d, ok := s.document(w, r)
+	if !ok {
 		return
 	}
-	ctx := r.Context()
-	d, err := s.cfg.Store.DocumentGetByID(ctx, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	pages, err := s.cfg.Store.PageListByDocument(ctx, id)
+	pages, err := s.cfg.Store.PageListByDocument(r.Context(), d.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -361,7 +353,7 @@ func (s *Server) documentText(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	writeJSON(w, http.StatusOK, DocumentText{DocumentID: id, State: d.State, Pages: pages})
+	writeJSON(w, http.StatusOK, DocumentText{DocumentID: d.ID, State: d.State, Pages: pages})
 }
 
 // search answers GET /api/v1/search?q=&type=&department=&tag=&batch=&from=&to=&sort=&after=&limit=&facets=

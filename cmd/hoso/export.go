@@ -44,10 +44,7 @@ type exportRow struct {
 func (m *Main) export(ctx context.Context, args []string) error {
 	f := m.newFlags("export")
 	withText := f.fs.Bool("text", false, "include each document's full text (pages separated by form feeds)")
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	rt, err := OpenRuntime(ctx, f.cfg)
+	rt, _, err := f.open(ctx, args)
 	if err != nil {
 		return err
 	}

@@ -171,6 +171,16 @@ func (f *flags) parse(args []string) ([]string, error) {
 	return pos, nil
 }
 
+// open parses the flags and opens the runtime; the caller closes it.
+func (f *flags) open(ctx context.Context, args []string) (*Runtime, []string, error) {
+	pos, err := f.parse(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	rt, err := OpenRuntime(ctx, f.cfg)
+	return rt, pos, err
+}
+
 func envInt(s string, def int) int {
 	if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
 		return n

@@ -6,11 +6,7 @@ import (
 )
 
 func (m *Main) migrate(ctx context.Context, args []string) error {
-	f := m.newFlags("migrate")
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	rt, err := OpenRuntime(ctx, f.cfg)
+	rt, _, err := m.newFlags("migrate").open(ctx, args)
 	if err != nil {
 		return err
 	}

@@ -16,17 +16,14 @@ func (m *Main) reclassify(ctx context.Context, args []string) error {
 	f := m.newFlags("reclassify")
 	typ := f.fs.String("type", "", "reclassify the documents of this type (unclassified for those no rule claimed)")
 	all := f.fs.Bool("all", false, "reclassify every classified document")
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	if (*typ == "") == !*all {
-		return usageError{"give --type T or --all"}
-	}
-	rt, err := OpenRuntime(ctx, f.cfg)
+	rt, _, err := f.open(ctx, args)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
+	if (*typ == "") == !*all {
+		return usageError{"give --type T or --all"}
+	}
 	if err := rt.OpenIndex(); err != nil {
 		return err
 	}

@@ -101,11 +101,7 @@ func (m *Main) rulesLoad(ctx context.Context, args []string) error {
 }
 
 func (m *Main) rulesList(ctx context.Context, args []string) error {
-	f := m.newFlags("rules list")
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	rt, err := OpenRuntime(ctx, f.cfg)
+	rt, _, err := m.newFlags("rules list").open(ctx, args)
 	if err != nil {
 		return err
 	}
