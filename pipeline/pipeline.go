@@ -73,8 +73,11 @@ type Document struct {
 	Department     string          `json:"department"`
 	Tags           []string        `json:"tags"`
 	Classification *Classification `json:"classification,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
-	UpdatedAt      time.Time       `json:"updated_at"`
+	// Identifiers are filled in where a caller asks for them (the API's
+	// document, the export), not by every Store read.
+	Identifiers []Identifier `json:"identifiers,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
 }
 
 // Page is the text of one page of a document.
@@ -181,4 +184,14 @@ type RuleSetVersion struct {
 	SHA256    string    `json:"sha256"`
 	Source    string    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// Identifier is an identifier found in a document's text, normalized and,
+// where it has one, with its checksum verified.
+type Identifier struct {
+	Kind   string `json:"kind"`  // citizen_id, phone, email, tax_code, iban, ...
+	Value  string `json:"value"` // normalized: phones in E.164, spaces removed, upper case
+	Raw    string `json:"raw"`
+	Page   int    `json:"page"`
+	Offset int    `json:"offset"` // characters from the start of the page
 }

@@ -33,6 +33,7 @@ type Store interface {
 	DocumentFail(ctx context.Context, params DocumentFailParams) error
 
 	PageListByDocument(ctx context.Context, documentID int64) ([]Page, error)
+	IdentifierListByDocument(ctx context.Context, documentID int64) ([]Identifier, error)
 
 	RejectionCreate(ctx context.Context, r Rejection) error
 	RejectionListByBatch(ctx context.Context, batchID int64) ([]Rejection, error)
@@ -43,8 +44,8 @@ type Store interface {
 	// ClassifyComplete stores a document's classification, moves it to
 	// classified and queues detection.
 	ClassifyComplete(ctx context.Context, params ClassifyCompleteParams) error
-	// DetectComplete moves a document to checked and writes a change-feed
-	// entry for the indexer.
+	// DetectComplete stores the identifiers found, moves the document to
+	// checked and writes a change-feed entry for the indexer.
 	DetectComplete(ctx context.Context, params DetectCompleteParams) error
 
 	// DocumentReclassify sends classified documents back to classification
@@ -128,7 +129,8 @@ type ClassifyCompleteParams struct {
 
 // DetectCompleteParams are the parameters of Store.DetectComplete.
 type DetectCompleteParams struct {
-	DocumentID int64
+	DocumentID  int64
+	Identifiers []Identifier
 }
 
 // BlobInfo describes an original in the blob store.

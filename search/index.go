@@ -177,3 +177,17 @@ func newIndexDoc(d *pipeline.Document, pages []pipeline.Page) indexDoc {
 }
 
 func docKey(id int64) string { return strconv.FormatInt(id, 10) }
+
+// addIdentifiers makes the normalized identifiers searchable too: a phone
+// written "0912.345.678" is found as 0912345678 and +84912345678.
+func (doc *indexDoc) addIdentifiers(ids []pipeline.Identifier) {
+	var sb strings.Builder
+	for _, id := range ids {
+		sb.WriteString("\n")
+		sb.WriteString(id.Value)
+		if id.Kind == "phone" && strings.HasPrefix(id.Value, "+84") {
+			sb.WriteString(" 0" + id.Value[3:])
+		}
+	}
+	doc.IDs += sb.String()
+}

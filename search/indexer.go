@@ -86,7 +86,12 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		idents, err := in.Store.IdentifierListByDocument(ctx, id)
+		if err != nil {
+			return 0, err
+		}
 		doc := newIndexDoc(d, pages)
+		doc.addIdentifiers(idents)
 		doc.State = string(pipeline.StateIndexed)
 		if err := b.Index(docKey(id), doc); err != nil {
 			return 0, fmt.Errorf("index document %d: %w", id, err)

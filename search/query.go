@@ -278,8 +278,11 @@ func clauseQuery(c clause) query.Query {
 		qs = []query.Query{folded, exact, stemmed}
 	}
 	if !c.phrase && looksLikeID(c.text) {
-		id := bleve.NewTermQuery(strings.ToLower(c.text))
+		// Through the identifier analyzer, so that +84912345678 and
+		// 84912345678 are the same token.
+		id := bleve.NewMatchQuery(c.text)
 		id.SetField(fieldIDs)
+		id.SetOperator(query.MatchQueryOperatorAnd)
 		id.SetBoost(4)
 		qs = append(qs, id)
 	}

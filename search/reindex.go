@@ -62,7 +62,12 @@ func (ix *Index) Reindex(ctx context.Context, st pipeline.Store) (ReindexResult,
 			if err != nil {
 				return fail(err)
 			}
+			idents, err := st.IdentifierListByDocument(ctx, d.ID)
+			if err != nil {
+				return fail(err)
+			}
 			doc := newIndexDoc(d, pages)
+			doc.addIdentifiers(idents)
 			doc.State = string(pipeline.StateIndexed)
 			if err := b.Index(docKey(d.ID), doc); err != nil {
 				return fail(fmt.Errorf("index document %d: %w", d.ID, err))

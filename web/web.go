@@ -292,9 +292,17 @@ func (s *Server) document(w http.ResponseWriter, r *http.Request) (*pipeline.Doc
 }
 
 func (s *Server) documentGet(w http.ResponseWriter, r *http.Request) {
-	if d, ok := s.document(w, r); ok {
-		writeJSON(w, http.StatusOK, d)
+	d, ok := s.document(w, r)
+	if !ok {
+		return
 	}
+	ids, err := s.cfg.Store.IdentifierListByDocument(r.Context(), d.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Identifiers = ids
+	writeJSON(w, http.StatusOK, d)
 }
 
 // inlineSafe are the types a browser may be told an original is; anything

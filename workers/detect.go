@@ -6,12 +6,13 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"hoso/detect"
 	"hoso/pipeline"
 )
 
-// Detect works pipeline.DetectArgs. The detectors arrive with the pattern
-// detection issue; until then the stage records that it ran and tells the
-// indexer through the change feed.
+// Detect works pipeline.DetectArgs: it finds the document's identifiers
+// (the other detectors arrive with the pattern detection issue) and tells
+// the indexer through the change feed.
 type Detect struct {
 	river.WorkerDefaults[pipeline.DetectArgs]
 	cfg Config
@@ -24,9 +25,24 @@ func (w *Detect) NextRetry(job *river.Job[pipeline.DetectArgs]) time.Time {
 
 // Work checks one document.
 func (w *Detect) Work(ctx context.Context, job *river.Job[pipeline.DetectArgs]) error {
-	err := w.cfg.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: job.Args.DocumentID})
+	id := job.Args.DocumentID
+	doc, err := w.cfg.Store.DocumentGetByID(ctx, id)
 	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
 		return river.JobCancel(err)
+	} else if err != nil {
+		return err
 	}
-	return err
+	if doc.State != pipeline.StateClassified {
+		return nil // checked before a crash, or failed meanwhile
+	}
+	pages, err := w.cfg.Store.PageListByDocument(ctx, id)
+	if err != nil {
+		return err
+	}
+	texts := make([]string, len(pages))
+	for i, p := range pages {
+		texts[i] = p.Text
+	}
+	ids := detect.Identifiers(texts)
+	return w.cfg.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: id, Identifiers: ids})
 }

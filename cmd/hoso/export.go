@@ -38,6 +38,7 @@ type exportRow struct {
 	Fields         []pipeline.Field      `json:"fields"`
 	Explanation    *pipeline.Explanation `json:"explanation"`
 	RuleSetVersion *int                  `json:"rule_set_version"`
+	Identifiers    []pipeline.Identifier `json:"identifiers"`
 	Text           *string               `json:"text,omitempty"`
 }
 
@@ -72,6 +73,9 @@ func (m *Main) export(ctx context.Context, args []string) error {
 			}
 			if c := d.Classification; c != nil {
 				row.Fields, row.Explanation, row.RuleSetVersion = c.Fields, &c.Explanation, &c.RuleSetVersion
+			}
+			if row.Identifiers, err = rt.Store.IdentifierListByDocument(ctx, d.ID); err != nil {
+				return err
 			}
 			if *withText {
 				pages, err := rt.Store.PageListByDocument(ctx, d.ID)

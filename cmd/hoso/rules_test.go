@@ -97,6 +97,24 @@ func TestSearchCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "1 documents found") || !strings.Contains(out, "cong-van-windows-1258.txt") || !strings.Contains(out, "«quyền» «sử» «dụng» «đất»") {
 		t.Errorf("search: exit %d\n%s%s", code, out, errs)
 	}
+	// Identifiers: found by the detect stage, exported, searchable in any
+	// spelling of the same number.
+	rows := exportRows(t, b)
+	var ids []any
+	for _, r := range rows {
+		if r["filename"] == "don-de-nghi-cap-phep.txt" {
+			ids, _ = r["identifiers"].([]any)
+		}
+	}
+	if len(ids) != 2 || ids[0].(map[string]any)["value"] != "001185012345" || ids[1].(map[string]any)["value"] != "+84912345678" {
+		t.Errorf("identifiers of the application: %v", ids)
+	}
+	for _, q := range []string{"+84912345678", "0912345678"} {
+		out, _, _ = run(t, b, "search", "--json", q)
+		if !strings.Contains(out, "don-de-nghi-cap-phep.txt") {
+			t.Errorf("search %s does not find the application:\n%s", q, out)
+		}
+	}
 	out, _, code = run(t, b, "search", "--json", "--type", "contract", "12.500.000")
 	if code != 0 || !strings.Contains(out, `"filename": "hop-dong-thue-nha.odt"`) || !strings.Contains(out, `"highlights"`) {
 		t.Errorf("search --json:\n%s", out)

@@ -492,6 +492,26 @@ func (s *Store) DetectComplete(ctx context.Context, p pipeline.DetectCompletePar
 		if err != nil || !ok {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `DELETE FROM identifier WHERE document_id = $1`, p.DocumentID); err != nil {
+			return err
+		}
+		for start := 0; start < len(p.Identifiers); start += pageChunk {
+			end := min(start+pageChunk, len(p.Identifiers))
+			var sb strings.Builder
+			sb.WriteString(`INSERT INTO identifier (document_id, kind, value, raw, page, char_offset) VALUES `)
+			args := make([]any, 0, 6*(end-start))
+			for i, id := range p.Identifiers[start:end] {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				n := len(args)
+				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+				args = append(args, p.DocumentID, id.Kind, id.Value, id.Raw, id.Page, id.Offset)
+			}
+			if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
+				return err
+			}
+		}
 		return s.feed(ctx, tx, p.DocumentID, "checked")
 	})
 	if err != nil {
@@ -683,4 +703,23 @@ func (s *Store) ChangeFeedLatest(ctx context.Context) (int64, error) {
 		return 0, nil
 	}
 	return *n, nil
+}
+
+// IdentifierListByDocument returns the identifiers found in a document, in
+// page order.
+func (s *Store) IdentifierListByDocument(ctx context.Context, documentID int64) ([]pipeline.Identifier, error) {
+	rows, err := s.db.Query(ctx, `SELECT kind, value, raw, page, char_offset FROM identifier WHERE document_id = $1 ORDER BY page, char_offset`, documentID)
+	if err != nil {
+		return nil, fmt.Errorf("list identifiers of document %d: %w", documentID, err)
+	}
+	defer rows.Close()
+	out := []pipeline.Identifier{}
+	for rows.Next() {
+		var id pipeline.Identifier
+		if err := rows.Scan(&id.Kind, &id.Value, &id.Raw, &id.Page, &id.Offset); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

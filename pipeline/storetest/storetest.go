@@ -186,10 +186,21 @@ func testStagesOnce(t *testing.T, h Harness) {
 	if n := h.Jobs(ctx, "detect", d.ID); n != 1 {
 		t.Errorf("detect jobs = %d, want 1", n)
 	}
+	ids := []pipeline.Identifier{
+		{Kind: "citizen_id", Value: "079203001234", Raw: "079203001234", Page: 1, Offset: 10},
+		{Kind: "phone", Value: "+84912345678", Raw: "0912 345 678", Page: 2, Offset: 3},
+	}
 	for i := 0; i < 2; i++ {
-		if err := h.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: d.ID}); err != nil {
+		if err := h.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: d.ID, Identifiers: ids}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	gotIDs, err := h.Store.IdentifierListByDocument(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ids, gotIDs); diff != "" {
+		t.Errorf("identifiers (-want +got):\n%s", diff)
 	}
 	got, _ = h.Store.DocumentGetByID(ctx, d.ID)
 	if got.State != pipeline.StateChecked || !got.State.Terminal() {
