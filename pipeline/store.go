@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"io"
+	"time"
 )
 
 // Store keeps batches, documents, pages and the job queue. Every method
@@ -34,6 +35,15 @@ type Store interface {
 
 	PageListByDocument(ctx context.Context, documentID int64) ([]Page, error)
 	IdentifierListByDocument(ctx context.Context, documentID int64) ([]Identifier, error)
+	// IdentifierOccurrences lists the documents holding an identifier,
+	// uploaded since the given time.
+	IdentifierOccurrences(ctx context.Context, kind, value string, since time.Time) ([]IdentifierOccurrence, error)
+	// DocumentIDsBySHA256 lists the documents with the same original.
+	DocumentIDsBySHA256(ctx context.Context, sha256 string) ([]int64, error)
+
+	FlagList(ctx context.Context, params FlagListParams) ([]*Flag, error)
+	FlagGetByID(ctx context.Context, id int64) (*Flag, error)
+	FlagDecide(ctx context.Context, params FlagDecideParams) (*Flag, error)
 
 	RejectionCreate(ctx context.Context, r Rejection) error
 	RejectionListByBatch(ctx context.Context, batchID int64) ([]Rejection, error)
@@ -131,6 +141,7 @@ type ClassifyCompleteParams struct {
 type DetectCompleteParams struct {
 	DocumentID  int64
 	Identifiers []Identifier
+	Flags       []FlagUpsert
 }
 
 // BlobInfo describes an original in the blob store.

@@ -63,6 +63,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/documents/{id}/text", s.documentText)
 	s.mux.HandleFunc("GET /api/v1/search", s.search)
 	s.mux.HandleFunc("POST /api/v1/reindex", s.reindex)
+	s.mux.HandleFunc("GET /api/v1/flags", s.flagList)
+	s.mux.HandleFunc("GET /api/v1/flags/{id}", s.flagGet)
+	s.mux.HandleFunc("POST /api/v1/flags/{id}/decisions", s.flagDecide)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 }
 
@@ -416,4 +419,56 @@ func (s *Server) reindex(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cfg.Logger.InfoContext(r.Context(), "Search index rebuilt", "documents", res.Documents, "generation", res.Generation)
 	writeJSON(w, http.StatusOK, res)
+}
+
+// flagList answers GET /api/v1/flags?status=&kind=.
+func (s *Server) flagList(w http.ResponseWriter, r *http.Request) {
+	flags, err := s.cfg.Store.FlagList(r.Context(), pipeline.FlagListParams{Status: r.URL.Query().Get("status"), Kind: r.URL.Query().Get("kind")})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"flags": flags})
+}
+
+func (s *Server) flagGet(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, err := s.cfg.Store.FlagGetByID(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, f)
+}
+
+// FlagDecision is the body of POST /api/v1/flags/{id}/decisions.
+type FlagDecision struct {
+	Status    string `json:"status"`
+	Reason    string `json:"reason"`
+	Note      string `json:"note"`
+	DecidedBy string `json:"decided_by"`
+}
+
+func (s *Server) flagDecide(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var d FlagDecision
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&d); err != nil {
+		s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "Send the decision as JSON: status, reason, note, decided_by."))
+		return
+	}
+	f, err := s.cfg.Store.FlagDecide(r.Context(), pipeline.FlagDecideParams{ID: id, Status: d.Status, Reason: d.Reason, Note: d.Note, DecidedBy: d.DecidedBy})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.cfg.Logger.InfoContext(r.Context(), "Flag decided", "flag_id", id, "status", d.Status)
+	writeJSON(w, http.StatusOK, f)
 }

@@ -44,5 +44,40 @@ func (w *Detect) Work(ctx context.Context, job *river.Job[pipeline.DetectArgs]) 
 		texts[i] = p.Text
 	}
 	ids := detect.Identifiers(texts)
-	return w.cfg.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: id, Identifiers: ids})
+	flags, err := w.flags(ctx, doc, ids)
+	if err != nil {
+		return err
+	}
+	return w.cfg.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: id, Identifiers: ids, Flags: flags})
+}
+
+// flags looks for the patterns this document completes: copies of the
+// same file, and identifiers that recur across batches.
+func (w *Detect) flags(ctx context.Context, doc *pipeline.Document, ids []pipeline.Identifier) ([]pipeline.FlagUpsert, error) {
+	var out []pipeline.FlagUpsert
+	same, err := w.cfg.Store.DocumentIDsBySHA256(ctx, doc.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	if f, ok := detect.ExactDuplicates(doc.SHA256, same, doc.Department); ok {
+		out = append(out, f)
+	}
+	cfg := w.cfg.Detect.WithDefaults()
+	seen := map[string]bool{}
+	for _, ident := range ids {
+		key := ident.Kind + ":" + ident.Value
+		if _, watched := cfg.RecurringSeverity[ident.Kind]; !watched || seen[key] {
+			continue
+		}
+		seen[key] = true
+		occ, err := w.cfg.Store.IdentifierOccurrences(ctx, ident.Kind, ident.Value, time.Now().Add(-cfg.RecurringWindow))
+		if err != nil {
+			return nil, err
+		}
+		occ = append(occ, pipeline.IdentifierOccurrence{DocumentID: doc.ID, BatchID: doc.BatchID, Raw: ident.Raw, Page: ident.Page, Offset: ident.Offset, CreatedAt: doc.CreatedAt})
+		if f, ok := detect.Recurring(ident.Kind, ident.Value, occ, doc.Department, cfg); ok {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }

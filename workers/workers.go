@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"hoso/classify"
+	"hoso/detect"
 	"hoso/extract"
 	"hoso/pipeline"
 )
@@ -27,6 +28,8 @@ type Config struct {
 	Store     pipeline.Store
 	Blobs     pipeline.BlobStore
 	Extractor Extractor
+	// Detect holds the detectors' thresholds.
+	Detect detect.Config
 	// Rules gives the rule set in force; default: the store's newest
 	// version, else the built-in rules.
 	Rules *classify.Current

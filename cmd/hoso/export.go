@@ -45,6 +45,7 @@ type exportRow struct {
 func (m *Main) export(ctx context.Context, args []string) error {
 	f := m.newFlags("export")
 	withText := f.fs.Bool("text", false, "include each document's full text (pages separated by form feeds)")
+	flags := f.fs.Bool("flags", false, "write the flags instead of the documents, one per line with evidence and decisions")
 	rt, _, err := f.open(ctx, args)
 	if err != nil {
 		return err
@@ -54,6 +55,22 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	defer w.Flush()
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
+	if *flags {
+		list, err := rt.Store.FlagList(ctx, pipeline.FlagListParams{Limit: 1 << 30})
+		if err != nil {
+			return err
+		}
+		for _, fl := range list {
+			full, err := rt.Store.FlagGetByID(ctx, fl.ID)
+			if err != nil {
+				return err
+			}
+			if err := enc.Encode(full); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	var after int64
 	for {
 		docs, err := rt.Store.DocumentList(ctx, pipeline.DocumentListParams{AfterID: after, Limit: 500})

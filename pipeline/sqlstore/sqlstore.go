@@ -512,6 +512,11 @@ func (s *Store) DetectComplete(ctx context.Context, p pipeline.DetectCompletePar
 				return err
 			}
 		}
+		for _, f := range p.Flags {
+			if err := s.flagUpsert(ctx, tx, f); err != nil {
+				return err
+			}
+		}
 		return s.feed(ctx, tx, p.DocumentID, "checked")
 	})
 	if err != nil {

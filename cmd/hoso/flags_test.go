@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFlagsEndToEnd plants two patterns in three batches — one phone
+// number behind three applications, one file uploaded twice — and finds
+// each flagged once, as one cluster, then decides on one through the API.
+func TestFlagsEndToEnd(t *testing.T) {
+	b := backends(t)[0]
+	dir := t.TempDir()
+	write := func(batch, name, text string) string {
+		p := filepath.Join(dir, batch, name)
+		os.MkdirAll(filepath.Dir(p), 0o750)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	form := func(name, phone string) string {
+		return fmt.Sprintf("ĐƠN ĐỀ NGHỊ HỖ TRỢ\nKính gửi: Ủy ban nhân dân phường\nTôi là %s, điện thoại %s.\nĐề nghị được xem xét hỗ trợ.", name, phone)
+	}
+	write("a", "don-1.txt", form("Nguyễn Văn An", "0987 654 321"))
+	write("a", "don-2.txt", form("Trần Thị Bình", "0987.654.321"))
+	write("a", "ban-sao.txt", "BIÊN BẢN HỌP\nNội dung họp về hồ sơ hỗ trợ hộ nghèo.")
+	write("b", "don-3.txt", form("Lê Văn Cường", "+84 987 654 321"))
+	write("b", "ban-sao.txt", "BIÊN BẢN HỌP\nNội dung họp về hồ sơ hỗ trợ hộ nghèo.")
+	write("c", "don-4.txt", form("Phạm Thị Dung", "0912 000 111"))
+	for _, batch := range []string{"a", "b", "c"} {
+		if _, errs, code := run(t, b, "process", "--batch", "batch "+batch, filepath.Join(dir, batch)); code != 0 {
+			t.Fatal(errs)
+		}
+	}
+	out, errs, code := run(t, b, "export", "--flags")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	var flags []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var f map[string]any
+		if err := json.Unmarshal([]byte(line), &f); err != nil {
+			t.Fatalf("flag line: %v: %s", err, line)
+		}
+		flags = append(flags, f)
+	}
+	kinds := map[string]int{}
+	for _, f := range flags {
+		kinds[f["kind"].(string)+" "+f["key"].(string)] = len(f["evidence"].([]any))
+	}
+	if len(flags) != 2 || kinds["recurring_identifier phone:+84987654321"] != 3 || len(kinds) != 2 {
+		t.Fatalf("flags: %v\n%s", kinds, out)
+	}
+	for k, n := range kinds {
+		if strings.HasPrefix(k, "exact_duplicate") && n != 2 {
+			t.Errorf("%s: %d documents, want 2", k, n)
+		}
+	}
+
+	base := serveTest(t, b)
+	list := decode[map[string][]map[string]any](t, get(t, base+"/api/v1/flags?status=open&kind=recurring_identifier"), http.StatusOK)
+	if len(list["flags"]) != 1 {
+		t.Fatalf("open recurring flags: %v", list)
+	}
+	id := list["flags"][0]["id"].(float64)
+	body, _ := json.Marshal(map[string]string{"status": "dismissed", "reason": "same_household", "note": "Một hộ gia đình, ba người.", "decided_by": "giám sát viên"})
+	resp, err := http.Post(fmt.Sprintf("%s/api/v1/flags/%d/decisions", base, int64(id)), "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := decode[map[string]any](t, resp, http.StatusOK)
+	if got["status"] != "dismissed" || len(got["decisions"].([]any)) != 1 {
+		t.Errorf("after the decision: %v", got)
+	}
+	resp, _ = http.Post(fmt.Sprintf("%s/api/v1/flags/%d/decisions", base, int64(id)), "application/json", strings.NewReader(`{"status":"dismissed"}`))
+	if e := decode[apiErrorBody](t, resp, http.StatusBadRequest); !strings.Contains(e.Error.Message, "reason") {
+		t.Errorf("a decision without a reason: %+v", e)
+	}
+}

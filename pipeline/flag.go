@@ -1,0 +1,89 @@
+package pipeline
+
+import "time"
+
+// Flag statuses.
+const (
+	FlagOpen      = "open"
+	FlagConfirmed = "confirmed"
+	FlagDismissed = "dismissed"
+	FlagNeedsInfo = "needs_information"
+)
+
+// Flag kinds.
+const (
+	FlagExactDuplicate      = "exact_duplicate"
+	FlagRecurringIdentifier = "recurring_identifier"
+)
+
+// Flag is a pattern detection found across documents, for a supervisor to
+// decide on. One flag per pattern (kind and key): more documents showing
+// the same pattern join it as evidence, they do not make new flags.
+type Flag struct {
+	ID         int64          `json:"id"`
+	Kind       string         `json:"kind"`
+	Key        string         `json:"key"`
+	Severity   string         `json:"severity"` // low, medium, high
+	Department string         `json:"department"`
+	Title      string         `json:"title"`
+	Status     string         `json:"status"`
+	Assignee   string         `json:"assignee"`
+	Evidence   []FlagEvidence `json:"evidence"`
+	Decisions  []FlagDecision `json:"decisions"`
+	CreatedAt  time.Time      `json:"created_at"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+}
+
+// FlagEvidence is a document in a flag, with what in it matched.
+type FlagEvidence struct {
+	DocumentID int64  `json:"document_id"`
+	Detail     string `json:"detail"` // e.g. the identifier as written, its page and offset
+}
+
+// FlagDecision is a supervisor's decision with its reason.
+type FlagDecision struct {
+	Status    string    `json:"status"`
+	Reason    string    `json:"reason"`
+	Note      string    `json:"note"`
+	DecidedBy string    `json:"decided_by"`
+	Evidence  int       `json:"evidence"` // documents in the flag when decided
+	DecidedAt time.Time `json:"decided_at"`
+}
+
+// FlagUpsert raises a flag or adds evidence to the flag of the same kind
+// and key. A dismissed flag that gains a document it did not have is open
+// again; the same evidence never reopens it.
+type FlagUpsert struct {
+	Kind       string
+	Key        string
+	Severity   string
+	Department string
+	Title      string
+	Evidence   []FlagEvidence
+}
+
+// FlagListParams are the parameters of Store.FlagList.
+type FlagListParams struct {
+	Status string // "" for any
+	Kind   string // "" for any
+	Limit  int    // 0 means 500
+}
+
+// FlagDecideParams are the parameters of Store.FlagDecide.
+type FlagDecideParams struct {
+	ID        int64
+	Status    string
+	Reason    string
+	Note      string
+	DecidedBy string
+}
+
+// IdentifierOccurrence is where an identifier was found.
+type IdentifierOccurrence struct {
+	DocumentID int64     `json:"document_id"`
+	BatchID    int64     `json:"batch_id"`
+	Raw        string    `json:"raw"`
+	Page       int       `json:"page"`
+	Offset     int       `json:"offset"`
+	CreatedAt  time.Time `json:"created_at"`
+}
