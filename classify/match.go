@@ -344,3 +344,31 @@ func levenshtein(a, b []rune, limit int) int {
 	}
 	return prev[len(b)]
 }
+
+// PatternMatch is a red-flag pattern that held on a document.
+type PatternMatch struct {
+	ID       string
+	Flag     string
+	Severity string
+	Message  string
+	Evidence []Evidence
+}
+
+// RedFlags runs the rule set's red-flag patterns on a document.
+func (rs *RuleSet) RedFlags(doc Document) []PatternMatch {
+	if len(rs.Patterns) == 0 {
+		return nil
+	}
+	p := &prepared{doc: doc}
+	for _, t := range doc.Pages {
+		p.pages = append(p.pages, &page{text: norm.NFC.String(t)})
+	}
+	var out []PatternMatch
+	for i := range rs.Patterns {
+		pt := &rs.Patterns[i]
+		if ok, _, ev := p.evaluate(pt.rule()); ok {
+			out = append(out, PatternMatch{ID: pt.ID, Flag: pt.Flag, Severity: pt.Severity, Message: pt.Message, Evidence: ev})
+		}
+	}
+	return out
+}

@@ -173,3 +173,18 @@ func TestLanguageCondition(t *testing.T) {
 		t.Errorf("language fr: %v", err)
 	}
 }
+
+func TestRedFlags(t *testing.T) {
+	rs := DefaultRules()
+	got := rs.RedFlags(Document{Pages: []string{"Đề nghị ông bà chuyển tiền vào tài khoản cá nhân của cán bộ để được giải quyết nhanh."}})
+	if len(got) != 1 || got[0].ID != "personal-account-payment" || got[0].Severity != "high" || got[0].Evidence[0].Text != "chuyển tiền vào tài khoản cá nhân" {
+		t.Errorf("red flags %+v", got)
+	}
+	if got := rs.RedFlags(Document{Pages: []string{"Nộp lệ phí tại bộ phận một cửa theo quy định."}}); len(got) != 0 {
+		t.Errorf("a clean document raised %+v", got)
+	}
+	_, err := Parse([]byte("types: [{id: a}]\nrules: []\npatterns:\n  - {id: p, flag: red_flag, severity: urgent, any: [x]}\n"))
+	if err == nil || !strings.Contains(err.Error(), "severity must be low, medium or high") || !strings.Contains(err.Error(), "needs a message") {
+		t.Errorf("bad pattern: %v", err)
+	}
+}

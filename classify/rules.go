@@ -22,10 +22,11 @@ const Unclassified = "unclassified"
 
 // RuleSet is a parsed, validated rule file.
 type RuleSet struct {
-	Version int    `yaml:"-"` // the number given when loaded into the database; 0 for the built-in set
-	Name    string `yaml:"name"`
-	Types   []Type `yaml:"types"`
-	Rules   []Rule `yaml:"rules"`
+	Version  int       `yaml:"-"` // the number given when loaded into the database; 0 for the built-in set
+	Name     string    `yaml:"name"`
+	Types    []Type    `yaml:"types"`
+	Rules    []Rule    `yaml:"rules"`
+	Patterns []Pattern `yaml:"patterns"`
 
 	types map[string]*Type
 }
@@ -57,6 +58,43 @@ type Rule struct {
 	Pages      *PageRange  `yaml:"pages"`
 	Fields     []FieldRule `yaml:"fields"`
 	line       int
+}
+
+// Pattern is a red flag: the conditions of a rule, and when they hold the
+// document is flagged with the pattern's kind, severity and message.
+type Pattern struct {
+	ID       string     `yaml:"id"`
+	Flag     string     `yaml:"flag"`     // the flag kind, e.g. "red_flag"
+	Severity string     `yaml:"severity"` // low, medium, high
+	Message  string     `yaml:"message"`
+	Where    Where      `yaml:"where"`
+	All      []Match    `yaml:"all"`
+	Any      []Match    `yaml:"any"`
+	MinAny   int        `yaml:"min_any"`
+	None     []Match    `yaml:"none"`
+	Filename string     `yaml:"filename"`
+	Batch    string     `yaml:"batch"`
+	Language string     `yaml:"language"`
+	Pages    *PageRange `yaml:"pages"`
+	line     int
+}
+
+// UnmarshalYAML records the pattern's line.
+func (pt *Pattern) UnmarshalYAML(n *yaml.Node) error {
+	type plain Pattern
+	var p plain
+	if err := decodeStrict(n, &p); err != nil {
+		return err
+	}
+	*pt = Pattern(p)
+	pt.line = n.Line
+	return nil
+}
+
+// rule is the pattern's conditions as a rule, for the matcher.
+func (pt *Pattern) rule() *Rule {
+	return &Rule{ID: pt.ID, Where: pt.Where, All: pt.All, Any: pt.Any, MinAny: pt.MinAny, None: pt.None,
+		Filename: pt.Filename, Batch: pt.Batch, Language: pt.Language, Pages: pt.Pages, line: pt.line}
 }
 
 // PageRange bounds the page count; zero means no bound.
@@ -207,13 +245,14 @@ func decodeStrict(n *yaml.Node, v any) error {
 // schema lists the keys each kind of mapping may hold, and the kind of
 // what each key holds.
 var schema = map[string]map[string]string{
-	"root":  {"name": "", "types": "[type", "rules": "[rule"},
-	"type":  {"id": "", "name": "", "name_vi": "", "department": ""},
-	"rule":  {"id": "", "type": "", "department": "", "tags": "", "priority": "", "where": "where", "all": "[match", "any": "[match", "min_any": "", "none": "[match", "filename": "", "batch": "", "language": "", "pages": "pages", "fields": "[field"},
-	"match": {"phrase": "", "term": "", "regex": "", "fuzzy": "", "distance": "", "exact": "", "where": "where"},
-	"where": {"first_chars": ""},
-	"pages": {"min": "", "max": ""},
-	"field": {"name": "", "regex": "", "type": "", "where": "where"},
+	"root":    {"name": "", "types": "[type", "rules": "[rule", "patterns": "[pattern"},
+	"pattern": {"id": "", "flag": "", "severity": "", "message": "", "where": "where", "all": "[match", "any": "[match", "min_any": "", "none": "[match", "filename": "", "batch": "", "language": "", "pages": "pages"},
+	"type":    {"id": "", "name": "", "name_vi": "", "department": ""},
+	"rule":    {"id": "", "type": "", "department": "", "tags": "", "priority": "", "where": "where", "all": "[match", "any": "[match", "min_any": "", "none": "[match", "filename": "", "batch": "", "language": "", "pages": "pages", "fields": "[field"},
+	"match":   {"phrase": "", "term": "", "regex": "", "fuzzy": "", "distance": "", "exact": "", "where": "where"},
+	"where":   {"first_chars": ""},
+	"pages":   {"min": "", "max": ""},
+	"field":   {"name": "", "regex": "", "type": "", "where": "where"},
 }
 
 // checkKeys reports every key the schema does not know, with its line.
@@ -300,6 +339,33 @@ func (rs *RuleSet) validate() Errors {
 		}
 	}
 	ids := map[string]int{}
+	for i := range rs.Patterns {
+		pt := &rs.Patterns[i]
+		if !validID.MatchString(pt.ID) {
+			add(pt.line, "pattern id %q must be lower case letters, digits, '-', '_' or '.'", pt.ID)
+		}
+		if !validID.MatchString(pt.Flag) {
+			add(pt.line, "pattern %q needs a flag kind (lower case letters, digits, '-', '_')", pt.ID)
+		}
+		switch pt.Severity {
+		case "low", "medium", "high":
+		default:
+			add(pt.line, "pattern %q: severity must be low, medium or high, not %q", pt.ID, pt.Severity)
+		}
+		if pt.Message == "" {
+			add(pt.line, "pattern %q needs a message for the supervisor", pt.ID)
+		}
+		if len(pt.All) == 0 && len(pt.Any) == 0 {
+			add(pt.line, "pattern %q has no condition (all or any)", pt.ID)
+		}
+		for _, list := range [][]Match{pt.All, pt.Any, pt.None} {
+			for j := range list {
+				if err := list[j].compile(); err != nil {
+					add(list[j].line, "pattern %q: %v", pt.ID, err)
+				}
+			}
+		}
+	}
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
 		if !validID.MatchString(r.ID) {

@@ -2,10 +2,12 @@ package workers
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
 
+	"hoso/classify"
 	"hoso/detect"
 	"hoso/pipeline"
 )
@@ -47,6 +49,23 @@ func (w *Detect) Work(ctx context.Context, job *river.Job[pipeline.DetectArgs]) 
 	flags, err := w.flags(ctx, doc, ids)
 	if err != nil {
 		return err
+	}
+	rules, err := w.cfg.Rules.Get(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range rules.RedFlags(classify.Document{Filename: doc.Filename, Batch: doc.BatchName, Language: doc.Language, Pages: texts}) {
+		detail := m.Message
+		for _, e := range m.Evidence {
+			if e.Text != "" {
+				detail = fmt.Sprintf("%q on page %d, character %d", e.Text, e.Page, e.Offset)
+				break
+			}
+		}
+		flags = append(flags, pipeline.FlagUpsert{
+			Kind: m.Flag, Key: fmt.Sprintf("%s:%d", m.ID, doc.ID), Severity: m.Severity, Department: doc.Department,
+			Title: m.Message, Evidence: []pipeline.FlagEvidence{{DocumentID: doc.ID, Detail: detail}},
+		})
 	}
 	return w.cfg.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: id, Identifiers: ids, Flags: flags})
 }

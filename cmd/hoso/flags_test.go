@@ -33,7 +33,7 @@ func TestFlagsEndToEnd(t *testing.T) {
 	write("a", "ban-sao.txt", "BIÊN BẢN HỌP\nNội dung họp về hồ sơ hỗ trợ hộ nghèo.")
 	write("b", "don-3.txt", form("Lê Văn Cường", "+84 987 654 321"))
 	write("b", "ban-sao.txt", "BIÊN BẢN HỌP\nNội dung họp về hồ sơ hỗ trợ hộ nghèo.")
-	write("c", "don-4.txt", form("Phạm Thị Dung", "0912 000 111"))
+	write("c", "don-4.txt", form("Phạm Thị Dung", "0912 000 111")+"\nCán bộ yêu cầu nộp phí bôi trơn 2 triệu đồng.")
 	for _, batch := range []string{"a", "b", "c"} {
 		if _, errs, code := run(t, b, "process", "--batch", "batch "+batch, filepath.Join(dir, batch)); code != 0 {
 			t.Fatal(errs)
@@ -55,12 +55,15 @@ func TestFlagsEndToEnd(t *testing.T) {
 	for _, f := range flags {
 		kinds[f["kind"].(string)+" "+f["key"].(string)] = len(f["evidence"].([]any))
 	}
-	if len(flags) != 2 || kinds["recurring_identifier phone:+84987654321"] != 3 || len(kinds) != 2 {
+	if len(flags) != 3 || kinds["recurring_identifier phone:+84987654321"] != 3 || len(kinds) != 3 {
 		t.Fatalf("flags: %v\n%s", kinds, out)
 	}
 	for k, n := range kinds {
 		if strings.HasPrefix(k, "exact_duplicate") && n != 2 {
 			t.Errorf("%s: %d documents, want 2", k, n)
+		}
+		if strings.HasPrefix(k, "red_flag") && !strings.HasPrefix(k, "red_flag personal-account-payment:") {
+			t.Errorf("red flag %s", k)
 		}
 	}
 
