@@ -83,7 +83,7 @@ type Pattern struct {
 func (pt *Pattern) UnmarshalYAML(n *yaml.Node) error {
 	type plain Pattern
 	var p plain
-	if err := decodeStrict(n, &p); err != nil {
+	if err := n.Decode(&p); err != nil {
 		return err
 	}
 	*pt = Pattern(p)
@@ -120,7 +120,7 @@ func (w *Where) UnmarshalYAML(n *yaml.Node) error {
 		var m struct {
 			FirstChars int `yaml:"first_chars"`
 		}
-		if err := decodeStrict(n, &m); err != nil {
+		if err := n.Decode(&m); err != nil {
 			return err
 		}
 		if m.FirstChars <= 0 {
@@ -168,7 +168,7 @@ func (m *Match) UnmarshalYAML(n *yaml.Node) error {
 	}
 	type plain Match
 	var p plain
-	if err := decodeStrict(n, &p); err != nil {
+	if err := n.Decode(&p); err != nil {
 		return err
 	}
 	*m = Match(p)
@@ -200,11 +200,15 @@ type FieldRule struct {
 	re    *regexp.Regexp
 }
 
+// The UnmarshalYAML methods below record where each item starts, for the
+// errors; unknown keys are found beforehand by checkKeys, which reports all
+// of them with their lines.
+
 // UnmarshalYAML records the field's line.
 func (f *FieldRule) UnmarshalYAML(n *yaml.Node) error {
 	type plain FieldRule
 	var p plain
-	if err := decodeStrict(n, &p); err != nil {
+	if err := n.Decode(&p); err != nil {
 		return err
 	}
 	*f = FieldRule(p)
@@ -216,7 +220,7 @@ func (f *FieldRule) UnmarshalYAML(n *yaml.Node) error {
 func (r *Rule) UnmarshalYAML(n *yaml.Node) error {
 	type plain Rule
 	var p plain
-	if err := decodeStrict(n, &p); err != nil {
+	if err := n.Decode(&p); err != nil {
 		return err
 	}
 	*r = Rule(p)
@@ -228,18 +232,12 @@ func (r *Rule) UnmarshalYAML(n *yaml.Node) error {
 func (t *Type) UnmarshalYAML(n *yaml.Node) error {
 	type plain Type
 	var p plain
-	if err := decodeStrict(n, &p); err != nil {
+	if err := n.Decode(&p); err != nil {
 		return err
 	}
 	*t = Type(p)
 	t.line = n.Line
 	return nil
-}
-
-// decodeStrict decodes a node; unknown keys are found beforehand by
-// checkKeys, which reports all of them with their lines.
-func decodeStrict(n *yaml.Node, v any) error {
-	return n.Decode(v)
 }
 
 // schema lists the keys each kind of mapping may hold, and the kind of
@@ -355,16 +353,7 @@ func (rs *RuleSet) validate() Errors {
 		if pt.Message == "" {
 			add(pt.line, "pattern %q needs a message for the supervisor", pt.ID)
 		}
-		if len(pt.All) == 0 && len(pt.Any) == 0 {
-			add(pt.line, "pattern %q has no condition (all or any)", pt.ID)
-		}
-		for _, list := range [][]Match{pt.All, pt.Any, pt.None} {
-			for j := range list {
-				if err := list[j].compile(); err != nil {
-					add(list[j].line, "pattern %q: %v", pt.ID, err)
-				}
-			}
-		}
+		checkConditions("pattern", pt.rule(), add)
 	}
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
@@ -380,30 +369,7 @@ func (rs *RuleSet) validate() Errors {
 		} else if rs.types[r.Type] == nil {
 			add(r.line, "rule %q names type %q, which the types section does not define", r.ID, r.Type)
 		}
-		if len(r.All) == 0 && len(r.Any) == 0 && r.Filename == "" {
-			add(r.line, "rule %q has no condition (all, any or filename)", r.ID)
-		}
-		if r.MinAny < 0 || r.MinAny > len(r.Any) {
-			add(r.line, "rule %q: min_any is %d but any lists %d conditions", r.ID, r.MinAny, len(r.Any))
-		}
-		for _, g := range []string{r.Filename, r.Batch} {
-			if _, err := path.Match(g, ""); err != nil {
-				add(r.line, "rule %q: bad pattern %q", r.ID, g)
-			}
-		}
-		if r.Language != "" && r.Language != "vi" && r.Language != "en" {
-			add(r.line, "rule %q: language must be vi or en, not %q", r.ID, r.Language)
-		}
-		if r.Pages != nil && r.Pages.Max > 0 && r.Pages.Max < r.Pages.Min {
-			add(r.line, "rule %q: pages max %d is below min %d", r.ID, r.Pages.Max, r.Pages.Min)
-		}
-		for _, list := range [][]Match{r.All, r.Any, r.None} {
-			for j := range list {
-				if err := list[j].compile(); err != nil {
-					add(list[j].line, "rule %q: %v", r.ID, err)
-				}
-			}
-		}
+		checkConditions("rule", r, add)
 		for j := range r.Fields {
 			f := &r.Fields[j]
 			if f.Name == "" {
@@ -421,6 +387,35 @@ func (rs *RuleSet) validate() Errors {
 		}
 	}
 	return errs
+}
+
+// checkConditions validates the conditions rules and patterns share, and
+// compiles their matches.
+func checkConditions(what string, r *Rule, add func(line int, format string, args ...any)) {
+	if len(r.All) == 0 && len(r.Any) == 0 && r.Filename == "" {
+		add(r.line, "%s %q has no condition (all, any or filename)", what, r.ID)
+	}
+	if r.MinAny < 0 || r.MinAny > len(r.Any) {
+		add(r.line, "%s %q: min_any is %d but any lists %d conditions", what, r.ID, r.MinAny, len(r.Any))
+	}
+	for _, g := range []string{r.Filename, r.Batch} {
+		if _, err := path.Match(g, ""); err != nil {
+			add(r.line, "%s %q: bad pattern %q", what, r.ID, g)
+		}
+	}
+	if r.Language != "" && r.Language != "vi" && r.Language != "en" {
+		add(r.line, "%s %q: language must be vi or en, not %q", what, r.ID, r.Language)
+	}
+	if r.Pages != nil && r.Pages.Max > 0 && r.Pages.Max < r.Pages.Min {
+		add(r.line, "%s %q: pages max %d is below min %d", what, r.ID, r.Pages.Max, r.Pages.Min)
+	}
+	for _, list := range [][]Match{r.All, r.Any, r.None} {
+		for j := range list {
+			if err := list[j].compile(); err != nil {
+				add(list[j].line, "%s %q: %v", what, r.ID, err)
+			}
+		}
+	}
 }
 
 func (m *Match) compile() error {
