@@ -1,5 +1,5 @@
 # hoso's test entry point: `make test` on a fresh machine installs what the
-# tests need (poppler-utils), makes sure PostgreSQL answers, and runs vet,
+# tests need (poppler-utils, chromium), makes sure PostgreSQL answers, and runs vet,
 # the whole suite on SQLite and PostgreSQL, and each fuzz target briefly.
 
 HOSO_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
@@ -16,10 +16,16 @@ test: deps postgres vet unit fuzz
 build:
 	go build -o hoso ./cmd/hoso
 
+# Debian packages the tests drive: pdftotext (extraction fallback) and
+# Chromium (browser tests of the pages).
 deps:
-	@command -v pdftotext >/dev/null || { \
-		echo "Installing poppler-utils (pdftotext)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+	@missing=""; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 # PostgreSQL must answer: the PostgreSQL half of the suite fails, never
 # skips, when it does not.

@@ -22,6 +22,11 @@ const (
 	EQUARANTINED = "quarantined"
 	ENEEDSOCR    = "needs_ocr"
 	EUNSAFE      = "unsafe" // zip-slip paths, archive bombs
+
+	EUNAUTHORIZED = "unauthorized" // not signed in, or a bad token
+	EFORBIDDEN    = "forbidden"    // signed in, but the role may not
+	ELOCKED       = "locked"       // too many wrong passwords
+	ETOOMANY      = "too_many_requests"
 )
 
 // Error is a domain error: a code and a message written for the person who

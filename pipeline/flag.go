@@ -29,9 +29,12 @@ type Flag struct {
 	Status     string         `json:"status"`
 	Assignee   string         `json:"assignee"`
 	Evidence   []FlagEvidence `json:"evidence"`
-	Decisions  []FlagDecision `json:"decisions"`
-	CreatedAt  time.Time      `json:"created_at"`
-	UpdatedAt  time.Time      `json:"updated_at"`
+	// Hidden counts evidence documents in departments the reader may not
+	// see.
+	Hidden    int            `json:"hidden_evidence,omitempty"`
+	Decisions []FlagDecision `json:"decisions"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
 }
 
 // FlagEvidence is a document in a flag, with what in it matched.
@@ -64,6 +67,13 @@ type FlagUpsert struct {
 
 // FlagListParams are the parameters of Store.FlagList.
 type FlagListParams struct {
+	Scope      Scope
+	Department string // "" for any in scope
+	DocumentID int64  // only flags with this document as evidence; 0 for any
+	Severity   string // "" for any
+	// Sort: "" (newest change first), "severity" (high first, then
+	// oldest), "age" (oldest first).
+	Sort   string
 	Status string // "" for any
 	Kind   string // "" for any
 	Limit  int    // 0 means 500
@@ -71,6 +81,7 @@ type FlagListParams struct {
 
 // FlagDecideParams are the parameters of Store.FlagDecide.
 type FlagDecideParams struct {
+	Scope     Scope
 	ID        int64
 	Status    string
 	Reason    string
@@ -86,4 +97,39 @@ type IdentifierOccurrence struct {
 	Page       int       `json:"page"`
 	Offset     int       `json:"offset"`
 	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Figures are an office's numbers for the supervisor's dashboard.
+type Figures struct {
+	Since     time.Time  `json:"since"`
+	Documents int        `json:"documents"`
+	Failed    int        `json:"failed"`
+	PerDay    []DayCount `json:"per_day"`
+	// Searchable is the time from upload to searchable, over the
+	// documents indexed since Since.
+	SearchableP50 time.Duration   `json:"searchable_p50"`
+	SearchableP90 time.Duration   `json:"searchable_p90"`
+	Searchable    int             `json:"searchable"`
+	Failures      []CodeCount     `json:"failures"`
+	Flags         []FlagKindCount `json:"flags"`
+}
+
+// DayCount is a day's uploads.
+type DayCount struct {
+	Day       string `json:"day"` // yyyy-mm-dd, UTC
+	Documents int    `json:"documents"`
+	Failed    int    `json:"failed"`
+}
+
+// CodeCount counts failures with one error code.
+type CodeCount struct {
+	Code  string `json:"code"`
+	Count int    `json:"count"`
+}
+
+// FlagKindCount counts flags of a kind.
+type FlagKindCount struct {
+	Kind  string `json:"kind"`
+	Open  int    `json:"open"`
+	Total int    `json:"total"`
 }

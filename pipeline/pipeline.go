@@ -42,9 +42,22 @@ const (
 
 // Batch is one upload by a clerk: a name and the files it brought.
 type Batch struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	// CreatedBy is the uploader's user ID (0 for the command line);
+	// Department the one the batch was uploaded for.
+	CreatedBy     int64     `json:"created_by"`
+	CreatedByName string    `json:"created_by_name"`
+	Department    string    `json:"department"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// BatchSummary is a batch with its documents counted by state.
+type BatchSummary struct {
+	Batch
+	Documents int           `json:"documents"`
+	States    map[State]int `json:"states"`
+	Rejected  int           `json:"rejected"`
 }
 
 // Document is one accepted file and everything known about it.
@@ -195,3 +208,6 @@ type Identifier struct {
 	Page   int    `json:"page"`
 	Offset int    `json:"offset"` // characters from the start of the page
 }
+
+// Count returns how many of the batch's documents are in a state.
+func (b *BatchSummary) Count(state string) int { return b.States[State(state)] }

@@ -12,14 +12,27 @@ import (
 // default) and pipeline/postgres; pipeline/storetest holds the conformance
 // suite both pass.
 type Store interface {
+	AccountStore
+
 	BatchCreate(ctx context.Context, params BatchCreateParams) (*Batch, error)
 	BatchGetByID(ctx context.Context, id int64) (*Batch, error)
+	// BatchGet returns a batch if the scope covers its department.
+	BatchGet(ctx context.Context, scope Scope, id int64) (*Batch, error)
+	// BatchList lists batches in scope, newest first, with their documents
+	// counted by state.
+	BatchList(ctx context.Context, params BatchListParams) ([]*BatchSummary, error)
 
 	// DocumentCreate records an accepted file whose original is already in
 	// the blob store and queues its extraction. A file whose SHA-256 matches
 	// an earlier document is linked to the first one through DuplicateOf.
 	DocumentCreate(ctx context.Context, params DocumentCreateParams) (*Document, error)
 	DocumentGetByID(ctx context.Context, id int64) (*Document, error)
+	// DocumentGet returns a document if the scope covers its department;
+	// otherwise ENOTFOUND, as if it did not exist.
+	DocumentGet(ctx context.Context, scope Scope, id int64) (*Document, error)
+	// DocumentRetry sends failed documents of a batch back to extraction
+	// and returns their IDs.
+	DocumentRetry(ctx context.Context, params DocumentRetryParams) ([]int64, error)
 	DocumentListByBatch(ctx context.Context, batchID int64) ([]*Document, error)
 	// DocumentList pages through all documents in ID order.
 	DocumentList(ctx context.Context, params DocumentListParams) ([]*Document, error)
@@ -42,8 +55,17 @@ type Store interface {
 	DocumentIDsBySHA256(ctx context.Context, sha256 string) ([]int64, error)
 
 	FlagList(ctx context.Context, params FlagListParams) ([]*Flag, error)
-	FlagGetByID(ctx context.Context, id int64) (*Flag, error)
+	// FlagGet returns a flag in scope with the evidence in scope; Hidden
+	// counts the evidence documents outside it.
+	FlagGet(ctx context.Context, scope Scope, id int64) (*Flag, error)
 	FlagDecide(ctx context.Context, params FlagDecideParams) (*Flag, error)
+	// FailureCounts counts failed documents by error code.
+	FailureCounts(ctx context.Context) ([]CodeCount, error)
+	// QueueDepth counts jobs waiting to run (available, scheduled or
+	// retryable), by queue.
+	QueueDepth(ctx context.Context) (map[string]int, error)
+	// Figures counts documents, failures and flags in scope since a time.
+	Figures(ctx context.Context, scope Scope, since time.Time) (*Figures, error)
 
 	RejectionCreate(ctx context.Context, r Rejection) error
 	RejectionListByBatch(ctx context.Context, batchID int64) ([]Rejection, error)
@@ -89,7 +111,24 @@ type RuleSetCreateParams struct {
 
 // BatchCreateParams are the parameters of Store.BatchCreate.
 type BatchCreateParams struct {
-	Name string
+	Name       string
+	CreatedBy  int64
+	Department string // "" means intake
+}
+
+// BatchListParams are the parameters of Store.BatchList.
+type BatchListParams struct {
+	Scope     Scope
+	CreatedBy int64 // only this uploader's batches; 0 for any
+	BeforeID  int64 // paging: batches older than this one
+	Limit     int   // 0 means 50
+}
+
+// DocumentRetryParams are the parameters of Store.DocumentRetry.
+type DocumentRetryParams struct {
+	Scope       Scope
+	BatchID     int64
+	DocumentIDs []int64 // only these; empty for every failed document of the batch
 }
 
 // DocumentCreateParams are the parameters of Store.DocumentCreate.

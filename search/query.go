@@ -34,6 +34,10 @@ type Request struct {
 	After      string    // the Next cursor of the previous page
 	Size       int       // default 20, at most 100
 	Facets     bool      // count hits per type, department, tag, batch and year
+	// Scope limits hits to the departments a reader may see; it is part
+	// of the query, so counts, facets and highlights never see past it.
+	// The zero Scope finds nothing.
+	Scope pipeline.Scope
 }
 
 // Response is a page of hits.
@@ -76,6 +80,16 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
 		return nil, err
 	}
 	filters := []query.Query{}
+	if !r.Scope.All {
+		dq := bleve.NewDisjunctionQuery()
+		dq.AddQuery(bleve.NewMatchNoneQuery())
+		for _, d := range r.Scope.Departments {
+			t := bleve.NewTermQuery(d)
+			t.SetField("department")
+			dq.AddQuery(t)
+		}
+		filters = append(filters, dq)
+	}
 	for field, v := range map[string]string{"type": r.Type, "department": r.Department, "tags": r.Tag, "batch": r.Batch} {
 		if v != "" {
 			t := bleve.NewTermQuery(v)

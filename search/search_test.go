@@ -74,6 +74,9 @@ func (f *fixture) add(t *testing.T, typ string, date string, pages ...string) in
 
 func (f *fixture) search(t *testing.T, r Request) *Response {
 	t.Helper()
+	if !r.Scope.All && r.Scope.Departments == nil {
+		r.Scope = pipeline.ScopeAll
+	}
 	res, err := f.ix.Search(context.Background(), r)
 	if err != nil {
 		t.Fatalf("Search(%+v): %v", r, err)
@@ -281,7 +284,7 @@ func TestReindexUnderLoad(t *testing.T) {
 				return
 			default:
 			}
-			res, err := f.ix.Search(ctx, Request{Query: "hồ sơ"})
+			res, err := f.ix.Search(ctx, Request{Query: "hồ sơ", Scope: pipeline.ScopeAll})
 			if err != nil {
 				done <- err
 				return

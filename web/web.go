@@ -1,24 +1,29 @@
-// Package web serves hoso over HTTP: the JSON API under /api/v1 (and, with
-// the web issue, the pages for clerks, officers and supervisors).
+// Package web serves hoso over HTTP: the pages for clerks, officers,
+// supervisors and admins, and the JSON API under /api/v1. Every request
+// but sign-in and health checks knows who asks (a session cookie or an API
+// token), is checked against the route's roles, reads only what the user's
+// departments cover (the scope is part of each store and search query),
+// and leaves a record in the audit trail where the issue asks for one.
 package web
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"html/template"
 	"io"
 	"log/slog"
-	"mime"
-	"mime/multipart"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"hoso/extract"
 	"hoso/pipeline"
 	"hoso/pipeline/ingest"
 	"hoso/search"
+	"hoso/web/auth"
 )
 
 // Config configures a Server.
@@ -28,15 +33,37 @@ type Config struct {
 	Ingester *ingest.Ingester
 	Index    *search.Index
 	Logger   *slog.Logger
-	// MaxUploadSize caps a request body; default: the ingester's batch
+	// MaxUploadSize caps an upload's body; default: the ingester's batch
 	// limit plus 10 MB of form overhead.
 	MaxUploadSize int64
+	// Jobs is River's UI, served to admins under /admin/jobs/ when set.
+	Jobs http.Handler
+	// Metrics answers /metrics (admins and admin tokens) when set.
+	Metrics http.Handler
+	// SecureCookies marks cookies Secure even when the request came
+	// without TLS (hoso behind a TLS-terminating proxy). Default: Secure
+	// when the request came over TLS.
+	SecureCookies bool
+	// SessionTTL is how long a sign-in lasts; default 8 hours.
+	SessionTTL time.Duration
+	// MaxFailedLogins locks an account after this many wrong passwords in
+	// a row (default 5) for LockFor (default 15 minutes).
+	MaxFailedLogins int
+	LockFor         time.Duration
+	// LoginsPerAddress caps sign-in attempts from one address per
+	// LoginWindow (default 20 per 5 minutes).
+	LoginsPerAddress int
+	LoginWindow      time.Duration
 }
 
 // Server is the HTTP handler.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg        Config
+	mux        *http.ServeMux
+	routeTable []Route
+	handler    http.Handler
+	pages      map[string]*template.Template
+	logins     *auth.Limiter
 }
 
 // New returns a Server.
@@ -46,45 +73,268 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxUploadSize <= 0 {
 		cfg.MaxUploadSize = 2_000_000_000 + 10_000_000
-		if l := cfg.Ingester.Limits.MaxBatchSize; l > 0 {
-			cfg.MaxUploadSize = l + 10_000_000
+		if cfg.Ingester != nil && cfg.Ingester.Limits.MaxBatchSize > 0 {
+			cfg.MaxUploadSize = cfg.Ingester.Limits.MaxBatchSize + 10_000_000
 		}
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 8 * time.Hour
+	}
+	if cfg.MaxFailedLogins <= 0 {
+		cfg.MaxFailedLogins = 5
+	}
+	if cfg.LockFor <= 0 {
+		cfg.LockFor = 15 * time.Minute
+	}
+	if cfg.LoginsPerAddress <= 0 {
+		cfg.LoginsPerAddress = 20
+	}
+	if cfg.LoginWindow <= 0 {
+		cfg.LoginWindow = 5 * time.Minute
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), logins: auth.NewLimiter(cfg.LoginsPerAddress, cfg.LoginWindow)}
+	s.pages = parsePages()
 	s.routes()
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, pipeline.Errorf(pipeline.EFORBIDDEN, "This request came from another site and was refused (cross-site request forgery protection). Reload the page and try again."))
+	}))
+	s.handler = cop.Handler(http.HandlerFunc(s.authenticate))
 	return s
 }
 
-func (s *Server) routes() {
-	s.mux.HandleFunc("POST /api/v1/batches", s.batchCreate)
-	s.mux.HandleFunc("GET /api/v1/batches/{id}", s.batchGet)
-	s.mux.HandleFunc("GET /api/v1/documents/{id}", s.documentGet)
-	s.mux.HandleFunc("GET /api/v1/documents/{id}/original", s.documentOriginal)
-	s.mux.HandleFunc("GET /api/v1/documents/{id}/text", s.documentText)
-	s.mux.HandleFunc("GET /api/v1/search", s.search)
-	s.mux.HandleFunc("POST /api/v1/reindex", s.reindex)
-	s.mux.HandleFunc("GET /api/v1/flags", s.flagList)
-	s.mux.HandleFunc("GET /api/v1/flags/{id}", s.flagGet)
-	s.mux.HandleFunc("POST /api/v1/flags/{id}/decisions", s.flagDecide)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+// Roles allowed per group of routes.
+var (
+	anyone      = []string{pipeline.RoleClerk, pipeline.RoleOfficer, pipeline.RoleSupervisor, pipeline.RoleAdmin}
+	uploaders   = []string{pipeline.RoleClerk, pipeline.RoleSupervisor}
+	readers     = []string{pipeline.RoleClerk, pipeline.RoleOfficer, pipeline.RoleSupervisor}
+	searchers   = []string{pipeline.RoleOfficer, pipeline.RoleSupervisor}
+	reviewers   = []string{pipeline.RoleSupervisor}
+	ruleEditors = []string{pipeline.RoleSupervisor, pipeline.RoleAdmin}
+	admins      = []string{pipeline.RoleAdmin}
+)
+
+// Route is one entry of the route table, kept for the authorization test.
+type Route struct {
+	Pattern string
+	Roles   []string // nil: no sign-in needed
 }
 
-// ServeHTTP sets the headers every answer carries and routes the request.
+// Routes lists every route and who may use it.
+func (s *Server) Routes() []Route { return s.routeTable }
+
+func (s *Server) handle(pattern string, roles []string, h http.HandlerFunc) {
+	s.routeTable = append(s.routeTable, Route{Pattern: pattern, Roles: roles})
+	if roles == nil {
+		s.mux.HandleFunc(pattern, h)
+		return
+	}
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		u := currentUser(r)
+		if u == nil {
+			s.unauthenticated(w, r)
+			return
+		}
+		if !slices.Contains(roles, u.Role) {
+			s.fail(w, r, pipeline.Errorf(pipeline.EFORBIDDEN, "Your role (%s) may not use this page.", u.Role))
+			return
+		}
+		if u.MustChangePassword && !isAPI(r) && r.URL.Path != "/account/password" {
+			http.Redirect(w, r, "/account/password", http.StatusSeeOther)
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) routes() {
+	// Sign-in, assets and health need no account.
+	s.handle("GET /login", nil, s.loginPage)
+	s.handle("POST /login", nil, s.login)
+	s.handle("GET /static/", nil, s.static)
+	s.handle("GET /healthz", nil, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+
+	s.handle("POST /logout", anyone, s.logout)
+	s.handle("POST /language", nil, s.language)
+	s.handle("GET /{$}", anyone, s.home)
+	s.handle("GET /account/password", anyone, s.passwordPage)
+	s.handle("POST /account/password", anyone, s.passwordChange)
+
+	// Clerks: batches.
+	s.handle("GET /batches", uploaders, s.batchesPage)
+	s.handle("POST /batches", uploaders, s.batchUploadForm)
+	s.handle("GET /batches/{id}", uploaders, s.batchPage)
+	s.handle("POST /batches/{id}/retry", uploaders, s.batchRetryForm)
+
+	// Officers: search and documents.
+	s.handle("GET /search", searchers, s.searchPage)
+	s.handle("GET /documents/{id}", readers, s.documentPage)
+	s.handle("GET /documents/{id}/original", readers, s.documentOriginal)
+	s.handle("GET /documents/{id}/preview", readers, s.documentPreview)
+
+	// Supervisors: flags, rules, figures.
+	s.handle("GET /flags", reviewers, s.flagsPage)
+	s.handle("GET /flags/{id}", reviewers, s.flagPage)
+	s.handle("POST /flags/{id}/decisions", reviewers, s.flagDecideForm)
+	s.handle("GET /rules", ruleEditors, s.rulesPage)
+	s.handle("POST /rules", ruleEditors, s.rulesUpload)
+	s.handle("GET /dashboard", reviewers, s.dashboardPage)
+
+	// Admins.
+	s.handle("GET /admin/users", admins, s.usersPage)
+	s.handle("POST /admin/users", admins, s.userCreateForm)
+	s.handle("POST /admin/users/{id}", admins, s.userUpdateForm)
+	s.handle("POST /admin/tokens", admins, s.tokenCreateForm)
+	s.handle("POST /admin/tokens/{id}/revoke", admins, s.tokenRevokeForm)
+	s.handle("POST /admin/departments", admins, s.departmentCreateForm)
+	s.handle("GET /admin/audit", admins, s.auditPage)
+	s.handle("GET /admin/audit/export", admins, s.auditExport)
+	if s.cfg.Jobs != nil {
+		s.handle("/admin/jobs/", admins, s.cfg.Jobs.ServeHTTP)
+	}
+	if s.cfg.Metrics != nil {
+		s.handle("GET /metrics", admins, s.cfg.Metrics.ServeHTTP)
+	}
+
+	// The API.
+	s.handle("GET /api/v1/me", anyone, s.me)
+	s.handle("POST /api/v1/batches", uploaders, s.batchCreate)
+	s.handle("GET /api/v1/batches", uploaders, s.batchList)
+	s.handle("GET /api/v1/batches/{id}", uploaders, s.batchGet)
+	s.handle("POST /api/v1/batches/{id}/retry", uploaders, s.batchRetry)
+	s.handle("GET /api/v1/documents/{id}", readers, s.documentGet)
+	s.handle("GET /api/v1/documents/{id}/original", readers, s.documentOriginal)
+	s.handle("GET /api/v1/documents/{id}/text", readers, s.documentText)
+	s.handle("GET /api/v1/search", searchers, s.search)
+	s.handle("POST /api/v1/reindex", admins, s.reindex)
+	s.handle("GET /api/v1/flags", reviewers, s.flagList)
+	s.handle("GET /api/v1/flags/{id}", reviewers, s.flagGet)
+	s.handle("POST /api/v1/flags/{id}/decisions", reviewers, s.flagDecide)
+	s.handle("GET /api/v1/audit", admins, s.auditList)
+}
+
+// The policy for pages: scripts and styles from hoso only, no inline
+// script, frames only of hoso's own previews, no framing of hoso.
+const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// River's UI is a single-page app whose components set inline styles.
+const jobsCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// ServeHTTP sets the headers every answer carries and hands the request
+// on through cross-origin protection and authentication to the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	s.mux.ServeHTTP(w, r)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/"):
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	case strings.HasPrefix(r.URL.Path, "/admin/jobs"):
+		h.Set("Content-Security-Policy", jobsCSP)
+	default:
+		h.Set("Content-Security-Policy", pageCSP)
+	}
+	if r.TLS != nil || s.cfg.SecureCookies {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	s.handler.ServeHTTP(w, r)
+}
+
+type ctxKey int
+
+const (
+	userKey ctxKey = iota
+	sessionKey
+)
+
+func currentUser(r *http.Request) *pipeline.User {
+	u, _ := r.Context().Value(userKey).(*pipeline.User)
+	return u
+}
+
+// scope is what the signed-in user may see.
+func scope(r *http.Request) pipeline.Scope {
+	if u := currentUser(r); u != nil {
+		return u.Scope()
+	}
+	return pipeline.Scope{}
+}
+
+func isAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/metrics"
+}
+
+// authenticate finds who asks: an API token (Authorization: Bearer) or a
+// session cookie. A bad token is refused outright; a stale cookie is
+// dropped and the request goes on unauthenticated.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if h := r.Header.Get("Authorization"); h != "" {
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			s.fail(w, r, pipeline.Errorf(pipeline.EUNAUTHORIZED, "Send the API token as Authorization: Bearer TOKEN."))
+			return
+		}
+		u, err := s.cfg.Store.TokenUser(ctx, auth.HashSecret(strings.TrimSpace(secret)))
+		if err != nil {
+			if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
+				err = pipeline.Errorf(pipeline.EUNAUTHORIZED, "%s", pipeline.ErrorMessage(err))
+			}
+			s.fail(w, r, err)
+			return
+		}
+		u.MustChangePassword = false // tokens are not passwords
+		s.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, userKey, u)))
+		return
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		hash := auth.HashSecret(c.Value)
+		sess, err := s.cfg.Store.SessionGet(ctx, hash)
+		switch {
+		case err == nil:
+			ctx = context.WithValue(ctx, userKey, sess.User)
+			ctx = context.WithValue(ctx, sessionKey, hash)
+		case pipeline.ErrorCode(err) == pipeline.ENOTFOUND:
+			s.clearSessionCookie(w, r)
+		default:
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r.WithContext(ctx))
+}
+
+func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
+	if isAPI(r) || strings.HasPrefix(r.URL.Path, "/admin/jobs/api") {
+		s.fail(w, r, pipeline.Errorf(pipeline.EUNAUTHORIZED, "Sign in or send an API token (Authorization: Bearer TOKEN)."))
+		return
+	}
+	next := r.URL.Path
+	if r.URL.RawQuery != "" {
+		next += "?" + r.URL.RawQuery
+	}
+	if r.Method != http.MethodGet {
+		next = "/"
+	}
+	http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
 }
 
 // statuses maps error codes to HTTP statuses.
 var statuses = map[string]int{
-	pipeline.EINVALID:     http.StatusBadRequest,
-	pipeline.ENOTFOUND:    http.StatusNotFound,
-	pipeline.ECONFLICT:    http.StatusConflict,
-	pipeline.ETOOLARGE:    http.StatusRequestEntityTooLarge,
-	pipeline.EUNSUPPORTED: http.StatusUnsupportedMediaType,
+	pipeline.EINVALID:      http.StatusBadRequest,
+	pipeline.ENOTFOUND:     http.StatusNotFound,
+	pipeline.ECONFLICT:     http.StatusConflict,
+	pipeline.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	pipeline.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	pipeline.EUNAUTHORIZED: http.StatusUnauthorized,
+	pipeline.EFORBIDDEN:    http.StatusForbidden,
+	pipeline.ELOCKED:       http.StatusForbidden,
+	pipeline.ETOOMANY:      http.StatusTooManyRequests,
 }
 
 type apiError struct {
@@ -92,8 +342,9 @@ type apiError struct {
 	Message string `json:"message"`
 }
 
-// fail writes err as {"error": {"code", "message"}}; internal errors are
-// logged and shown only as "Internal error."
+// fail answers with err: JSON for the API, an error page for pages.
+// Internal errors are logged and shown only as "Internal error.", never
+// with a stack trace or SQL.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := pipeline.ErrorCode(err), pipeline.ErrorMessage(err)
 	status, ok := statuses[code]
@@ -106,7 +357,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if code == pipeline.EINTERNAL {
 		s.cfg.Logger.ErrorContext(r.Context(), "Request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
-	writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: msg}})
+	if isAPI(r) {
+		writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: msg}})
+		return
+	}
+	s.render(w, r, status, "error", &errorPage{Status: status, Code: code, Message: msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -125,350 +380,35 @@ func pathID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// BatchCreated is the answer to POST /api/v1/batches.
-type BatchCreated struct {
-	Batch     *pipeline.Batch  `json:"batch"`
-	Documents []ingest.Outcome `json:"documents"`
-	Rejected  []ingest.Outcome `json:"rejected"`
+// remoteAddr is the client's address as the connection shows it; hoso
+// does not trust forwarding headers it cannot check.
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
-// batchCreate takes a multipart form: a "name" field, then any number of
-// "files" parts. A part's file name may carry a relative path (folder
-// uploads); parts are streamed to the blob store, never held in memory.
-func (s *Server) batchCreate(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadSize)
-	mr, err := r.MultipartReader()
-	if err != nil {
-		s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "Send the batch as multipart/form-data with a name field and files."))
-		return
+// audit appends a record for the signed-in user. A trail that cannot be
+// written stops the action: nothing is shown that is not recorded.
+func (s *Server) audit(r *http.Request, action, object string, detail any) error {
+	rec := &pipeline.AuditRecord{Remote: remoteAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}
+	if u := currentUser(r); u != nil {
+		rec.UserID, rec.UserName = u.ID, u.Name
 	}
-	ctx := r.Context()
-	name := ""
-	var sess *ingest.Session
-	files := 0
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			s.uploadFailed(w, r, sess, err)
-			return
-		}
-		if part.FormName() == "name" || part.FormName() == "batch" {
-			b, _ := io.ReadAll(io.LimitReader(part, 1000))
-			name = strings.TrimSpace(string(b))
-			continue
-		}
-		filename := partFilename(part)
-		if filename == "" {
-			continue
-		}
-		if sess == nil {
-			if name == "" {
-				s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "Put the batch name before the files in the form."))
-				return
-			}
-			if sess, err = s.cfg.Ingester.Begin(ctx, name); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
-		files++
-		rel, perr := extract.SafeEntryName(filename)
-		if perr != nil {
-			_, _ = io.Copy(io.Discard, part)
-			if err := sess.Reject(ctx, filename, perr); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			continue
-		}
-		if err := sess.Add(ctx, rel, part); err != nil {
-			s.uploadFailed(w, r, sess, err)
-			return
-		}
+	if err := s.cfg.Store.AuditAppend(r.Context(), rec); err != nil {
+		return err
 	}
-	if sess == nil {
-		s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "The batch has no files."))
-		return
-	}
-	resp := BatchCreated{Batch: sess.Batch, Documents: []ingest.Outcome{}, Rejected: []ingest.Outcome{}}
-	for _, o := range sess.Outcomes {
-		if o.Accepted() {
-			resp.Documents = append(resp.Documents, o)
-		} else {
-			resp.Rejected = append(resp.Rejected, o)
-		}
-	}
-	s.cfg.Logger.InfoContext(ctx, "Batch uploaded", "batch_id", sess.Batch.ID, "documents", len(resp.Documents), "rejected", len(resp.Rejected))
-	writeJSON(w, http.StatusCreated, resp)
+	return nil
 }
 
-// uploadFailed answers an upload cut short. Files stored before the
-// failure stay in the batch; the message says which batch to look at.
-func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, sess *ingest.Session, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		err = pipeline.Errorf(pipeline.ETOOLARGE, "The upload is larger than the limit of %d MB.", mbe.Limit/1_000_000)
-	} else if pipeline.ErrorCode(err) == pipeline.EINTERNAL && !errors.Is(err, context.Canceled) && strings.Contains(err.Error(), "multipart") {
-		err = pipeline.Errorf(pipeline.EINVALID, "The upload was cut off or malformed.")
+// safeNext returns a local path to go to after sign-in: never another
+// site ("//evil", "/\evil", "https://…").
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n\t") {
+		return "/"
 	}
-	if sess != nil {
-		if e, ok := err.(*pipeline.Error); ok {
-			err = pipeline.Errorf(e.Code, "%s The files received before it are in batch %d.", e.Message, sess.Batch.ID)
-		}
-	}
-	s.fail(w, r, err)
-}
-
-// partFilename returns a part's file name with its folders: Go's
-// Part.FileName keeps only the base name.
-func partFilename(p *multipart.Part) string {
-	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
-	if err != nil {
-		return p.FileName()
-	}
-	return params["filename"]
-}
-
-// BatchStatus is the answer to GET /api/v1/batches/{id}.
-type BatchStatus struct {
-	Batch      *pipeline.Batch        `json:"batch"`
-	States     map[pipeline.State]int `json:"states"`
-	Done       bool                   `json:"done"`
-	Documents  []*pipeline.Document   `json:"documents"`
-	Rejections []pipeline.Rejection   `json:"rejections"`
-}
-
-func (s *Server) batchGet(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ctx := r.Context()
-	b, err := s.cfg.Store.BatchGetByID(ctx, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	docs, err := s.cfg.Store.DocumentListByBatch(ctx, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	rej, err := s.cfg.Store.RejectionListByBatch(ctx, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	st := BatchStatus{Batch: b, States: map[pipeline.State]int{}, Done: true, Documents: docs, Rejections: rej}
-	if st.Documents == nil {
-		st.Documents = []*pipeline.Document{}
-	}
-	if st.Rejections == nil {
-		st.Rejections = []pipeline.Rejection{}
-	}
-	for _, d := range docs {
-		st.States[d.State]++
-		// With a search index, a document is done once it is searchable.
-		finished := d.State == pipeline.StateFailed || d.State == pipeline.StateIndexed ||
-			(s.cfg.Index == nil && d.State == pipeline.StateChecked)
-		if !finished {
-			st.Done = false
-		}
-	}
-	writeJSON(w, http.StatusOK, st)
-}
-
-// document loads the document the path names, or answers with the error.
-func (s *Server) document(w http.ResponseWriter, r *http.Request) (*pipeline.Document, bool) {
-	id, err := pathID(r)
-	if err == nil {
-		var d *pipeline.Document
-		if d, err = s.cfg.Store.DocumentGetByID(r.Context(), id); err == nil {
-			return d, true
-		}
-	}
-	s.fail(w, r, err)
-	return nil, false
-}
-
-func (s *Server) documentGet(w http.ResponseWriter, r *http.Request) {
-	d, ok := s.document(w, r)
-	if !ok {
-		return
-	}
-	ids, err := s.cfg.Store.IdentifierListByDocument(r.Context(), d.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d.Identifiers = ids
-	writeJSON(w, http.StatusOK, d)
-}
-
-// inlineSafe are the types a browser may be told an original is; anything
-// else is served as application/octet-stream.
-var inlineSafe = map[string]bool{extract.MIMEPDF: true, extract.MIMEPNG: true, extract.MIMEJPEG: true, extract.MIMETIFF: true,
-	extract.MIMEDOCX: true, extract.MIMEODT: true}
-
-func (s *Server) documentOriginal(w http.ResponseWriter, r *http.Request) {
-	d, ok := s.document(w, r)
-	if !ok {
-		return
-	}
-	f, err := s.cfg.Blobs.Open(r.Context(), d.SHA256)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	defer f.Close()
-	ct := "application/octet-stream"
-	if inlineSafe[d.MIME] {
-		ct = d.MIME
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Filename}))
-	w.Header().Set("ETag", `"`+d.SHA256+`"`)
-	http.ServeContent(w, r, "", d.CreatedAt, f)
-}
-
-// DocumentText is the answer to GET /api/v1/documents/{id}/text.
-type DocumentText struct {
-	DocumentID int64           `json:"document_id"`
-	State      pipeline.State  `json:"state"`
-	Pages      []pipeline.Page `json:"pages"`
-}
-
-func (s *Server) documentText(w http.ResponseWriter, r *http.Request) {
-	d, ok := s.document(w, r)
-	if !ok {
-		return
-	}
-	pages, err := s.cfg.Store.PageListByDocument(r.Context(), d.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if pages == nil {
-		pages = []pipeline.Page{}
-	}
-	if r.URL.Query().Get("format") == "plain" {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		for i, p := range pages {
-			if i > 0 {
-				io.WriteString(w, "\f")
-			}
-			io.WriteString(w, p.Text)
-		}
-		return
-	}
-	writeJSON(w, http.StatusOK, DocumentText{DocumentID: d.ID, State: d.State, Pages: pages})
-}
-
-// search answers GET /api/v1/search?q=&type=&department=&tag=&batch=&from=&to=&sort=&after=&limit=&facets=
-// (from and to are dates, yyyy-mm-dd; facets=false leaves the counts out).
-func (s *Server) search(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Index == nil {
-		s.fail(w, r, pipeline.Errorf(pipeline.EUNSUPPORTED, "This server keeps no search index."))
-		return
-	}
-	q := r.URL.Query()
-	req := search.Request{Query: q.Get("q"), Type: q.Get("type"), Department: q.Get("department"), Tag: q.Get("tag"),
-		Batch: q.Get("batch"), Sort: q.Get("sort"), After: q.Get("after"), Facets: q.Get("facets") != "false"}
-	for name, dst := range map[string]*time.Time{"from": &req.From, "to": &req.To} {
-		if v := q.Get(name); v != "" {
-			t, err := time.Parse("2006-01-02", v)
-			if err != nil {
-				s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "%s must be a date like 2024-07-05, not %q.", name, v))
-				return
-			}
-			if name == "to" {
-				t = t.Add(24*time.Hour - time.Nanosecond)
-			}
-			*dst = t
-		}
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "limit must be a positive number."))
-			return
-		}
-		req.Size = n
-	}
-	res, err := s.cfg.Index.Search(r.Context(), req)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
-}
-
-// reindex rebuilds the index beside the live one and swaps it in.
-func (s *Server) reindex(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Index == nil {
-		s.fail(w, r, pipeline.Errorf(pipeline.EUNSUPPORTED, "This server keeps no search index."))
-		return
-	}
-	res, err := s.cfg.Index.Reindex(r.Context(), s.cfg.Store)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.cfg.Logger.InfoContext(r.Context(), "Search index rebuilt", "documents", res.Documents, "generation", res.Generation)
-	writeJSON(w, http.StatusOK, res)
-}
-
-// flagList answers GET /api/v1/flags?status=&kind=.
-func (s *Server) flagList(w http.ResponseWriter, r *http.Request) {
-	flags, err := s.cfg.Store.FlagList(r.Context(), pipeline.FlagListParams{Status: r.URL.Query().Get("status"), Kind: r.URL.Query().Get("kind")})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"flags": flags})
-}
-
-func (s *Server) flagGet(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	f, err := s.cfg.Store.FlagGetByID(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, f)
-}
-
-// FlagDecision is the body of POST /api/v1/flags/{id}/decisions.
-type FlagDecision struct {
-	Status    string `json:"status"`
-	Reason    string `json:"reason"`
-	Note      string `json:"note"`
-	DecidedBy string `json:"decided_by"`
-}
-
-func (s *Server) flagDecide(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var d FlagDecision
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&d); err != nil {
-		s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "Send the decision as JSON: status, reason, note, decided_by."))
-		return
-	}
-	f, err := s.cfg.Store.FlagDecide(r.Context(), pipeline.FlagDecideParams{ID: id, Status: d.Status, Reason: d.Reason, Note: d.Note, DecidedBy: d.DecidedBy})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.cfg.Logger.InfoContext(r.Context(), "Flag decided", "flag_id", id, "status", d.Status)
-	writeJSON(w, http.StatusOK, f)
+	return next
 }

@@ -185,6 +185,7 @@ func (m *Main) benchQueries(ctx context.Context, ix *search.Index, r *rand.Rand,
 		case 4:
 			kind, req = "filtered", search.Request{Query: w1, Type: types[r.IntN(len(types))], From: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC)}
 		}
+		req.Scope = pipeline.ScopeAll
 		t0 := time.Now()
 		if _, err := ix.Search(ctx, req); err != nil {
 			return err

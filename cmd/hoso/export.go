@@ -56,12 +56,12 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	if *flags {
-		list, err := rt.Store.FlagList(ctx, pipeline.FlagListParams{Limit: 1 << 30})
+		list, err := rt.Store.FlagList(ctx, pipeline.FlagListParams{Scope: pipeline.ScopeAll, Limit: 1 << 30})
 		if err != nil {
 			return err
 		}
 		for _, fl := range list {
-			full, err := rt.Store.FlagGetByID(ctx, fl.ID)
+			full, err := rt.Store.FlagGet(ctx, pipeline.ScopeAll, fl.ID)
 			if err != nil {
 				return err
 			}

@@ -73,16 +73,17 @@ func TestFlagsEndToEnd(t *testing.T) {
 		t.Fatalf("open recurring flags: %v", list)
 	}
 	id := list["flags"][0]["id"].(float64)
-	body, _ := json.Marshal(map[string]string{"status": "dismissed", "reason": "same_household", "note": "Một hộ gia đình, ba người.", "decided_by": "giám sát viên"})
-	resp, err := http.Post(fmt.Sprintf("%s/api/v1/flags/%d/decisions", base, int64(id)), "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	body, _ := json.Marshal(map[string]string{"status": "dismissed", "reason": "same_household", "note": "Một hộ gia đình, ba người."})
+	resp := post(t, fmt.Sprintf("%s/api/v1/flags/%d/decisions", base, int64(id)), "application/json", bytes.NewReader(body))
 	got := decode[map[string]any](t, resp, http.StatusOK)
 	if got["status"] != "dismissed" || len(got["decisions"].([]any)) != 1 {
 		t.Errorf("after the decision: %v", got)
 	}
-	resp, _ = http.Post(fmt.Sprintf("%s/api/v1/flags/%d/decisions", base, int64(id)), "application/json", strings.NewReader(`{"status":"dismissed"}`))
+	// Who decided is the token's user, not a name the client sends.
+	if by := got["decisions"].([]any)[0].(map[string]any)["decided_by"].(string); !strings.HasPrefix(by, "tester-") {
+		t.Errorf("decided_by = %q, want the signed-in supervisor", by)
+	}
+	resp = post(t, fmt.Sprintf("%s/api/v1/flags/%d/decisions", base, int64(id)), "application/json", strings.NewReader(`{"status":"dismissed"}`))
 	if e := decode[apiErrorBody](t, resp, http.StatusBadRequest); !strings.Contains(e.Error.Message, "reason") {
 		t.Errorf("a decision without a reason: %+v", e)
 	}

@@ -32,6 +32,8 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	batch := fs0.fs.String("batch", "", "batch name (default: upload and the date)")
 	wait := fs0.fs.Bool("wait", false, "wait until every document has finished and print its state")
 	quiet := fs0.fs.Bool("quiet", false, "no progress bar")
+	token := fs0.fs.String("token", m.Getenv("HOSO_TOKEN"), "API token of a clerk or supervisor (hoso users token); default $HOSO_TOKEN")
+	department := fs0.fs.String("department", "", "department the batch is for (default: the token user's first)")
 	paths, err := fs0.parse(args)
 	if err != nil {
 		return err
@@ -39,6 +41,10 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if len(paths) == 0 {
 		return usageError{"name the files or folders to upload"}
 	}
+	if *token == "" {
+		return usageError{"give an API token with --token or HOSO_TOKEN (an admin prints one with: hoso users token --name NAME)"}
+	}
+	auth := "Bearer " + strings.TrimSpace(*token)
 	files, err := collect(paths)
 	if err != nil {
 		return err
@@ -62,13 +68,14 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
-		pw.CloseWithError(writeForm(mw, name, files, bar))
+		pw.CloseWithError(writeForm(mw, name, *department, files, bar))
 	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/batches", pr)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", auth)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("upload to %s: %w", base, err)
@@ -98,7 +105,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if !*wait {
 		return nil
 	}
-	st, err := waitBatch(ctx, base, created.Batch.ID)
+	st, err := waitBatch(ctx, base, auth, created.Batch.ID)
 	if err != nil {
 		return err
 	}
@@ -155,9 +162,14 @@ func collect(paths []string) ([]localFile, error) {
 	return out, nil
 }
 
-func writeForm(mw *multipart.Writer, name string, files []localFile, bar *progressbar.ProgressBar) error {
+func writeForm(mw *multipart.Writer, name, department string, files []localFile, bar *progressbar.ProgressBar) error {
 	if err := mw.WriteField("name", name); err != nil {
 		return err
+	}
+	if department != "" {
+		if err := mw.WriteField("department", department); err != nil {
+			return err
+		}
 	}
 	for _, f := range files {
 		h := textproto.MIMEHeader{}
@@ -197,7 +209,7 @@ func apiFailure(resp *http.Response) error {
 	return fmt.Errorf("server answered %s", resp.Status)
 }
 
-func waitBatch(ctx context.Context, base string, id int64) (*web.BatchStatus, error) {
+func waitBatch(ctx context.Context, base, auth string, id int64) (*web.BatchStatus, error) {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -205,6 +217,7 @@ func waitBatch(ctx context.Context, base string, id int64) (*web.BatchStatus, er
 		if err != nil {
 			return nil, err
 		}
+		req.Header.Set("Authorization", auth)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return nil, err

@@ -62,6 +62,9 @@ func init() {
 		{"migrate", "create or update the database schema", (*Main).migrate},
 		{"rules", "check, load, list and try classification rules", (*Main).rules},
 		{"reclassify", "run classification again with the rules in force", (*Main).reclassify},
+		{"users", "add users, print API tokens, reset passwords", (*Main).users},
+		{"departments", "list or add departments", (*Main).departments},
+		{"audit", "verify the audit trail's chain, or export it as JSON Lines", (*Main).audit},
 		{"bench", "measure extraction and end-to-end speed", (*Main).bench},
 	}
 }

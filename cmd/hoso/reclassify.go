@@ -86,6 +86,10 @@ func (m *Main) reclassify(ctx context.Context, args []string) error {
 		}
 		if before[id] != d.Type {
 			moves[fmt.Sprintf("%s → %s", before[id], d.Type)]++
+			if err := cliAudit(ctx, rt.Store, pipeline.AuditClassification, "document:"+fmt.Sprint(id),
+				map[string]any{"from": before[id], "to": d.Type, "rule": ruleOf(d)}); err != nil {
+				return err
+			}
 		}
 	}
 	fmt.Fprintf(m.Stdout, "Reclassified %d documents; %d changed type\n", len(ids), sumValues(moves))
@@ -106,4 +110,11 @@ func sumValues(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+func ruleOf(d *pipeline.Document) string {
+	if d.Classification == nil {
+		return ""
+	}
+	return d.Classification.Rule
 }

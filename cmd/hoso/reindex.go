@@ -17,6 +17,7 @@ import (
 func (m *Main) reindex(ctx context.Context, args []string) error {
 	f := m.newFlags("reindex")
 	server := f.fs.String("server", m.Getenv("HOSO_SERVER"), "ask this running hoso server to reindex")
+	token := f.fs.String("token", m.Getenv("HOSO_TOKEN"), "an admin's API token, to ask a server; default $HOSO_TOKEN")
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
@@ -43,6 +44,7 @@ func (m *Main) reindex(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		req.Header.Set("Authorization", "Bearer "+*token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return fmt.Errorf("ask %s: %w", *server, err)

@@ -96,6 +96,10 @@ func (m *Main) rulesLoad(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "%s is the same as version %d, which stays in force\n", files[0], v.Version)
 		return nil
 	}
+	if err := cliAudit(ctx, rt.Store, pipeline.AuditRuleChange, fmt.Sprintf("rules:%d", v.Version),
+		map[string]any{"version": v.Version, "sha256": v.SHA256, "name": v.Name}); err != nil {
+		return err
+	}
 	fmt.Fprintf(m.Stdout, "Loaded %s as rule set version %d (%d types, %d rules); documents classified from now on use it\n", files[0], v.Version, len(rs.Types), len(rs.Rules))
 	return nil
 }

@@ -132,7 +132,7 @@ func TestReindexCommand(t *testing.T) {
 	}
 	// With a server holding the index, the command asks the server.
 	base := serveTest(t, b)
-	out, errs, code = run(t, b, "reindex", "--server", base)
+	out, errs, code = run(t, b, "reindex", "--server", base, "--token", adminToken(base))
 	if code != 0 || !strings.Contains(out, "Reindexed 10 documents into generation 3") {
 		t.Fatalf("reindex through the server: exit %d %s %s", code, out, errs)
 	}

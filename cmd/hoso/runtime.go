@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"riverqueue.com/riverui"
+	"riverqueue.com/riverui/uiendpoints"
 
 	"hoso/extract"
 	"hoso/pipeline"
@@ -21,6 +24,7 @@ import (
 	"hoso/pipeline/sqlite"
 	"hoso/pipeline/sqlstore"
 	"hoso/search"
+	"hoso/web"
 	"hoso/workers"
 )
 
@@ -69,6 +73,11 @@ type Runtime struct {
 	Extractor workers.Extractor
 	// newClient starts a River client working every job kind.
 	newClient func(ctx context.Context, rc *river.Config) (queue, error)
+	// jobsUI returns River's web UI over the database.
+	jobsUI func(ctx context.Context) (http.Handler, error)
+	// Metrics gathers figures for /metrics; stage durations come from the
+	// workers' River client.
+	Metrics *web.Metrics
 	// Index is the search index, opened by OpenIndex.
 	Index *search.Index
 	// requeue makes jobs of a dead process available (SQLite only).
@@ -103,7 +112,20 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nil, err
 		}
 		rt.Store, rt.closeDB = st, db.Close
-		rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) { return db.NewClient(rc) }
+		rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) {
+			c, err := db.NewClient(rc)
+			if err == nil {
+				observe(ctx, c, rt)
+			}
+			return c, err
+		}
+		rt.jobsUI = func(ctx context.Context) (http.Handler, error) {
+			c, err := db.NewClient(&river.Config{Logger: rt.cfg.Logger})
+			if err != nil {
+				return nil, err
+			}
+			return jobsHandler(ctx, riverui.NewEndpoints(c, nil), rt.cfg.Logger)
+		}
 		rt.requeue = db.RequeueRunning
 	} else {
 		st, db, err := postgres.OpenStore(ctx, postgres.Config{URL: cfg.DatabaseURL, Schema: cfg.Schema, MaxConns: int32(cfg.Children + cfg.Workers + 4)})
@@ -111,8 +133,22 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nil, err
 		}
 		rt.Store, rt.closeDB = st, db.Close
-		rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) { return db.NewClient(rc) }
+		rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) {
+			c, err := db.NewClient(rc)
+			if err == nil {
+				observe(ctx, c, rt)
+			}
+			return c, err
+		}
+		rt.jobsUI = func(ctx context.Context) (http.Handler, error) {
+			c, err := db.NewClient(&river.Config{Logger: rt.cfg.Logger})
+			if err != nil {
+				return nil, err
+			}
+			return jobsHandler(ctx, riverui.NewEndpoints(c, nil), rt.cfg.Logger)
+		}
 	}
+	rt.Metrics = web.NewMetrics(rt.Store, nil, cfg.Logger)
 	pdftotext, _ := exec.LookPath("pdftotext")
 	rt.Sandbox, err = extract.NewSandbox(extract.SandboxConfig{
 		Children: cfg.Children, Timeout: cfg.Timeout, Memory: cfg.Memory, PDFToText: pdftotext,
@@ -196,6 +232,7 @@ func (rt *Runtime) OpenIndex() error {
 		return err
 	}
 	rt.Index = ix
+	rt.Metrics.SetIndex(ix)
 	return nil
 }
 
@@ -212,3 +249,42 @@ func (rt *Runtime) Close() error {
 	}
 	return errors.Join(err, rt.Sandbox.Close(), rt.closeDB())
 }
+
+// observe feeds finished jobs' durations to the metrics.
+func observe[TTx any](ctx context.Context, c *river.Client[TTx], rt *Runtime) {
+	events, cancel := c.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-events:
+				if !ok {
+					return
+				}
+				if ev.Job == nil || ev.JobStats == nil || rt.Metrics == nil {
+					continue
+				}
+				outcome := map[river.EventKind]string{river.EventKindJobCompleted: "completed", river.EventKindJobFailed: "failed",
+					river.EventKindJobCancelled: "cancelled"}[ev.Kind]
+				rt.Metrics.ObserveJob(ev.Job.Kind, ev.JobStats.RunDuration, ev.JobStats.QueueWaitDuration, outcome)
+			}
+		}
+	}()
+}
+
+// jobsHandler starts River's UI under /admin/jobs.
+func jobsHandler(ctx context.Context, endpoints uiendpoints.Bundle, logger *slog.Logger) (http.Handler, error) {
+	h, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: endpoints, Logger: logger, Prefix: "/admin/jobs"})
+	if err != nil {
+		return nil, fmt.Errorf("river UI: %w", err)
+	}
+	if err := h.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start river UI: %w", err)
+	}
+	return h, nil
+}
+
+// JobsUI returns River's UI for the database.
+func (rt *Runtime) JobsUI(ctx context.Context) (http.Handler, error) { return rt.jobsUI(ctx) }

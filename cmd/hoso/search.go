@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"hoso/pipeline"
 	"hoso/search"
 )
 
@@ -23,11 +24,12 @@ func (m *Main) search(ctx context.Context, args []string) error {
 	sortBy := f.fs.String("sort", "", "relevance (default), date or date-asc")
 	facets := f.fs.Bool("facets", false, "count hits per type, department, tag, batch and year")
 	server := f.fs.String("server", m.Getenv("HOSO_SERVER"), "ask a running hoso server instead of opening the index")
+	token := f.fs.String("token", m.Getenv("HOSO_TOKEN"), "an officer's or supervisor's API token, to ask a server; default $HOSO_TOKEN")
 	words, err := f.parse(args)
 	if err != nil {
 		return err
 	}
-	req := search.Request{Query: strings.Join(words, " "), Type: *typ, Department: *dept, Sort: *sortBy, Size: *limit, Facets: *facets}
+	req := search.Request{Query: strings.Join(words, " "), Type: *typ, Department: *dept, Sort: *sortBy, Size: *limit, Facets: *facets, Scope: pipeline.ScopeAll}
 	var res *search.Response
 	if *server == "" {
 		res, err = m.searchLocal(ctx, f.cfg, req)
@@ -39,7 +41,7 @@ func (m *Main) search(ctx context.Context, args []string) error {
 		}
 	}
 	if *server != "" {
-		if res, err = searchRemote(ctx, *server, req); err != nil {
+		if res, err = searchRemote(ctx, *server, *token, req); err != nil {
 			return err
 		}
 	}
@@ -87,7 +89,7 @@ func (m *Main) searchLocal(ctx context.Context, cfg Config, req search.Request) 
 	return rt.Index.Search(ctx, req)
 }
 
-func searchRemote(ctx context.Context, server string, req search.Request) (*search.Response, error) {
+func searchRemote(ctx context.Context, server, token string, req search.Request) (*search.Response, error) {
 	v := url.Values{"q": {req.Query}, "limit": {strconv.Itoa(max(1, req.Size))}, "facets": {strconv.FormatBool(req.Facets)}}
 	for k, val := range map[string]string{"type": req.Type, "department": req.Department, "sort": req.Sort} {
 		if val != "" {
@@ -98,6 +100,7 @@ func searchRemote(ctx context.Context, server string, req search.Request) (*sear
 	if err != nil {
 		return nil, err
 	}
+	hr.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(hr)
 	if err != nil {
 		return nil, fmt.Errorf("ask %s: %w", server, err)

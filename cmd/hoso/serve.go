@@ -41,12 +41,24 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		<-indexerDone
 	}()
 
+	password, err := web.CreateFirstAdmin(ctx, rt.Store)
+	if err != nil {
+		return err
+	}
+	if password != "" {
+		fmt.Fprintf(m.Stderr, "\nCreated the first administrator.\n  user name: admin\n  password:  %s\nThis password is shown only now. Sign in and choose your own; then add users on the Users page or with hoso users add.\n\n", password)
+	}
+	jobs, err := rt.JobsUI(ctx)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           web.New(web.Config{Store: rt.Store, Blobs: rt.Blobs, Ingester: rt.Ingester(), Index: rt.Index, Logger: f.cfg.Logger}),
+		Handler: web.New(web.Config{Store: rt.Store, Blobs: rt.Blobs, Ingester: rt.Ingester(), Index: rt.Index, Logger: f.cfg.Logger,
+			Jobs: jobs, Metrics: rt.Metrics.Handler(), SecureCookies: m.Getenv("HOSO_SECURE_COOKIES") == "true"}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}

@@ -12,15 +12,68 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"hoso/web"
 )
 
+// testTokens holds, per served base URL, the API tokens of a supervisor
+// of every department and of an admin.
+var testTokens sync.Map
+
+type serveTokens struct{ supervisor, admin string }
+
+// tokenFor returns the supervisor's token for a URL of a served test.
+func tokenFor(url string) string {
+	tok := ""
+	testTokens.Range(func(k, v any) bool {
+		if strings.HasPrefix(url, k.(string)) {
+			tok = v.(serveTokens).supervisor
+			return false
+		}
+		return true
+	})
+	return tok
+}
+
+// adminToken returns the admin's token for a served test.
+func adminToken(base string) string {
+	v, _ := testTokens.Load(base)
+	return v.(serveTokens).admin
+}
+
+// testUser adds a user and returns an API token for them.
+func testUser(t *testing.T, b backend, name, role string, deps ...string) string {
+	t.Helper()
+	args := []string{"users", "add", "--name", name, "--role", role}
+	for _, d := range deps {
+		args = append(args, "--department", d)
+	}
+	if _, errs, code := run(t, b, args...); code != 0 {
+		t.Fatalf("users add %s: %s", name, errs)
+	}
+	out, errs, code := run(t, b, "users", "token", "--name", name)
+	if code != 0 {
+		t.Fatalf("users token %s: %s", name, errs)
+	}
+	return strings.TrimSpace(out)
+}
+
+// allDepartments are the departments the migrations create.
+var allDepartments = []string{"administration", "construction", "finance", "inspection", "justice", "land", "legal", "one-stop", "police", "tax"}
+
 // serveTest boots `hoso serve` on a free port and returns its base URL.
+// A supervisor of every department ("tester") and an admin exist; the
+// supervisor's token is in the backend's HOSO_TOKEN.
 func serveTest(t *testing.T, b backend) string {
 	t.Helper()
+	toks := serveTokens{
+		supervisor: testUser(t, b, fmt.Sprintf("tester-%d", time.Now().UnixNano()), "supervisor", allDepartments...),
+		admin:      testUser(t, b, fmt.Sprintf("root-%d", time.Now().UnixNano()), "admin"),
+	}
+	b.env["HOSO_TOKEN"] = toks.supervisor
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
@@ -40,6 +93,7 @@ func serveTest(t *testing.T, b backend) string {
 	})
 	select {
 	case addr := <-ready:
+		testTokens.Store("http://"+addr, toks)
 		return "http://" + addr
 	case code := <-done:
 		t.Fatalf("serve exited %d: %s", code, errb.String())
@@ -68,7 +122,19 @@ func postBatch(t *testing.T, base, name string, files ...upload) *http.Response 
 		w.Write(f.body)
 	}
 	mw.Close()
-	resp, err := http.Post(base+"/api/v1/batches", mw.FormDataContentType(), &buf)
+	return post(t, base+"/api/v1/batches", mw.FormDataContentType(), &buf)
+}
+
+// post sends a request with the served test's supervisor token.
+func post(t *testing.T, url, ctype string, body io.Reader) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Authorization", "Bearer "+tokenFor(url))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +157,12 @@ func decode[T any](t *testing.T, resp *http.Response, status int) T {
 
 func get(t *testing.T, url string) *http.Response {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tokenFor(url))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +287,7 @@ func TestIngestCommand(t *testing.T) {
 	b := backends(t)[0]
 	base := serveTest(t, b)
 	client := backend{name: "client", env: map[string]string{}}
-	out, errs, code := run(t, client, "ingest", "--server", base, "--batch", "Sở Tư pháp", "--wait", "--quiet",
+	out, errs, code := run(t, client, "ingest", "--server", base, "--token", tokenFor(base), "--batch", "Sở Tư pháp", "--wait", "--quiet",
 		filepath.Join("testdata", "fixtures"), corpusDir(t, "archives", "zip-slip.zip"))
 	if code != 0 {
 		t.Fatalf("ingest exit %d: %s", code, errs)
@@ -232,7 +303,7 @@ func TestIngestCommand(t *testing.T) {
 			t.Errorf("ingest output lacks %q:\n%s", want, out)
 		}
 	}
-	_, errs, code = run(t, client, "ingest", "--server", "http://127.0.0.1:1", "--quiet", filepath.Join("testdata", "fixtures"))
+	_, errs, code = run(t, client, "ingest", "--server", "http://127.0.0.1:1", "--token", "x", "--quiet", filepath.Join("testdata", "fixtures"))
 	if code != 1 || !strings.Contains(errs, "upload to http://127.0.0.1:1") {
 		t.Errorf("ingest to a dead server: exit %d, %q", code, errs)
 	}

@@ -72,7 +72,12 @@ type Session struct {
 
 // Begin creates a batch.
 func (in *Ingester) Begin(ctx context.Context, name string) (*Session, error) {
-	b, err := in.Store.BatchCreate(ctx, pipeline.BatchCreateParams{Name: name})
+	return in.BeginBatch(ctx, pipeline.BatchCreateParams{Name: name})
+}
+
+// BeginBatch starts a batch with its uploader and department.
+func (in *Ingester) BeginBatch(ctx context.Context, params pipeline.BatchCreateParams) (*Session, error) {
+	b, err := in.Store.BatchCreate(ctx, params)
 	if err != nil {
 		return nil, err
 	}

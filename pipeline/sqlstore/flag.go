@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +15,9 @@ import (
 // flagUpsert raises or extends a flag inside tx.
 func (s *Store) flagUpsert(ctx context.Context, tx Tx, f pipeline.FlagUpsert) error {
 	now := s.now()
+	if f.Department == "" {
+		f.Department = pipeline.DepartmentIntake
+	}
 	var id int64
 	var status string
 	err := tx.QueryRow(ctx, `SELECT id, status FROM flag WHERE kind = $1 AND flag_key = $2`, f.Kind, f.Key).Scan(&id, &status)
@@ -68,8 +73,12 @@ func scanFlag(row Row) (*pipeline.Flag, error) {
 // FlagList lists flags, newest first, without their evidence lists.
 func (s *Store) FlagList(ctx context.Context, p pipeline.FlagListParams) ([]*pipeline.Flag, error) {
 	q := `SELECT ` + flagColumns + ` FROM flag`
-	var conds []string
 	var args []any
+	conds := []string{scopeCond(p.Scope, "department", &args)}
+	if p.Department != "" {
+		args = append(args, p.Department)
+		conds = append(conds, fmt.Sprintf("department = $%d", len(args)))
+	}
 	if p.Status != "" {
 		args = append(args, p.Status)
 		conds = append(conds, fmt.Sprintf("status = $%d", len(args)))
@@ -78,15 +87,28 @@ func (s *Store) FlagList(ctx context.Context, p pipeline.FlagListParams) ([]*pip
 		args = append(args, p.Kind)
 		conds = append(conds, fmt.Sprintf("kind = $%d", len(args)))
 	}
-	if len(conds) > 0 {
-		q += " WHERE " + strings.Join(conds, " AND ")
+	if p.Severity != "" {
+		args = append(args, p.Severity)
+		conds = append(conds, fmt.Sprintf("severity = $%d", len(args)))
 	}
+	if p.DocumentID != 0 {
+		args = append(args, p.DocumentID)
+		conds = append(conds, fmt.Sprintf("id IN (SELECT flag_id FROM flag_evidence WHERE document_id = $%d)", len(args)))
+	}
+	order := "updated_at DESC, id DESC"
+	switch p.Sort {
+	case "severity":
+		order = "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, created_at, id"
+	case "age":
+		order = "created_at, id"
+	}
+	q += " WHERE " + strings.Join(conds, " AND ")
 	limit := p.Limit
 	if limit <= 0 {
 		limit = 500
 	}
 	args = append(args, limit)
-	rows, err := s.db.Query(ctx, q+fmt.Sprintf(" ORDER BY updated_at DESC, id DESC LIMIT $%d", len(args)), args...)
+	rows, err := s.db.Query(ctx, q+" ORDER BY "+order+fmt.Sprintf(" LIMIT $%d", len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list flags: %w", err)
 	}
@@ -102,15 +124,25 @@ func (s *Store) FlagList(ctx context.Context, p pipeline.FlagListParams) ([]*pip
 	return out, rows.Err()
 }
 
-// FlagGetByID returns a flag with its evidence and decisions.
-func (s *Store) FlagGetByID(ctx context.Context, id int64) (*pipeline.Flag, error) {
-	f, err := scanFlag(s.db.QueryRow(ctx, `SELECT `+flagColumns+` FROM flag WHERE id = $1`, id))
+// FlagGet returns a flag in scope with its evidence in scope and its
+// decisions.
+func (s *Store) FlagGet(ctx context.Context, scope pipeline.Scope, id int64) (*pipeline.Flag, error) {
+	args := []any{id}
+	cond := scopeCond(scope, "department", &args)
+	f, err := scanFlag(s.db.QueryRow(ctx, `SELECT `+flagColumns+` FROM flag WHERE id = $1 AND `+cond, args...))
 	if errors.Is(err, ErrNoRows) {
-		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Flag %d does not exist.", id)
+		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Flag %d does not exist or belongs to a department you do not work in.", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("get flag %d: %w", id, err)
 	}
-	rows, err := s.db.Query(ctx, `SELECT document_id, detail FROM flag_evidence WHERE flag_id = $1 ORDER BY document_id`, id)
+	var total int
+	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM flag_evidence WHERE flag_id = $1`, id).Scan(&total); err != nil {
+		return nil, err
+	}
+	args = []any{id}
+	cond = scopeCond(scope, "d.department", &args)
+	rows, err := s.db.Query(ctx, `SELECT e.document_id, e.detail FROM flag_evidence e JOIN document d ON d.id = e.document_id
+		WHERE e.flag_id = $1 AND `+cond+` ORDER BY e.document_id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +155,7 @@ func (s *Store) FlagGetByID(ctx context.Context, id int64) (*pipeline.Flag, erro
 		f.Evidence = append(f.Evidence, e)
 	}
 	rows.Close()
+	f.Hidden = total - len(f.Evidence)
 	rows, err = s.db.Query(ctx, `SELECT status, reason, note, decided_by, evidence, decided_at FROM flag_decision WHERE flag_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, err
@@ -157,12 +190,14 @@ func (s *Store) FlagDecide(ctx context.Context, p pipeline.FlagDecideParams) (*p
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM flag_evidence WHERE flag_id = $1`, p.ID).Scan(&total); err != nil {
 			return err
 		}
-		n, err := tx.Exec(ctx, `UPDATE flag SET status = $2, updated_at = $3 WHERE id = $1`, p.ID, p.Status, s.now())
+		args := []any{p.ID, p.Status, s.now()}
+		cond := scopeCond(p.Scope, "department", &args)
+		n, err := tx.Exec(ctx, `UPDATE flag SET status = $2, updated_at = $3 WHERE id = $1 AND `+cond, args...)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
-			return pipeline.Errorf(pipeline.ENOTFOUND, "Flag %d does not exist.", p.ID)
+			return pipeline.Errorf(pipeline.ENOTFOUND, "Flag %d does not exist or belongs to a department you do not work in.", p.ID)
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO flag_decision (flag_id, status, reason, note, decided_by, evidence, decided_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, p.ID, p.Status, p.Reason, p.Note, p.DecidedBy, total, s.now())
@@ -171,7 +206,7 @@ func (s *Store) FlagDecide(ctx context.Context, p pipeline.FlagDecideParams) (*p
 	if err != nil {
 		return nil, err
 	}
-	return s.FlagGetByID(ctx, p.ID)
+	return s.FlagGet(ctx, p.Scope, p.ID)
 }
 
 // IdentifierOccurrences lists the documents holding an identifier.
@@ -208,6 +243,122 @@ func (s *Store) DocumentIDsBySHA256(ctx context.Context, sum string) ([]int64, e
 			return nil, err
 		}
 		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// Figures counts the office's documents, failures and flags.
+func (s *Store) Figures(ctx context.Context, scope pipeline.Scope, since time.Time) (*pipeline.Figures, error) {
+	f := &pipeline.Figures{Since: since.UTC(), PerDay: []pipeline.DayCount{}, Failures: []pipeline.CodeCount{}, Flags: []pipeline.FlagKindCount{}}
+	args := []any{since.UTC()}
+	cond := scopeCond(scope, "department", &args)
+	rows, err := s.db.Query(ctx, `SELECT created_at, updated_at, state, error_code FROM document WHERE created_at >= $1 AND `+cond+` ORDER BY created_at`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("count documents: %w", err)
+	}
+	days := map[string]*pipeline.DayCount{}
+	codes := map[string]int{}
+	var waits []time.Duration
+	for rows.Next() {
+		var created, updated time.Time
+		var state, code string
+		if err := rows.Scan(&created, &updated, &state, &code); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		day := created.UTC().Format("2006-01-02")
+		dc := days[day]
+		if dc == nil {
+			dc = &pipeline.DayCount{Day: day}
+			days[day] = dc
+			f.PerDay = append(f.PerDay, pipeline.DayCount{Day: day})
+		}
+		dc.Documents++
+		f.Documents++
+		switch pipeline.State(state) {
+		case pipeline.StateFailed:
+			dc.Failed++
+			f.Failed++
+			codes[code]++
+		case pipeline.StateIndexed:
+			waits = append(waits, updated.Sub(created))
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range f.PerDay {
+		f.PerDay[i] = *days[f.PerDay[i].Day]
+	}
+	for c, n := range codes {
+		f.Failures = append(f.Failures, pipeline.CodeCount{Code: c, Count: n})
+	}
+	slices.SortFunc(f.Failures, func(a, b pipeline.CodeCount) int { return cmp.Or(b.Count-a.Count, strings.Compare(a.Code, b.Code)) })
+	if len(waits) > 0 {
+		slices.Sort(waits)
+		f.Searchable = len(waits)
+		f.SearchableP50 = waits[(len(waits)-1)*50/100]
+		f.SearchableP90 = waits[(len(waits)-1)*90/100]
+	}
+	args = nil
+	cond = scopeCond(scope, "department", &args)
+	rows, err = s.db.Query(ctx, `SELECT kind, status, count(*) FROM flag WHERE `+cond+` GROUP BY kind, status ORDER BY kind`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("count flags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, status string
+		var n int
+		if err := rows.Scan(&kind, &status, &n); err != nil {
+			return nil, err
+		}
+		if len(f.Flags) == 0 || f.Flags[len(f.Flags)-1].Kind != kind {
+			f.Flags = append(f.Flags, pipeline.FlagKindCount{Kind: kind})
+		}
+		fk := &f.Flags[len(f.Flags)-1]
+		fk.Total += n
+		if status == pipeline.FlagOpen {
+			fk.Open += n
+		}
+	}
+	return f, rows.Err()
+}
+
+// FailureCounts counts failed documents by error code.
+func (s *Store) FailureCounts(ctx context.Context) ([]pipeline.CodeCount, error) {
+	rows, err := s.db.Query(ctx, `SELECT error_code, count(*) FROM document WHERE state = $1 GROUP BY error_code ORDER BY error_code`, string(pipeline.StateFailed))
+	if err != nil {
+		return nil, fmt.Errorf("count failures: %w", err)
+	}
+	defer rows.Close()
+	out := []pipeline.CodeCount{}
+	for rows.Next() {
+		var c pipeline.CodeCount
+		if err := rows.Scan(&c.Code, &c.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// QueueDepth counts River jobs waiting, by queue.
+func (s *Store) QueueDepth(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.Query(ctx, `SELECT queue, count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable') GROUP BY queue`)
+	if err != nil {
+		return nil, fmt.Errorf("count queued jobs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var q string
+		var n int
+		if err := rows.Scan(&q, &n); err != nil {
+			return nil, err
+		}
+		out[q] = n
 	}
 	return out, rows.Err()
 }

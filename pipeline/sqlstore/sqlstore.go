@@ -157,24 +157,130 @@ func (s *Store) BatchCreate(ctx context.Context, params pipeline.BatchCreatePara
 	if name == "" {
 		return nil, pipeline.Errorf(pipeline.EINVALID, "A batch needs a name.")
 	}
-	b := &pipeline.Batch{Name: name, CreatedAt: s.now()}
-	err := s.db.QueryRow(ctx, `INSERT INTO batch (name, created_at) VALUES ($1, $2) RETURNING id`, b.Name, b.CreatedAt).Scan(&b.ID)
+	dep := params.Department
+	if dep == "" {
+		dep = pipeline.DepartmentIntake
+	}
+	b := &pipeline.Batch{Name: name, CreatedBy: params.CreatedBy, Department: dep, CreatedAt: s.now()}
+	err := s.db.QueryRow(ctx, `INSERT INTO batch (name, created_by, department, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		b.Name, b.CreatedBy, b.Department, b.CreatedAt).Scan(&b.ID)
 	if err != nil {
 		return nil, fmt.Errorf("create batch: %w", err)
 	}
+	return s.BatchGetByID(ctx, b.ID)
+}
+
+const batchColumns = `b.id, b.name, b.created_by, COALESCE(u.name, ''), b.department, b.created_at`
+
+const batchFrom = ` FROM batch b LEFT JOIN app_user u ON u.id = b.created_by `
+
+func scanBatch(row Row) (*pipeline.Batch, error) {
+	b := &pipeline.Batch{}
+	if err := row.Scan(&b.ID, &b.Name, &b.CreatedBy, &b.CreatedByName, &b.Department, &b.CreatedAt); err != nil {
+		return nil, err
+	}
+	b.CreatedAt = b.CreatedAt.UTC()
 	return b, nil
 }
 
 // BatchGetByID returns a batch.
 func (s *Store) BatchGetByID(ctx context.Context, id int64) (*pipeline.Batch, error) {
-	b := &pipeline.Batch{}
-	err := s.db.QueryRow(ctx, `SELECT id, name, created_at FROM batch WHERE id = $1`, id).Scan(&b.ID, &b.Name, &b.CreatedAt)
+	return s.BatchGet(ctx, pipeline.ScopeAll, id)
+}
+
+// BatchGet returns a batch in scope.
+func (s *Store) BatchGet(ctx context.Context, scope pipeline.Scope, id int64) (*pipeline.Batch, error) {
+	args := []any{id}
+	cond := scopeCond(scope, "b.department", &args)
+	b, err := scanBatch(s.db.QueryRow(ctx, `SELECT `+batchColumns+batchFrom+`WHERE b.id = $1 AND `+cond, args...))
 	if errors.Is(err, ErrNoRows) {
-		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Batch %d does not exist.", id)
+		if scope.All {
+			return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Batch %d does not exist.", id)
+		}
+		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Batch %d does not exist or belongs to a department you do not work in.", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("get batch %d: %w", id, err)
 	}
 	return b, nil
+}
+
+// BatchList lists batches in scope, newest first, with counts.
+func (s *Store) BatchList(ctx context.Context, p pipeline.BatchListParams) ([]*pipeline.BatchSummary, error) {
+	var args []any
+	conds := []string{scopeCond(p.Scope, "b.department", &args)}
+	if p.CreatedBy != 0 {
+		args = append(args, p.CreatedBy)
+		conds = append(conds, fmt.Sprintf("b.created_by = $%d", len(args)))
+	}
+	if p.BeforeID > 0 {
+		args = append(args, p.BeforeID)
+		conds = append(conds, fmt.Sprintf("b.id < $%d", len(args)))
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	args = append(args, limit)
+	rows, err := s.db.Query(ctx, `SELECT `+batchColumns+batchFrom+`WHERE `+strings.Join(conds, " AND ")+
+		fmt.Sprintf(` ORDER BY b.id DESC LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list batches: %w", err)
+	}
+	out := []*pipeline.BatchSummary{}
+	byID := map[int64]*pipeline.BatchSummary{}
+	for rows.Next() {
+		b, err := scanBatch(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		sum := &pipeline.BatchSummary{Batch: *b, States: map[pipeline.State]int{}}
+		out = append(out, sum)
+		byID[b.ID] = sum
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	marks := make([]string, len(out))
+	ids := make([]any, len(out))
+	for i, b := range out {
+		marks[i], ids[i] = fmt.Sprintf("$%d", i+1), b.ID
+	}
+	in := strings.Join(marks, ", ")
+	rows, err = s.db.Query(ctx, `SELECT batch_id, state, count(*) FROM document WHERE batch_id IN (`+in+`) GROUP BY batch_id, state`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id int64
+		var state string
+		var n int
+		if err := rows.Scan(&id, &state, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byID[id].States[pipeline.State(state)] = n
+		byID[id].Documents += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = s.db.Query(ctx, `SELECT batch_id, count(*) FROM rejection WHERE batch_id IN (`+in+`) GROUP BY batch_id`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		byID[id].Rejected = n
+	}
+	return out, rows.Err()
 }
 
 const documentColumns = `d.id, d.batch_id, b.name, d.filename, d.path, d.sha256, d.size, d.mime,
@@ -241,10 +347,10 @@ func (s *Store) DocumentCreate(ctx context.Context, p pipeline.DocumentCreatePar
 		}
 		now := s.now()
 		err = tx.QueryRow(ctx, `INSERT INTO document
-			(batch_id, filename, path, sha256, size, mime, state, stage, duplicate_of, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+			(batch_id, filename, path, sha256, size, mime, state, stage, duplicate_of, created_at, updated_at, department)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id`,
 			p.BatchID, p.Filename, p.Path, p.SHA256, p.Size, p.MIME,
-			string(pipeline.StateReceived), string(pipeline.StageExtract), dup, now).Scan(&id)
+			string(pipeline.StateReceived), string(pipeline.StageExtract), dup, now, pipeline.DepartmentIntake).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -258,13 +364,60 @@ func (s *Store) DocumentCreate(ctx context.Context, p pipeline.DocumentCreatePar
 
 // DocumentGetByID returns a document.
 func (s *Store) DocumentGetByID(ctx context.Context, id int64) (*pipeline.Document, error) {
-	d, err := scanDocument(s.db.QueryRow(ctx, `SELECT `+documentColumns+documentFrom+`WHERE d.id = $1`, id))
+	return s.DocumentGet(ctx, pipeline.ScopeAll, id)
+}
+
+// DocumentGet returns a document in scope.
+func (s *Store) DocumentGet(ctx context.Context, scope pipeline.Scope, id int64) (*pipeline.Document, error) {
+	args := []any{id}
+	cond := scopeCond(scope, "d.department", &args)
+	d, err := scanDocument(s.db.QueryRow(ctx, `SELECT `+documentColumns+documentFrom+`WHERE d.id = $1 AND `+cond, args...))
 	if errors.Is(err, ErrNoRows) {
-		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Document %d does not exist.", id)
+		if scope.All {
+			return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Document %d does not exist.", id)
+		}
+		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Document %d does not exist or belongs to a department you do not work in.", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("get document %d: %w", id, err)
 	}
 	return d, nil
+}
+
+// DocumentRetry sends failed documents back to extraction.
+func (s *Store) DocumentRetry(ctx context.Context, p pipeline.DocumentRetryParams) ([]int64, error) {
+	if _, err := s.BatchGet(ctx, p.Scope, p.BatchID); err != nil {
+		return nil, err
+	}
+	docs, err := s.DocumentListByBatch(ctx, p.BatchID)
+	if err != nil {
+		return nil, err
+	}
+	want := map[int64]bool{}
+	for _, id := range p.DocumentIDs {
+		want[id] = true
+	}
+	var ids []int64
+	for _, d := range docs {
+		if d.State == pipeline.StateFailed && (len(want) == 0 || want[d.ID]) {
+			ids = append(ids, d.ID)
+		}
+	}
+	var done []int64
+	for _, id := range ids {
+		err := s.inTx(ctx, func(tx Tx) error {
+			n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, error_code = '', error = '', crashes = 0, updated_at = $4
+				WHERE id = $1 AND state = $5`, id, string(pipeline.StateReceived), string(pipeline.StageExtract), s.now(), string(pipeline.StateFailed))
+			if err != nil || n != 1 {
+				return err
+			}
+			done = append(done, id)
+			return tx.InsertJobs(ctx, []Job{{Args: pipeline.ExtractArgs{DocumentID: id}, Queue: pipeline.QueueExtract, MaxAttempts: 5}})
+		})
+		if err != nil {
+			return done, fmt.Errorf("retry document %d: %w", id, err)
+		}
+	}
+	return done, nil
 }
 
 // DocumentListByBatch returns the documents of a batch in upload order.
@@ -455,6 +608,10 @@ func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteP
 // ClassifyComplete stores the classification and queues detection.
 func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyCompleteParams) error {
 	c := p.Classification
+	dep := c.Department
+	if dep == "" {
+		dep = pipeline.DepartmentIntake
+	}
 	if c.Tags == nil {
 		c.Tags = []string{}
 	}
@@ -472,7 +629,7 @@ func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyComplet
 	err = s.inTx(ctx, func(tx Tx) error {
 		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4, doc_type = $5, department = $6,
 			tags = $7, classification = $8, rule_set_version = $9 WHERE id = $1 AND state = $10`,
-			p.DocumentID, string(pipeline.StateClassified), string(pipeline.StageDetect), s.now(), c.Type, c.Department,
+			p.DocumentID, string(pipeline.StateClassified), string(pipeline.StageDetect), s.now(), c.Type, dep,
 			string(tags), string(class), c.RuleSetVersion, string(pipeline.StateExtracted))
 		if err != nil || n != 1 {
 			return err // n == 0: classified already (see advance)

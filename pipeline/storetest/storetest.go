@@ -35,6 +35,11 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("ManyPages", func(t *testing.T) { testManyPages(t, open(t)) })
 	t.Run("RuleSets", func(t *testing.T) { testRuleSets(t, open(t)) })
 	t.Run("Flags", func(t *testing.T) { testFlags(t, open(t)) })
+	t.Run("Users", func(t *testing.T) { testUsers(t, open(t)) })
+	t.Run("SessionsAndTokens", func(t *testing.T) { testSessionsAndTokens(t, open(t)) })
+	t.Run("Scope", func(t *testing.T) { testScope(t, open(t)) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("Figures", func(t *testing.T) { testFigures(t, open(t)) })
 }
 
 func sha(n int) string { return fmt.Sprintf("%064x", n) }
@@ -91,7 +96,7 @@ func testDocumentCreate(t *testing.T, h Harness) {
 	d := mustDoc(t, h.Store, b.ID, "hồ sơ/đơn đề nghị.pdf", sha(1))
 	want := pipeline.Document{
 		ID: d.ID, BatchID: b.ID, BatchName: "b", Filename: "đơn đề nghị.pdf", Path: "hồ sơ/đơn đề nghị.pdf", SHA256: sha(1),
-		Size: 42, MIME: "application/pdf", State: pipeline.StateReceived, Stage: pipeline.StageExtract, Tags: []string{},
+		Size: 42, MIME: "application/pdf", State: pipeline.StateReceived, Stage: pipeline.StageExtract, Tags: []string{}, Department: pipeline.DepartmentIntake,
 	}
 	got := *d
 	got.CreatedAt, got.UpdatedAt = want.CreatedAt, want.UpdatedAt
@@ -382,7 +387,7 @@ func classifiedDoc(t *testing.T, st pipeline.Store, batch int64, n int) int64 {
 	if err := st.ExtractComplete(ctx, pipeline.ExtractCompleteParams{DocumentID: d.ID, Pages: []pipeline.Page{{Number: 1, Text: "x"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID}); err != nil {
+	if err := st.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID, Classification: pipeline.Classification{Type: "decision", Department: "administration"}}); err != nil {
 		t.Fatal(err)
 	}
 	return d.ID
@@ -403,33 +408,33 @@ func testFlags(t *testing.T, h Harness) {
 	}
 	d1, d2, d3, d4 := classifiedDoc(t, h.Store, b.ID, 1), classifiedDoc(t, h.Store, b.ID, 2), classifiedDoc(t, h.Store, b.ID, 3), classifiedDoc(t, h.Store, b.ID, 4)
 	raise(d3, d1, d2, d3)
-	list, err := h.Store.FlagList(ctx, pipeline.FlagListParams{Status: pipeline.FlagOpen})
+	list, err := h.Store.FlagList(ctx, pipeline.FlagListParams{Scope: pipeline.ScopeAll, Status: pipeline.FlagOpen})
 	if err != nil || len(list) != 1 {
 		t.Fatalf("FlagList = %d flags, %v", len(list), err)
 	}
-	f, err := h.Store.FlagGetByID(ctx, list[0].ID)
+	f, err := h.Store.FlagGet(ctx, pipeline.ScopeAll, list[0].ID)
 	if err != nil || len(f.Evidence) != 3 || f.Status != pipeline.FlagOpen || f.Severity != "medium" {
 		t.Fatalf("FlagGetByID = %+v, %v", f, err)
 	}
-	_, err = h.Store.FlagDecide(ctx, pipeline.FlagDecideParams{ID: f.ID, Status: "maybe", Reason: "x", DecidedBy: "s"})
+	_, err = h.Store.FlagDecide(ctx, pipeline.FlagDecideParams{Scope: pipeline.ScopeAll, ID: f.ID, Status: "maybe", Reason: "x", DecidedBy: "s"})
 	wantCode(t, "FlagDecide(bad status)", err, pipeline.EINVALID)
-	_, err = h.Store.FlagDecide(ctx, pipeline.FlagDecideParams{ID: f.ID, Status: pipeline.FlagDismissed, DecidedBy: "s"})
+	_, err = h.Store.FlagDecide(ctx, pipeline.FlagDecideParams{Scope: pipeline.ScopeAll, ID: f.ID, Status: pipeline.FlagDismissed, DecidedBy: "s"})
 	wantCode(t, "FlagDecide(no reason)", err, pipeline.EINVALID)
-	_, err = h.Store.FlagDecide(ctx, pipeline.FlagDecideParams{ID: f.ID + 100, Status: pipeline.FlagDismissed, Reason: "family", DecidedBy: "s"})
+	_, err = h.Store.FlagDecide(ctx, pipeline.FlagDecideParams{Scope: pipeline.ScopeAll, ID: f.ID + 100, Status: pipeline.FlagDismissed, Reason: "family", DecidedBy: "s"})
 	wantCode(t, "FlagDecide(missing)", err, pipeline.ENOTFOUND)
-	f, err = h.Store.FlagDecide(ctx, pipeline.FlagDecideParams{ID: f.ID, Status: pipeline.FlagDismissed, Reason: "same_family", Note: "Ba anh em một nhà.", DecidedBy: "supervisor"})
+	f, err = h.Store.FlagDecide(ctx, pipeline.FlagDecideParams{Scope: pipeline.ScopeAll, ID: f.ID, Status: pipeline.FlagDismissed, Reason: "same_family", Note: "Ba anh em một nhà.", DecidedBy: "supervisor"})
 	if err != nil || f.Status != pipeline.FlagDismissed || len(f.Decisions) != 1 || f.Decisions[0].Evidence != 3 {
 		t.Fatalf("FlagDecide = %+v, %v", f, err)
 	}
 	// The same evidence again (a replayed detection) leaves it dismissed.
 	d5 := classifiedDoc(t, h.Store, b.ID, 5)
 	raise(d5, d1, d2, d3)
-	if f, _ = h.Store.FlagGetByID(ctx, f.ID); f.Status != pipeline.FlagDismissed {
+	if f, _ = h.Store.FlagGet(ctx, pipeline.ScopeAll, f.ID); f.Status != pipeline.FlagDismissed {
 		t.Errorf("the same evidence reopened a dismissed flag")
 	}
 	// New evidence reopens it, and the history says so.
 	raise(d4, d1, d2, d3, d4)
-	f, _ = h.Store.FlagGetByID(ctx, f.ID)
+	f, _ = h.Store.FlagGet(ctx, pipeline.ScopeAll, f.ID)
 	if f.Status != pipeline.FlagOpen || len(f.Evidence) != 4 || len(f.Decisions) != 2 || f.Decisions[1].Reason != "new_evidence" {
 		t.Errorf("after new evidence: status %s, %d documents, decisions %+v", f.Status, len(f.Evidence), f.Decisions)
 	}

@@ -1,0 +1,275 @@
+package storetest
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"hoso/pipeline"
+)
+
+func mustUser(t *testing.T, st pipeline.Store, name, role string, deps ...string) *pipeline.User {
+	t.Helper()
+	u, err := st.UserCreate(context.Background(), &pipeline.User{Name: name, Role: role, Departments: deps, PasswordHash: "$argon2id$x"})
+	if err != nil {
+		t.Fatalf("UserCreate(%s): %v", name, err)
+	}
+	return u
+}
+
+func testUsers(t *testing.T, h Harness) {
+	ctx := context.Background()
+	st := h.Store
+	if n, err := st.UserCount(ctx); err != nil || n != 0 {
+		t.Fatalf("UserCount = %d, %v; want 0", n, err)
+	}
+	u := mustUser(t, st, "lan", pipeline.RoleOfficer, "land", "tax", "land")
+	if !slices.Equal(u.Departments, []string{"land", "tax"}) || u.Role != pipeline.RoleOfficer || u.ID == 0 {
+		t.Errorf("UserCreate = %+v", u)
+	}
+	for _, bad := range []*pipeline.User{
+		{Name: "lan", Role: pipeline.RoleClerk, Departments: []string{"land"}, PasswordHash: "x"}, // taken
+		{Name: "two words", Role: pipeline.RoleClerk, Departments: []string{"land"}, PasswordHash: "x"},
+		{Name: "minh", Role: "king", Departments: []string{"land"}, PasswordHash: "x"},
+		{Name: "minh", Role: pipeline.RoleClerk, PasswordHash: "x"}, // no department
+		{Name: "minh", Role: pipeline.RoleClerk, Departments: []string{"atlantis"}, PasswordHash: "x"},
+		{Name: "minh", Role: pipeline.RoleClerk, Departments: []string{"land"}}, // no password
+	} {
+		if _, err := st.UserCreate(ctx, bad); err == nil {
+			t.Errorf("UserCreate(%+v) succeeded", bad)
+		}
+	}
+	if err := st.DepartmentCreate(ctx, pipeline.Department{Code: "ward-5", Name: "Phường 5"}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "DepartmentCreate(again)", st.DepartmentCreate(ctx, pipeline.Department{Code: "ward-5"}), pipeline.ECONFLICT)
+	wantCode(t, "DepartmentCreate(bad)", st.DepartmentCreate(ctx, pipeline.Department{Code: "Ward 5"}), pipeline.EINVALID)
+	u.Departments = []string{"ward-5"}
+	u.Role = pipeline.RoleSupervisor
+	if err := st.UserUpdate(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.UserGetByName(ctx, "lan")
+	if err != nil || got.Role != pipeline.RoleSupervisor || !slices.Equal(got.Departments, []string{"ward-5"}) {
+		t.Errorf("after UserUpdate: %+v, %v", got, err)
+	}
+	_, err = st.UserGetByName(ctx, "nobody")
+	wantCode(t, "UserGetByName(missing)", err, pipeline.ENOTFOUND)
+
+	// Wrong passwords lock the account at the limit, and a good one clears the count.
+	for i := 1; i <= 3; i++ {
+		got, err = st.UserLoginFailed(ctx, u.ID, 3, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if locked := got.LockedUntil.After(time.Now()); locked != (i == 3) {
+			t.Errorf("after %d failures: locked %v (%+v)", i, locked, got)
+		}
+	}
+	if err := st.UserLoginSucceeded(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = st.UserGetByID(ctx, u.ID); got.FailedLogins != 0 || !got.LockedUntil.IsZero() {
+		t.Errorf("after success: %+v", got)
+	}
+	list, err := st.UserList(ctx)
+	if err != nil || len(list) != 1 {
+		t.Errorf("UserList = %d users, %v", len(list), err)
+	}
+}
+
+func testSessionsAndTokens(t *testing.T, h Harness) {
+	ctx := context.Background()
+	st := h.Store
+	u := mustUser(t, st, "hoa", pipeline.RoleClerk, "land")
+	if err := st.SessionCreate(ctx, "live", u.ID, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SessionCreate(ctx, "stale", u.ID, time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := st.SessionGet(ctx, "live")
+	if err != nil || sess.User.Name != "hoa" {
+		t.Fatalf("SessionGet(live) = %+v, %v", sess, err)
+	}
+	_, err = st.SessionGet(ctx, "stale")
+	wantCode(t, "SessionGet(expired)", err, pipeline.ENOTFOUND)
+	if err := st.SessionDelete(ctx, "live"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.SessionGet(ctx, "live")
+	wantCode(t, "SessionGet(after logout)", err, pipeline.ENOTFOUND)
+
+	tok, err := st.TokenCreate(ctx, u.ID, "scanner", "hash1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.TokenUser(ctx, "hash1")
+	if err != nil || got.ID != u.ID {
+		t.Fatalf("TokenUser = %+v, %v", got, err)
+	}
+	toks, err := st.TokenList(ctx)
+	if err != nil || len(toks) != 1 || toks[0].UserName != "hoa" || toks[0].LastUsed.IsZero() {
+		t.Errorf("TokenList = %+v, %v", toks, err)
+	}
+	// A disabled user's sessions end and tokens stop working.
+	if err := st.SessionCreate(ctx, "again", u.ID, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	u.Disabled = true
+	if err := st.UserUpdate(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.SessionGet(ctx, "again")
+	wantCode(t, "SessionGet(disabled)", err, pipeline.ENOTFOUND)
+	_, err = st.TokenUser(ctx, "hash1")
+	wantCode(t, "TokenUser(disabled)", err, pipeline.ENOTFOUND)
+	if err := st.TokenRevoke(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.TokenUser(ctx, "hash1")
+	wantCode(t, "TokenUser(revoked)", err, pipeline.ENOTFOUND)
+	wantCode(t, "TokenRevoke(again)", st.TokenRevoke(ctx, tok.ID), pipeline.ENOTFOUND)
+}
+
+// testScope checks that every scoped read returns only what the scope
+// covers, in the query itself.
+func testScope(t *testing.T, h Harness) {
+	ctx := context.Background()
+	st := h.Store
+	land := pipeline.Scope{Departments: []string{"land"}}
+	tax := pipeline.Scope{Departments: []string{"tax"}}
+	b, err := st.BatchCreate(ctx, pipeline.BatchCreateParams{Name: "land batch", CreatedBy: 7, Department: "land"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.BatchGet(ctx, land, b.ID); err != nil {
+		t.Errorf("BatchGet(land scope): %v", err)
+	}
+	_, err = st.BatchGet(ctx, tax, b.ID)
+	wantCode(t, "BatchGet(other department)", err, pipeline.ENOTFOUND)
+	_, err = st.BatchGet(ctx, pipeline.Scope{}, b.ID)
+	wantCode(t, "BatchGet(zero scope)", err, pipeline.ENOTFOUND)
+	if l, _ := st.BatchList(ctx, pipeline.BatchListParams{Scope: tax}); len(l) != 0 {
+		t.Errorf("BatchList(tax) = %d batches, want 0", len(l))
+	}
+
+	// A document is in intake until classified into a department.
+	id := classifiedDoc(t, st, b.ID, 1) // classified as administration
+	d := mustDoc(t, st, b.ID, "new.pdf", sha(99))
+	if _, err := st.DocumentGet(ctx, pipeline.Scope{Departments: []string{pipeline.DepartmentIntake}}, d.ID); err != nil {
+		t.Errorf("DocumentGet(intake) of an unclassified document: %v", err)
+	}
+	_, err = st.DocumentGet(ctx, land, d.ID)
+	wantCode(t, "DocumentGet(unclassified, land)", err, pipeline.ENOTFOUND)
+	admin := pipeline.Scope{Departments: []string{"administration"}}
+	if _, err := st.DocumentGet(ctx, admin, id); err != nil {
+		t.Errorf("DocumentGet(administration): %v", err)
+	}
+	_, err = st.DocumentGet(ctx, land, id)
+	wantCode(t, "DocumentGet(other department)", err, pipeline.ENOTFOUND)
+	l, err := st.BatchList(ctx, pipeline.BatchListParams{Scope: land, CreatedBy: 7})
+	if err != nil || len(l) != 1 || l[0].Documents != 2 || l[0].States[pipeline.StateReceived] != 1 {
+		t.Errorf("BatchList(land, mine) = %+v, %v", l, err)
+	}
+
+	// Flags: the flag's department decides; evidence outside the scope is
+	// counted, not shown.
+	other := classifiedDoc(t, st, b.ID, 2)
+	err = st.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: other, Flags: []pipeline.FlagUpsert{{
+		Kind: "recurring_identifier", Key: "phone:+84912345678", Severity: "medium", Department: "administration", Title: "t",
+		Evidence: []pipeline.FlagEvidence{{DocumentID: other}, {DocumentID: d.ID}},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl, _ := st.FlagList(ctx, pipeline.FlagListParams{Scope: land}); len(fl) != 0 {
+		t.Errorf("FlagList(land) = %d flags, want 0", len(fl))
+	}
+	fl, err := st.FlagList(ctx, pipeline.FlagListParams{Scope: admin, DocumentID: other})
+	if err != nil || len(fl) != 1 {
+		t.Fatalf("FlagList(administration, document) = %v, %v", fl, err)
+	}
+	f, err := st.FlagGet(ctx, admin, fl[0].ID)
+	if err != nil || len(f.Evidence) != 1 || f.Evidence[0].DocumentID != other || f.Hidden != 1 {
+		t.Errorf("FlagGet(administration) = %+v, %v; want 1 document shown, 1 hidden", f, err)
+	}
+	_, err = st.FlagGet(ctx, land, fl[0].ID)
+	wantCode(t, "FlagGet(other department)", err, pipeline.ENOTFOUND)
+	_, err = st.FlagDecide(ctx, pipeline.FlagDecideParams{Scope: land, ID: fl[0].ID, Status: pipeline.FlagDismissed, Reason: "x", DecidedBy: "s"})
+	wantCode(t, "FlagDecide(other department)", err, pipeline.ENOTFOUND)
+
+	// Retry: failed documents of a batch in scope go back to extraction.
+	if err := st.DocumentFail(ctx, pipeline.DocumentFailParams{DocumentID: d.ID, Stage: pipeline.StageExtract, Code: pipeline.ETIMEOUT, Reason: "slow"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.DocumentRetry(ctx, pipeline.DocumentRetryParams{Scope: tax, BatchID: b.ID})
+	wantCode(t, "DocumentRetry(other department)", err, pipeline.ENOTFOUND)
+	ids, err := st.DocumentRetry(ctx, pipeline.DocumentRetryParams{Scope: land, BatchID: b.ID})
+	if err != nil || !slices.Equal(ids, []int64{d.ID}) {
+		t.Errorf("DocumentRetry = %v, %v; want [%d]", ids, err, d.ID)
+	}
+	if got, _ := st.DocumentGetByID(ctx, d.ID); got.State != pipeline.StateReceived || got.Error != "" {
+		t.Errorf("after retry: %s %q", got.State, got.Error)
+	}
+}
+
+func testAudit(t *testing.T, h Harness) {
+	ctx := context.Background()
+	st := h.Store
+	if n, problems, err := st.AuditVerify(ctx); err != nil || n != 0 || len(problems) != 0 {
+		t.Fatalf("AuditVerify(empty) = %d, %v, %v", n, problems, err)
+	}
+	for i, a := range []string{pipeline.AuditLogin, pipeline.AuditSearch, pipeline.AuditView, pipeline.AuditDownload, pipeline.AuditLogout} {
+		r := &pipeline.AuditRecord{UserID: 3, UserName: "lan", Remote: "10.0.0.7", Action: a, Object: "document:" + strings.Repeat("1", i+1),
+			Detail: pipeline.AuditDetail(map[string]string{"q": "Nguyễn Văn An"})}
+		if err := st.AuditAppend(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Seq != int64(i+1) || len(r.Hash) != 64 {
+			t.Errorf("AuditAppend = seq %d hash %q", r.Seq, r.Hash)
+		}
+	}
+	n, problems, err := st.AuditVerify(ctx)
+	if err != nil || n != 5 || len(problems) != 0 {
+		t.Fatalf("AuditVerify = %d, %v, %v; want 5 records, no problems", n, problems, err)
+	}
+	list, err := st.AuditList(ctx, pipeline.AuditListParams{Action: pipeline.AuditSearch})
+	if err != nil || len(list) != 1 || list[0].Seq != 2 {
+		t.Errorf("AuditList(search) = %+v, %v", list, err)
+	}
+	list, _ = st.AuditList(ctx, pipeline.AuditListParams{BeforeSeq: 5, Limit: 2})
+	if len(list) != 2 || list[0].Seq != 4 || list[1].Seq != 3 {
+		t.Errorf("AuditList(before 5, 2) = %+v", list)
+	}
+}
+
+func testFigures(t *testing.T, h Harness) {
+	ctx := context.Background()
+	st := h.Store
+	b := mustBatch(t, st, "figures")
+	id := classifiedDoc(t, st, b.ID, 1)
+	if err := st.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: id}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DocumentMarkIndexed(ctx, []int64{id}); err != nil {
+		t.Fatal(err)
+	}
+	d := mustDoc(t, st, b.ID, "broken.pdf", sha(77))
+	if err := st.DocumentFail(ctx, pipeline.DocumentFailParams{DocumentID: d.ID, Stage: pipeline.StageExtract, Code: pipeline.ECORRUPT, Reason: "damaged"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := st.Figures(ctx, pipeline.ScopeAll, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Documents != 2 || f.Failed != 1 || f.Searchable != 1 || len(f.PerDay) != 1 || len(f.Failures) != 1 || f.Failures[0].Code != pipeline.ECORRUPT {
+		t.Errorf("Figures = %+v", f)
+	}
+	f, _ = st.Figures(ctx, pipeline.Scope{Departments: []string{"tax"}}, time.Now().Add(-time.Hour))
+	if f.Documents != 0 {
+		t.Errorf("Figures(tax) = %d documents, want 0", f.Documents)
+	}
+}

@@ -1,0 +1,593 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"hoso/extract"
+	"hoso/pipeline"
+	"hoso/pipeline/ingest"
+	"hoso/search"
+)
+
+// me answers GET /api/v1/me: who the token or session is.
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, currentUser(r))
+}
+
+// BatchCreated is the answer to POST /api/v1/batches.
+type BatchCreated struct {
+	Batch     *pipeline.Batch  `json:"batch"`
+	Documents []ingest.Outcome `json:"documents"`
+	Rejected  []ingest.Outcome `json:"rejected"`
+}
+
+// batchCreate takes a multipart form: a "name" field, then any number of
+// "files" parts. A part's file name may carry a relative path (folder
+// uploads); parts are streamed to the blob store, never held in memory.
+func (s *Server) batchCreate(w http.ResponseWriter, r *http.Request) {
+	resp, err := s.upload(w, r)
+	if err != nil {
+		s.uploadFailed(w, r, resp, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// uploadDepartment is the department a batch is uploaded for: the form's
+// "department" when the uploader works in it, else their first.
+func uploadDepartment(u *pipeline.User, asked string) (string, error) {
+	if asked != "" {
+		if !slices.Contains(u.Departments, asked) {
+			return "", pipeline.Errorf(pipeline.EFORBIDDEN, "You do not work in department %q; upload for one of yours (%s).", asked, strings.Join(u.Departments, ", "))
+		}
+		return asked, nil
+	}
+	if len(u.Departments) == 0 {
+		return pipeline.DepartmentIntake, nil
+	}
+	return u.Departments[0], nil
+}
+
+// upload reads a batch from a multipart body: "name" and "department"
+// fields first, then the files.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadSize)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, pipeline.Errorf(pipeline.EINVALID, "Send the batch as multipart/form-data with a name field and files.")
+	}
+	ctx := r.Context()
+	u := currentUser(r)
+	name, department := "", ""
+	var sess *ingest.Session
+	var resp *BatchCreated
+	finish := func() {
+		if sess == nil {
+			return
+		}
+		resp = &BatchCreated{Batch: sess.Batch, Documents: []ingest.Outcome{}, Rejected: []ingest.Outcome{}}
+		for _, o := range sess.Outcomes {
+			if o.Accepted() {
+				resp.Documents = append(resp.Documents, o)
+			} else {
+				resp.Rejected = append(resp.Rejected, o)
+			}
+		}
+		_ = s.audit(r, pipeline.AuditUpload, "batch:"+strconv.FormatInt(sess.Batch.ID, 10),
+			map[string]any{"name": sess.Batch.Name, "department": sess.Batch.Department, "documents": len(resp.Documents), "rejected": len(resp.Rejected)})
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			finish()
+			return resp, err
+		}
+		switch part.FormName() {
+		case "name", "batch":
+			b, _ := io.ReadAll(io.LimitReader(part, 1000))
+			name = strings.TrimSpace(string(b))
+			continue
+		case "department":
+			b, _ := io.ReadAll(io.LimitReader(part, 100))
+			department = strings.TrimSpace(string(b))
+			continue
+		}
+		filename := partFilename(part)
+		if filename == "" {
+			continue
+		}
+		if sess == nil {
+			if name == "" {
+				return nil, pipeline.Errorf(pipeline.EINVALID, "Put the batch name before the files in the form.")
+			}
+			dep, err := uploadDepartment(u, department)
+			if err != nil {
+				return nil, err
+			}
+			if sess, err = s.cfg.Ingester.BeginBatch(ctx, pipeline.BatchCreateParams{Name: name, CreatedBy: u.ID, Department: dep}); err != nil {
+				return nil, err
+			}
+		}
+		rel, perr := extract.SafeEntryName(filename)
+		if perr != nil {
+			_, _ = io.Copy(io.Discard, part)
+			if err := sess.Reject(ctx, filename, perr); err != nil {
+				finish()
+				return resp, err
+			}
+			continue
+		}
+		if err := sess.Add(ctx, rel, part); err != nil {
+			finish()
+			return resp, err
+		}
+	}
+	if sess == nil {
+		return nil, pipeline.Errorf(pipeline.EINVALID, "The batch has no files.")
+	}
+	finish()
+	s.cfg.Logger.InfoContext(ctx, "Batch uploaded", "batch_id", sess.Batch.ID, "documents", len(resp.Documents), "rejected", len(resp.Rejected))
+	return resp, nil
+}
+
+// uploadFailed answers an upload cut short. Files stored before the
+// failure stay in the batch; the message says which batch to look at.
+func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, resp *BatchCreated, err error) {
+	s.fail(w, r, uploadError(resp, err))
+}
+
+func uploadError(resp *BatchCreated, err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = pipeline.Errorf(pipeline.ETOOLARGE, "The upload is larger than the limit of %d MB.", mbe.Limit/1_000_000)
+	} else if pipeline.ErrorCode(err) == pipeline.EINTERNAL && !errors.Is(err, context.Canceled) && strings.Contains(err.Error(), "multipart") {
+		err = pipeline.Errorf(pipeline.EINVALID, "The upload was cut off or malformed.")
+	}
+	if resp != nil {
+		if e, ok := err.(*pipeline.Error); ok {
+			err = pipeline.Errorf(e.Code, "%s The files received before it are in batch %d.", e.Message, resp.Batch.ID)
+		}
+	}
+	return err
+}
+
+// partFilename returns a part's file name with its folders: Go's
+// Part.FileName keeps only the base name.
+func partFilename(p *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return p.FileName()
+	}
+	return params["filename"]
+}
+
+// BatchStatus is the answer to GET /api/v1/batches/{id}.
+type BatchStatus struct {
+	Batch      *pipeline.Batch        `json:"batch"`
+	States     map[pipeline.State]int `json:"states"`
+	Done       bool                   `json:"done"`
+	Documents  []*pipeline.Document   `json:"documents"`
+	Rejections []pipeline.Rejection   `json:"rejections"`
+}
+
+func (s *Server) batchGet(w http.ResponseWriter, r *http.Request) {
+	st, err := s.batchStatus(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// batchStatus loads the batch the path names, if in scope, with its
+// documents. The batch's department is the gate: its uploader sees every
+// file of it, wherever classification sent them, but opens only the
+// documents of their departments.
+func (s *Server) batchStatus(r *http.Request) (*BatchStatus, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	b, err := s.cfg.Store.BatchGet(ctx, scope(r), id)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := s.cfg.Store.DocumentListByBatch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rej, err := s.cfg.Store.RejectionListByBatch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st := &BatchStatus{Batch: b, States: map[pipeline.State]int{}, Done: true, Documents: docs, Rejections: rej}
+	if st.Documents == nil {
+		st.Documents = []*pipeline.Document{}
+	}
+	if st.Rejections == nil {
+		st.Rejections = []pipeline.Rejection{}
+	}
+	for _, d := range docs {
+		st.States[d.State]++
+		// With a search index, a document is done once it is searchable.
+		finished := d.State == pipeline.StateFailed || d.State == pipeline.StateIndexed ||
+			(s.cfg.Index == nil && d.State == pipeline.StateChecked)
+		if !finished {
+			st.Done = false
+		}
+	}
+	return st, nil
+}
+
+// batchList answers GET /api/v1/batches?mine=true&before=ID.
+func (s *Server) batchList(w http.ResponseWriter, r *http.Request) {
+	p := pipeline.BatchListParams{Scope: scope(r)}
+	if r.URL.Query().Get("mine") == "true" {
+		p.CreatedBy = currentUser(r).ID
+	}
+	p.BeforeID, _ = strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	list, err := s.cfg.Store.BatchList(r.Context(), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"batches": list})
+}
+
+// batchRetry answers POST /api/v1/batches/{id}/retry with an optional JSON
+// body {"documents": [ids]}: failed documents go back to extraction.
+func (s *Server) batchRetry(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Documents []int64 `json:"documents"`
+	}
+	if r.ContentLength != 0 {
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+			s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "Send the documents to retry as JSON: {\"documents\": [1, 2]}, or nothing for every failed one."))
+			return
+		}
+	}
+	ids, err := s.retry(r, body.Documents)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"retried": ids})
+}
+
+func (s *Server) retry(r *http.Request, docs []int64) ([]int64, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.cfg.Store.DocumentRetry(r.Context(), pipeline.DocumentRetryParams{Scope: scope(r), BatchID: id, DocumentIDs: docs})
+	if err != nil {
+		return nil, err
+	}
+	if ids == nil {
+		ids = []int64{}
+	}
+	return ids, s.audit(r, pipeline.AuditRetry, "batch:"+strconv.FormatInt(id, 10), map[string]any{"documents": ids})
+}
+
+// document loads the document the path names if the user's scope covers
+// it, or answers with the error (not found, whether it exists or not).
+func (s *Server) document(w http.ResponseWriter, r *http.Request) (*pipeline.Document, bool) {
+	id, err := pathID(r)
+	if err == nil {
+		var d *pipeline.Document
+		if d, err = s.cfg.Store.DocumentGet(r.Context(), scope(r), id); err == nil {
+			return d, true
+		}
+	}
+	s.fail(w, r, err)
+	return nil, false
+}
+
+func docObject(id int64) string { return "document:" + strconv.FormatInt(id, 10) }
+
+func (s *Server) documentGet(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.document(w, r)
+	if !ok {
+		return
+	}
+	ids, err := s.cfg.Store.IdentifierListByDocument(r.Context(), d.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Identifiers = ids
+	if err := s.audit(r, pipeline.AuditView, docObject(d.ID), nil); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// inlineSafe are the types a browser may be told an original is; anything
+// else is served as application/octet-stream.
+var inlineSafe = map[string]bool{extract.MIMEPDF: true, extract.MIMEPNG: true, extract.MIMEJPEG: true, extract.MIMETIFF: true,
+	extract.MIMEDOCX: true, extract.MIMEODT: true}
+
+func (s *Server) documentOriginal(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.document(w, r)
+	if !ok {
+		return
+	}
+	if err := s.audit(r, pipeline.AuditDownload, docObject(d.ID), nil); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.serveOriginal(w, r, d, "attachment")
+}
+
+// serveOriginal sends the original bytes with a content type that cannot
+// run in hoso's origin: only PDF and images as themselves, everything else
+// as a download of application/octet-stream.
+func (s *Server) serveOriginal(w http.ResponseWriter, r *http.Request, d *pipeline.Document, disposition string) {
+	f, err := s.cfg.Blobs.Open(r.Context(), d.SHA256)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	ct := "application/octet-stream"
+	if inlineSafe[d.MIME] {
+		ct = d.MIME
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": d.Filename}))
+	w.Header().Set("ETag", `"`+d.SHA256+`"`)
+	http.ServeContent(w, r, "", d.CreatedAt, f)
+}
+
+// DocumentText is the answer to GET /api/v1/documents/{id}/text.
+type DocumentText struct {
+	DocumentID int64           `json:"document_id"`
+	State      pipeline.State  `json:"state"`
+	Pages      []pipeline.Page `json:"pages"`
+}
+
+func (s *Server) documentText(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.document(w, r)
+	if !ok {
+		return
+	}
+	pages, err := s.cfg.Store.PageListByDocument(r.Context(), d.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.audit(r, pipeline.AuditView, docObject(d.ID), map[string]string{"part": "text"}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if pages == nil {
+		pages = []pipeline.Page{}
+	}
+	if r.URL.Query().Get("format") == "plain" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		for i, p := range pages {
+			if i > 0 {
+				io.WriteString(w, "\f")
+			}
+			io.WriteString(w, p.Text)
+		}
+		return
+	}
+	writeJSON(w, http.StatusOK, DocumentText{DocumentID: d.ID, State: d.State, Pages: pages})
+}
+
+// search answers GET /api/v1/search?q=&type=&department=&tag=&batch=&from=&to=&sort=&after=&limit=&facets=
+// (from and to are dates, yyyy-mm-dd; facets=false leaves the counts out).
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Index == nil {
+		s.fail(w, r, pipeline.Errorf(pipeline.EUNSUPPORTED, "This server keeps no search index."))
+		return
+	}
+	req, err := searchRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.runSearch(r, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// runSearch searches within the user's scope and records the query.
+func (s *Server) runSearch(r *http.Request, req search.Request) (*search.Response, error) {
+	req.Scope = scope(r)
+	res, err := s.cfg.Index.Search(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	detail := map[string]any{"q": req.Query, "hits": res.Total}
+	for k, v := range map[string]string{"type": req.Type, "department": req.Department, "tag": req.Tag, "batch": req.Batch, "after": req.After} {
+		if v != "" {
+			detail[k] = v
+		}
+	}
+	if !req.From.IsZero() {
+		detail["from"] = req.From.Format("2006-01-02")
+	}
+	if !req.To.IsZero() {
+		detail["to"] = req.To.Format("2006-01-02")
+	}
+	return res, s.audit(r, pipeline.AuditSearch, "search", detail)
+}
+
+// searchRequest reads a search from the query string:
+// q, type, department, tag, batch, from, to (yyyy-mm-dd), sort, after,
+// limit, facets=false.
+func searchRequest(r *http.Request) (search.Request, error) {
+	q := r.URL.Query()
+	req := search.Request{Query: q.Get("q"), Type: q.Get("type"), Department: q.Get("department"), Tag: q.Get("tag"),
+		Batch: q.Get("batch"), Sort: q.Get("sort"), After: q.Get("after"), Facets: q.Get("facets") != "false"}
+	for name, dst := range map[string]*time.Time{"from": &req.From, "to": &req.To} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				return req, pipeline.Errorf(pipeline.EINVALID, "%s must be a date like 2024-07-05, not %q.", name, v)
+			}
+			if name == "to" {
+				t = t.Add(24*time.Hour - time.Nanosecond)
+			}
+			*dst = t
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return req, pipeline.Errorf(pipeline.EINVALID, "limit must be a positive number.")
+		}
+		req.Size = n
+	}
+	return req, nil
+}
+
+// reindex rebuilds the index beside the live one and swaps it in.
+func (s *Server) reindex(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Index == nil {
+		s.fail(w, r, pipeline.Errorf(pipeline.EUNSUPPORTED, "This server keeps no search index."))
+		return
+	}
+	res, err := s.cfg.Index.Reindex(r.Context(), s.cfg.Store)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_ = s.audit(r, pipeline.AuditReindex, "index", map[string]any{"documents": res.Documents, "generation": res.Generation})
+	s.cfg.Logger.InfoContext(r.Context(), "Search index rebuilt", "documents", res.Documents, "generation", res.Generation)
+	writeJSON(w, http.StatusOK, res)
+}
+
+// flagList answers GET /api/v1/flags?status=&kind=&department=.
+func (s *Server) flagList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	flags, err := s.cfg.Store.FlagList(r.Context(), pipeline.FlagListParams{Scope: scope(r), Status: q.Get("status"), Kind: q.Get("kind"), Department: q.Get("department")})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"flags": flags})
+}
+
+func (s *Server) flagGet(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, err := s.cfg.Store.FlagGet(r.Context(), scope(r), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.audit(r, pipeline.AuditView, "flag:"+strconv.FormatInt(id, 10), nil); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, f)
+}
+
+// FlagDecision is the body of POST /api/v1/flags/{id}/decisions; who
+// decides is the signed-in user.
+type FlagDecision struct {
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+	Note   string `json:"note"`
+}
+
+func (s *Server) flagDecide(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var d FlagDecision
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&d); err != nil {
+		s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "Send the decision as JSON: status, reason, note."))
+		return
+	}
+	f, err := s.decide(r, id, d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, f)
+}
+
+func (s *Server) decide(r *http.Request, id int64, d FlagDecision) (*pipeline.Flag, error) {
+	f, err := s.cfg.Store.FlagDecide(r.Context(), pipeline.FlagDecideParams{Scope: scope(r), ID: id, Status: d.Status,
+		Reason: d.Reason, Note: d.Note, DecidedBy: currentUser(r).Name})
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Logger.InfoContext(r.Context(), "Flag decided", "flag_id", id, "status", d.Status)
+	return f, s.audit(r, pipeline.AuditFlagDecision, "flag:"+strconv.FormatInt(id, 10), map[string]string{"status": d.Status, "reason": d.Reason, "note": d.Note})
+}
+
+// auditList answers GET /api/v1/audit?user=&action=&object=&after=&limit=.
+func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
+	p, err := auditParams(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	list, err := s.cfg.Store.AuditList(r.Context(), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"records": list})
+}
+
+func auditParams(r *http.Request) (pipeline.AuditListParams, error) {
+	q := r.URL.Query()
+	p := pipeline.AuditListParams{UserName: strings.TrimSpace(q.Get("user")), Action: q.Get("action"), Object: strings.TrimSpace(q.Get("object"))}
+	for name, dst := range map[string]*int64{"after": &p.AfterSeq, "before": &p.BeforeSeq} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return p, pipeline.Errorf(pipeline.EINVALID, "%s must be a record number.", name)
+			}
+			*dst = n
+		}
+	}
+	for name, dst := range map[string]*time.Time{"since": &p.Since, "until": &p.Until} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				return p, pipeline.Errorf(pipeline.EINVALID, "%s must be a date like 2024-07-05, not %q.", name, v)
+			}
+			if name == "until" {
+				t = t.Add(24 * time.Hour)
+			}
+			*dst = t
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return p, pipeline.Errorf(pipeline.EINVALID, "limit is a number from 1 to 1000.")
+		}
+		p.Limit = n
+	}
+	return p, nil
+}

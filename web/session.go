@@ -1,0 +1,231 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"hoso/pipeline"
+	"hoso/web/auth"
+)
+
+const (
+	sessionCookie  = "hoso_session"
+	languageCookie = "hoso_lang"
+)
+
+func (s *Server) secure(r *http.Request) bool { return r.TLS != nil || s.cfg.SecureCookies }
+
+func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+}
+
+type loginPage struct {
+	Name    string
+	Next    string
+	Message string
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if currentUser(r) != nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "login", &loginPage{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// login checks a password. Wrong names and wrong passwords get the same
+// answer; a locked account and a throttled address say so and for how long.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, pipeline.Errorf(pipeline.EINVALID, "The sign-in form could not be read."))
+		return
+	}
+	ctx := r.Context()
+	t := s.translator(r)
+	page := &loginPage{Name: strings.TrimSpace(r.PostFormValue("name")), Next: safeNext(r.PostFormValue("next"))}
+	password := r.PostFormValue("password")
+	if ok, wait := s.logins.Allow(remoteAddr(r)); !ok {
+		page.Message = t.T("login.too_many", minutes(wait))
+		s.render(w, r, http.StatusTooManyRequests, "login", page)
+		return
+	}
+	u, err := s.cfg.Store.UserGetByName(ctx, page.Name)
+	if err != nil && pipeline.ErrorCode(err) != pipeline.ENOTFOUND {
+		s.fail(w, r, err)
+		return
+	}
+	now := time.Now()
+	if u != nil && u.LockedUntil.After(now) {
+		page.Message = t.T("login.locked", minutes(u.LockedUntil.Sub(now)))
+		s.auditAs(r, u, pipeline.AuditLoginFailed, "user:"+u.Name, map[string]string{"reason": "locked"})
+		s.render(w, r, http.StatusForbidden, "login", page)
+		return
+	}
+	if u == nil || u.Disabled || !auth.CheckPassword(u.PasswordHash, password) {
+		if u == nil {
+			// Spend the same time as a real check, so timing does not
+			// tell which names exist.
+			auth.CheckPassword(dummyHash, password)
+		}
+		if u != nil && !u.Disabled {
+			if u, err = s.cfg.Store.UserLoginFailed(ctx, u.ID, s.cfg.MaxFailedLogins, s.cfg.LockFor); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			s.auditAs(r, u, pipeline.AuditLoginFailed, "user:"+u.Name, map[string]string{"reason": "password"})
+			if u.LockedUntil.After(now) {
+				page.Message = t.T("login.locked", minutes(u.LockedUntil.Sub(now)))
+				s.render(w, r, http.StatusForbidden, "login", page)
+				return
+			}
+		}
+		page.Message = t.T("login.wrong")
+		s.render(w, r, http.StatusUnauthorized, "login", page)
+		return
+	}
+	if err := s.cfg.Store.UserLoginSucceeded(ctx, u.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	secret := auth.NewSecret("hs_")
+	expires := now.Add(s.cfg.SessionTTL)
+	if err := s.cfg.Store.SessionCreate(ctx, auth.HashSecret(secret), u.ID, expires); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.auditAs(r, u, pipeline.AuditLogin, "user:"+u.Name, nil); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", Expires: expires, HttpOnly: true,
+		Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+	next := page.Next
+	if u.MustChangePassword {
+		next = "/account/password"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// dummyHash is checked against when the name is unknown.
+var dummyHash, _ = auth.HashPassword("not a password anyone has")
+
+func minutes(d time.Duration) int { return max(1, int(math.Ceil(d.Minutes()))) }
+
+func (s *Server) auditAs(r *http.Request, u *pipeline.User, action, object string, detail any) error {
+	rec := &pipeline.AuditRecord{UserID: u.ID, UserName: u.Name, Remote: remoteAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}
+	err := s.cfg.Store.AuditAppend(r.Context(), rec)
+	if err != nil {
+		s.cfg.Logger.ErrorContext(r.Context(), "Audit record not written", "action", action, "error", err)
+	}
+	return err
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if hash, ok := r.Context().Value(sessionKey).(string); ok {
+		if err := s.cfg.Store.SessionDelete(r.Context(), hash); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	_ = s.audit(r, pipeline.AuditLogout, "user:"+currentUser(r).Name, nil)
+	s.clearSessionCookie(w, r)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// language sets the interface language and goes back where the switch was.
+func (s *Server) language(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	lang := r.PostFormValue("lang")
+	if _, ok := catalogs[lang]; !ok {
+		lang = "vi"
+	}
+	http.SetCookie(w, &http.Cookie{Name: languageCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+		Secure: s.secure(r), SameSite: http.SameSiteLaxMode, HttpOnly: true})
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	to := map[string]string{pipeline.RoleClerk: "/batches", pipeline.RoleOfficer: "/search",
+		pipeline.RoleSupervisor: "/flags", pipeline.RoleAdmin: "/admin/users"}[currentUser(r).Role]
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+type passwordPage struct {
+	Message string
+	Done    bool
+}
+
+func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "password", &passwordPage{})
+}
+
+func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	ctx := r.Context()
+	t := s.translator(r)
+	u, err := s.cfg.Store.UserGetByID(ctx, currentUser(r).ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page := &passwordPage{}
+	current, next, again := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("again")
+	switch {
+	case !auth.CheckPassword(u.PasswordHash, current):
+		page.Message = t.T("password.wrong_current")
+	case next != again:
+		page.Message = t.T("password.mismatch")
+	case next == current:
+		page.Message = t.T("password.same")
+	default:
+		if err := auth.CheckNewPassword(next, u.Name); err != nil {
+			page.Message = t.T("password.weak", auth.MinPasswordLength)
+		}
+	}
+	if page.Message != "" {
+		s.render(w, r, http.StatusBadRequest, "password", page)
+		return
+	}
+	if u.PasswordHash, err = auth.HashPassword(next); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u.MustChangePassword = false
+	if err := s.cfg.Store.UserUpdate(ctx, u); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.audit(r, pipeline.AuditUserChange, "user:"+u.Name, map[string]string{"change": "password"}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// CreateFirstAdmin creates user "admin" with a random one-time password
+// when the database has no users yet, and returns the password ("" when
+// there were users).
+func CreateFirstAdmin(ctx context.Context, store pipeline.Store) (string, error) {
+	n, err := store.UserCount(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	password := auth.NewPassword()
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return "", err
+	}
+	u, err := store.UserCreate(ctx, &pipeline.User{Name: "admin", Role: pipeline.RoleAdmin, PasswordHash: hash, MustChangePassword: true})
+	if err != nil {
+		return "", fmt.Errorf("create the first administrator: %w", err)
+	}
+	err = store.AuditAppend(ctx, &pipeline.AuditRecord{UserName: "hoso", Remote: "local", Action: pipeline.AuditUserChange,
+		Object: "user:" + u.Name, Detail: pipeline.AuditDetail(map[string]string{"change": "created", "role": u.Role})})
+	return password, err
+}
