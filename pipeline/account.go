@@ -199,7 +199,11 @@ func VerifyAudit(next func() (*AuditRecord, error), headSeq int64, headHash stri
 			wantSeq, wantPrev = prev.Seq+1, prev.Hash
 		}
 		if r.Seq != wantSeq {
-			problems = append(problems, AuditProblem{Seq: wantSeq, Message: "records " + strconv.FormatInt(wantSeq, 10) + "–" + strconv.FormatInt(r.Seq-1, 10) + " are missing"})
+			msg := "record " + strconv.FormatInt(wantSeq, 10) + " is missing"
+			if r.Seq-1 > wantSeq {
+				msg = "records " + strconv.FormatInt(wantSeq, 10) + " to " + strconv.FormatInt(r.Seq-1, 10) + " are missing"
+			}
+			problems = append(problems, AuditProblem{Seq: wantSeq, Message: msg})
 		} else if r.PrevHash != wantPrev {
 			problems = append(problems, AuditProblem{Seq: r.Seq, Message: "record " + strconv.FormatInt(r.Seq, 10) + " does not follow the record before it (previous hash differs)"})
 		}

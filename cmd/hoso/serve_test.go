@@ -308,3 +308,43 @@ func TestIngestCommand(t *testing.T) {
 		t.Errorf("ingest to a dead server: exit %d, %q", code, errs)
 	}
 }
+
+// TestServeAdminEndpoints: /metrics and River's UI answer admins, and
+// only admins.
+func TestServeAdminEndpoints(t *testing.T) {
+	b := backends(t)[0]
+	if _, errs, code := run(t, b, "process", filepath.Join("testdata", "fixtures")); code != 0 {
+		t.Fatal(errs)
+	}
+	base := serveTest(t, b)
+	call := func(token, path string) (int, string) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	code, body := call(adminToken(base), "/metrics")
+	for _, want := range []string{`hoso_documents{state="indexed"} 10`, `hoso_queue_depth{queue="extract"} 0`, "hoso_index_lag 0"} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q (status %d)", want, code)
+		}
+	}
+	code, body = call(adminToken(base), "/admin/jobs/")
+	if code != 200 || !strings.Contains(body, "<html") {
+		t.Errorf("/admin/jobs/: %d %.200s", code, body)
+	}
+	code, body = call(adminToken(base), "/admin/jobs/api/jobs?state=completed&limit=5")
+	if code != 200 || !strings.Contains(body, `"kind":"detect"`) {
+		t.Errorf("River UI's job list: %d %.300s", code, body)
+	}
+	for _, path := range []string{"/metrics", "/admin/jobs/", "/admin/jobs/api/jobs?state=completed"} {
+		if code, _ := call(tokenFor(base), path); code != http.StatusForbidden {
+			t.Errorf("%s as a supervisor: %d, want 403", path, code)
+		}
+	}
+}
