@@ -271,17 +271,34 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the other department's officer sees:\n%s", denied)
 	}
 
+	signOut(t, ctx)
+
+	// An admin opens River's job UI: the single-page app loads under the
+	// jobs page's content policy and lists the jobs.
+	admin := oneTimePassword(t, b, "quantri", "admin")
+	signIn(t, ctx, base, "quantri", admin)
+	var jobs string
+	var listed bool
+	step(t, ctx, "River's job UI",
+		chromedp.Navigate(base+"/admin/jobs/jobs?state=completed"),
+		into(&listed, chromedp.Poll[bool](`document.body.innerText.includes("detect")`)),
+		into(&jobs, chromedp.Text(chromedp.CSS("body"))),
+	)
+	if !strings.Contains(jobs, "extract") {
+		t.Errorf("River's UI shows:\n%.500s", jobs)
+	}
+
 	// The interface speaks Vietnamese after the switch.
 	var h1 string
 	step(t, ctx, "switch to Vietnamese",
-		chromedp.Navigate(base+"/search"),
+		chromedp.Navigate(base+"/admin/users"),
 		chromedp.WaitVisible(chromedp.CSS("#lang")),
 		chromedp.SetValue(chromedp.CSS("#lang"), "vi"),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("lang").dispatchEvent(new Event("change"))`),
 		chromedp.WaitVisible(chromedp.CSS(`html[lang="vi"]`)),
 		into(&h1, chromedp.Text(chromedp.CSS("main h1"))),
 	)
-	if h1 != "Tra cứu hồ sơ lưu trữ" {
+	if h1 != "Người dùng, mã truy cập và phòng ban" {
 		t.Errorf("heading after switching to Vietnamese: %q", h1)
 	}
 }
