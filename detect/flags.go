@@ -19,6 +19,17 @@ type Config struct {
 	// listed are not watched. Default: bank accounts high; phones, e-mail
 	// and tax codes medium; citizen IDs low (one person files often).
 	RecurringSeverity map[string]string
+	// NearDuplicateThreshold is the similarity, outside the type's
+	// template, from which documents are near duplicates. Default
+	// DefaultNearDuplicateThreshold.
+	NearDuplicateThreshold float64
+	// UntemplatedThreshold applies to a type with too few documents to
+	// have learned its template: whole texts are compared, so the bar is
+	// higher (two applications on one form score up to 0.85). Default 0.92.
+	UntemplatedThreshold float64
+	// TemplateMinDocs is how many documents of a type it takes to learn
+	// its template. Default 30.
+	TemplateMinDocs int
 }
 
 // WithDefaults fills in the defaults.
@@ -28,6 +39,15 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.RecurringWindow <= 0 {
 		c.RecurringWindow = 180 * 24 * time.Hour
+	}
+	if c.NearDuplicateThreshold <= 0 {
+		c.NearDuplicateThreshold = DefaultNearDuplicateThreshold
+	}
+	if c.UntemplatedThreshold <= 0 {
+		c.UntemplatedThreshold = 0.92
+	}
+	if c.TemplateMinDocs <= 0 {
+		c.TemplateMinDocs = 30
 	}
 	if c.RecurringSeverity == nil {
 		c.RecurringSeverity = map[string]string{
@@ -105,4 +125,50 @@ func kindName(kind string) string {
 		return "Citizen ID"
 	}
 	return kind
+}
+
+// NearDuplicateMatch is an earlier document found near-identical.
+type NearDuplicateMatch struct {
+	DocumentID int64
+	ClusterID  int64
+	Similarity float64
+}
+
+// NearDuplicates flags a document with the earlier ones it nearly
+// repeats, as one flag for the whole cluster: the cluster is named after
+// its first document, and every member of the clusters the document joins
+// is evidence.
+func NearDuplicates(documentID int64, matches []NearDuplicateMatch, members []int64, department string) (pipeline.FlagUpsert, int64) {
+	root := documentID
+	for _, m := range matches {
+		root = min(root, m.ClusterID, m.DocumentID)
+	}
+	best := matches[0]
+	for _, m := range matches {
+		if m.Similarity > best.Similarity {
+			best = m
+		}
+	}
+	detail := map[int64]string{documentID: fmt.Sprintf("similarity %.2f to document %d", best.Similarity, best.DocumentID)}
+	for _, m := range matches {
+		detail[m.DocumentID] = fmt.Sprintf("similarity %.2f to document %d", m.Similarity, documentID)
+	}
+	ids := append([]int64{documentID}, members...)
+	for _, m := range matches {
+		ids = append(ids, m.DocumentID)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	f := pipeline.FlagUpsert{Kind: pipeline.FlagNearDuplicate, Key: fmt.Sprintf("cluster:%d", root), Severity: "medium", Department: department}
+	for i, id := range ids {
+		if i > 0 && id == ids[i-1] {
+			continue
+		}
+		d, ok := detail[id]
+		if !ok {
+			d = "in the same cluster"
+		}
+		f.Evidence = append(f.Evidence, pipeline.FlagEvidence{DocumentID: id, Detail: d})
+	}
+	f.Title = fmt.Sprintf("%d near-identical documents", len(f.Evidence))
+	return f, root
 }

@@ -133,3 +133,32 @@ type FlagKindCount struct {
 	Open  int    `json:"open"`
 	Total int    `json:"total"`
 }
+
+// FlagNearDuplicate is the kind of a cluster of near-identical documents.
+const FlagNearDuplicate = "near_duplicate"
+
+// NearDupSignature is a document's stored near-duplicate signature.
+type NearDupSignature struct {
+	DocumentID int64
+	SHA256     string
+	Signature  []byte
+	ClusterID  int64
+}
+
+// NearDupWrite stores a document's signature with DetectComplete.
+type NearDupWrite struct {
+	Version      int
+	Type         string
+	TemplateDocs int // documents the type's template was learned from; 0 for none
+	Signature    []byte
+	Bands        []int64
+	ClusterID    int64 // the cluster the document is in (its own ID when alone)
+}
+
+// NearDupTemplate is a document type's learned template: the shingles
+// most of its documents share.
+type NearDupTemplate struct {
+	Type      string
+	Documents int
+	Shingles  []uint64
+}

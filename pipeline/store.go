@@ -59,6 +59,38 @@ type Store interface {
 	// counts the evidence documents outside it.
 	FlagGet(ctx context.Context, scope Scope, id int64) (*Flag, error)
 	FlagDecide(ctx context.Context, params FlagDecideParams) (*Flag, error)
+	// PatternsPending lists documents whose cross-document patterns are
+	// still to be checked, oldest first.
+	PatternsPending(ctx context.Context, limit int) ([]int64, error)
+	// PatternsComplete stores what the check of a document's patterns
+	// found (flags, its near-duplicate cluster) and clears its pending
+	// mark; false when another process checked it meanwhile.
+	PatternsComplete(ctx context.Context, params PatternsCompleteParams) (bool, error)
+	// PatternsRecheck marks documents for checking again.
+	PatternsRecheck(ctx context.Context, ids []int64) error
+	// NearDupSignatureGet returns a document's stored signature with its
+	// type and template size (ENOTFOUND when it has none).
+	NearDupSignatureGet(ctx context.Context, documentID int64) (*NearDupWrite, error)
+	// NearDupCandidates returns the signatures of the version and type
+	// that share an LSH bucket with the given band hashes, but not the
+	// document's own.
+	NearDupCandidates(ctx context.Context, version int, docType string, bands []int64, exclude int64) ([]NearDupSignature, error)
+	// NearDupClusterMembers lists the documents of the clusters.
+	NearDupClusterMembers(ctx context.Context, clusterIDs []int64) ([]int64, error)
+	// NearDupTemplateGet returns a type's template (ENOTFOUND before one
+	// was learned).
+	NearDupTemplateGet(ctx context.Context, docType string) (*NearDupTemplate, error)
+	// NearDupTemplateSave stores a type's template unless one exists.
+	NearDupTemplateSave(ctx context.Context, t NearDupTemplate) error
+	// NearDupSample lists up to limit documents of a type that have a
+	// signature, newest first.
+	NearDupSample(ctx context.Context, docType string, limit int) ([]int64, error)
+	// NearDupUntemplated lists a type's documents whose signatures were
+	// made before its template.
+	NearDupUntemplated(ctx context.Context, docType string) ([]int64, error)
+	// NearDupReplace rewrites a document's signature and buckets.
+	NearDupReplace(ctx context.Context, documentID int64, w NearDupWrite) error
+
 	// FailureCounts counts failed documents by error code.
 	FailureCounts(ctx context.Context) ([]CodeCount, error)
 	// QueueDepth counts jobs waiting to run (available, scheduled or
@@ -181,6 +213,17 @@ type DetectCompleteParams struct {
 	DocumentID  int64
 	Identifiers []Identifier
 	Flags       []FlagUpsert
+	NearDup     *NearDupWrite // nil: the document is too short to compare
+}
+
+// PatternsCompleteParams are the parameters of Store.PatternsComplete.
+type PatternsCompleteParams struct {
+	DocumentID int64
+	Flags      []FlagUpsert
+	// ClusterID is the near-duplicate cluster the document joins (0: it
+	// stays alone); Merge lists clusters that join it.
+	ClusterID int64
+	Merge     []int64
 }
 
 // BlobInfo describes an original in the blob store.

@@ -3,6 +3,8 @@ package workers
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -17,7 +19,9 @@ import (
 // the indexer through the change feed.
 type Detect struct {
 	river.WorkerDefaults[pipeline.DetectArgs]
-	cfg Config
+	cfg       Config
+	templates *templateCache
+	sweeper   *sweeper
 }
 
 // NextRetry retries soon.
@@ -46,10 +50,11 @@ func (w *Detect) Work(ctx context.Context, job *river.Job[pipeline.DetectArgs]) 
 		texts[i] = p.Text
 	}
 	ids := detect.Identifiers(texts)
-	flags, err := w.flags(ctx, doc, ids)
+	nd, err := w.signature(ctx, doc, texts)
 	if err != nil {
 		return err
 	}
+	var flags []pipeline.FlagUpsert
 	rules, err := w.cfg.Rules.Get(ctx)
 	if err != nil {
 		return err
@@ -67,36 +72,139 @@ func (w *Detect) Work(ctx context.Context, job *river.Job[pipeline.DetectArgs]) 
 			Title: m.Message, Evidence: []pipeline.FlagEvidence{{DocumentID: doc.ID, Detail: detail}},
 		})
 	}
-	return w.cfg.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: id, Identifiers: ids, Flags: flags})
+	if err := w.cfg.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: id, Identifiers: ids, Flags: flags, NearDup: nd}); err != nil {
+		return err
+	}
+	// What this document shares with others is checked now that it is
+	// committed, by one sweep at a time (see patterns.go).
+	w.sweeper.kick(ctx, w.cfg)
+	return nil
 }
 
-// flags looks for the patterns this document completes: copies of the
-// same file, and identifiers that recur across batches.
-func (w *Detect) flags(ctx context.Context, doc *pipeline.Document, ids []pipeline.Identifier) ([]pipeline.FlagUpsert, error) {
-	var out []pipeline.FlagUpsert
-	same, err := w.cfg.Store.DocumentIDsBySHA256(ctx, doc.SHA256)
+// signature signs the document for near-duplicate lookups: MinHash of
+// what it holds beyond its type's template.
+func (w *Detect) signature(ctx context.Context, doc *pipeline.Document, texts []string) (*pipeline.NearDupWrite, error) {
+	cfg := w.cfg.Detect.WithDefaults()
+	tmpl, docs, err := w.template(ctx, doc.Type, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if f, ok := detect.ExactDuplicates(doc.SHA256, same, doc.Department); ok {
-		out = append(out, f)
+	feats := detect.Features(detect.Words(strings.Join(texts, "\n")), tmpl)
+	if len(feats) < detect.MinShingles {
+		return nil, nil // too little of its own to compare
 	}
-	cfg := w.cfg.Detect.WithDefaults()
-	seen := map[string]bool{}
-	for _, ident := range ids {
-		key := ident.Kind + ":" + ident.Value
-		if _, watched := cfg.RecurringSeverity[ident.Kind]; !watched || seen[key] {
-			continue
+	sig := detect.MinHash(feats)
+	return &pipeline.NearDupWrite{Version: detect.NearDuplicateVersion, Type: doc.Type, TemplateDocs: docs,
+		Signature: sig.Bytes(), Bands: sig.BandHashes(), ClusterID: doc.ID}, nil
+}
+
+// templateCache keeps the types' templates a minute, and a missing one a
+// few seconds, so that most documents cost no lookup.
+type templateCache struct {
+	mu     sync.Mutex
+	byType map[string]templateEntry
+}
+
+type templateEntry struct {
+	tmpl    detect.Template
+	docs    int
+	fetched time.Time
+}
+
+// template returns the type's template and how many documents it was
+// learned from, learning it once the type has enough documents.
+func (w *Detect) template(ctx context.Context, docType string, cfg detect.Config) (detect.Template, int, error) {
+	c := w.templates
+	c.mu.Lock()
+	e, ok := c.byType[docType]
+	c.mu.Unlock()
+	if ok && (e.docs > 0 && time.Since(e.fetched) < time.Minute || e.docs == 0 && time.Since(e.fetched) < 5*time.Second) {
+		return e.tmpl, e.docs, nil
+	}
+	e = templateEntry{fetched: time.Now()}
+	t, err := w.cfg.Store.NearDupTemplateGet(ctx, docType)
+	switch {
+	case err == nil:
+		e.tmpl, e.docs = detect.Template{}, t.Documents
+		for _, h := range t.Shingles {
+			e.tmpl[h] = true
 		}
-		seen[key] = true
-		occ, err := w.cfg.Store.IdentifierOccurrences(ctx, ident.Kind, ident.Value, time.Now().Add(-cfg.RecurringWindow))
+	case pipeline.ErrorCode(err) != pipeline.ENOTFOUND:
+		return nil, 0, err
+	default:
+		if e.tmpl, e.docs, err = w.learnTemplate(ctx, docType, cfg); err != nil {
+			return nil, 0, err
+		}
+	}
+	c.mu.Lock()
+	c.byType[docType] = e
+	c.mu.Unlock()
+	return e.tmpl, e.docs, nil
+}
+
+// learnTemplate builds a type's template from its newest documents once
+// there are enough of them, and signs again the documents signed before.
+func (w *Detect) learnTemplate(ctx context.Context, docType string, cfg detect.Config) (detect.Template, int, error) {
+	ids, err := w.cfg.Store.NearDupSample(ctx, docType, 2*cfg.TemplateMinDocs)
+	if err != nil || len(ids) < cfg.TemplateMinDocs {
+		return nil, 0, err
+	}
+	var samples [][]uint64
+	for _, id := range ids {
+		words, err := w.words(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		occ = append(occ, pipeline.IdentifierOccurrence{DocumentID: doc.ID, BatchID: doc.BatchID, Raw: ident.Raw, Page: ident.Page, Offset: ident.Offset, CreatedAt: doc.CreatedAt})
-		if f, ok := detect.Recurring(ident.Kind, ident.Value, occ, doc.Department, cfg); ok {
-			out = append(out, f)
+		samples = append(samples, detect.Shingles(words))
+	}
+	tmpl := detect.BuildTemplate(samples, detect.TemplateShare)
+	t := pipeline.NearDupTemplate{Type: docType, Documents: len(ids)}
+	for h := range tmpl {
+		t.Shingles = append(t.Shingles, h)
+	}
+	if err := w.cfg.Store.NearDupTemplateSave(ctx, t); err != nil {
+		return nil, 0, err
+	}
+	// Another worker may have saved its template first: use the stored one.
+	stored, err := w.cfg.Store.NearDupTemplateGet(ctx, docType)
+	if err != nil {
+		return nil, 0, err
+	}
+	tmpl = detect.Template{}
+	for _, h := range stored.Shingles {
+		tmpl[h] = true
+	}
+	old, err := w.cfg.Store.NearDupUntemplated(ctx, docType)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, id := range old {
+		words, err := w.words(ctx, id)
+		if err != nil {
+			return nil, 0, err
+		}
+		sig := detect.MinHash(detect.Features(words, tmpl))
+		if err := w.cfg.Store.NearDupReplace(ctx, id, pipeline.NearDupWrite{Version: detect.NearDuplicateVersion, Type: docType,
+			TemplateDocs: stored.Documents, Signature: sig.Bytes(), Bands: sig.BandHashes()}); err != nil {
+			return nil, 0, err
 		}
 	}
-	return out, nil
+	// They were compared on whole texts; compare them again.
+	if err := w.cfg.Store.PatternsRecheck(ctx, old); err != nil {
+		return nil, 0, err
+	}
+	w.cfg.Logger.InfoContext(ctx, "Near-duplicate template learned", "type", docType, "documents", stored.Documents, "shingles", len(tmpl), "signed_again", len(old))
+	return tmpl, stored.Documents, nil
+}
+
+func (w *Detect) words(ctx context.Context, id int64) ([]string, error) {
+	pages, err := w.cfg.Store.PageListByDocument(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	texts := make([]string, len(pages))
+	for i, p := range pages {
+		texts[i] = p.Text
+	}
+	return detect.Words(strings.Join(texts, "\n")), nil
 }

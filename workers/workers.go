@@ -52,7 +52,9 @@ func Register(w *river.Workers, cfg Config) {
 	}
 	river.AddWorker(w, &Extract{cfg: cfg})
 	river.AddWorker(w, &Classify{cfg: cfg})
-	river.AddWorker(w, &Detect{cfg: cfg})
+	sw := &sweeper{}
+	river.AddWorker(w, &Detect{cfg: cfg, templates: &templateCache{byType: map[string]templateEntry{}}, sweeper: sw})
+	river.AddWorker(w, &Patterns{cfg: cfg, sweeper: sw})
 }
 
 // retryAfter is a short backoff: the stages fail transiently on a busy

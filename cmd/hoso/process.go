@@ -10,6 +10,7 @@ import (
 
 	"hoso/extract"
 	"hoso/pipeline"
+	"hoso/workers"
 	"hoso/pipeline/ingest"
 )
 
@@ -97,6 +98,11 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	cancel()
 	if waitErr != nil {
 		return waitErr
+	}
+	// The workers sweep patterns as documents finish; whatever a sweep
+	// had not reached when they stopped is checked here.
+	if err := workers.SweepPatterns(ctx, rt.WorkersConfig(nil)); err != nil {
+		return err
 	}
 	// Everything checked goes into the search index before the summary.
 	if err := rt.Indexer().Drain(ctx); err != nil {

@@ -199,7 +199,7 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 	if ex == nil {
 		ex = rt.Sandbox
 	}
-	workers.Register(w, workers.Config{Store: rt.Store, Blobs: rt.Blobs, Extractor: ex, Logger: rt.cfg.Logger})
+	workers.Register(w, rt.WorkersConfig(ex))
 	rc := &river.Config{
 		Logger: rt.cfg.Logger,
 		// Twice as many extract workers as children: a job fetched ahead
@@ -210,6 +210,7 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 			pipeline.QueueDefault: {MaxWorkers: rt.cfg.Workers},
 		},
 		Workers:              w,
+		PeriodicJobs:         []*river.PeriodicJob{workers.PeriodicPatterns()},
 		FetchCooldown:        5 * time.Millisecond,
 		FetchPollInterval:    100 * time.Millisecond,
 		RescueStuckJobsAfter: rescue,
@@ -223,6 +224,11 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 		return nil, fmt.Errorf("start workers: %w", err)
 	}
 	return client, nil
+}
+
+// WorkersConfig is the workers' configuration over the runtime.
+func (rt *Runtime) WorkersConfig(ex workers.Extractor) workers.Config {
+	return workers.Config{Store: rt.Store, Blobs: rt.Blobs, Extractor: ex, Logger: rt.cfg.Logger}
 }
 
 // OpenIndex opens the search index in the data folder.

@@ -649,6 +649,9 @@ func (s *Store) DetectComplete(ctx context.Context, p pipeline.DetectCompletePar
 		if err != nil || !ok {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `UPDATE document SET patterns_pending = TRUE WHERE id = $1`, p.DocumentID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM identifier WHERE document_id = $1`, p.DocumentID); err != nil {
 			return err
 		}
@@ -666,6 +669,11 @@ func (s *Store) DetectComplete(ctx context.Context, p pipeline.DetectCompletePar
 				args = append(args, p.DocumentID, id.Kind, id.Value, id.Raw, id.Page, id.Offset)
 			}
 			if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
+				return err
+			}
+		}
+		if p.NearDup != nil {
+			if err := s.nearDupWrite(ctx, tx, p.DocumentID, p.NearDup); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"hoso/detect/sample"
+)
+
+// TestPlantedPatterns runs hoso process on a generated archive: forty
+// applications on one form by different people, then a second batch that
+// plants one of each pattern — an application filed again re-dated and
+// once more as a poor scan, a file uploaded twice, one phone number behind
+// three applicants in two batches, a red-flag phrase. Every planted
+// pattern is flagged once, as one cluster; the forty honest applications
+// raise nothing.
+func TestPlantedPatterns(t *testing.T) {
+	b := backends(t)[0]
+	r := rand.New(rand.NewPCG(11, 12))
+	dir := t.TempDir()
+	write := func(batch, name string, paras []string) {
+		p := filepath.Join(dir, batch, name)
+		os.MkdirAll(filepath.Dir(p), 0o750)
+		if err := os.WriteFile(p, []byte(strings.Join(paras, "\n\n")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 40 {
+		write("phuong-5", fmt.Sprintf("don-%02d.txt", i), sample.PermitForm(sample.NewApplicant(r)))
+	}
+	shared := sample.NewApplicant(r)
+	shared.Phone = "0912 345 678"
+	write("phuong-5", "don-sdt-1.txt", sample.PermitForm(shared))
+
+	planted := sample.NewApplicant(r)
+	write("phuong-7", "don-goc.txt", sample.PermitForm(planted))
+	write("phuong-7", "don-ghi-lai-ngay.txt", sample.PermitForm(sample.Redate(r, planted)))
+	write("phuong-7", "don-ban-quet.txt", strings.Split(sample.OCRNoise(r, strings.Join(sample.Reorder(sample.PermitForm(planted)), "\n\n")), "\n\n"))
+	twice := sample.PermitForm(sample.NewApplicant(r))
+	write("phuong-7", "ho-so-a.txt", twice)
+	write("phuong-7", "ho-so-a-ban-sao.txt", twice)
+	for i := range 2 {
+		a := sample.NewApplicant(r)
+		a.Phone = "+84 912 345 678"
+		write("phuong-7", fmt.Sprintf("don-sdt-%d.txt", i+2), sample.PermitForm(a))
+	}
+	bribe := sample.PermitForm(sample.NewApplicant(r))
+	bribe = append(bribe, "Ghi chú: cán bộ tiếp nhận yêu cầu chuyển tiền vào tài khoản cá nhân để được giải quyết nhanh.")
+	write("phuong-7", "don-phi.txt", bribe)
+
+	for _, batch := range []string{"phuong-5", "phuong-7"} {
+		if _, errs, code := run(t, b, "process", "--batch", batch, filepath.Join(dir, batch)); code != 0 {
+			t.Fatal(errs)
+		}
+	}
+	out, errs, code := run(t, b, "export")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	names := map[float64]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var d map[string]any
+		if err := json.Unmarshal([]byte(line), &d); err != nil {
+			t.Fatal(err)
+		}
+		names[d["id"].(float64)] = d["filename"].(string)
+		if d["type"] != "construction" {
+			t.Errorf("%s classified as %v", d["filename"], d["type"])
+		}
+	}
+	out, errs, code = run(t, b, "export", "--flags")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	got := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var f map[string]any
+		if err := json.Unmarshal([]byte(line), &f); err != nil {
+			t.Fatalf("flag line %q: %v", line, err)
+		}
+		var docs []string
+		for _, e := range f["evidence"].([]any) {
+			docs = append(docs, names[e.(map[string]any)["document_id"].(float64)])
+		}
+		slices.Sort(docs)
+		got[f["kind"].(string)] = append(got[f["kind"].(string)], strings.Join(docs, " "))
+	}
+	want := map[string][]string{
+		"near_duplicate":       {"don-ban-quet.txt don-ghi-lai-ngay.txt don-goc.txt"},
+		"exact_duplicate":      {"ho-so-a-ban-sao.txt ho-so-a.txt"},
+		"recurring_identifier": {"don-sdt-1.txt don-sdt-2.txt don-sdt-3.txt"},
+		"red_flag":             {"don-phi.txt"},
+	}
+	for kind, w := range want {
+		if !slices.Equal(got[kind], w) {
+			t.Errorf("%s flags: %q, want %q", kind, got[kind], w)
+		}
+	}
+	for kind := range got {
+		if _, ok := want[kind]; !ok {
+			t.Errorf("unexpected %s flags: %q", kind, got[kind])
+		}
+	}
+}

@@ -1,0 +1,247 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"hoso/pipeline"
+)
+
+// nearDupWrite stores a document's signature and buckets inside tx.
+func (s *Store) nearDupWrite(ctx context.Context, tx Tx, documentID int64, w *pipeline.NearDupWrite) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM near_dup_band WHERE document_id = $1`, documentID); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM near_dup_signature WHERE document_id = $1`, documentID); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO near_dup_signature (document_id, doc_type, version, template_docs, signature, cluster_id)
+		VALUES ($1, $2, $3, $4, $5, $6)`, documentID, w.Type, w.Version, w.TemplateDocs, w.Signature, w.ClusterID); err != nil {
+		return err
+	}
+	if len(w.Bands) > 0 {
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO near_dup_band (band, hash, document_id) VALUES `)
+		args := make([]any, 0, 3*len(w.Bands))
+		for i, h := range w.Bands {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&sb, "($%d, $%d, $%d)", n+1, n+2, n+3)
+			args = append(args, i, h, documentID)
+		}
+		if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clusterJoin puts the document into a cluster and moves merged clusters
+// into it; the merged clusters' open flags hand over to the survivor's.
+func (s *Store) clusterJoin(ctx context.Context, tx Tx, documentID, clusterID int64, merge []int64) error {
+	if _, err := tx.Exec(ctx, `UPDATE near_dup_signature SET cluster_id = $1 WHERE document_id = $2`, clusterID, documentID); err != nil {
+		return err
+	}
+	for _, c := range merge {
+		if c == clusterID {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `UPDATE near_dup_signature SET cluster_id = $1 WHERE cluster_id = $2`, clusterID, c); err != nil {
+			return err
+		}
+		// The merged cluster's flag hands over to the surviving one.
+		var flagID int64
+		var status string
+		err := tx.QueryRow(ctx, `SELECT id, status FROM flag WHERE kind = $1 AND flag_key = $2`, pipeline.FlagNearDuplicate, fmt.Sprintf("cluster:%d", c)).Scan(&flagID, &status)
+		if errors.Is(err, ErrNoRows) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if status == pipeline.FlagOpen {
+			var total int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM flag_evidence WHERE flag_id = $1`, flagID).Scan(&total); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE flag SET status = $2, updated_at = $3 WHERE id = $1`, flagID, pipeline.FlagDismissed, s.now()); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO flag_decision (flag_id, status, reason, note, decided_by, evidence, decided_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, flagID, pipeline.FlagDismissed, "merged",
+				fmt.Sprintf("A document joined this cluster to the one of document %d; review the flag of that cluster.", clusterID), "hoso", total, s.now()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// NearDupCandidates returns the signatures sharing a bucket.
+func (s *Store) NearDupCandidates(ctx context.Context, version int, docType string, bands []int64, exclude int64) ([]pipeline.NearDupSignature, error) {
+	if len(bands) == 0 {
+		return nil, nil
+	}
+	var conds []string
+	args := []any{version, exclude, docType}
+	for i, h := range bands {
+		args = append(args, i, h)
+		conds = append(conds, fmt.Sprintf("(b.band = $%d AND b.hash = $%d)", len(args)-1, len(args)))
+	}
+	rows, err := s.db.Query(ctx, `SELECT n.document_id, d.sha256, n.signature, n.cluster_id FROM near_dup_signature n
+		JOIN document d ON d.id = n.document_id
+		WHERE n.version = $1 AND n.document_id <> $2 AND n.doc_type = $3 AND n.document_id IN (
+			SELECT b.document_id FROM near_dup_band b WHERE `+strings.Join(conds, " OR ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find near-duplicate candidates: %w", err)
+	}
+	defer rows.Close()
+	var out []pipeline.NearDupSignature
+	for rows.Next() {
+		var c pipeline.NearDupSignature
+		if err := rows.Scan(&c.DocumentID, &c.SHA256, &c.Signature, &c.ClusterID); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// NearDupClusterMembers lists the documents of clusters.
+func (s *Store) NearDupClusterMembers(ctx context.Context, clusterIDs []int64) ([]int64, error) {
+	if len(clusterIDs) == 0 {
+		return nil, nil
+	}
+	marks := make([]string, len(clusterIDs))
+	args := make([]any, len(clusterIDs))
+	for i, c := range clusterIDs {
+		marks[i], args[i] = fmt.Sprintf("$%d", i+1), c
+	}
+	return s.ids(ctx, `SELECT document_id FROM near_dup_signature WHERE cluster_id IN (`+strings.Join(marks, ", ")+`) ORDER BY document_id`, args...)
+}
+
+func (s *Store) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// NearDupTemplateGet returns a type's template.
+func (s *Store) NearDupTemplateGet(ctx context.Context, docType string) (*pipeline.NearDupTemplate, error) {
+	t := &pipeline.NearDupTemplate{Type: docType}
+	var blob []byte
+	err := s.db.QueryRow(ctx, `SELECT documents, shingles FROM near_dup_template WHERE doc_type = $1`, docType).Scan(&t.Documents, &blob)
+	if errors.Is(err, ErrNoRows) {
+		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "No template learned for %q yet.", docType)
+	} else if err != nil {
+		return nil, err
+	}
+	t.Shingles = make([]uint64, len(blob)/8)
+	for i := range t.Shingles {
+		t.Shingles[i] = binary.LittleEndian.Uint64(blob[8*i:])
+	}
+	return t, nil
+}
+
+// NearDupTemplateSave stores a template unless the type has one.
+func (s *Store) NearDupTemplateSave(ctx context.Context, t pipeline.NearDupTemplate) error {
+	blob := make([]byte, 8*len(t.Shingles))
+	for i, h := range t.Shingles {
+		binary.LittleEndian.PutUint64(blob[8*i:], h)
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO near_dup_template (doc_type, documents, shingles, built_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (doc_type) DO NOTHING`, t.Type, t.Documents, blob, s.now())
+	return err
+}
+
+// NearDupSample lists a type's documents with signatures, newest first.
+func (s *Store) NearDupSample(ctx context.Context, docType string, limit int) ([]int64, error) {
+	return s.ids(ctx, `SELECT document_id FROM near_dup_signature WHERE doc_type = $1 ORDER BY document_id DESC LIMIT $2`, docType, limit)
+}
+
+// NearDupUntemplated lists a type's documents signed before its template.
+func (s *Store) NearDupUntemplated(ctx context.Context, docType string) ([]int64, error) {
+	return s.ids(ctx, `SELECT document_id FROM near_dup_signature WHERE doc_type = $1 AND template_docs = 0 ORDER BY document_id`, docType)
+}
+
+// NearDupReplace rewrites a document's signature and buckets, keeping its
+// cluster.
+func (s *Store) NearDupReplace(ctx context.Context, documentID int64, w pipeline.NearDupWrite) error {
+	return s.inTx(ctx, func(tx Tx) error {
+		err := tx.QueryRow(ctx, `SELECT cluster_id FROM near_dup_signature WHERE document_id = $1`, documentID).Scan(&w.ClusterID)
+		if errors.Is(err, ErrNoRows) {
+			w.ClusterID = documentID
+		} else if err != nil {
+			return err
+		}
+		return s.nearDupWrite(ctx, tx, documentID, &w)
+	})
+}
+
+// NearDupSignatureGet returns a document's signature.
+func (s *Store) NearDupSignatureGet(ctx context.Context, documentID int64) (*pipeline.NearDupWrite, error) {
+	w := &pipeline.NearDupWrite{}
+	err := s.db.QueryRow(ctx, `SELECT doc_type, version, template_docs, signature, cluster_id FROM near_dup_signature WHERE document_id = $1`,
+		documentID).Scan(&w.Type, &w.Version, &w.TemplateDocs, &w.Signature, &w.ClusterID)
+	if errors.Is(err, ErrNoRows) {
+		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Document %d has no near-duplicate signature.", documentID)
+	}
+	return w, err
+}
+
+// PatternsPending lists documents to check.
+func (s *Store) PatternsPending(ctx context.Context, limit int) ([]int64, error) {
+	return s.ids(ctx, `SELECT id FROM document WHERE patterns_pending ORDER BY id LIMIT $1`, limit)
+}
+
+// PatternsRecheck marks documents for another check.
+func (s *Store) PatternsRecheck(ctx context.Context, ids []int64) error {
+	for _, id := range ids {
+		if _, err := s.db.Exec(ctx, `UPDATE document SET patterns_pending = TRUE WHERE id = $1`, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PatternsComplete stores a document's patterns and clears its mark.
+func (s *Store) PatternsComplete(ctx context.Context, p pipeline.PatternsCompleteParams) (bool, error) {
+	done := false
+	err := s.inTx(ctx, func(tx Tx) error {
+		n, err := tx.Exec(ctx, `UPDATE document SET patterns_pending = FALSE WHERE id = $1 AND patterns_pending`, p.DocumentID)
+		if err != nil || n == 0 {
+			return err
+		}
+		done = true
+		if p.ClusterID != 0 {
+			if err := s.clusterJoin(ctx, tx, p.DocumentID, p.ClusterID, p.Merge); err != nil {
+				return err
+			}
+		}
+		for _, f := range p.Flags {
+			if err := s.flagUpsert(ctx, tx, f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store patterns of document %d: %w", p.DocumentID, err)
+	}
+	return done, nil
+}

@@ -1,0 +1,198 @@
+package workers
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"hoso/detect"
+	"hoso/pipeline"
+)
+
+// What a document shares with others — the same file, an identifier
+// recurring across batches, a near-identical text — is checked after its
+// detection has committed, by a sweep over the documents marked pending.
+// One sweep runs at a time in a process, so two related documents detected
+// at the same moment still see each other; a periodic job sweeps what a
+// stopped process left.
+
+// PatternsArgs are the arguments of the periodic patterns job.
+type PatternsArgs struct{}
+
+// Kind is the River job kind.
+func (PatternsArgs) Kind() string { return "patterns" }
+
+// Patterns works PatternsArgs: a sweep of the pending documents.
+type Patterns struct {
+	river.WorkerDefaults[PatternsArgs]
+	cfg     Config
+	sweeper *sweeper
+}
+
+// Work sweeps.
+func (w *Patterns) Work(ctx context.Context, job *river.Job[PatternsArgs]) error {
+	w.sweeper.kick(ctx, w.cfg)
+	return w.sweeper.lastErr()
+}
+
+// PeriodicPatterns is the periodic job that sweeps leftovers.
+func PeriodicPatterns() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) {
+		return PatternsArgs{}, &river.InsertOpts{Queue: pipeline.QueueDefault}
+	}, &river.PeriodicJobOpts{RunOnStart: true})
+}
+
+// sweeper runs one sweep at a time; a kick during a sweep makes it go
+// round again instead of starting another.
+type sweeper struct {
+	mu      sync.Mutex
+	running bool
+	again   bool
+	err     error
+}
+
+func (s *sweeper) kick(ctx context.Context, cfg Config) {
+	s.mu.Lock()
+	if s.running {
+		s.again = true
+		s.mu.Unlock()
+		return
+	}
+	s.running = true
+	s.mu.Unlock()
+	for {
+		err := SweepPatterns(ctx, cfg)
+		if err != nil {
+			cfg.Logger.ErrorContext(ctx, "Pattern sweep failed", "error", err)
+		}
+		s.mu.Lock()
+		s.err = err
+		if !s.again || err != nil {
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
+		s.again = false
+		s.mu.Unlock()
+	}
+}
+
+func (s *sweeper) lastErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// SweepPatterns checks every pending document's cross-document patterns
+// and stores the flags, until none is pending.
+func SweepPatterns(ctx context.Context, cfg Config) error {
+	cfg.Detect = cfg.Detect.WithDefaults()
+	for {
+		ids, err := cfg.Store.PatternsPending(ctx, 200)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		for _, id := range ids {
+			if err := checkPatterns(ctx, cfg, id); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func checkPatterns(ctx context.Context, cfg Config, id int64) error {
+	doc, err := cfg.Store.DocumentGetByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	p := pipeline.PatternsCompleteParams{DocumentID: id}
+	same, err := cfg.Store.DocumentIDsBySHA256(ctx, doc.SHA256)
+	if err != nil {
+		return err
+	}
+	if f, ok := detect.ExactDuplicates(doc.SHA256, same, doc.Department); ok {
+		p.Flags = append(p.Flags, f)
+	}
+	ids, err := cfg.Store.IdentifierListByDocument(ctx, id)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, ident := range ids {
+		key := ident.Kind + ":" + ident.Value
+		if _, watched := cfg.Detect.RecurringSeverity[ident.Kind]; !watched || seen[key] {
+			continue
+		}
+		seen[key] = true
+		occ, err := cfg.Store.IdentifierOccurrences(ctx, ident.Kind, ident.Value, time.Now().Add(-cfg.Detect.RecurringWindow))
+		if err != nil {
+			return err
+		}
+		if f, ok := detect.Recurring(ident.Kind, ident.Value, occ, doc.Department, cfg.Detect); ok {
+			p.Flags = append(p.Flags, f)
+		}
+	}
+	if err := nearDuplicates(ctx, cfg, doc, &p); err != nil {
+		return err
+	}
+	_, err = cfg.Store.PatternsComplete(ctx, p)
+	return err
+}
+
+// nearDuplicates looks up the earlier documents of the type that share an
+// LSH bucket; those similar enough join the document in one cluster,
+// flagged once.
+func nearDuplicates(ctx context.Context, cfg Config, doc *pipeline.Document, p *pipeline.PatternsCompleteParams) error {
+	own, err := cfg.Store.NearDupSignatureGet(ctx, doc.ID)
+	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
+		return nil // too short to compare
+	} else if err != nil {
+		return err
+	}
+	sig, ok := detect.SignatureFromBytes(own.Signature)
+	if !ok || own.Version != detect.NearDuplicateVersion {
+		return nil
+	}
+	cands, err := cfg.Store.NearDupCandidates(ctx, detect.NearDuplicateVersion, own.Type, sig.BandHashes(), doc.ID)
+	if err != nil {
+		return err
+	}
+	threshold := cfg.Detect.NearDuplicateThreshold
+	if own.TemplateDocs == 0 {
+		threshold = cfg.Detect.UntemplatedThreshold
+	}
+	var matches []detect.NearDuplicateMatch
+	for _, c := range cands {
+		if c.SHA256 == doc.SHA256 {
+			continue // the same file: an exact duplicate, flagged as such
+		}
+		other, ok := detect.SignatureFromBytes(c.Signature)
+		if !ok {
+			continue
+		}
+		if s := detect.Similarity(&sig, &other); s >= threshold {
+			matches = append(matches, detect.NearDuplicateMatch{DocumentID: c.DocumentID, ClusterID: c.ClusterID, Similarity: s})
+		}
+	}
+	if len(matches) == 0 {
+		return nil
+	}
+	clusters := map[int64]bool{own.ClusterID: true}
+	for _, m := range matches {
+		clusters[m.ClusterID] = true
+	}
+	var cl []int64
+	for c := range clusters {
+		cl = append(cl, c)
+	}
+	members, err := cfg.Store.NearDupClusterMembers(ctx, cl)
+	if err != nil {
+		return err
+	}
+	flag, root := detect.NearDuplicates(doc.ID, matches, members, doc.Department)
+	p.Flags = append(p.Flags, flag)
+	p.ClusterID, p.Merge = root, cl
+	return nil
+}
