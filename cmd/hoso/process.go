@@ -10,8 +10,8 @@ import (
 
 	"hoso/extract"
 	"hoso/pipeline"
-	"hoso/workers"
 	"hoso/pipeline/ingest"
+	"hoso/workers"
 )
 
 // summary is what `hoso process` reports; with --json it is the last line.
