@@ -127,6 +127,7 @@ type indexDoc struct {
 	Type       string    `json:"type"`
 	Department string    `json:"department"`
 	Tags       []string  `json:"tags"`
+	Flags      []string  `json:"flags"`
 	State      string    `json:"state"`
 	Batch      string    `json:"batch"`
 	MIME       string    `json:"mime"`

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -90,8 +91,17 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		flags, err := in.Store.FlagList(ctx, pipeline.FlagListParams{Scope: pipeline.ScopeAll, DocumentID: id})
+		if err != nil {
+			return 0, err
+		}
 		doc := newIndexDoc(d, pages)
 		doc.addIdentifiers(idents)
+		for _, f := range flags {
+			if !slices.Contains(doc.Flags, f.Kind) {
+				doc.Flags = append(doc.Flags, f.Kind)
+			}
+		}
 		doc.State = string(pipeline.StateIndexed)
 		if err := b.Index(docKey(id), doc); err != nil {
 			return 0, fmt.Errorf("index document %d: %w", id, err)

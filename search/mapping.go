@@ -100,7 +100,7 @@ func newMapping() (mapping.IndexMapping, error) {
 	for _, f := range []string{"filename", "path", "type", "department", "batch"} {
 		dm.AddFieldMappingsAt(f, kw(true))
 	}
-	for _, f := range []string{"tags", "state", "mime", "language", "year", "month"} {
+	for _, f := range []string{"tags", "flags", "state", "mime", "language", "year", "month"} {
 		dm.AddFieldMappingsAt(f, kw(false))
 	}
 	dm.AddFieldMappingsAt("date", date)

@@ -67,9 +67,9 @@ type FacetTerm struct {
 	Count int    `json:"count"`
 }
 
-var facetFields = []string{"type", "department", "tags", "batch", "year", "month", "language"}
+var facetFields = []string{"type", "department", "tags", "batch", "year", "month", "language", "flags"}
 
-var keywordFields = map[string]string{"type": "type", "department": "department", "tag": "tags", "tags": "tags",
+var keywordFields = map[string]string{"type": "type", "department": "department", "tag": "tags", "tags": "tags", "flag": "flags", "flags": "flags",
 	"batch": "batch", "year": "year", "month": "month", "mime": "mime", "state": "state", "language": "language", "lang": "language",
 	"date": "date"}
 

@@ -146,7 +146,7 @@ func (p *searchPage) Next() string {
 func (p *searchPage) Selected(key, value string) bool { return p.Query.Get(key) == value }
 
 // facetParam maps a facet to the query parameter that filters by it.
-var facetParam = map[string]string{"type": "type", "department": "department", "tags": "tag", "batch": "batch", "language": "q:language", "year": "q:year", "month": "q:month"}
+var facetParam = map[string]string{"type": "type", "department": "department", "tags": "tag", "batch": "batch", "language": "q:language", "year": "q:year", "month": "q:month", "flags": "q:flag"}
 
 // FacetLink filters by a facet value.
 func (p *searchPage) FacetLink(facet, term string) string {
@@ -159,7 +159,7 @@ func (p *searchPage) FacetLink(facet, term string) string {
 }
 
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
-	page := &searchPage{Query: r.URL.Query(), FacetNames: []string{"type", "department", "language", "year", "tags"}}
+	page := &searchPage{Query: r.URL.Query(), FacetNames: []string{"type", "department", "flags", "language", "year", "tags"}}
 	if s.cfg.Index == nil {
 		s.fail(w, r, pipeline.Errorf(pipeline.EUNSUPPORTED, "This server keeps no search index."))
 		return

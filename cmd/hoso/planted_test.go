@@ -107,4 +107,29 @@ func TestPlantedPatterns(t *testing.T) {
 			t.Errorf("unexpected %s flags: %q", kind, got[kind])
 		}
 	}
+	// Flag kinds are searchable and a facet.
+	out, errs, code = run(t, b, "search", "--json", "--facets", "flag:near_duplicate")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	var res struct {
+		Total  int
+		Facets map[string][]struct {
+			Term  string
+			Count int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("search output: %v\n%s", err, out)
+	}
+	if res.Total != 3 {
+		t.Errorf("flag:near_duplicate finds %d documents, want 3", res.Total)
+	}
+	facet := map[string]int{}
+	for _, f := range res.Facets["flags"] {
+		facet[f.Term] = f.Count
+	}
+	if facet["near_duplicate"] != 3 {
+		t.Errorf("flags facet: %v", facet)
+	}
 }

@@ -37,6 +37,12 @@ func (s *Store) flagUpsert(ctx context.Context, tx Tx, f pipeline.FlagUpsert) er
 			return err
 		}
 		added += int(n)
+		if n > 0 {
+			// The document's flags are searchable: the indexer takes it again.
+			if err := s.feed(ctx, tx, e.DocumentID, "flagged"); err != nil {
+				return err
+			}
+		}
 	}
 	if added == 0 {
 		return nil
