@@ -162,3 +162,15 @@ type NearDupTemplate struct {
 	Documents int
 	Shingles  []uint64
 }
+
+// FlagVolumeSpike is the kind of a day with far more documents of a type
+// in a department than usual.
+const FlagVolumeSpike = "volume_spike"
+
+// VolumeDocument is what volume anomalies count of a document.
+type VolumeDocument struct {
+	ID         int64
+	Type       string
+	Department string
+	CreatedAt  time.Time
+}

@@ -91,6 +91,12 @@ type Store interface {
 	// NearDupReplace rewrites a document's signature and buckets.
 	NearDupReplace(ctx context.Context, documentID int64, w NearDupWrite) error
 
+	// VolumeDocuments lists the classified documents uploaded since a time.
+	VolumeDocuments(ctx context.Context, since time.Time) ([]VolumeDocument, error)
+	// FlagsUpsert raises flags, or adds evidence to them, outside any
+	// document's stage.
+	FlagsUpsert(ctx context.Context, flags []FlagUpsert) error
+
 	// FailureCounts counts failed documents by error code.
 	FailureCounts(ctx context.Context) ([]CodeCount, error)
 	// QueueDepth counts jobs waiting to run (available, scheduled or

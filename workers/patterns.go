@@ -196,3 +196,66 @@ func nearDuplicates(ctx context.Context, cfg Config, doc *pipeline.Document, p *
 	p.ClusterID, p.Merge = root, cl
 	return nil
 }
+
+// VolumeArgs are the arguments of the periodic volume job.
+type VolumeArgs struct{}
+
+// Kind is the River job kind.
+func (VolumeArgs) Kind() string { return "volume" }
+
+// Volume works VolumeArgs: it flags the spikes of yesterday and today.
+type Volume struct {
+	river.WorkerDefaults[VolumeArgs]
+	cfg Config
+}
+
+// Work checks the volumes.
+func (w *Volume) Work(ctx context.Context, job *river.Job[VolumeArgs]) error {
+	_, err := CheckVolume(ctx, w.cfg, time.Now(), 2)
+	return err
+}
+
+// PeriodicVolume is the job that watches volumes every ten minutes.
+func PeriodicVolume() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) {
+		return VolumeArgs{}, &river.InsertOpts{Queue: pipeline.QueueDefault}
+	}, &river.PeriodicJobOpts{RunOnStart: true})
+}
+
+// maxVolumeEvidence caps the documents a spike's flag lists.
+const maxVolumeEvidence = 500
+
+// CheckVolume flags the spikes of the last days (today included) and
+// returns them.
+func CheckVolume(ctx context.Context, cfg Config, now time.Time, days int) ([]detect.Spike, error) {
+	vc := cfg.Volume.WithDefaults()
+	days = max(days, 1)
+	today := now.In(vc.Location)
+	first := today.AddDate(0, 0, 1-days)
+	y, m, d := first.Date()
+	since := time.Date(y, m, d, 0, 0, 0, 0, vc.Location).AddDate(0, 0, -vc.Baseline)
+	docs, err := cfg.Store.VolumeDocuments(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	spikes := detect.VolumeSpikes(docs, first.Format("2006-01-02"), today.Format("2006-01-02"), vc)
+	var flags []pipeline.FlagUpsert
+	for _, s := range spikes {
+		var ids []int64
+		for _, doc := range docs {
+			if doc.Type == s.Type && doc.Department == s.Department && doc.CreatedAt.In(vc.Location).Format("2006-01-02") == s.Day {
+				ids = append(ids, doc.ID)
+				if len(ids) == maxVolumeEvidence {
+					break
+				}
+			}
+		}
+		flags = append(flags, detect.VolumeFlag(s, ids))
+	}
+	if len(flags) > 0 {
+		if err := cfg.Store.FlagsUpsert(ctx, flags); err != nil {
+			return nil, err
+		}
+	}
+	return spikes, nil
+}

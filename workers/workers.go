@@ -30,6 +30,8 @@ type Config struct {
 	Extractor Extractor
 	// Detect holds the detectors' thresholds.
 	Detect detect.Config
+	// Volume holds the volume spike thresholds and the office's time zone.
+	Volume detect.VolumeConfig
 	// Rules gives the rule set in force; default: the store's newest
 	// version, else the built-in rules.
 	Rules *classify.Current
@@ -55,6 +57,7 @@ func Register(w *river.Workers, cfg Config) {
 	sw := &sweeper{}
 	river.AddWorker(w, &Detect{cfg: cfg, templates: &templateCache{byType: map[string]templateEntry{}}, sweeper: sw})
 	river.AddWorker(w, &Patterns{cfg: cfg, sweeper: sw})
+	river.AddWorker(w, &Volume{cfg: cfg})
 }
 
 // retryAfter is a short backoff: the stages fail transiently on a busy

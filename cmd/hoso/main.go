@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	_ "time/tzdata" // the office's time zone, on machines without zoneinfo
 	"errors"
 	"flag"
 	"fmt"
@@ -62,6 +63,7 @@ func init() {
 		{"migrate", "create or update the database schema", (*Main).migrate},
 		{"rules", "check, load, list and try classification rules", (*Main).rules},
 		{"reclassify", "run classification again with the rules in force", (*Main).reclassify},
+		{"volume", "flag days with far more documents of a type than usual", (*Main).volume},
 		{"users", "add users, print API tokens, reset passwords", (*Main).users},
 		{"departments", "list or add departments", (*Main).departments},
 		{"audit", "verify the audit trail's chain, or export it as JSON Lines", (*Main).audit},
@@ -139,6 +141,13 @@ func (m *Main) newFlags(name string) *flags {
 	mem := f.fs.Int("memory-mb", envInt(env("HOSO_EXTRACT_MEMORY_MB", ""), 3072), "memory limit of an extraction process, in MB")
 	maxFile := f.fs.Int("max-file-mb", envInt(env("HOSO_MAX_FILE_MB", ""), 200), "largest accepted file, in MB")
 	maxBatch := f.fs.Int("max-batch-mb", envInt(env("HOSO_MAX_BATCH_MB", ""), 2000), "largest accepted batch, in MB")
+	if tz := m.Getenv("HOSO_TIMEZONE"); tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			fmt.Fprintf(m.Stderr, "HOSO_TIMEZONE %q is not a time zone (%v); days are counted in Asia/Ho_Chi_Minh\n", tz, err)
+		}
+		f.cfg.Location = loc
+	}
 	f.cfg.Memory = -1
 	f.post = func() {
 		f.cfg.Memory = int64(*mem) << 20

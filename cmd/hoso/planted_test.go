@@ -133,3 +133,44 @@ func TestPlantedPatterns(t *testing.T) {
 		t.Errorf("flags facet: %v", facet)
 	}
 }
+
+// TestVolumeCommand: complaints arrive about one a day for four weeks,
+// then fourteen in one day; hoso volume flags that day once, with its
+// documents, and a second run adds nothing.
+func TestVolumeCommand(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(21, 22))
+			dir := t.TempDir()
+			for i := range 42 {
+				p := filepath.Join(dir, fmt.Sprintf("khieu-nai-%02d.txt", i))
+				if err := os.WriteFile(p, []byte(strings.Join(sample.Complaint(sample.NewApplicant(r)), "\n\n")), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, errs, code := run(t, b, "process", dir); code != 0 {
+				t.Fatal(errs)
+			}
+			// Spread the first 28 over the four weeks before today.
+			for i := 1; i <= 28; i++ {
+				q := fmt.Sprintf("UPDATE document SET created_at = created_at - INTERVAL '%d days' WHERE id = %d", i, i)
+				if b.name == "sqlite" {
+					q = fmt.Sprintf("UPDATE document SET created_at = datetime(substr(created_at, 1, 19), '-%d days') WHERE id = %d", i, i)
+				}
+				execSQL(t, b, q)
+			}
+			out, errs, code := run(t, b, "volume", "--days", "3")
+			if code != 0 {
+				t.Fatal(errs)
+			}
+			if !strings.Contains(out, "14 documents (usual 1") || !strings.Contains(out, "1 spikes flagged") {
+				t.Errorf("hoso volume:\n%s", out)
+			}
+			run(t, b, "volume")
+			out, _, _ = run(t, b, "export", "--flags")
+			if strings.Count(out, `"kind":"volume_spike"`) != 1 || strings.Count(out, "uploaded on") != 14 {
+				t.Errorf("volume flags:\n%s", out)
+			}
+		})
+	}
+}

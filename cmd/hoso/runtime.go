@@ -16,6 +16,7 @@ import (
 	"riverqueue.com/riverui"
 	"riverqueue.com/riverui/uiendpoints"
 
+	"hoso/detect"
 	"hoso/extract"
 	"hoso/pipeline"
 	"hoso/pipeline/blob"
@@ -40,6 +41,7 @@ type Config struct {
 	RescueAfter  time.Duration // a job running this long on PostgreSQL is presumed dead and retried
 	MaxFileSize  int64
 	MaxBatchSize int64
+	Location     *time.Location // the office's time zone (days of volume counts); HOSO_TIMEZONE
 	Logger       *slog.Logger
 }
 
@@ -210,7 +212,7 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 			pipeline.QueueDefault: {MaxWorkers: rt.cfg.Workers},
 		},
 		Workers:              w,
-		PeriodicJobs:         []*river.PeriodicJob{workers.PeriodicPatterns()},
+		PeriodicJobs:         []*river.PeriodicJob{workers.PeriodicPatterns(), workers.PeriodicVolume()},
 		FetchCooldown:        5 * time.Millisecond,
 		FetchPollInterval:    100 * time.Millisecond,
 		RescueStuckJobsAfter: rescue,
@@ -228,7 +230,8 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 
 // WorkersConfig is the workers' configuration over the runtime.
 func (rt *Runtime) WorkersConfig(ex workers.Extractor) workers.Config {
-	return workers.Config{Store: rt.Store, Blobs: rt.Blobs, Extractor: ex, Logger: rt.cfg.Logger}
+	return workers.Config{Store: rt.Store, Blobs: rt.Blobs, Extractor: ex, Logger: rt.cfg.Logger,
+		Volume: detect.VolumeConfig{Location: rt.cfg.Location}}
 }
 
 // OpenIndex opens the search index in the data folder.

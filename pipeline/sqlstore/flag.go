@@ -368,3 +368,34 @@ func (s *Store) QueueDepth(ctx context.Context) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// VolumeDocuments lists classified documents uploaded since a time.
+func (s *Store) VolumeDocuments(ctx context.Context, since time.Time) ([]pipeline.VolumeDocument, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, doc_type, department, created_at FROM document
+		WHERE created_at >= $1 AND doc_type <> '' ORDER BY id`, since.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("list documents for volumes: %w", err)
+	}
+	defer rows.Close()
+	var out []pipeline.VolumeDocument
+	for rows.Next() {
+		var d pipeline.VolumeDocument
+		if err := rows.Scan(&d.ID, &d.Type, &d.Department, &d.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// FlagsUpsert raises or extends flags in one transaction.
+func (s *Store) FlagsUpsert(ctx context.Context, flags []pipeline.FlagUpsert) error {
+	return s.inTx(ctx, func(tx Tx) error {
+		for _, f := range flags {
+			if err := s.flagUpsert(ctx, tx, f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
