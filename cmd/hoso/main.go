@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	_ "time/tzdata" // the office's time zone, on machines without zoneinfo
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // the office's time zone, on machines without zoneinfo
 
 	"hoso/extract"
 	"hoso/pipeline"
