@@ -8,6 +8,12 @@ const (
 	FlagConfirmed = "confirmed"
 	FlagDismissed = "dismissed"
 	FlagNeedsInfo = "needs_information"
+	// FlagAwaitingSecond is a high-severity flag one supervisor confirmed,
+	// waiting for a second (four-eyes review).
+	FlagAwaitingSecond = "awaiting_second_confirmation"
+	// FlagsActive lists, in FlagListParams.Status, the flags still to
+	// review: open, awaiting a second confirmation, needing information.
+	FlagsActive = "active"
 )
 
 // Flag kinds.
@@ -81,7 +87,10 @@ type FlagListParams struct {
 
 // FlagDecideParams are the parameters of Store.FlagDecide.
 type FlagDecideParams struct {
-	Scope     Scope
+	Scope Scope
+	// FourEyes makes the confirmation of a high-severity flag take two
+	// supervisors: the first leaves it awaiting the second.
+	FourEyes  bool
 	ID        int64
 	Status    string
 	Reason    string

@@ -534,13 +534,13 @@ func (s *Server) flagDecide(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) decide(r *http.Request, id int64, d FlagDecision) (*pipeline.Flag, error) {
-	f, err := s.cfg.Store.FlagDecide(r.Context(), pipeline.FlagDecideParams{Scope: scope(r), ID: id, Status: d.Status,
+	f, err := s.cfg.Store.FlagDecide(r.Context(), pipeline.FlagDecideParams{Scope: scope(r), FourEyes: s.cfg.FourEyes, ID: id, Status: d.Status,
 		Reason: d.Reason, Note: d.Note, DecidedBy: currentUser(r).Name})
 	if err != nil {
 		return nil, err
 	}
 	s.cfg.Logger.InfoContext(r.Context(), "Flag decided", "flag_id", id, "status", d.Status)
-	return f, s.audit(r, pipeline.AuditFlagDecision, "flag:"+strconv.FormatInt(id, 10), map[string]string{"status": d.Status, "reason": d.Reason, "note": d.Note})
+	return f, s.audit(r, pipeline.AuditFlagDecision, "flag:"+strconv.FormatInt(id, 10), map[string]string{"status": d.Status, "outcome": f.Status, "reason": d.Reason, "note": d.Note})
 }
 
 // auditList answers GET /api/v1/audit?user=&action=&object=&after=&limit=.

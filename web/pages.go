@@ -279,7 +279,7 @@ func (s *Server) flagsPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	status := q.Get("status")
 	if !q.Has("status") {
-		status = pipeline.FlagOpen
+		status = pipeline.FlagsActive
 	}
 	list, err := s.cfg.Store.FlagList(r.Context(), pipeline.FlagListParams{Scope: scope(r), Status: status, Kind: q.Get("kind"),
 		Department: q.Get("department"), Severity: q.Get("severity"), Sort: cmpOr(q.Get("sort"), "severity"), Limit: 200})
@@ -288,7 +288,7 @@ func (s *Server) flagsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !q.Has("status") {
-		q.Set("status", pipeline.FlagOpen)
+		q.Set("status", pipeline.FlagsActive)
 	}
 	s.render(w, r, http.StatusOK, "flags", &flagsPage{Flags: list, Query: q, Kinds: flagKinds, Departments: scope(r).Departments})
 }

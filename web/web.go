@@ -44,6 +44,9 @@ type Config struct {
 	// without TLS (hoso behind a TLS-terminating proxy). Default: Secure
 	// when the request came over TLS.
 	SecureCookies bool
+	// FourEyes makes a high-severity flag's confirmation take two
+	// supervisors.
+	FourEyes bool
 	// SessionTTL is how long a sign-in lasts; default 8 hours.
 	SessionTTL time.Duration
 	// MaxFailedLogins locks an account after this many wrong passwords in

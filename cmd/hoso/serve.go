@@ -58,7 +58,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	srv := &http.Server{
 		Handler: web.New(web.Config{Store: rt.Store, Blobs: rt.Blobs, Ingester: rt.Ingester(), Index: rt.Index, Logger: f.cfg.Logger,
-			Jobs: jobs, Metrics: rt.Metrics.Handler(), SecureCookies: m.Getenv("HOSO_SECURE_COOKIES") == "true"}),
+			Jobs: jobs, Metrics: rt.Metrics.Handler(), SecureCookies: m.Getenv("HOSO_SECURE_COOKIES") == "true",
+			FourEyes: m.Getenv("HOSO_FOUR_EYES") == "true"}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}

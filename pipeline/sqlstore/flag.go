@@ -85,7 +85,12 @@ func (s *Store) FlagList(ctx context.Context, p pipeline.FlagListParams) ([]*pip
 		args = append(args, p.Department)
 		conds = append(conds, fmt.Sprintf("department = $%d", len(args)))
 	}
-	if p.Status != "" {
+	switch p.Status {
+	case "":
+	case pipeline.FlagsActive:
+		args = append(args, pipeline.FlagOpen, pipeline.FlagAwaitingSecond, pipeline.FlagNeedsInfo)
+		conds = append(conds, fmt.Sprintf("status IN ($%d, $%d, $%d)", len(args)-2, len(args)-1, len(args)))
+	default:
 		args = append(args, p.Status)
 		conds = append(conds, fmt.Sprintf("status = $%d", len(args)))
 	}
@@ -195,6 +200,31 @@ func (s *Store) FlagDecide(ctx context.Context, p pipeline.FlagDecideParams) (*p
 		var total int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM flag_evidence WHERE flag_id = $1`, p.ID).Scan(&total); err != nil {
 			return err
+		}
+		if p.FourEyes && p.Status == pipeline.FlagConfirmed {
+			args := []any{p.ID}
+			cond := scopeCond(p.Scope, "department", &args)
+			var severity, status string
+			err := tx.QueryRow(ctx, `SELECT severity, status FROM flag WHERE id = $1 AND `+cond, args...).Scan(&severity, &status)
+			if errors.Is(err, ErrNoRows) {
+				return pipeline.Errorf(pipeline.ENOTFOUND, "Flag %d does not exist or belongs to a department you do not work in.", p.ID)
+			} else if err != nil {
+				return err
+			}
+			if severity == "high" {
+				if status != pipeline.FlagAwaitingSecond {
+					p.Status = pipeline.FlagAwaitingSecond
+				} else {
+					var first string
+					if err := tx.QueryRow(ctx, `SELECT decided_by FROM flag_decision WHERE flag_id = $1 AND status = $2 ORDER BY id DESC LIMIT 1`,
+						p.ID, pipeline.FlagAwaitingSecond).Scan(&first); err != nil && !errors.Is(err, ErrNoRows) {
+						return err
+					}
+					if first == p.DecidedBy {
+						return pipeline.Errorf(pipeline.ECONFLICT, "You confirmed this flag already; a second supervisor must confirm a high-severity flag.")
+					}
+				}
+			}
 		}
 		args := []any{p.ID, p.Status, s.now()}
 		cond := scopeCond(p.Scope, "department", &args)

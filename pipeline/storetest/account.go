@@ -273,3 +273,40 @@ func testFigures(t *testing.T, h Harness) {
 		t.Errorf("Figures(tax) = %d documents, want 0", f.Documents)
 	}
 }
+
+// testFourEyes: with four eyes on, a high-severity confirmation by one
+// supervisor waits for another; the same one cannot confirm twice.
+func testFourEyes(t *testing.T, h Harness) {
+	ctx := context.Background()
+	st := h.Store
+	b := mustBatch(t, st, "four eyes")
+	id := classifiedDoc(t, st, b.ID, 1)
+	err := st.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: id, Flags: []pipeline.FlagUpsert{
+		{Kind: "red_flag", Key: "high", Severity: "high", Department: "administration", Title: "h", Evidence: []pipeline.FlagEvidence{{DocumentID: id}}},
+		{Kind: "red_flag", Key: "low", Severity: "low", Department: "administration", Title: "l", Evidence: []pipeline.FlagEvidence{{DocumentID: id}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags, _ := st.FlagList(ctx, pipeline.FlagListParams{Scope: pipeline.ScopeAll, Sort: "severity"})
+	high, low := flags[0].ID, flags[1].ID
+	decide := func(flag int64, who string) (*pipeline.Flag, error) {
+		return st.FlagDecide(ctx, pipeline.FlagDecideParams{Scope: pipeline.ScopeAll, FourEyes: true, ID: flag, Status: pipeline.FlagConfirmed, Reason: "confirmed_fraud", DecidedBy: who})
+	}
+	f, err := decide(high, "lan")
+	if err != nil || f.Status != pipeline.FlagAwaitingSecond {
+		t.Fatalf("first confirmation: %v, %v; want awaiting a second", f, err)
+	}
+	if active, _ := st.FlagList(ctx, pipeline.FlagListParams{Scope: pipeline.ScopeAll, Status: pipeline.FlagsActive}); len(active) != 2 {
+		t.Errorf("active flags: %d, want 2", len(active))
+	}
+	_, err = decide(high, "lan")
+	wantCode(t, "the same supervisor confirming twice", err, pipeline.ECONFLICT)
+	f, err = decide(high, "minh")
+	if err != nil || f.Status != pipeline.FlagConfirmed || len(f.Decisions) != 2 {
+		t.Errorf("second confirmation: %+v, %v", f, err)
+	}
+	if f, err = decide(low, "lan"); err != nil || f.Status != pipeline.FlagConfirmed {
+		t.Errorf("a low-severity confirmation: %+v, %v; want confirmed at once", f, err)
+	}
+}

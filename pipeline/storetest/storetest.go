@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("Scope", func(t *testing.T) { testScope(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
 	t.Run("Figures", func(t *testing.T) { testFigures(t, open(t)) })
+	t.Run("FourEyes", func(t *testing.T) { testFourEyes(t, open(t)) })
 }
 
 func sha(n int) string { return fmt.Sprintf("%064x", n) }
