@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,18 @@ type Detect struct {
 	cfg       Config
 	templates *templateCache
 	sweeper   *sweeper
+}
+
+// NewDetect returns a detect worker on its own, for benchmarks that time
+// the stage without the queue.
+func NewDetect(cfg Config) *Detect {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Rules == nil {
+		cfg.Rules = &classify.Current{Store: cfg.Store}
+	}
+	return &Detect{cfg: cfg, templates: &templateCache{byType: map[string]templateEntry{}}, sweeper: &sweeper{}}
 }
 
 // NextRetry retries soon.

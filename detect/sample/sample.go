@@ -80,13 +80,24 @@ func Complaint(a Applicant) []string {
 	r := rand.New(rand.NewPCG(a.Seed, 7))
 	// Each letter tells its own story: sentences from parts, so that two
 	// letters share words but rarely a sentence.
-	who := []string{"Công trình bên cạnh nhà tôi", "Cơ sở sản xuất đầu hẻm", "Hộ gia đình ông Tư ở số nhà kế bên", "Quán karaoke trên đường chính", "Công ty vận tải gần chợ", "Nhà hàng tiệc cưới cuối phố", "Xưởng mộc trong khu dân cư"}
-	what := []string{"thi công vào ban đêm gây tiếng ồn rất lớn", "đổ cát và gạch lấn chiếm lối đi chung", "xả nước thải chưa qua xử lý ra mương", "xây hàng rào lấn sang phần đất nhà tôi", "mở nhạc lớn đến quá nửa đêm", "đậu xe tải chắn hết cổng ra vào", "đốt rác thải gây khói bụi cả khu phố", "chặt cây xanh trên vỉa hè"}
+	who := []string{"Công trình", "Cơ sở sản xuất", "Hộ gia đình", "Quán karaoke", "Công ty vận tải", "Nhà hàng tiệc cưới", "Xưởng mộc",
+		"Tiệm sửa xe", "Lò bánh mì", "Kho hàng", "Bãi giữ xe", "Cửa hàng vật liệu xây dựng"}
+	whose := []string{"của ông Ba", "của bà Năm", "mới mở", "không biển hiệu", "của một công ty tư nhân", "do người ngoài thuê", "của gia đình họ Trịnh", ""}
+	what := []string{"thi công vào ban đêm gây tiếng ồn rất lớn", "đổ cát và gạch lấn chiếm lối đi chung", "xả nước thải chưa qua xử lý ra mương",
+		"xây hàng rào lấn sang phần đất nhà tôi", "mở nhạc lớn đến quá nửa đêm", "đậu xe tải chắn hết cổng ra vào", "đốt rác thải gây khói bụi cả khu phố",
+		"chặt cây xanh trên vỉa hè", "để chó thả rông cắn người", "câu trộm điện từ cột đèn", "phơi hàng lấn ra lòng đường", "cho xe ben chạy quá tải làm nứt mặt đường"}
 	when := []string{"từ đầu tháng trước", "suốt ba tuần qua", "gần như mỗi ngày", "vào các ngày cuối tuần", "kể từ sau Tết", "từ năm ngoái đến nay"}
 	harm := []string{"khiến trẻ nhỏ không ngủ được", "làm hư hỏng tường nhà tôi", "gây nguy hiểm cho người đi đường", "khiến cả xóm phải chịu mùi hôi", "làm con tôi bị viêm họng", "gây mất trật tự trong khu phố"}
+	// Letters name places, times and amounts of their own.
+	where := func() string {
+		return fmt.Sprintf("ở số %d đường %s", 1+r.IntN(400), pick(r, streets))
+	}
+	since := func() string {
+		return fmt.Sprintf("từ ngày %d tháng %d", 1+r.IntN(28), 1+r.IntN(12))
+	}
 	var events []string
 	for range 2 {
-		events = append(events, fmt.Sprintf("%s %s %s, %s.", pick(r, who), pick(r, what), pick(r, when), pick(r, harm)))
+		events = append(events, fmt.Sprintf("%s %s %s %s %s (%s), %s; đã %d lần báo tổ dân phố.", pick(r, who), pick(r, whose), where(), pick(r, what), pick(r, when), since(), pick(r, harm), 1+r.IntN(9)))
 	}
 	return []string{
 		"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc",
