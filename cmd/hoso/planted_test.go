@@ -174,3 +174,41 @@ func TestVolumeCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestRecurringWindow: an identifier counts only in documents uploaded
+// within the window (180 days): an old application does not make a
+// pattern with two new ones, a third new one does, without the old.
+func TestRecurringWindow(t *testing.T) {
+	b := backends(t)[0]
+	r := rand.New(rand.NewPCG(31, 32))
+	dir := t.TempDir()
+	app := func(batch, name string) string {
+		a := sample.NewApplicant(r)
+		a.Phone = "0977 123 456"
+		p := filepath.Join(dir, batch, name)
+		os.MkdirAll(filepath.Dir(p), 0o750)
+		if err := os.WriteFile(p, []byte(strings.Join(sample.PermitForm(a), "\n\n")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, batch)
+	}
+	if _, errs, code := run(t, b, "process", app("cu", "don-cu.txt")); code != 0 {
+		t.Fatal(errs)
+	}
+	execSQL(t, b, "UPDATE document SET created_at = datetime(substr(created_at, 1, 19), '-200 days')")
+	app("moi", "don-1.txt")
+	if _, errs, code := run(t, b, "process", app("moi", "don-2.txt")); code != 0 {
+		t.Fatal(errs)
+	}
+	out, _, _ := run(t, b, "export", "--flags")
+	if strings.Contains(out, "recurring_identifier") {
+		t.Fatalf("an application 200 days old counted:\n%s", out)
+	}
+	if _, errs, code := run(t, b, "process", app("sau", "don-3.txt")); code != 0 {
+		t.Fatal(errs)
+	}
+	out, _, _ = run(t, b, "export", "--flags")
+	if strings.Count(out, "recurring_identifier") != 1 || strings.Contains(out, `"document_id":1,`) || !strings.Contains(out, "3 documents from 2 batches") {
+		t.Errorf("after a third new application:\n%s", out)
+	}
+}
