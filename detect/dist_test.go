@@ -25,11 +25,11 @@ func TestNearDuplicateFalseMatches(t *testing.T) {
 		for i := range texts {
 			texts[i] = strings.Join(fill(sample.NewApplicant(r)), "\n\n")
 		}
-		var samples [][]uint64
+		var samples [][]string
 		for _, tx := range texts[:60] {
-			samples = append(samples, Shingles(Words(tx)))
+			samples = append(samples, Words(tx))
 		}
-		tmpl := BuildTemplate(samples, TemplateShare)
+		tmpl := BuildTemplate(samples)
 		sigs := make([]Signature, len(texts))
 		for i, tx := range texts {
 			sigs[i] = MinHash(Features(Words(tx), tmpl))

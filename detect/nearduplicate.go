@@ -133,38 +133,48 @@ func Shingles(words []string) []uint64 {
 	return out
 }
 
-// Template is a document type's shared shingles.
+// Template is what a document type's documents share: the word pairs of
+// its form, and the character runs common in what people write into it
+// (frequent name syllables, the office's own ward). Both are left out of
+// the comparison; what remains tells one applicant from another.
 type Template map[uint64]bool
 
-// BuildTemplate returns the shingles that at least share of the sample
-// documents hold (each sample is one document's shingles).
-func BuildTemplate(samples [][]uint64, share float64) Template {
-	count := map[uint64]int{}
-	for _, s := range samples {
-		for _, h := range s {
-			count[h]++
-		}
-	}
-	need := int(share*float64(len(samples)) + 0.5)
-	need = max(need, 2)
+// BuildTemplate learns a type's template from sample documents (each the
+// Words of one document): the word pairs at least TemplateShare of them
+// hold, then the character runs at least GramShare of them hold outside
+// those.
+func BuildTemplate(samples [][]string) Template {
 	t := Template{}
-	for h, n := range count {
-		if n >= need {
-			t[h] = true
+	for h := range frequent(len(samples), TemplateShare, func(yield func([]uint64)) {
+		for _, w := range samples {
+			yield(Shingles(w))
 		}
+	}) {
+		t[h] = true
+	}
+	for h := range frequent(len(samples), GramShare, func(yield func([]uint64)) {
+		for _, w := range samples {
+			yield(grams(residualText(w, t)))
+		}
+	}) {
+		t[h] = true
 	}
 	return t
 }
 
-// Residual returns the shingles not in the template.
-func (t Template) Residual(shingles []uint64) []uint64 {
-	if len(t) == 0 {
-		return shingles
-	}
-	out := make([]uint64, 0, len(shingles))
-	for _, h := range shingles {
-		if !t[h] {
-			out = append(out, h)
+// frequent returns the hashes at least share of the n sets hold.
+func frequent(n int, share float64, sets func(yield func([]uint64))) map[uint64]bool {
+	count := map[uint64]int{}
+	sets(func(s []uint64) {
+		for _, h := range s {
+			count[h]++
+		}
+	})
+	need := max(int(share*float64(n)+0.5), 2)
+	out := map[uint64]bool{}
+	for h, c := range count {
+		if c >= need {
+			out[h] = true
 		}
 	}
 	return out
@@ -178,6 +188,18 @@ const CharGrams = 4
 // rather than words, so that an OCR slip in a word changes a few features,
 // not the whole word and its neighbours.
 func Features(words []string, t Template) []uint64 {
+	all := grams(residualText(words, t))
+	out := all[:0]
+	for _, h := range all {
+		if !t[h] {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// residualText joins the words no template word pair covers.
+func residualText(words []string, t Template) string {
 	covered := make([]bool, len(words))
 	for i := 0; i+ShingleWords <= len(words); i++ {
 		if t[shingleHash(words[i:i+ShingleWords])] {
@@ -193,11 +215,17 @@ func Features(words []string, t Template) []uint64 {
 			b.WriteByte(' ')
 		}
 	}
-	rs := []rune(b.String())
+	return b.String()
+}
+
+// grams hashes the text's runs of CharGrams characters, each once.
+func grams(text string) []uint64 {
+	rs := []rune(text)
 	seen := map[uint64]bool{}
 	var out []uint64
 	for i := 0; i+CharGrams <= len(rs); i++ {
 		h := fnv.New64a()
+		h.Write([]byte{'g'}) // apart from the word pairs' hashes
 		h.Write([]byte(string(rs[i : i+CharGrams])))
 		v := h.Sum64()
 		if !seen[v] {
@@ -284,8 +312,12 @@ func SignatureFromBytes(b []byte) (Signature, bool) {
 // DefaultNearDuplicateThreshold is the estimated Jaccard similarity, on
 // the shingles outside the template, from which two documents are near
 // duplicates.
-const DefaultNearDuplicateThreshold = 0.5
+const DefaultNearDuplicateThreshold = 0.45
 
-// TemplateShare is the share of a type's sample documents a shingle must
+// TemplateShare is the share of a type's sample documents a word pair must
 // appear in to belong to the type's template.
 const TemplateShare = 0.3
+
+// GramShare is the share of a type's sample documents a character run,
+// outside the form's words, must appear in to belong to the template.
+const GramShare = 0.3

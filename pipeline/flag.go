@@ -148,10 +148,13 @@ const FlagNearDuplicate = "near_duplicate"
 
 // NearDupSignature is a document's stored near-duplicate signature.
 type NearDupSignature struct {
-	DocumentID int64
-	SHA256     string
-	Signature  []byte
-	ClusterID  int64
+	DocumentID   int64
+	SHA256       string
+	Signature    []byte
+	ClusterID    int64
+	Type         string
+	Version      int
+	TemplateDocs int
 }
 
 // NearDupWrite stores a document's signature with DetectComplete.

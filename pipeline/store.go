@@ -71,10 +71,11 @@ type Store interface {
 	// NearDupSignatureGet returns a document's stored signature with its
 	// type and template size (ENOTFOUND when it has none).
 	NearDupSignatureGet(ctx context.Context, documentID int64) (*NearDupWrite, error)
-	// NearDupCandidates returns the signatures of the version and type
-	// that share an LSH bucket with the given band hashes, but not the
-	// document's own.
-	NearDupCandidates(ctx context.Context, version int, docType string, bands []int64, exclude int64) ([]NearDupSignature, error)
+	// NearDupCandidateIDs returns the documents that share an LSH bucket
+	// with the given band hashes, but not the excluded one.
+	NearDupCandidateIDs(ctx context.Context, bands []int64, exclude int64) ([]int64, error)
+	// NearDupSignatures returns the documents' signatures.
+	NearDupSignatures(ctx context.Context, ids []int64) ([]NearDupSignature, error)
 	// NearDupClusterMembers lists the documents of the clusters.
 	NearDupClusterMembers(ctx context.Context, clusterIDs []int64) ([]int64, error)
 	// NearDupTemplateGet returns a type's template (ENOTFOUND before one

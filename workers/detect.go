@@ -162,15 +162,15 @@ func (w *Detect) learnTemplate(ctx context.Context, docType string, cfg detect.C
 	if err != nil || len(ids) < cfg.TemplateMinDocs {
 		return nil, 0, err
 	}
-	var samples [][]uint64
+	var samples [][]string
 	for _, id := range ids {
 		words, err := w.words(ctx, id)
 		if err != nil {
 			return nil, 0, err
 		}
-		samples = append(samples, detect.Shingles(words))
+		samples = append(samples, words)
 	}
-	tmpl := detect.BuildTemplate(samples, detect.TemplateShare)
+	tmpl := detect.BuildTemplate(samples)
 	t := pipeline.NearDupTemplate{Type: docType, Documents: len(ids)}
 	for h := range tmpl {
 		t.Shingles = append(t.Shingles, h)

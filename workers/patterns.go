@@ -51,6 +51,7 @@ type sweeper struct {
 	running bool
 	again   bool
 	err     error
+	sigs    *signatureCache
 }
 
 func (s *sweeper) kick(ctx context.Context, cfg Config) {
@@ -62,8 +63,11 @@ func (s *sweeper) kick(ctx context.Context, cfg Config) {
 	}
 	s.running = true
 	s.mu.Unlock()
+	if s.sigs == nil {
+		s.sigs = &signatureCache{}
+	}
 	for {
-		err := SweepPatterns(ctx, cfg)
+		err := sweep(ctx, cfg, s.sigs)
 		if err != nil {
 			cfg.Logger.ErrorContext(ctx, "Pattern sweep failed", "error", err)
 		}
@@ -88,6 +92,10 @@ func (s *sweeper) lastErr() error {
 // SweepPatterns checks every pending document's cross-document patterns
 // and stores the flags, until none is pending.
 func SweepPatterns(ctx context.Context, cfg Config) error {
+	return sweep(ctx, cfg, &signatureCache{})
+}
+
+func sweep(ctx context.Context, cfg Config, sigs *signatureCache) error {
 	cfg.Detect = cfg.Detect.WithDefaults()
 	for {
 		ids, err := cfg.Store.PatternsPending(ctx, 200)
@@ -95,14 +103,61 @@ func SweepPatterns(ctx context.Context, cfg Config) error {
 			return err
 		}
 		for _, id := range ids {
-			if err := checkPatterns(ctx, cfg, id); err != nil {
+			if err := checkPatterns(ctx, cfg, sigs, id); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-func checkPatterns(ctx context.Context, cfg Config, id int64) error {
+// signatureCache keeps signatures the sweep has read: they do not change
+// (but for the one time a type learns its template, which the template
+// size tells), so a document's bucket-mates cost no database read the
+// second time. It forgets everything at a million entries (512 MB).
+type signatureCache struct {
+	byID map[int64]cachedSignature
+}
+
+type cachedSignature struct {
+	sig          detect.Signature
+	sha256       string
+	docType      string
+	version      int
+	templateDocs int
+}
+
+func (c *signatureCache) get(ctx context.Context, st pipeline.Store, ids []int64, templateDocs int) (map[int64]cachedSignature, error) {
+	if c.byID == nil || len(c.byID) > 1_000_000 {
+		c.byID = map[int64]cachedSignature{}
+	}
+	out := make(map[int64]cachedSignature, len(ids))
+	var missing []int64
+	for _, id := range ids {
+		if e, ok := c.byID[id]; ok && e.templateDocs == templateDocs {
+			out[id] = e
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	list, err := st.NearDupSignatures(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range list {
+		sig, ok := detect.SignatureFromBytes(s.Signature)
+		if !ok {
+			continue
+		}
+		e := cachedSignature{sig: sig, sha256: s.SHA256, docType: s.Type, version: s.Version, templateDocs: s.TemplateDocs}
+		c.byID[s.DocumentID], out[s.DocumentID] = e, e
+	}
+	return out, nil
+}
+
+func checkPatterns(ctx context.Context, cfg Config, sigs *signatureCache, id int64) error {
 	doc, err := cfg.Store.DocumentGetByID(ctx, id)
 	if err != nil {
 		return err
@@ -134,7 +189,7 @@ func checkPatterns(ctx context.Context, cfg Config, id int64) error {
 			p.Flags = append(p.Flags, f)
 		}
 	}
-	if err := nearDuplicates(ctx, cfg, doc, &p); err != nil {
+	if err := nearDuplicates(ctx, cfg, sigs, doc, &p); err != nil {
 		return err
 	}
 	_, err = cfg.Store.PatternsComplete(ctx, p)
@@ -144,7 +199,7 @@ func checkPatterns(ctx context.Context, cfg Config, id int64) error {
 // nearDuplicates looks up the earlier documents of the type that share an
 // LSH bucket; those similar enough join the document in one cluster,
 // flagged once.
-func nearDuplicates(ctx context.Context, cfg Config, doc *pipeline.Document, p *pipeline.PatternsCompleteParams) error {
+func nearDuplicates(ctx context.Context, cfg Config, sigs *signatureCache, doc *pipeline.Document, p *pipeline.PatternsCompleteParams) error {
 	own, err := cfg.Store.NearDupSignatureGet(ctx, doc.ID)
 	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
 		return nil // too short to compare
@@ -155,7 +210,11 @@ func nearDuplicates(ctx context.Context, cfg Config, doc *pipeline.Document, p *
 	if !ok || own.Version != detect.NearDuplicateVersion {
 		return nil
 	}
-	cands, err := cfg.Store.NearDupCandidates(ctx, detect.NearDuplicateVersion, own.Type, sig.BandHashes(), doc.ID)
+	ids, err := cfg.Store.NearDupCandidateIDs(ctx, sig.BandHashes(), doc.ID)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	cands, err := sigs.get(ctx, cfg.Store, ids, own.TemplateDocs)
 	if err != nil {
 		return err
 	}
@@ -163,25 +222,34 @@ func nearDuplicates(ctx context.Context, cfg Config, doc *pipeline.Document, p *
 	if own.TemplateDocs == 0 {
 		threshold = cfg.Detect.UntemplatedThreshold
 	}
-	var matches []detect.NearDuplicateMatch
-	for _, c := range cands {
-		if c.SHA256 == doc.SHA256 {
-			continue // the same file: an exact duplicate, flagged as such
-		}
-		other, ok := detect.SignatureFromBytes(c.Signature)
-		if !ok {
+	var matched []int64
+	sims := map[int64]float64{}
+	for _, id := range ids {
+		c, ok := cands[id]
+		if !ok || c.docType != own.Type || c.version != own.Version {
 			continue
 		}
-		if s := detect.Similarity(&sig, &other); s >= threshold {
-			matches = append(matches, detect.NearDuplicateMatch{DocumentID: c.DocumentID, ClusterID: c.ClusterID, Similarity: s})
+		if c.sha256 == doc.SHA256 {
+			continue // the same file: an exact duplicate, flagged as such
+		}
+		if s := detect.Similarity(&sig, &c.sig); s >= threshold {
+			matched = append(matched, id)
+			sims[id] = s
 		}
 	}
-	if len(matches) == 0 {
+	if len(matched) == 0 {
 		return nil
 	}
+	// Clusters change as documents join them: read them now.
+	current, err := cfg.Store.NearDupSignatures(ctx, matched)
+	if err != nil {
+		return err
+	}
+	var matches []detect.NearDuplicateMatch
 	clusters := map[int64]bool{own.ClusterID: true}
-	for _, m := range matches {
-		clusters[m.ClusterID] = true
+	for _, c := range current {
+		matches = append(matches, detect.NearDuplicateMatch{DocumentID: c.DocumentID, ClusterID: c.ClusterID, Similarity: sims[c.DocumentID]})
+		clusters[c.ClusterID] = true
 	}
 	var cl []int64
 	for c := range clusters {

@@ -9,7 +9,6 @@ CREATE TABLE near_dup_signature (
     cluster_id     BIGINT NOT NULL
 );
 CREATE INDEX near_dup_signature_cluster ON near_dup_signature (cluster_id);
-CREATE INDEX near_dup_signature_type ON near_dup_signature (doc_type, template_docs);
 
 CREATE TABLE near_dup_band (
     band         INTEGER NOT NULL,

@@ -81,34 +81,53 @@ func (s *Store) clusterJoin(ctx context.Context, tx Tx, documentID, clusterID in
 	return nil
 }
 
-// NearDupCandidates returns the signatures sharing a bucket.
-func (s *Store) NearDupCandidates(ctx context.Context, version int, docType string, bands []int64, exclude int64) ([]pipeline.NearDupSignature, error) {
+// NearDupCandidateIDs returns the documents sharing a bucket.
+func (s *Store) NearDupCandidateIDs(ctx context.Context, bands []int64, exclude int64) ([]int64, error) {
 	if len(bands) == 0 {
 		return nil, nil
 	}
 	var conds []string
-	args := []any{version, exclude, docType}
+	args := []any{exclude}
 	for i, h := range bands {
 		args = append(args, i, h)
-		conds = append(conds, fmt.Sprintf("(b.band = $%d AND b.hash = $%d)", len(args)-1, len(args)))
+		conds = append(conds, fmt.Sprintf("(band = $%d AND hash = $%d)", len(args)-1, len(args)))
 	}
-	rows, err := s.db.Query(ctx, `SELECT n.document_id, d.sha256, n.signature, n.cluster_id FROM near_dup_signature n
-		JOIN document d ON d.id = n.document_id
-		WHERE n.version = $1 AND n.document_id <> $2 AND n.doc_type = $3 AND n.document_id IN (
-			SELECT b.document_id FROM near_dup_band b WHERE `+strings.Join(conds, " OR ")+`)`, args...)
+	ids, err := s.ids(ctx, `SELECT DISTINCT document_id FROM near_dup_band WHERE document_id <> $1 AND (`+strings.Join(conds, " OR ")+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find near-duplicate candidates: %w", err)
 	}
-	defer rows.Close()
+	return ids, nil
+}
+
+// NearDupSignatures returns the documents' signatures.
+func (s *Store) NearDupSignatures(ctx context.Context, ids []int64) ([]pipeline.NearDupSignature, error) {
 	var out []pipeline.NearDupSignature
-	for rows.Next() {
-		var c pipeline.NearDupSignature
-		if err := rows.Scan(&c.DocumentID, &c.SHA256, &c.Signature, &c.ClusterID); err != nil {
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		marks := make([]string, len(chunk))
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			marks[i], args[i] = fmt.Sprintf("$%d", i+1), id
+		}
+		rows, err := s.db.Query(ctx, `SELECT n.document_id, d.sha256, n.signature, n.cluster_id, n.doc_type, n.version, n.template_docs
+			FROM near_dup_signature n JOIN document d ON d.id = n.document_id WHERE n.document_id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read near-duplicate signatures: %w", err)
+		}
+		for rows.Next() {
+			var c pipeline.NearDupSignature
+			if err := rows.Scan(&c.DocumentID, &c.SHA256, &c.Signature, &c.ClusterID, &c.Type, &c.Version, &c.TemplateDocs); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		out = append(out, c)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // NearDupClusterMembers lists the documents of clusters.
