@@ -1,5 +1,5 @@
 # hoso's test entry point: `make test` on a fresh machine installs what the
-# tests need (poppler-utils, chromium), makes sure PostgreSQL answers, and runs vet,
+# tests need (poppler-utils, tesseract, chromium), makes sure PostgreSQL answers, and runs vet,
 # the whole suite on SQLite and PostgreSQL, and each fuzz target briefly.
 
 HOSO_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
@@ -16,12 +16,17 @@ test: deps postgres vet unit fuzz
 build:
 	go build -o hoso ./cmd/hoso
 
-# Debian packages the tests drive: pdftotext (extraction fallback) and
-# Chromium (browser tests of the pages).
+# Debian packages the tests drive: poppler-utils (pdftotext, pdftoppm),
+# tesseract with its Vietnamese and English data (OCR), DejaVu fonts (the
+# OCR fixtures are rendered with them) and Chromium (browser tests).
 deps:
 	@missing=""; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr"; \
+	[ -e /usr/share/tesseract-ocr/5/tessdata/vie.traineddata ] || missing="$$missing tesseract-ocr-vie"; \
+	[ -e /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || missing="$$missing tesseract-ocr-eng"; \
+	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -30,6 +30,19 @@ type PageText struct {
 	Text      string  `json:"text"`
 	Quality   float64 `json:"quality"`
 	Extractor string  `json:"extractor"`
+	// Confidence is OCR's mean word confidence, 0–100 (0 for text
+	// layers); Language the page's own ("vi", "en" or "").
+	Confidence float64 `json:"confidence,omitempty"`
+	Language   string  `json:"language,omitempty"`
+	// Scan marks a PDF page that an image covers most of: when its text
+	// layer is missing or junk, OCR reads it.
+	Scan bool `json:"scan,omitempty"`
+}
+
+// NeedsReview reports an OCR page a person should check against its
+// image.
+func (p PageText) NeedsReview() bool {
+	return p.Extractor == ExtractorOCR && (p.Confidence < NeedsReviewConfidence || p.Quality < NeedsReviewQuality)
 }
 
 // Result is what extraction found in a file.

@@ -79,6 +79,7 @@ func PDF(ctx context.Context, r io.ReaderAt, size int64, path string, opts Optio
 		}
 		pages[i].Quality = Quality(pages[i].Text)
 		if pages[i].Extractor == "" || a.Quality > pages[i].Quality+0.05 {
+			a.Scan = pages[i].Scan || pages[i].Extractor == ""
 			pages[i] = a
 		}
 	}
@@ -90,7 +91,8 @@ func PDF(ctx context.Context, r io.ReaderAt, size int64, path string, opts Optio
 func dropFailed(pages []PageText) []PageText {
 	for i := range pages {
 		if pages[i].Extractor == "" {
-			pages[i] = PageText{Extractor: ExtractorPDF}
+			// Unread: whether it is a scan is unknown, so OCR may try.
+			pages[i] = PageText{Extractor: ExtractorPDF, Scan: true}
 		}
 	}
 	return pages
@@ -134,11 +136,11 @@ func pdfPages(r io.ReaderAt, size int64, opts Options) (pages []PageText, repair
 		if !opts.Deadline.IsZero() && time.Now().After(opts.Deadline) {
 			return nil, repaired, pipeline.Errorf(pipeline.ETIMEOUT, "Extraction took too long (stopped at page %d of %d).", i+1, len(list))
 		}
-		text, err := pageText(p, fonts)
+		text, scan, err := pageText(p, fonts)
 		if err != nil {
 			continue
 		}
-		pages[i] = PageText{Text: text, Extractor: ExtractorPDF}
+		pages[i] = PageText{Text: text, Extractor: ExtractorPDF, Scan: scan}
 	}
 	return pages, repaired, nil
 }
@@ -361,6 +363,8 @@ type textState struct {
 type pageWalker struct {
 	runs  []run
 	forms int
+	// image is the largest area an image is drawn over, in square points.
+	image float64
 	// fonts caches parsed fonts for the whole document, keyed by the
 	// resource dictionary's text (which names fonts by object number) and
 	// the font's name: the library re-reads, and re-inflates, objects on
@@ -372,7 +376,9 @@ type pageWalker struct {
 const maxFormCalls = 2000
 
 // pageText lays out the text of one page; fonts is the document's cache.
-func pageText(p pdf.Page, fonts map[string]*pdfFont) (text string, err error) {
+// scan reports a page an image covers most of: a scan, whose text (if
+// any) only OCR can check.
+func pageText(p pdf.Page, fonts map[string]*pdfFont) (text string, scan bool, err error) {
 	defer func() {
 		if x := recover(); x != nil {
 			text, err = "", fmt.Errorf("page: %v", x)
@@ -380,11 +386,30 @@ func pageText(p pdf.Page, fonts map[string]*pdfFont) (text string, err error) {
 	}()
 	contents := p.V.Key("Contents")
 	if contents.IsNull() {
-		return "", nil
+		return "", false, nil
 	}
 	w := &pageWalker{fonts: fonts}
 	w.walk(contents, p.Resources(), identity, 0)
-	return layout(w.runs), nil
+	return layout(w.runs), w.image >= 0.3*pageArea(p.V), nil
+}
+
+// pageArea is the page's size in square points, from its MediaBox (which
+// a page may inherit); A4 when there is none.
+func pageArea(v pdf.Value) float64 {
+	for range 16 {
+		if mb := v.Key("MediaBox"); mb.Len() == 4 {
+			w := mb.Index(2).Float64() - mb.Index(0).Float64()
+			h := mb.Index(3).Float64() - mb.Index(1).Float64()
+			if a := math.Abs(w * h); a > 0 {
+				return a
+			}
+		}
+		v = v.Key("Parent")
+		if v.IsNull() {
+			break
+		}
+	}
+	return 595 * 842
 }
 
 func (w *pageWalker) walk(strm pdf.Value, res pdf.Value, ctm matrix, depth int) {
@@ -532,6 +557,11 @@ func (w *pageWalker) walk(strm pdf.Value, res pdf.Value, ctm matrix, depth int) 
 		case "Do":
 			if len(args) == 1 && depth < 8 && w.forms < maxFormCalls {
 				xo := res.Key("XObject").Key(args[0].Name())
+				if xo.Key("Subtype").Name() == "Image" {
+					// An image fills the unit square mapped by the CTM.
+					c := g.ctm
+					w.image = max(w.image, math.Abs(c[0]*c[3]-c[1]*c[2]))
+				}
 				if xo.Key("Subtype").Name() == "Form" {
 					w.forms++
 					m := identity

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Quality scores extracted text from 0 (junk or nothing) to 1 (clean): it
@@ -90,4 +92,56 @@ func DocumentQuality(pages []PageText) float64 {
 		return 0
 	}
 	return sum / weight
+}
+
+// Plausible is the share of a text's characters that Vietnamese or
+// English writing uses: ASCII, letters made of a Latin letter and the
+// marks Vietnamese (and common loanwords) put on it, đ, and the usual
+// typographic punctuation. A text layer written in the wrong encoding
+// ("Æ»ƒY BAN NHˆN DˆN", "Ã¡") scores low even where Quality, which only
+// sees letters, does not.
+func Plausible(s string) float64 {
+	n, ok := 0, 0
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			continue
+		}
+		n++
+		if plausibleRune(r) {
+			ok++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(ok) / float64(n)
+}
+
+func plausibleRune(r rune) bool {
+	if r < 0x80 || r == 'đ' || r == 'Đ' || strings.ContainsRune("“”‘’–—…•«»°§№€", r) {
+		return true
+	}
+	if !unicode.IsLetter(r) {
+		return false
+	}
+	base := true
+	for i, c := range norm.NFD.String(string(r)) {
+		if i == 0 {
+			base = c < 0x80
+			continue
+		}
+		switch c {
+		case 0x300, 0x301, 0x302, 0x303, 0x306, 0x308, 0x309, 0x31B, 0x323, 0x327:
+		default:
+			return false
+		}
+	}
+	return base
+}
+
+// UsableTextLayer reports whether a page's text layer can stand, or OCR
+// should read the page again: a scanned page whose text is missing or
+// junk. A page with no image is what it is (blank, or drawings).
+func UsableTextLayer(p PageText, bar float64) bool {
+	return !p.Scan || strings.TrimSpace(p.Text) != "" && p.Quality >= bar && Plausible(p.Text) >= 0.9
 }

@@ -139,11 +139,13 @@ func (s *Sandbox) Close() error {
 }
 
 type request struct {
-	Path       string `json:"path"`
-	TimeoutMS  int64  `json:"timeout_ms"`
-	CPUSeconds int64  `json:"cpu_seconds"`
-	MaxPages   int    `json:"max_pages"`
-	PDFToText  string `json:"pdftotext"`
+	// OCR, when set, reads scans too (FileOCR).
+	OCR        *OCROptions `json:"ocr,omitempty"`
+	Path       string      `json:"path"`
+	TimeoutMS  int64       `json:"timeout_ms"`
+	CPUSeconds int64       `json:"cpu_seconds"`
+	MaxPages   int         `json:"max_pages"`
+	PDFToText  string      `json:"pdftotext"`
 }
 
 type response struct {
@@ -156,6 +158,16 @@ type response struct {
 // *pipeline.Error) means the file cannot be read and never will be; a
 // *CrashError means the child died on it.
 func (s *Sandbox) Extract(ctx context.Context, path string) (*Result, error) {
+	return s.extract(ctx, path, nil)
+}
+
+// ExtractOCR extracts the file at path in a child, reading scans by OCR
+// (see FileOCR). An error wrapping ErrOCRMissing says what to install.
+func (s *Sandbox) ExtractOCR(ctx context.Context, path string, ocr OCROptions) (*Result, error) {
+	return s.extract(ctx, path, &ocr)
+}
+
+func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions) (*Result, error) {
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -176,7 +188,7 @@ func (s *Sandbox) Extract(ctx context.Context, path string) (*Result, error) {
 		return nil, err
 	}
 	req := request{Path: path, TimeoutMS: s.cfg.Timeout.Milliseconds(), CPUSeconds: int64(s.cfg.CPUTime.Seconds() + 0.999),
-		MaxPages: s.cfg.MaxPages, PDFToText: s.cfg.PDFToText}
+		MaxPages: s.cfg.MaxPages, PDFToText: s.cfg.PDFToText, OCR: ocr}
 	resp, err := c.do(ctx, req, s.cfg.Timeout)
 	if err != nil {
 		c.stop()
@@ -191,6 +203,9 @@ func (s *Sandbox) Extract(ctx context.Context, path string) (*Result, error) {
 		c.stop()
 	} else {
 		s.put(c)
+	}
+	if resp.Code == pipeline.EOCRMISSING {
+		return resp.Result, fmt.Errorf("%w: %s", ErrOCRMissing, resp.Message)
 	}
 	if resp.Code != "" {
 		return resp.Result, &pipeline.Error{Code: resp.Code, Message: resp.Message}
@@ -416,10 +431,19 @@ func serveChild(in io.Reader, out io.Writer) int {
 		limitCPU(req.CPUSeconds)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(req.TimeoutMS)*time.Millisecond)
 		deadline, _ := ctx.Deadline()
-		res, err := File(ctx, req.Path, Options{Deadline: deadline, MaxPages: req.MaxPages, PDFToText: req.PDFToText})
+		opts := Options{Deadline: deadline, MaxPages: req.MaxPages, PDFToText: req.PDFToText}
+		var res *Result
+		var err error
+		if req.OCR != nil {
+			res, err = FileOCR(ctx, req.Path, opts, *req.OCR)
+		} else {
+			res, err = File(ctx, req.Path, opts)
+		}
 		cancel()
 		resp := response{Result: res}
-		if err != nil {
+		if errors.Is(err, ErrOCRMissing) {
+			resp.Code, resp.Message = pipeline.EOCRMISSING, strings.TrimPrefix(err.Error(), ErrOCRMissing.Error()+": ")
+		} else if err != nil {
 			resp.Code, resp.Message = pipeline.ErrorCode(err), pipeline.ErrorMessage(err)
 			if resp.Code == pipeline.EINTERNAL {
 				resp.Message = "The file could not be read: " + err.Error()

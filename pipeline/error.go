@@ -27,6 +27,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // signed in, but the role may not
 	ELOCKED       = "locked"       // too many wrong passwords
 	ETOOMANY      = "too_many_requests"
+	EOCRMISSING   = "ocr_missing" // a document waits: OCR is not installed
 )
 
 // Error is a domain error: a code and a message written for the person who

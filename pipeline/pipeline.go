@@ -16,6 +16,9 @@ const (
 	StateChecked    State = "checked"
 	StateIndexed    State = "indexed"
 	StateFailed     State = "failed"
+	// StateWaiting is not stored: counts report received documents that
+	// wait for OCR to be installed under it (see Store.DocumentCountByState).
+	StateWaiting State = "waiting"
 )
 
 // States lists every state in lifecycle order.
@@ -27,6 +30,15 @@ func (s State) Terminal() bool {
 	return s == StateChecked || s == StateIndexed || s == StateFailed
 }
 
+// Settled reports whether nothing will happen to a document in state s
+// until a person acts: it is terminal, or waits for OCR to be installed.
+func (s State) Settled() bool { return s.Terminal() || s == StateWaiting }
+
+// Waiting reports a received document that waits for OCR to be installed.
+func (d *Document) Waiting() bool {
+	return d.State == StateReceived && d.ErrorCode == EOCRMISSING
+}
+
 // Stage names a step of the pipeline. Stages that run as jobs share their
 // name with the job kind.
 type Stage string
@@ -35,6 +47,7 @@ type Stage string
 const (
 	StageIngest   Stage = "ingest"
 	StageExtract  Stage = "extract"
+	StageOCR      Stage = "ocr" // extraction of scans, in its own queue
 	StageClassify Stage = "classify"
 	StageDetect   Stage = "detect"
 	StageIndex    Stage = "index"
@@ -98,7 +111,13 @@ type Page struct {
 	Number    int     `json:"number"` // from 1
 	Text      string  `json:"text"`
 	Quality   float64 `json:"quality"`
-	Extractor string  `json:"extractor"`
+	Extractor string  `json:"extractor"` // pdf, pdftotext, ocr, docx, …, or manual for a person's correction
+	// Confidence is OCR's mean word confidence (0–100; 0 when the page
+	// was not read by OCR); NeedsReview marks OCR pages a person should
+	// check against the image; Language is the page's own.
+	Confidence  float64 `json:"confidence,omitempty"`
+	Language    string  `json:"language,omitempty"`
+	NeedsReview bool    `json:"needs_review,omitempty"`
 }
 
 // Rejection is a file of a batch that did not become a document, with the
@@ -117,6 +136,15 @@ type ExtractArgs struct {
 
 // Kind is the River job kind. It never changes once shipped.
 func (ExtractArgs) Kind() string { return string(StageExtract) }
+
+// OCRArgs are the arguments of the ocr job: a document whose text (or some
+// pages of it) only OCR can read.
+type OCRArgs struct {
+	DocumentID int64 `json:"document_id"`
+}
+
+// Kind is the River job kind.
+func (OCRArgs) Kind() string { return string(StageOCR) }
 
 // ClassifyArgs are the arguments of the classify job.
 type ClassifyArgs struct {
@@ -139,6 +167,7 @@ func (DetectArgs) Kind() string { return string(StageDetect) }
 // cheap stages.
 const (
 	QueueExtract = "extract"
+	QueueOCR     = "ocr"
 	QueueDefault = "default"
 )
 

@@ -42,6 +42,15 @@ type Store interface {
 	// DocumentCrashRecord notes that the extraction sandbox died on the
 	// document and returns how many times it has.
 	DocumentCrashRecord(ctx context.Context, id int64) (int, error)
+	// DocumentNeedsOCR sends a received document on to OCR, in its own
+	// queue; false when it was not waiting for extraction.
+	DocumentNeedsOCR(ctx context.Context, id int64) (bool, error)
+	// OCRResume queues OCR again for every document waiting for it to be
+	// installed and returns how many there were.
+	OCRResume(ctx context.Context) (int, error)
+	// DocumentWaiting notes why a document waits (OCR not installed)
+	// without failing it; the note clears when it moves on.
+	DocumentWaiting(ctx context.Context, id int64, code, reason string) error
 	// DocumentFail ends a document as failed at a stage, with a code and a
 	// reason for the clerk, and completes the job that gave up.
 	DocumentFail(ctx context.Context, params DocumentFailParams) error

@@ -223,7 +223,7 @@ func (s *Server) batchStatus(r *http.Request) (*BatchStatus, error) {
 	for _, d := range docs {
 		st.States[d.State]++
 		// With a search index, a document is done once it is searchable.
-		finished := d.State == pipeline.StateFailed || d.State == pipeline.StateIndexed ||
+		finished := d.State == pipeline.StateFailed || d.State == pipeline.StateIndexed || d.Waiting() ||
 			(s.cfg.Index == nil && d.State == pipeline.StateChecked)
 		if !finished {
 			st.Done = false

@@ -70,15 +70,29 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 			return w.fail(ctx, doc, pipeline.Errorf(code, "%s", msg))
 		}
 		return err
+	case pipeline.ErrorCode(err) == pipeline.ENEEDSOCR:
+		return w.toOCR(ctx, doc)
 	case err != nil && pipeline.ErrorCode(err) != pipeline.EINTERNAL:
 		return w.fail(ctx, doc, err)
 	case err != nil:
 		return err
 	}
-	pages := make([]pipeline.Page, len(res.Pages))
-	for i, p := range res.Pages {
-		pages[i] = pipeline.Page{Number: i + 1, Text: p.Text, Quality: p.Quality, Extractor: p.Extractor}
+	// A PDF with pages whose text layer is missing or junk goes to OCR
+	// when OCR is installed; without it, the readable pages are enough,
+	// and a PDF with none waits for OCR like a scan.
+	if res.MIME == extract.MIMEPDF {
+		unusable := 0
+		for _, p := range res.Pages {
+			if !extract.UsableTextLayer(p, ocrBar) {
+				unusable++
+			}
+		}
+		ocrReady := w.cfg.OCR != nil && w.cfg.OCRTools().MissingTools(true) == ""
+		if unusable > 0 && (ocrReady || unusable == len(res.Pages)) {
+			return w.toOCR(ctx, doc)
+		}
 	}
+	pages := pipelinePages(res.Pages)
 	err = w.cfg.Store.ExtractComplete(ctx, pipeline.ExtractCompleteParams{
 		DocumentID: id, MIME: res.MIME, Pages: pages, Quality: res.Quality, Extractor: res.Extractor(), Language: res.Language,
 	})
@@ -87,6 +101,28 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 	}
 	w.cfg.Logger.DebugContext(ctx, "Document extracted", "document_id", id, "pages", len(pages), "duration", time.Since(start))
 	return nil
+}
+
+// ocrBar is the text-layer quality under which a PDF page is read again by
+// OCR.
+const ocrBar = 0.5
+
+func (w *Extract) toOCR(ctx context.Context, doc *pipeline.Document) error {
+	if _, err := w.cfg.Store.DocumentNeedsOCR(ctx, doc.ID); err != nil {
+		return err
+	}
+	w.cfg.Logger.DebugContext(ctx, "Document sent to OCR", "document_id", doc.ID)
+	return nil
+}
+
+// pipelinePages turns extracted pages into stored ones.
+func pipelinePages(in []extract.PageText) []pipeline.Page {
+	pages := make([]pipeline.Page, len(in))
+	for i, p := range in {
+		pages[i] = pipeline.Page{Number: i + 1, Text: p.Text, Quality: p.Quality, Extractor: p.Extractor,
+			Confidence: p.Confidence, Language: p.Language, NeedsReview: p.NeedsReview()}
+	}
+	return pages
 }
 
 // fail ends the document as failed and cancels the job with the reason,

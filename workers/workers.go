@@ -23,11 +23,24 @@ type Extractor interface {
 	Timeout() time.Duration
 }
 
+// OCRExtractor reads scans; *extract.Sandbox (a pool of its own) is the
+// one hoso uses.
+type OCRExtractor interface {
+	ExtractOCR(ctx context.Context, path string, ocr extract.OCROptions) (*extract.Result, error)
+	Timeout() time.Duration
+}
+
 // Config holds what the workers need.
 type Config struct {
 	Store     pipeline.Store
 	Blobs     pipeline.BlobStore
 	Extractor Extractor
+	// OCR reads scans; nil sends documents that need it to wait.
+	OCR OCRExtractor
+	// OCRTools says which OCR tools are installed now; default: looked up
+	// on the PATH, again every minute, so installing them resumes the
+	// waiting documents.
+	OCRTools func() extract.OCROptions
 	// Detect holds the detectors' thresholds.
 	Detect detect.Config
 	// Volume holds the volume spike thresholds and the office's time zone.
@@ -52,7 +65,11 @@ func Register(w *river.Workers, cfg Config) {
 	if cfg.Rules == nil {
 		cfg.Rules = &classify.Current{Store: cfg.Store}
 	}
+	if cfg.OCRTools == nil {
+		cfg.OCRTools = CachedOCRTools("")
+	}
 	river.AddWorker(w, &Extract{cfg: cfg})
+	river.AddWorker(w, &OCR{cfg: cfg})
 	river.AddWorker(w, &Classify{cfg: cfg})
 	sw := &sweeper{}
 	river.AddWorker(w, &Detect{cfg: cfg, templates: &templateCache{byType: map[string]templateEntry{}}, sweeper: sw})

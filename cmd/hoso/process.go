@@ -19,6 +19,7 @@ type summary struct {
 	BatchID            int64                  `json:"batch_id,omitempty"`
 	Documents          int                    `json:"documents"`
 	States             map[pipeline.State]int `json:"states"`
+	Waiting            []failure              `json:"waiting,omitempty"`
 	Pages              int                    `json:"pages"`
 	Rejected           int                    `json:"rejected"`
 	ElapsedSeconds     float64                `json:"elapsed_seconds"`
@@ -116,7 +117,12 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	sum.docs = docs
 	for _, d := range docs {
 		sum.Documents++
-		sum.States[d.State]++
+		if d.Waiting() {
+			sum.States[pipeline.StateWaiting]++
+			sum.Waiting = append(sum.Waiting, failure{DocumentID: d.ID, Path: d.Path, Stage: string(d.Stage), Code: d.ErrorCode, Reason: d.Error})
+		} else {
+			sum.States[d.State]++
+		}
 		sum.Pages += d.Pages
 		if d.State == pipeline.StateFailed {
 			sum.Failures = append(sum.Failures, failure{DocumentID: d.ID, Path: d.Path, Stage: string(d.Stage), Code: d.ErrorCode, Reason: d.Error})
@@ -145,16 +151,22 @@ func (m *Main) printSummary(s summary) {
 		fmt.Fprintf(w, " in batch %d", s.BatchID)
 	}
 	fmt.Fprintf(w, ", %d pages, %d files refused\n", s.Pages, s.Rejected)
-	for _, st := range pipeline.States {
+	for _, st := range append(pipeline.States, pipeline.StateWaiting) {
 		if n := s.States[st]; n > 0 {
 			fmt.Fprintf(w, "  %-10s %d\n", st, n)
 		}
 	}
 	if len(s.docs) <= 50 {
 		for _, d := range s.docs {
-			if d.State != pipeline.StateFailed {
+			if d.State != pipeline.StateFailed && !d.Waiting() {
 				fmt.Fprintf(w, "  %-9s %s (%s, %d pages)\n", d.State, d.Path, extract.Describe(d.MIME), d.Pages)
 			}
+		}
+	}
+	if len(s.Waiting) > 0 {
+		fmt.Fprintln(w, "Waiting:")
+		for _, f := range s.Waiting {
+			fmt.Fprintf(w, "  %s: %s\n", f.Path, f.Reason)
 		}
 	}
 	if len(s.Failures) > 0 {
@@ -185,7 +197,7 @@ func waitTerminal(ctx context.Context, st pipeline.Store, batchIDs []int64) erro
 		}
 		pending := 0
 		for state, n := range counts {
-			if !state.Terminal() {
+			if !state.Settled() {
 				pending += n
 			}
 		}

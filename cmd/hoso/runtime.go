@@ -36,6 +36,9 @@ type Config struct {
 	Schema       string        // PostgreSQL schema (tests); HOSO_DATABASE_SCHEMA
 	Timeout      time.Duration // extraction wall-clock limit per file
 	Children     int           // extraction children (and extract workers)
+	OCRChildren  int           // OCR children (and OCR workers); HOSO_OCR_CHILDREN, default 1
+	OCRTimeout   time.Duration // OCR wall-clock limit per document; HOSO_OCR_TIMEOUT, default 10m
+	Tesseract    string        // path of tesseract; HOSO_TESSERACT, default looked up on the PATH
 	Memory       int64         // extraction child memory limit, bytes
 	Workers      int           // workers for the cheap stages
 	RescueAfter  time.Duration // a job running this long on PostgreSQL is presumed dead and retried
@@ -52,6 +55,12 @@ func (c *Config) fill() {
 	if c.Children <= 0 {
 		c.Children = max(1, runtime.NumCPU())
 	}
+	if c.OCRChildren <= 0 {
+		c.OCRChildren = 1
+	}
+	if c.OCRTimeout <= 0 {
+		c.OCRTimeout = 10 * time.Minute
+	}
 	if c.Workers <= 0 {
 		c.Workers = 8
 	}
@@ -66,10 +75,13 @@ func (c *Config) fill() {
 // Runtime is an open database, blob store and extraction sandbox, and the
 // means to start River workers on them.
 type Runtime struct {
-	cfg     Config
-	Store   *sqlstore.Store
-	Blobs   *blob.Dir
-	Sandbox *extract.Sandbox
+	cfg      Config
+	Store    *sqlstore.Store
+	Blobs    *blob.Dir
+	Sandbox  *extract.Sandbox
+	ocrTools func() extract.OCROptions
+	// OCRSandbox reads scans, with children of its own.
+	OCRSandbox *extract.Sandbox
 	// Extractor is what the extract workers call: the sandbox, unless a
 	// benchmark swaps it.
 	Extractor workers.Extractor
@@ -99,7 +111,7 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	rt := &Runtime{cfg: cfg}
+	rt := &Runtime{cfg: cfg, ocrTools: workers.CachedOCRTools(cfg.Tesseract)}
 	var err error
 	if rt.Blobs, err = blob.Open(filepath.Join(cfg.DataDir, "blobs")); err != nil {
 		return nil, err
@@ -159,6 +171,14 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		rt.closeDB()
 		return nil, err
 	}
+	rt.OCRSandbox, err = extract.NewSandbox(extract.SandboxConfig{
+		Children: cfg.OCRChildren, Timeout: cfg.OCRTimeout, Memory: cfg.Memory, PDFToText: pdftotext, FilesPerChild: 50,
+	})
+	if err != nil {
+		rt.Sandbox.Close()
+		rt.closeDB()
+		return nil, err
+	}
 	return rt, nil
 }
 
@@ -193,7 +213,7 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 	}
 	rescue := rt.cfg.RescueAfter
 	if rescue <= 0 {
-		rescue = rt.Sandbox.Config().Timeout + 3*time.Minute
+		rescue = max(rt.Sandbox.Config().Timeout, rt.OCRSandbox.Config().Timeout) + 3*time.Minute
 	}
 	_ = rt.Sandbox.Warm()
 	w := river.NewWorkers()
@@ -209,6 +229,7 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 		// never stand idle while River fetches.
 		Queues: map[string]river.QueueConfig{
 			pipeline.QueueExtract: {MaxWorkers: 2 * rt.Sandbox.Config().Children},
+			pipeline.QueueOCR:     {MaxWorkers: rt.OCRSandbox.Config().Children},
 			pipeline.QueueDefault: {MaxWorkers: rt.cfg.Workers},
 		},
 		Workers:              w,
@@ -217,6 +238,16 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 		FetchPollInterval:    100 * time.Millisecond,
 		RescueStuckJobsAfter: rescue,
 		JobTimeout:           min(time.Minute, rescue/2),
+	}
+	// OCR installed since documents began to wait for it: they go now.
+	if rt.ocrTools().MissingTools(true) == "" {
+		n, err := rt.Store.OCRResume(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			rt.cfg.Logger.InfoContext(ctx, "OCR is installed now: documents that waited for it go on", "documents", n)
+		}
 	}
 	client, err := rt.newClient(ctx, rc)
 	if err != nil {
@@ -230,7 +261,7 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 
 // WorkersConfig is the workers' configuration over the runtime.
 func (rt *Runtime) WorkersConfig(ex workers.Extractor) workers.Config {
-	return workers.Config{Store: rt.Store, Blobs: rt.Blobs, Extractor: ex, Logger: rt.cfg.Logger,
+	return workers.Config{Store: rt.Store, Blobs: rt.Blobs, Extractor: ex, OCR: rt.OCRSandbox, OCRTools: rt.ocrTools, Logger: rt.cfg.Logger,
 		Volume: detect.VolumeConfig{Location: rt.cfg.Location}}
 }
 
@@ -256,7 +287,7 @@ func (rt *Runtime) Close() error {
 	if rt.Index != nil {
 		err = rt.Index.Close()
 	}
-	return errors.Join(err, rt.Sandbox.Close(), rt.closeDB())
+	return errors.Join(err, rt.Sandbox.Close(), rt.OCRSandbox.Close(), rt.closeDB())
 }
 
 // observe feeds finished jobs' durations to the metrics.

@@ -444,7 +444,9 @@ func (s *Store) DocumentList(ctx context.Context, p pipeline.DocumentListParams)
 
 // DocumentCountByState counts documents per state.
 func (s *Store) DocumentCountByState(ctx context.Context, p pipeline.DocumentCountByStateParams) (map[pipeline.State]int, error) {
-	q := `SELECT state, count(*) FROM document`
+	// Documents waiting for OCR to be installed count apart: they are
+	// settled until it is.
+	q := `SELECT CASE WHEN state = 'received' AND error_code = 'ocr_missing' THEN 'waiting' ELSE state END AS st, count(*) FROM document`
 	var args []any
 	if len(p.BatchIDs) > 0 {
 		marks := make([]string, len(p.BatchIDs))
@@ -454,7 +456,7 @@ func (s *Store) DocumentCountByState(ctx context.Context, p pipeline.DocumentCou
 		}
 		q += ` WHERE batch_id IN (` + strings.Join(marks, ", ") + `)`
 	}
-	rows, err := s.db.Query(ctx, q+` GROUP BY state`, args...)
+	rows, err := s.db.Query(ctx, q+` GROUP BY st`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("count documents: %w", err)
 	}
@@ -510,7 +512,7 @@ func (s *Store) feed(ctx context.Context, tx Tx, documentID int64, op string) er
 
 // PageListByDocument returns a document's pages in order.
 func (s *Store) PageListByDocument(ctx context.Context, documentID int64) ([]pipeline.Page, error) {
-	rows, err := s.db.Query(ctx, `SELECT number, text, quality, extractor FROM page WHERE document_id = $1 ORDER BY number`, documentID)
+	rows, err := s.db.Query(ctx, `SELECT number, text, quality, extractor, confidence, language, needs_review FROM page WHERE document_id = $1 ORDER BY number`, documentID)
 	if err != nil {
 		return nil, fmt.Errorf("list pages of document %d: %w", documentID, err)
 	}
@@ -518,7 +520,7 @@ func (s *Store) PageListByDocument(ctx context.Context, documentID int64) ([]pip
 	var out []pipeline.Page
 	for rows.Next() {
 		var p pipeline.Page
-		if err := rows.Scan(&p.Number, &p.Text, &p.Quality, &p.Extractor); err != nil {
+		if err := rows.Scan(&p.Number, &p.Text, &p.Quality, &p.Extractor, &p.Confidence, &p.Language, &p.NeedsReview); err != nil {
 			return nil, fmt.Errorf("list pages of document %d: %w", documentID, err)
 		}
 		out = append(out, p)
@@ -583,15 +585,15 @@ func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteP
 		for start := 0; start < len(p.Pages); start += pageChunk {
 			end := min(start+pageChunk, len(p.Pages))
 			var sb strings.Builder
-			sb.WriteString(`INSERT INTO page (document_id, number, text, quality, extractor) VALUES `)
-			args := make([]any, 0, 5*(end-start))
+			sb.WriteString(`INSERT INTO page (document_id, number, text, quality, extractor, confidence, language, needs_review) VALUES `)
+			args := make([]any, 0, 8*(end-start))
 			for i, pg := range p.Pages[start:end] {
 				if i > 0 {
 					sb.WriteString(", ")
 				}
 				n := len(args)
-				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
-				args = append(args, p.DocumentID, pg.Number, pg.Text, pg.Quality, pg.Extractor)
+				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
+				args = append(args, p.DocumentID, pg.Number, pg.Text, pg.Quality, pg.Extractor, pg.Confidence, pg.Language, pg.NeedsReview)
 			}
 			if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
 				return err
@@ -603,6 +605,54 @@ func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteP
 		return fmt.Errorf("complete extraction of document %d: %w", p.DocumentID, err)
 	}
 	return nil
+}
+
+// DocumentNeedsOCR moves a received document to the OCR stage and queues
+// its job.
+func (s *Store) DocumentNeedsOCR(ctx context.Context, id int64) (bool, error) {
+	moved := false
+	err := s.inTx(ctx, func(tx Tx) error {
+		n, err := tx.Exec(ctx, `UPDATE document SET stage = $2, updated_at = $3 WHERE id = $1 AND state = $4 AND stage = $5`,
+			id, string(pipeline.StageOCR), s.now(), string(pipeline.StateReceived), string(pipeline.StageExtract))
+		if err != nil || n != 1 {
+			return err
+		}
+		moved = true
+		return tx.InsertJobs(ctx, []Job{{Args: pipeline.OCRArgs{DocumentID: id}, Queue: pipeline.QueueOCR, MaxAttempts: 5}})
+	})
+	if err != nil {
+		return false, fmt.Errorf("send document %d to OCR: %w", id, err)
+	}
+	return moved, nil
+}
+
+// OCRResume queues OCR again for the documents waiting for it.
+func (s *Store) OCRResume(ctx context.Context) (int, error) {
+	ids, err := s.ids(ctx, `SELECT id FROM document WHERE state = $1 AND error_code = $2 ORDER BY id`, string(pipeline.StateReceived), pipeline.EOCRMISSING)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	err = s.inTx(ctx, func(tx Tx) error {
+		jobs := make([]Job, 0, len(ids))
+		for _, id := range ids {
+			if _, err := tx.Exec(ctx, `UPDATE document SET error_code = '', error = '', stage = $2 WHERE id = $1`, id, string(pipeline.StageOCR)); err != nil {
+				return err
+			}
+			jobs = append(jobs, Job{Args: pipeline.OCRArgs{DocumentID: id}, Queue: pipeline.QueueOCR, MaxAttempts: 5})
+		}
+		return tx.InsertJobs(ctx, jobs)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("resume OCR: %w", err)
+	}
+	return len(ids), nil
+}
+
+// DocumentWaiting notes why a document waits.
+func (s *Store) DocumentWaiting(ctx context.Context, id int64, code, reason string) error {
+	_, err := s.db.Exec(ctx, `UPDATE document SET error_code = $2, error = $3, updated_at = $4 WHERE id = $1 AND state = $5`,
+		id, code, reason, s.now(), string(pipeline.StateReceived))
+	return err
 }
 
 // ClassifyComplete stores the classification and queues detection.

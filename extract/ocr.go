@@ -1,0 +1,446 @@
+package extract
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	_ "image/jpeg" // scans arrive as JPEG
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"hoso/pipeline"
+)
+
+// OCR reads the text of scans: images (PNG, JPEG, TIFF with any number of
+// pages) and the pages of PDFs that have no text layer or a junk one. It
+// drives Debian's tesseract, with pdftoppm rendering PDF pages; both run as
+// children of the extraction child, so the sandbox's memory and CPU limits
+// hold for them too.
+
+// ExtractorOCR names pages read by OCR.
+const ExtractorOCR = "ocr"
+
+// OCROptions say where the tools are and how to use them.
+type OCROptions struct {
+	Tesseract string // path of tesseract; "" when not installed
+	PDFToPPM  string // path of pdftoppm; "" when not installed
+	// Languages are the tesseract data installed, among "vie" and "eng".
+	Languages []string
+	// DPI is the resolution PDF pages are rendered at. Default 300.
+	DPI int
+	// TextLayerBar is the quality under which a PDF page's text layer is
+	// read again by OCR. Default 0.5.
+	TextLayerBar float64
+}
+
+// NeedsReviewConfidence is the mean word confidence (0–100) under which
+// an OCR page needs a person to check it. Tesseract is sure of itself:
+// on hoso's fixtures clean pages score 95-96 (accuracy 0.99), speckled
+// ones 85 (0.86), faded and speckled ones 81 (0.82).
+const NeedsReviewConfidence = 88
+
+// NeedsReviewQuality is the text quality under which an OCR page needs a
+// person to check it.
+const NeedsReviewQuality = 0.6
+
+// ErrOCRMissing is wrapped by OCR errors that say a tool or its language
+// data is not installed: the document waits rather than fails.
+var ErrOCRMissing = errors.New("OCR is not installed")
+
+// MissingTools says what of OCR is missing, as a clerk's sentence with
+// the Debian packages to install; "" when everything is there.
+func (o OCROptions) MissingTools(needPDF bool) string {
+	var pkgs []string
+	if o.Tesseract == "" {
+		pkgs = append(pkgs, "tesseract-ocr")
+	}
+	has := map[string]bool{}
+	for _, l := range o.Languages {
+		has[l] = true
+	}
+	if !has["vie"] {
+		pkgs = append(pkgs, "tesseract-ocr-vie")
+	}
+	if !has["eng"] {
+		pkgs = append(pkgs, "tesseract-ocr-eng")
+	}
+	if needPDF && o.PDFToPPM == "" {
+		pkgs = append(pkgs, "poppler-utils")
+	}
+	if len(pkgs) == 0 {
+		return ""
+	}
+	return "OCR is not installed: install " + strings.Join(pkgs, " ") + " (apt-get install " + strings.Join(pkgs, " ") + ")."
+}
+
+// FindOCR looks for tesseract (at the given path, or on the PATH when it
+// is ""), its languages and pdftoppm.
+func FindOCR(tesseract ...string) OCROptions {
+	var o OCROptions
+	if len(tesseract) > 0 && tesseract[0] != "" {
+		if st, err := os.Stat(tesseract[0]); err == nil && !st.IsDir() {
+			o.Tesseract = tesseract[0]
+		}
+	} else {
+		o.Tesseract, _ = exec.LookPath("tesseract")
+	}
+	o.PDFToPPM, _ = exec.LookPath("pdftoppm")
+	if o.Tesseract != "" {
+		out, err := exec.Command(o.Tesseract, "--list-langs").CombinedOutput()
+		if err == nil {
+			for _, line := range strings.Split(string(out), "\n") {
+				if l := strings.TrimSpace(line); l == "vie" || l == "eng" {
+					o.Languages = append(o.Languages, l)
+				}
+			}
+		}
+	}
+	return o
+}
+
+// FileOCR extracts a file like File, then reads by OCR what File could
+// not: every page of an image, and each PDF page without a usable text
+// layer. Per page the better text by quality wins, and the page records
+// which extractor produced it.
+func FileOCR(ctx context.Context, path string, opts Options, ocr OCROptions) (*Result, error) {
+	if ocr.DPI <= 0 {
+		ocr.DPI = 300
+	}
+	if ocr.TextLayerBar <= 0 {
+		ocr.TextLayerBar = 0.5
+	}
+	res, err := File(ctx, path, opts)
+	if err != nil && pipeline.ErrorCode(err) != pipeline.ENEEDSOCR {
+		return res, err
+	}
+	// A PDF without any text is read whole, whatever its pages look like.
+	noText := pipeline.ErrorCode(err) == pipeline.ENEEDSOCR
+	if res == nil {
+		return nil, err
+	}
+	isImage := res.MIME == MIMEPNG || res.MIME == MIMEJPEG || res.MIME == MIMETIFF
+	if !isImage && res.MIME != MIMEPDF {
+		return res, err
+	}
+	if msg := ocr.MissingTools(res.MIME == MIMEPDF); msg != "" {
+		return res, fmt.Errorf("%w: %s", ErrOCRMissing, msg)
+	}
+	tmp, terr := os.MkdirTemp("", "hoso-ocr-")
+	if terr != nil {
+		return res, terr
+	}
+	defer os.RemoveAll(tmp)
+	r := &ocrRun{opts: ocr, dir: tmp, deadline: opts.Deadline}
+	if isImage {
+		pages, err := r.image(ctx, path, res.MIME)
+		if err != nil {
+			return res, err
+		}
+		res.Pages = pages
+	} else {
+		for i := range res.Pages {
+			if len(res.Pages) > 0 && i >= opts.MaxPages && opts.MaxPages > 0 {
+				break
+			}
+			p := &res.Pages[i]
+			if !noText && UsableTextLayer(*p, ocr.TextLayerBar) {
+				continue
+			}
+			o, err := r.pdfPage(ctx, path, i+1)
+			if err != nil {
+				return res, err
+			}
+			// The better text wins; a blank scan page stays blank.
+			if o.Quality*Plausible(o.Text) > p.Quality*Plausible(p.Text) {
+				*p = o
+			}
+		}
+	}
+	res.Quality = DocumentQuality(res.Pages)
+	var all strings.Builder
+	for _, p := range res.Pages {
+		if all.Len() > 20000 {
+			break
+		}
+		all.WriteString(p.Text)
+		all.WriteByte('\n')
+	}
+	res.Language = Language(all.String())
+	if res.Quality == 0 {
+		return res, pipeline.Errorf(pipeline.EEMPTY, "OCR found no text in this %s: the scan is blank, or too faint or small to read.", Describe(res.MIME))
+	}
+	return res, nil
+}
+
+type ocrRun struct {
+	opts     OCROptions
+	dir      string
+	deadline time.Time
+	n        int
+	lang     string // chosen after the first page
+}
+
+func (r *ocrRun) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if !r.deadline.IsZero() {
+		return context.WithDeadline(ctx, r.deadline)
+	}
+	return context.WithCancel(ctx)
+}
+
+// pdfPage renders one page and reads it.
+func (r *ocrRun) pdfPage(ctx context.Context, pdf string, page int) (PageText, error) {
+	ctx, cancel := r.ctx(ctx)
+	defer cancel()
+	r.n++
+	prefix := filepath.Join(r.dir, fmt.Sprintf("p%d", r.n))
+	cmd := exec.CommandContext(ctx, r.opts.PDFToPPM, "-r", strconv.Itoa(r.opts.DPI), "-gray", "-f", strconv.Itoa(page), "-l", strconv.Itoa(page),
+		"-singlefile", "-png", pdf, prefix)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			return PageText{}, pipeline.Errorf(pipeline.ETIMEOUT, "OCR took longer than allowed (page %d was being rendered).", page)
+		}
+		return PageText{}, pipeline.Errorf(pipeline.ECORRUPT, "Page %d of the PDF could not be rendered for OCR: %s", page, lastLines(string(out), 2))
+	}
+	pages, err := r.recognize(ctx, prefix+".png")
+	if err != nil || len(pages) == 0 {
+		return PageText{}, err
+	}
+	return pages[0], nil
+}
+
+// image reads every page of an image file.
+func (r *ocrRun) image(ctx context.Context, path, mime string) ([]PageText, error) {
+	ctx, cancel := r.ctx(ctx)
+	defer cancel()
+	if mime == MIMETIFF {
+		// tesseract reads every page of a TIFF in one run; their
+		// orientation is left to it.
+		lang := strings.Join(r.opts.Languages, "+")
+		return r.tesseract(ctx, path, lang)
+	}
+	return r.recognize(ctx, path)
+}
+
+// recognize straightens a page by tesseract's orientation detection, then
+// reads it; a TIFF may give several pages.
+func (r *ocrRun) recognize(ctx context.Context, img string) ([]PageText, error) {
+	if rot := r.orientation(ctx, img); rot != 0 {
+		if rotated, err := rotateImage(img, rot, filepath.Join(r.dir, fmt.Sprintf("r%d.png", r.n))); err == nil {
+			img = rotated
+		}
+	}
+	lang := r.lang
+	if lang == "" {
+		lang = strings.Join(r.opts.Languages, "+")
+	}
+	pages, err := r.tesseract(ctx, img, lang)
+	if err != nil {
+		return nil, err
+	}
+	// The first page says which language the document is in; the rest
+	// are read with that language's data alone, faster and surer.
+	if r.lang == "" && len(r.opts.Languages) > 1 {
+		var all strings.Builder
+		for _, p := range pages {
+			all.WriteString(p.Text)
+		}
+		switch Language(all.String()) {
+		case "vi":
+			r.lang = "vie"
+		case "en":
+			r.lang = "eng"
+		}
+	}
+	return pages, nil
+}
+
+// orientation asks tesseract how far the page is turned (0, 90, 180, 270
+// degrees clockwise to put it upright); 0 when it cannot tell.
+func (r *ocrRun) orientation(ctx context.Context, img string) int {
+	cmd := exec.CommandContext(ctx, r.opts.Tesseract, img, "-", "--psm", "0", "-l", "osd")
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
+	out, err := cmd.Output()
+	if err != nil {
+		return 0
+	}
+	rotate, conf := 0, 0.0
+	for _, line := range strings.Split(string(out), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "Rotate":
+			rotate, _ = strconv.Atoi(v)
+		case "Orientation confidence":
+			conf, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	if conf < 1.5 {
+		return 0
+	}
+	return rotate
+}
+
+// tesseract reads an image and returns its pages with the mean word
+// confidence of each.
+func (r *ocrRun) tesseract(ctx context.Context, img, lang string) ([]PageText, error) {
+	cmd := exec.CommandContext(ctx, r.opts.Tesseract, img, "-", "-l", lang, "--psm", "3", "tsv")
+	// One thread: hoso runs several OCR children, each on its own core.
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, pipeline.Errorf(pipeline.ETIMEOUT, "OCR took longer than allowed.")
+		}
+		return nil, pipeline.Errorf(pipeline.ECORRUPT, "The image could not be read by OCR: %s", lastLines(stderr.String(), 2))
+	}
+	return parseTSV(out), nil
+}
+
+// parseTSV rebuilds the text of tesseract's TSV output: words joined by
+// spaces in lines, lines by newlines, paragraphs and blocks by blank
+// lines; the page's confidence is the mean over its words.
+func parseTSV(tsv []byte) []PageText {
+	type key struct{ block, par, line int }
+	var pages []PageText
+	var sb strings.Builder
+	var confSum float64
+	var words int
+	var last key
+	page := 0
+	flush := func() {
+		if page == 0 {
+			return
+		}
+		p := PageText{Text: strings.TrimSpace(sb.String()), Extractor: ExtractorOCR}
+		if words > 0 {
+			p.Confidence = confSum / float64(words)
+		}
+		pages = append(pages, p)
+		sb.Reset()
+		confSum, words = 0, 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(tsv))
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	first := true
+	for sc.Scan() {
+		if first {
+			first = false
+			continue // header
+		}
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) < 12 {
+			continue
+		}
+		level, _ := strconv.Atoi(f[0])
+		pg, _ := strconv.Atoi(f[1])
+		if pg != page {
+			flush()
+			page = pg
+			last = key{}
+		}
+		if level != 5 {
+			continue
+		}
+		text := strings.TrimSpace(f[11])
+		conf, err := strconv.ParseFloat(f[10], 64)
+		if text == "" || err != nil || conf < 0 {
+			continue
+		}
+		b, _ := strconv.Atoi(f[2])
+		pa, _ := strconv.Atoi(f[3])
+		li, _ := strconv.Atoi(f[4])
+		k := key{b, pa, li}
+		switch {
+		case sb.Len() == 0:
+		case k.block != last.block || k.par != last.par:
+			sb.WriteString("\n\n")
+		case k.line != last.line:
+			sb.WriteString("\n")
+		default:
+			sb.WriteString(" ")
+		}
+		sb.WriteString(text)
+		last = k
+		confSum += conf
+		words++
+	}
+	flush()
+	for i := range pages {
+		pages[i].Text = normalize(pages[i].Text)
+		pages[i].Quality = Quality(pages[i].Text)
+		pages[i].Language = Language(pages[i].Text)
+	}
+	return pages
+}
+
+// rotateImage turns the image degrees clockwise and writes it as PNG.
+func rotateImage(path string, degrees int, out string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	src, _, err := image.Decode(f)
+	f.Close()
+	if err != nil {
+		return "", err
+	}
+	gray := image.NewGray(src.Bounds())
+	draw.Draw(gray, gray.Bounds(), src, src.Bounds().Min, draw.Src)
+	rotated := Rotate(gray, degrees)
+	w, err := os.Create(out)
+	if err != nil {
+		return "", err
+	}
+	if err := png.Encode(w, rotated); err != nil {
+		w.Close()
+		return "", err
+	}
+	return out, w.Close()
+}
+
+// Rotate turns a gray image by 90, 180 or 270 degrees clockwise.
+func Rotate(src *image.Gray, degrees int) *image.Gray {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	var dst *image.Gray
+	switch ((degrees % 360) + 360) % 360 {
+	case 90:
+		dst = image.NewGray(image.Rect(0, 0, h, w))
+		for y := range h {
+			for x := range w {
+				dst.Pix[x*dst.Stride+(h-1-y)] = src.Pix[(y)*src.Stride+x]
+			}
+		}
+	case 180:
+		dst = image.NewGray(image.Rect(0, 0, w, h))
+		for y := range h {
+			for x := range w {
+				dst.Pix[(h-1-y)*dst.Stride+(w-1-x)] = src.Pix[y*src.Stride+x]
+			}
+		}
+	case 270:
+		dst = image.NewGray(image.Rect(0, 0, h, w))
+		for y := range h {
+			for x := range w {
+				dst.Pix[(w-1-x)*dst.Stride+y] = src.Pix[y*src.Stride+x]
+			}
+		}
+	default:
+		return src
+	}
+	return dst
+}
