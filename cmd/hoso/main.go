@@ -63,6 +63,7 @@ func init() {
 		{"migrate", "create or update the database schema", (*Main).migrate},
 		{"rules", "check, load, list and try classification rules", (*Main).rules},
 		{"reclassify", "run classification again with the rules in force", (*Main).reclassify},
+		{"doctor", "check the database, the index, the data folder, disk, and the extraction and OCR tools", (*Main).doctor},
 		{"volume", "flag days with far more documents of a type than usual", (*Main).volume},
 		{"users", "add users, print API tokens, reset passwords", (*Main).users},
 		{"departments", "list or add departments", (*Main).departments},

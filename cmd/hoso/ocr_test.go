@@ -111,3 +111,18 @@ func TestOCRBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctor: hoso doctor passes on a machine with everything, and on one
+// without tesseract says so and what to install.
+func TestDoctor(t *testing.T) {
+	b := backends(t)[0]
+	out, errs, code := run(t, b, "doctor")
+	if code != 0 || !strings.Contains(out, "Everything hoso needs is here.") {
+		t.Errorf("doctor: exit %d\n%s%s", code, out, errs)
+	}
+	b.env["HOSO_TESSERACT"] = "/nonexistent/tesseract"
+	out, errs, code = run(t, b, "doctor")
+	if code != 1 || !strings.Contains(out, "FAIL  tesseract") || !strings.Contains(out, "apt-get install tesseract-ocr") || !strings.Contains(errs, "problems found") {
+		t.Errorf("doctor without tesseract: exit %d\n%s%s", code, out, errs)
+	}
+}
