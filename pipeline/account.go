@@ -123,6 +123,7 @@ const (
 	AuditSearch         = "search"
 	AuditRetry          = "retry"
 	AuditClassification = "classification_change"
+	AuditCorrection     = "correction"
 	AuditRuleChange     = "rule_change"
 	AuditFlagDecision   = "flag_decision"
 	AuditUserChange     = "user_change"

@@ -45,6 +45,10 @@ type Store interface {
 	// DocumentNeedsOCR sends a received document on to OCR, in its own
 	// queue; false when it was not waiting for extraction.
 	DocumentNeedsOCR(ctx context.Context, id int64) (bool, error)
+	// PageCorrect replaces a page's text with a person's correction and
+	// sends the document back to classification (and what follows); it
+	// returns the text it replaced.
+	PageCorrect(ctx context.Context, params PageCorrectParams) (string, error)
 	// OCRResume queues OCR again for every document waiting for it to be
 	// installed and returns how many there were.
 	OCRResume(ctx context.Context) (int, error)
@@ -230,6 +234,16 @@ type DetectCompleteParams struct {
 	Identifiers []Identifier
 	Flags       []FlagUpsert
 	NearDup     *NearDupWrite // nil: the document is too short to compare
+}
+
+// PageCorrectParams are the parameters of Store.PageCorrect.
+type PageCorrectParams struct {
+	Scope      Scope
+	DocumentID int64
+	Number     int
+	Text       string
+	Quality    float64
+	Language   string
 }
 
 // PatternsCompleteParams are the parameters of Store.PatternsComplete.

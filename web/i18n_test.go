@@ -17,7 +17,7 @@ var keyPattern = regexp.MustCompile(`\b(nav|batches|batch|search|doc|flags|flag|
 func TestPagesTranslated(t *testing.T) {
 	f := newFixture(t, web.Config{})
 	pages := map[string][]string{
-		"clerk-land":      {"/batches", "/batches/" + itoa(f.batch["land"]), "/documents/" + itoa(f.doc["land"]), "/account/password"},
+		"clerk-land":      {"/batches", "/batches/" + itoa(f.batch["land"]), "/documents/" + itoa(f.doc["land"]), "/account/password", "/documents/" + itoa(f.doc["land"]) + "/pages/1/edit"},
 		"officer-land":    {"/search", "/search?q=Thành", "/documents/" + itoa(f.doc["land"])},
 		"supervisor-land": {"/flags", "/flags/" + itoa(f.flag["land"]), "/rules", "/rules?from=0&to=0", "/dashboard"},
 		"admin":           {"/admin/users", "/admin/audit", "/rules"},

@@ -182,13 +182,14 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 }
 
 type documentPage struct {
-	Doc       *pipeline.Document
-	Pages     []pipeline.Page
-	Flags     []*pipeline.Flag
-	History   []*pipeline.AuditRecord
-	Preview   string // "pdf", "image" or ""
-	Original  string
-	CanReview bool
+	Doc        *pipeline.Document
+	Pages      []pipeline.Page
+	Flags      []*pipeline.Flag
+	History    []*pipeline.AuditRecord
+	Preview    string // "pdf", "image" or ""
+	Original   string
+	CanReview  bool
+	CanCorrect bool
 }
 
 func (p *documentPage) title(t translator) string { return p.Doc.Filename }
@@ -214,6 +215,7 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.CanReview = currentUser(r).Role == pipeline.RoleSupervisor
+	page.CanCorrect = currentUser(r).Role == pipeline.RoleClerk || page.CanReview
 	switch d.MIME {
 	case "application/pdf":
 		page.Preview = "pdf"

@@ -287,3 +287,36 @@ func TestMustChangePassword(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestCorrection: a clerk corrects a page; the text is replaced, marked as
+// typed by a person, the document goes back to classification, and the
+// audit trail keeps who changed what (not the text itself).
+func TestCorrection(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	b := f.browser()
+	b.login("clerk-land", testPassword, "/")
+	id := f.doc["land"]
+	resp, _ := b.do("POST", "/documents/"+itoa(id)+"/pages/1/edit", url.Values{"text": {"Đơn đề nghị của ông Nguyễn Văn Thành, gõ lại từ bản giấy."}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("correction: %d", resp.StatusCode)
+	}
+	ctx := context.Background()
+	pages, _ := f.store.PageListByDocument(ctx, id)
+	if len(pages) != 1 || pages[0].Extractor != "manual" || !strings.Contains(pages[0].Text, "gõ lại từ bản giấy") || pages[0].NeedsReview {
+		t.Errorf("page after correction: %+v", pages)
+	}
+	d, _ := f.store.DocumentGetByID(ctx, id)
+	if d.State != pipeline.StateExtracted || d.Stage != pipeline.StageClassify {
+		t.Errorf("document after correction: %s/%s, want extracted/classify", d.State, d.Stage)
+	}
+	recs, _ := f.store.AuditList(ctx, pipeline.AuditListParams{Action: pipeline.AuditCorrection})
+	if len(recs) != 1 || recs[0].UserName != "clerk-land" || !strings.Contains(recs[0].Detail, `"page":1`) || strings.Contains(recs[0].Detail, "bản giấy") {
+		t.Errorf("audit: %+v", recs)
+	}
+	// The other department's page is not there to correct.
+	b2 := f.browser()
+	b2.login("officer-tax", testPassword, "/")
+	if resp, _ := f.do("officer-tax", "GET", "/documents/"+itoa(id)+"/pages/1/edit", nil); resp.StatusCode != 403 {
+		t.Errorf("an officer at the correction page: %d, want 403", resp.StatusCode)
+	}
+}

@@ -174,6 +174,9 @@ func (s *Server) routes() {
 	s.handle("GET /documents/{id}", readers, s.documentPage)
 	s.handle("GET /documents/{id}/original", readers, s.documentOriginal)
 	s.handle("GET /documents/{id}/preview", readers, s.documentPreview)
+	s.handle("GET /documents/{id}/pages/{n}/image", readers, s.pageImage)
+	s.handle("GET /documents/{id}/pages/{n}/edit", uploaders, s.rekeyForm)
+	s.handle("POST /documents/{id}/pages/{n}/edit", uploaders, s.rekeySave)
 
 	// Supervisors: flags, rules, figures.
 	s.handle("GET /flags", reviewers, s.flagsPage)

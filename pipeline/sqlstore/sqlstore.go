@@ -626,6 +626,40 @@ func (s *Store) DocumentNeedsOCR(ctx context.Context, id int64) (bool, error) {
 	return moved, nil
 }
 
+// PageCorrect stores a person's correction of a page.
+func (s *Store) PageCorrect(ctx context.Context, p pipeline.PageCorrectParams) (string, error) {
+	if _, err := s.DocumentGet(ctx, p.Scope, p.DocumentID); err != nil {
+		return "", err
+	}
+	var old string
+	err := s.inTx(ctx, func(tx Tx) error {
+		err := tx.QueryRow(ctx, `SELECT text FROM page WHERE document_id = $1 AND number = $2`, p.DocumentID, p.Number).Scan(&old)
+		if errors.Is(err, ErrNoRows) {
+			return pipeline.Errorf(pipeline.ENOTFOUND, "Document %d has no page %d.", p.DocumentID, p.Number)
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE page SET text = $3, quality = $4, extractor = $5, confidence = 100, language = $6, needs_review = FALSE
+			WHERE document_id = $1 AND number = $2`, p.DocumentID, p.Number, p.Text, p.Quality, "manual", p.Language); err != nil {
+			return err
+		}
+		done := []any{string(pipeline.StateClassified), string(pipeline.StateChecked), string(pipeline.StateIndexed)}
+		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4 WHERE id = $1 AND state IN ($5, $6, $7)`,
+			append([]any{p.DocumentID, string(pipeline.StateExtracted), string(pipeline.StageClassify), s.now()}, done...)...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return pipeline.Errorf(pipeline.ECONFLICT, "Document %d is still being processed; correct it once it is searchable.", p.DocumentID)
+		}
+		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
+	})
+	if err != nil {
+		return "", err
+	}
+	return old, nil
+}
+
 // OCRResume queues OCR again for the documents waiting for it.
 func (s *Store) OCRResume(ctx context.Context) (int, error) {
 	ids, err := s.ids(ctx, `SELECT id FROM document WHERE state = $1 AND error_code = $2 ORDER BY id`, string(pipeline.StateReceived), pipeline.EOCRMISSING)

@@ -1,0 +1,183 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"image/png"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/image/tiff"
+
+	"hoso/extract"
+	"hoso/pipeline"
+)
+
+type rekeyPage struct {
+	Doc     *pipeline.Document
+	Page    pipeline.Page
+	Pages   int
+	Message string
+}
+
+func (p *rekeyPage) title(t translator) string {
+	return t.T("rekey.title", p.Page.Number, p.Doc.Filename)
+}
+
+// pageParam reads the page number of the path.
+func pageParam(r *http.Request) (int, error) {
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 {
+		return 0, pipeline.Errorf(pipeline.EINVALID, "%q is not a page number.", r.PathValue("n"))
+	}
+	return n, nil
+}
+
+func (s *Server) rekeyLoad(w http.ResponseWriter, r *http.Request) (*rekeyPage, bool) {
+	d, ok := s.document(w, r)
+	if !ok {
+		return nil, false
+	}
+	n, err := pageParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	pages, err := s.cfg.Store.PageListByDocument(r.Context(), d.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	if n > len(pages) {
+		s.fail(w, r, pipeline.Errorf(pipeline.ENOTFOUND, "Document %d has no page %d.", d.ID, n))
+		return nil, false
+	}
+	return &rekeyPage{Doc: d, Page: pages[n-1], Pages: len(pages)}, true
+}
+
+// rekeyForm shows a page's image beside its text, to correct it.
+func (s *Server) rekeyForm(w http.ResponseWriter, r *http.Request) {
+	page, ok := s.rekeyLoad(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, "rekey", page)
+}
+
+// rekeySave stores the corrected text; classification, detection and the
+// index follow, and the audit trail keeps who changed what.
+func (s *Server) rekeySave(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	page, ok := s.rekeyLoad(w, r)
+	if !ok {
+		return
+	}
+	text := strings.ReplaceAll(r.PostFormValue("text"), "\r\n", "\n")
+	text = strings.TrimSpace(text)
+	if text == "" {
+		page.Message = s.translator(r).T("rekey.empty")
+		s.render(w, r, http.StatusBadRequest, "rekey", page)
+		return
+	}
+	old, err := s.cfg.Store.PageCorrect(r.Context(), pipeline.PageCorrectParams{Scope: scope(r), DocumentID: page.Doc.ID,
+		Number: page.Page.Number, Text: text, Quality: extract.Quality(text), Language: extract.Language(text)})
+	if err != nil {
+		if code := pipeline.ErrorCode(err); code == pipeline.ECONFLICT {
+			page.Message = pipeline.ErrorMessage(err)
+			s.render(w, r, http.StatusConflict, "rekey", page)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	sum := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:8]) }
+	if err := s.audit(r, pipeline.AuditCorrection, docObject(page.Doc.ID), map[string]any{"page": page.Page.Number,
+		"before": map[string]any{"sha256": sum(old), "characters": len([]rune(old)), "extractor": page.Page.Extractor, "confidence": page.Page.Confidence},
+		"after":  map[string]any{"sha256": sum(text), "characters": len([]rune(text))}}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/documents/%d", page.Doc.ID), http.StatusSeeOther)
+}
+
+// pageImage serves a page as a picture, for the correction page: PDF
+// pages rendered by pdftoppm at 100 dpi, images as they are (TIFF as PNG).
+func (s *Server) pageImage(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.document(w, r)
+	if !ok {
+		return
+	}
+	n, err := pageParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	path, err := s.cfg.Blobs.Path(r.Context(), d.SHA256)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	img, ctype, err := renderPage(r.Context(), path, d.MIME, n)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	w.Write(img)
+}
+
+func renderPage(ctx context.Context, path, mime string, n int) ([]byte, string, error) {
+	switch mime {
+	case extract.MIMEPNG, extract.MIMEJPEG:
+		if n != 1 {
+			break
+		}
+		b, err := os.ReadFile(path)
+		return b, mime, err
+	case extract.MIMETIFF:
+		if n != 1 {
+			return nil, "", pipeline.Errorf(pipeline.EUNSUPPORTED, "Only the first page of a TIFF can be shown here; download the original for the others.")
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, "", err
+		}
+		defer f.Close()
+		img, err := tiff.Decode(f)
+		if err != nil {
+			return nil, "", pipeline.Errorf(pipeline.ECORRUPT, "The TIFF cannot be shown: %v", err)
+		}
+		var buf bytes.Buffer
+		err = png.Encode(&buf, img)
+		return buf.Bytes(), "image/png", err
+	case extract.MIMEPDF:
+		tool, err := exec.LookPath("pdftoppm")
+		if err != nil {
+			return nil, "", pipeline.Errorf(pipeline.EUNSUPPORTED, "Pages cannot be shown: install poppler-utils (pdftoppm).")
+		}
+		dir, err := os.MkdirTemp("", "hoso-page-")
+		if err != nil {
+			return nil, "", err
+		}
+		defer os.RemoveAll(dir)
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		out := filepath.Join(dir, "page")
+		if msg, err := exec.CommandContext(ctx, tool, "-r", "100", "-gray", "-f", strconv.Itoa(n), "-l", strconv.Itoa(n), "-singlefile", "-png", path, out).CombinedOutput(); err != nil {
+			return nil, "", pipeline.Errorf(pipeline.ECORRUPT, "Page %d cannot be shown: %s", n, strings.TrimSpace(string(msg)))
+		}
+		b, err := os.ReadFile(out + ".png")
+		return b, "image/png", err
+	}
+	return nil, "", pipeline.Errorf(pipeline.EUNSUPPORTED, "This kind of file has no page pictures; its text is shown as extracted.")
+}
