@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"hoso/pipeline"
 	"hoso/web"
 )
 
@@ -38,6 +39,30 @@ func TestPagesTranslated(t *testing.T) {
 					t.Errorf("%s %s: page not in %s", user, p, lang)
 				}
 			}
+		}
+	}
+}
+
+// TestErrorCodesTranslated: every error code a page may show has a
+// message in both languages, and both catalogs hold the same keys.
+func TestErrorCodesTranslated(t *testing.T) {
+	en, vi := web.Catalog("en"), web.Catalog("vi")
+	for k := range en {
+		if _, ok := vi[k]; !ok {
+			t.Errorf("%q is in English only", k)
+		}
+	}
+	for k := range vi {
+		if _, ok := en[k]; !ok {
+			t.Errorf("%q is in Vietnamese only", k)
+		}
+	}
+	for _, code := range []string{pipeline.ECONFLICT, pipeline.EINTERNAL, pipeline.EINVALID, pipeline.ENOTFOUND, pipeline.ETOOLARGE,
+		pipeline.EUNSUPPORTED, pipeline.ECORRUPT, pipeline.EENCRYPTED, pipeline.EEMPTY, pipeline.ETIMEOUT, pipeline.ELIMIT,
+		pipeline.EQUARANTINED, pipeline.ENEEDSOCR, pipeline.EUNSAFE, pipeline.EUNAUTHORIZED, pipeline.EFORBIDDEN, pipeline.ELOCKED,
+		pipeline.ETOOMANY, pipeline.EOCRMISSING} {
+		if en["code."+code] == "" || vi["code."+code] == "" {
+			t.Errorf("error code %q has no message", code)
 		}
 	}
 }

@@ -51,6 +51,20 @@ func loadCatalogs() map[string]catalog {
 	return out
 }
 
+// Catalog returns a copy of a language's messages ("vi", "en"); nil for
+// another language.
+func Catalog(lang string) map[string]string {
+	c, ok := catalogs[lang]
+	if !ok {
+		return nil
+	}
+	out := make(map[string]string, len(c))
+	for k, v := range c {
+		out[k] = v
+	}
+	return out
+}
+
 // translator renders messages in one language.
 type translator struct {
 	Lang string
