@@ -305,7 +305,11 @@ func (r *ocrRun) tesseract(ctx context.Context, img, lang string) ([]PageText, e
 		if ctx.Err() != nil {
 			return nil, pipeline.Errorf(pipeline.ETIMEOUT, "OCR took longer than allowed.")
 		}
-		return nil, pipeline.Errorf(pipeline.ECORRUPT, "The image could not be read by OCR: %s", lastLines(stderr.String(), 2))
+		msg := lastLines(stderr.String(), 2)
+		if strings.Contains(msg, "pixRead") || strings.Contains(msg, "Error in read") {
+			return nil, pipeline.Errorf(pipeline.ECORRUPT, "The image is damaged or incomplete: OCR could not open it. Scan the page again.")
+		}
+		return nil, pipeline.Errorf(pipeline.ECORRUPT, "The image could not be read by OCR: %s", msg)
 	}
 	return parseTSV(out), nil
 }
