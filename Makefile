@@ -51,6 +51,10 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$name ($(FUZZTIME))"; \
-		go test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg >/tmp/hoso-fuzz.log 2>&1 || { \
-			cat /tmp/hoso-fuzz.log; exit 1; }; \
+		go test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg >/tmp/hoso-fuzz.log 2>&1 && continue; \
+		if grep -q "context deadline exceeded" /tmp/hoso-fuzz.log && ! grep -q "Failing input written" /tmp/hoso-fuzz.log; then \
+			echo "fuzz $$name stopped at its deadline without a failing input (a go fuzz hiccup on a busy machine): once more"; \
+			go test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg >/tmp/hoso-fuzz.log 2>&1 && continue; \
+		fi; \
+		cat /tmp/hoso-fuzz.log; exit 1; \
 	done
