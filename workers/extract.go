@@ -128,12 +128,18 @@ func pipelinePages(in []extract.PageText) []pipeline.Page {
 // fail ends the document as failed and cancels the job with the reason,
 // so River's job record says why too.
 func (w *Extract) fail(ctx context.Context, doc *pipeline.Document, cause error) error {
-	err := w.cfg.Store.DocumentFail(ctx, pipeline.DocumentFailParams{
-		DocumentID: doc.ID, Stage: pipeline.StageExtract, Code: pipeline.ErrorCode(cause), Reason: pipeline.ErrorMessage(cause),
+	return failDocument(ctx, w.cfg, doc, pipeline.StageExtract, cause)
+}
+
+// failDocument ends the document as failed at a stage and cancels the job
+// with the reason.
+func failDocument(ctx context.Context, cfg Config, doc *pipeline.Document, stage pipeline.Stage, cause error) error {
+	err := cfg.Store.DocumentFail(ctx, pipeline.DocumentFailParams{
+		DocumentID: doc.ID, Stage: stage, Code: pipeline.ErrorCode(cause), Reason: pipeline.ErrorMessage(cause),
 	})
 	if err != nil {
 		return err
 	}
-	w.cfg.Logger.InfoContext(ctx, "Document failed", "document_id", doc.ID, "stage", pipeline.StageExtract, "code", pipeline.ErrorCode(cause))
+	cfg.Logger.InfoContext(ctx, "Document failed", "document_id", doc.ID, "stage", stage, "code", pipeline.ErrorCode(cause))
 	return river.JobCancel(cause)
 }

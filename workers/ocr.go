@@ -107,13 +107,7 @@ func (w *OCR) wait(ctx context.Context, doc *pipeline.Document, msg string) erro
 }
 
 func (w *OCR) fail(ctx context.Context, doc *pipeline.Document, cause error) error {
-	err := w.cfg.Store.DocumentFail(ctx, pipeline.DocumentFailParams{
-		DocumentID: doc.ID, Stage: pipeline.StageOCR, Code: pipeline.ErrorCode(cause), Reason: pipeline.ErrorMessage(cause),
-	})
-	if err != nil {
-		return err
-	}
-	return river.JobCancel(cause)
+	return failDocument(ctx, w.cfg, doc, pipeline.StageOCR, cause)
 }
 
 // CachedOCRTools looks the tools up (tesseract at the path given, or on
