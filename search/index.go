@@ -1,17 +1,23 @@
 package search
 
 import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	index "github.com/blevesearch/bleve_index_api"
+	"slices"
 
 	"hoso/pipeline"
 )
@@ -22,6 +28,9 @@ import (
 // beside the live one and swap it in while searches go on.
 type Index struct {
 	dir string
+
+	// segments caches what hoso reads of each immutable segment.
+	segments segmentCache
 
 	mu  sync.RWMutex // guards idx and gen
 	idx bleve.Index
@@ -112,83 +121,156 @@ func (ix *Index) Close() error {
 	return ix.live().Close()
 }
 
+// Segments is the number of segments the live index is made of.
+func (ix *Index) Segments() int {
+	ai, err := ix.live().Advanced()
+	if err != nil {
+		return 0
+	}
+	r, err := ai.Reader()
+	if err != nil {
+		return 0
+	}
+	defer r.Close()
+	if snap, ok := r.(*scorch.IndexSnapshot); ok {
+		return len(snap.Segments())
+	}
+	return 0
+}
+
 // Count is the number of documents in the index.
 func (ix *Index) Count() (uint64, error) { return ix.live().DocCount() }
 
-// indexDoc is what the index keeps of a document.
-type indexDoc struct {
-	Text       string    `json:"text"`
-	TextFold   string    `json:"text_fold"`
-	IDs        string    `json:"ids"`
-	English    string    `json:"text_en,omitempty"`
-	Language   string    `json:"language"`
-	Filename   string    `json:"filename"`
-	Path       string    `json:"path"`
-	Type       string    `json:"type"`
-	Department string    `json:"department"`
-	Tags       []string  `json:"tags"`
-	Flags      []string  `json:"flags"`
-	State      string    `json:"state"`
-	Batch      string    `json:"batch"`
-	MIME       string    `json:"mime"`
-	Year       string    `json:"year,omitempty"`
-	Month      string    `json:"month,omitempty"`
-	Date       time.Time `json:"date"`
-	Created    time.Time `json:"created"`
-	Pages      float64   `json:"pages"`
+// Stats returns the index's totals.
+func (ix *Index) stats() (stats, error) { return readStats(ix.live().GetInternal) }
+
+// loadSource reads what the index keeps of a document from the store.
+func loadSource(ctx context.Context, st pipeline.Store, d *pipeline.Document) (source, error) {
+	src := source{doc: d}
+	var err error
+	if src.pages, err = st.PageListByDocument(ctx, d.ID); err != nil {
+		return src, err
+	}
+	if src.idents, err = st.IdentifierListByDocument(ctx, d.ID); err != nil {
+		return src, err
+	}
+	flags, err := st.FlagList(ctx, pipeline.FlagListParams{Scope: pipeline.ScopeAll, DocumentID: d.ID})
+	if err != nil {
+		return src, err
+	}
+	for _, f := range flags {
+		if !slices.Contains(src.flags, f.Kind) {
+			src.flags = append(src.flags, f.Kind)
+		}
+	}
+	return src, nil
 }
 
-// BleveType names the document mapping (Bleve looks the type up by this
-// method, not by a struct field).
-func (indexDoc) BleveType() string { return docType }
+// batchWriter gathers the documents of one Bleve batch, analyzes them
+// on every core, and keeps the index's totals right: a document already
+// in the index, or already in the batch, has its old lengths taken off
+// first.
+type batchWriter struct {
+	idx   bleve.Index
+	stats stats
+	ops   []batchOp
+}
 
-// newIndexDoc builds the indexed form of a document. Its date is the date
-// classification captured, else the upload date.
-func newIndexDoc(d *pipeline.Document, pages []pipeline.Page) indexDoc {
-	var sb strings.Builder
-	for i, p := range pages {
-		if i > 0 {
-			sb.WriteString("\n\f\n")
-		}
-		sb.WriteString(p.Text)
+// batchOp is a document to index (src) or to remove.
+type batchOp struct {
+	id  int64
+	src *source
+}
+
+func newBatchWriter(idx bleve.Index) (*batchWriter, error) {
+	st, err := readStats(idx.GetInternal)
+	if err != nil {
+		return nil, fmt.Errorf("read index totals: %w", err)
 	}
-	text := sb.String()
-	doc := indexDoc{
-		Text: text, TextFold: text, IDs: text + "\n" + d.Filename,
-		Filename: d.Filename, Path: d.Path, Type: d.Type, Department: d.Department, Tags: d.Tags,
-		State: string(d.State), Batch: d.BatchName, MIME: d.MIME, Created: d.CreatedAt, Date: d.CreatedAt, Pages: float64(d.Pages),
+	return &batchWriter{idx: idx, stats: st}, nil
+}
+
+func (w *batchWriter) index(src source) error {
+	w.ops = append(w.ops, batchOp{id: src.doc.ID, src: &src})
+	return nil
+}
+
+func (w *batchWriter) delete(id int64) error {
+	w.ops = append(w.ops, batchOp{id: id})
+	return nil
+}
+
+// forget takes a document's indexed version off the totals.
+func (w *batchWriter) forget(key string) error {
+	doc, err := w.idx.Document(key)
+	if err != nil || doc == nil {
+		return err
 	}
-	if c := d.Classification; c != nil {
-		for _, f := range c.Fields {
-			if f.Type == "date" && f.Value != "" {
-				if t, err := time.Parse("2006-01-02", f.Value); err == nil {
-					doc.Date = t
-					break
-				}
+	doc.VisitFields(func(f index.Field) {
+		if f.Name() == "lens" {
+			if l, ok := parseLengths(string(f.Value())); ok {
+				w.stats.add(l, l[lenEnglish] > 0, -1)
 			}
 		}
-	}
-	doc.Language = d.Language
-	if doc.Language == "en" {
-		doc.English = text
-	}
-	doc.Year = strconv.Itoa(doc.Date.Year())
-	doc.Month = doc.Date.Format("2006-01")
-	return doc
+	})
+	return nil
 }
 
-func docKey(id int64) string { return strconv.FormatInt(id, 10) }
-
-// addIdentifiers makes the normalized identifiers searchable too: a phone
-// written "0912.345.678" is found as 0912345678 and +84912345678.
-func (doc *indexDoc) addIdentifiers(ids []pipeline.Identifier) {
-	var sb strings.Builder
-	for _, id := range ids {
-		sb.WriteString("\n")
-		sb.WriteString(id.Value)
-		if id.Kind == "phone" && strings.HasPrefix(id.Value, "+84") {
-			sb.WriteString(" 0" + id.Value[3:])
+// commit analyzes the gathered documents and writes them with the totals
+// and, if mark > 0, the change-feed position, atomically.
+func (w *batchWriter) commit(mark int64) error {
+	docs := make([]*document.Document, len(w.ops))
+	lens := make([]lengths, len(w.ops))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := range next {
+				docs[i], lens[i] = bleveDocument(*w.ops[i].src)
+			}
+		})
+	}
+	for i, op := range w.ops {
+		if op.src != nil {
+			next <- i
 		}
 	}
-	doc.IDs += sb.String()
+	close(next)
+	wg.Wait()
+
+	batch := w.idx.NewBatch()
+	pending := map[string]lengths{} // what this batch holds of each document
+	for i, op := range w.ops {
+		key := docKey(op.id)
+		if l, ok := pending[key]; ok {
+			w.stats.add(l, l[lenEnglish] > 0, -1)
+		} else if err := w.forget(key); err != nil {
+			return err
+		}
+		delete(pending, key)
+		if op.src == nil {
+			batch.Delete(key)
+			continue
+		}
+		w.stats.add(lens[i], lens[i][lenEnglish] > 0, 1)
+		pending[key] = lens[i]
+		if err := batch.IndexAdvanced(docs[i]); err != nil {
+			return fmt.Errorf("index document %d: %w", op.id, err)
+		}
+	}
+	b, err := json.Marshal(w.stats)
+	if err != nil {
+		return err
+	}
+	batch.SetInternal(statsKey, b)
+	if mark > 0 {
+		var m [8]byte
+		binary.BigEndian.PutUint64(m[:], uint64(mark))
+		batch.SetInternal(hwmKey, m[:])
+	}
+	if err := w.idx.Batch(batch); err != nil {
+		return fmt.Errorf("write index batch: %w", err)
+	}
+	w.ops = w.ops[:0]
+	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -61,7 +60,10 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 	if err != nil || len(changes) == 0 {
 		return 0, err
 	}
-	b := idx.NewBatch()
+	w, err := newBatchWriter(idx)
+	if err != nil {
+		return 0, err
+	}
 	done := map[int64]bool{}
 	var indexed []int64
 	// Newest first, so that a document changed twice in the batch is read
@@ -74,45 +76,31 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 		done[id] = true
 		d, err := in.Store.DocumentGetByID(ctx, id)
 		if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
-			b.Delete(docKey(id))
+			if err := w.delete(id); err != nil {
+				return 0, err
+			}
 			continue
 		} else if err != nil {
 			return 0, err
 		}
 		if d.State != pipeline.StateChecked && d.State != pipeline.StateIndexed {
-			b.Delete(docKey(id)) // failed, or back in the pipeline: not searchable now
+			// failed, or back in the pipeline: not searchable now
+			if err := w.delete(id); err != nil {
+				return 0, err
+			}
 			continue
 		}
-		pages, err := in.Store.PageListByDocument(ctx, id)
+		src, err := loadSource(ctx, in.Store, d)
 		if err != nil {
 			return 0, err
 		}
-		idents, err := in.Store.IdentifierListByDocument(ctx, id)
-		if err != nil {
-			return 0, err
-		}
-		flags, err := in.Store.FlagList(ctx, pipeline.FlagListParams{Scope: pipeline.ScopeAll, DocumentID: id})
-		if err != nil {
-			return 0, err
-		}
-		doc := newIndexDoc(d, pages)
-		doc.addIdentifiers(idents)
-		for _, f := range flags {
-			if !slices.Contains(doc.Flags, f.Kind) {
-				doc.Flags = append(doc.Flags, f.Kind)
-			}
-		}
-		doc.State = string(pipeline.StateIndexed)
-		if err := b.Index(docKey(id), doc); err != nil {
+		if err := w.index(src); err != nil {
 			return 0, fmt.Errorf("index document %d: %w", id, err)
 		}
 		indexed = append(indexed, id)
 	}
-	var mark [8]byte
-	binary.BigEndian.PutUint64(mark[:], uint64(changes[len(changes)-1].Seq))
-	b.SetInternal(hwmKey, mark[:])
-	if err := idx.Batch(b); err != nil {
-		return 0, fmt.Errorf("write index batch: %w", err)
+	if err := w.commit(changes[len(changes)-1].Seq); err != nil {
+		return 0, err
 	}
 	if err := in.Store.DocumentMarkIndexed(ctx, indexed); err != nil {
 		return 0, err

@@ -4,26 +4,32 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
-	"github.com/blevesearch/bleve/v2"
-	bsearch "github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/query"
-	"golang.org/x/text/unicode/norm"
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"hoso/pipeline"
 )
 
+// SearchTimeout bounds every search; one that takes longer ends with an
+// error instead of holding the server.
+const SearchTimeout = 10 * time.Second
+
 // Request is a search.
 type Request struct {
-	// Query: words, "phrases", -exclusions, field:value (type, department,
-	// tag, batch, year, month, mime, language), date:2024-01-01..2024-06-30,
-	// OR between two clauses; AND is the default. Words match with or without diacritics; the exact form
-	// ranks first. Identifiers and reference numbers match whole.
+	// Query: words (ranked: enough of them must match, see MinMatch),
+	// "phrases", +required, -excluded, OR, AND, field:value (type,
+	// department, tag, flag, batch, year, month, mime, language), and
+	// date:2024-01-01..2024-06-30. Words match with or without
+	// diacritics, the exact form ranking first; identifiers and reference
+	// numbers match whole.
 	Query      string
 	Type       string
 	Department string
@@ -31,9 +37,10 @@ type Request struct {
 	Batch      string
 	From, To   time.Time // the document's date
 	Sort       string    // "" or "relevance", "date" (newest first), "date-asc"
+	Match      string    // "" (enough words) or "all" (every word)
 	After      string    // the Next cursor of the previous page
 	Size       int       // default 20, at most 100
-	Facets     bool      // count hits per type, department, tag, batch and year
+	Facets     bool      // count hits per type, department, tag, batch, year, month, language and flag
 	// Scope limits hits to the departments a reader may see; it is part
 	// of the query, so counts, facets and highlights never see past it.
 	// The zero Scope finds nothing.
@@ -47,6 +54,23 @@ type Response struct {
 	Facets map[string][]FacetTerm `json:"facets,omitempty"`
 	Next   string                 `json:"next,omitempty"`
 	TookMS float64                `json:"took_ms"`
+	// Words are the query's words and what became of them.
+	Words []QueryWord `json:"words"`
+	// MinMatch is how many of the optional words each hit holds at least;
+	// Relaxed says it was lowered because too few documents held more.
+	MinMatch int  `json:"min_match"`
+	Relaxed  bool `json:"relaxed"`
+	// Suggestions say what to try when nothing was found.
+	Suggestions []Suggestion `json:"suggestions,omitempty"`
+}
+
+// QueryWord is a word or phrase of the query.
+type QueryWord struct {
+	Text     string `json:"text"`
+	Stop     bool   `json:"stop,omitempty"`     // a stop word: neither required nor counted
+	Required bool   `json:"required,omitempty"` // +word, "phrase", AND
+	Excluded bool   `json:"excluded,omitempty"` // -word
+	Found    bool   `json:"found"`              // some document holds it
 }
 
 // Hit is one document found.
@@ -59,6 +83,8 @@ type Hit struct {
 	Department string   `json:"department"`
 	Date       string   `json:"date"`
 	Highlights []string `json:"highlights"`
+	Matched    []string `json:"matched"` // the query's words the document holds
+	Missing    []string `json:"missing"` // those it lacks
 }
 
 // FacetTerm is a facet value and how many hits carry it.
@@ -67,364 +93,448 @@ type FacetTerm struct {
 	Count int    `json:"count"`
 }
 
+// Suggestion is something to try when a search finds nothing: a word
+// spelt as the index has it ("spelling", Word → Instead), a filter to
+// drop ("filter", Word names it), or words no document holds together
+// ("fewer_words", Word lists them).
+type Suggestion struct {
+	Kind    string `json:"kind"`
+	Word    string `json:"word"`
+	Instead string `json:"instead,omitempty"`
+	Total   uint64 `json:"total"` // documents found with the change
+}
+
 var facetFields = []string{"type", "department", "tags", "batch", "year", "month", "language", "flags"}
 
-var keywordFields = map[string]string{"type": "type", "department": "department", "tag": "tags", "tags": "tags", "flag": "flags", "flags": "flags",
-	"batch": "batch", "year": "year", "month": "month", "mime": "mime", "state": "state", "language": "language", "lang": "language",
-	"date": "date"}
+// minMatchFor is how many of n optional words a document must hold: all
+// of one or two, half of up to eight, then a third, at most five. Fewer
+// when fewer than minHits documents hold that many.
+func minMatchFor(n int) int {
+	switch {
+	case n <= 2:
+		return n
+	case n <= 8:
+		return int(math.Ceil(float64(n) / 2))
+	}
+	return min(5, int(math.Ceil(float64(n)/3)))
+}
 
 // Search runs a request.
 func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
-	q, err := parseQuery(r.Query)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, SearchTimeout)
+	defer cancel()
+	p, err := parseQuery(r.Query)
 	if err != nil {
 		return nil, err
 	}
-	filters := []query.Query{}
-	if !r.Scope.All {
-		dq := bleve.NewDisjunctionQuery()
-		dq.AddQuery(bleve.NewMatchNoneQuery())
-		for _, d := range r.Scope.Departments {
-			t := bleve.NewTermQuery(d)
-			t.SetField("department")
-			dq.AddQuery(t)
-		}
-		filters = append(filters, dq)
+	byDay, oldest := false, false
+	switch r.Sort {
+	case "", "relevance":
+	case "date", "date-desc":
+		byDay = true
+	case "date-asc":
+		byDay, oldest = true, true
+	default:
+		return nil, pipeline.Errorf(pipeline.EINVALID, "Sort by relevance, date or date-asc, not %q.", r.Sort)
 	}
-	for field, v := range map[string]string{"type": r.Type, "department": r.Department, "tags": r.Tag, "batch": r.Batch} {
-		if v != "" {
-			t := bleve.NewTermQuery(v)
-			t.SetField(field)
-			filters = append(filters, t)
-		}
-	}
-	if !r.From.IsZero() || !r.To.IsZero() {
-		incl := true
-		dq := bleve.NewDateRangeInclusiveQuery(r.From, r.To, &incl, &incl)
-		dq.SetField("date")
-		filters = append(filters, dq)
-	}
-	if len(filters) > 0 {
-		bq := bleve.NewBooleanQuery()
-		bq.AddMust(append([]query.Query{q}, filters...)...)
-		q = bq
+	if r.Match != "" && r.Match != "all" && r.Match != "any" {
+		return nil, pipeline.Errorf(pipeline.EINVALID, "match is all or left out, not %q.", r.Match)
 	}
 	size := r.Size
 	if size <= 0 {
 		size = 20
 	}
 	size = min(size, 100)
-	req := bleve.NewSearchRequestOptions(q, size, 0, false)
-	req.Fields = []string{"filename", "path", "type", "department", "date"}
-	req.Highlight = bleve.NewHighlightWithStyle("html")
-	req.Highlight.AddField(fieldFold)
-	if r.Facets {
-		for _, f := range facetFields {
-			req.AddFacet(f, bleve.NewFacetRequest(f, 20))
-		}
-	}
-	switch r.Sort {
-	case "", "relevance":
-		req.SortByCustom(bsearch.SortOrder{&bsearch.SortScore{Desc: true}, &bsearch.SortDocID{}})
-	case "date", "date-desc":
-		req.SortByCustom(bsearch.SortOrder{&bsearch.SortField{Field: "date", Type: bsearch.SortFieldAsDate, Desc: true}, &bsearch.SortDocID{}})
-	case "date-asc":
-		req.SortByCustom(bsearch.SortOrder{&bsearch.SortField{Field: "date", Type: bsearch.SortFieldAsDate}, &bsearch.SortDocID{}})
-	default:
-		return nil, pipeline.Errorf(pipeline.EINVALID, "Sort by relevance, date or date-asc, not %q.", r.Sort)
-	}
+	var after *cursor
 	if r.After != "" {
-		after, err := decodeCursor(r.After)
-		if err != nil || len(after) != 2 {
-			return nil, pipeline.Errorf(pipeline.EINVALID, "The paging cursor is not valid; start again from the first page.")
+		if after, err = decodeCursor(r.After, byDay, oldest); err != nil {
+			return nil, err
 		}
-		req.SetSearchAfter(after)
 	}
+
 	// The read lock holds off a reindex's swap until this search is done.
 	ix.mu.RLock()
-	res, err := ix.idx.SearchInContext(ctx, req)
-	ix.mu.RUnlock()
+	defer ix.mu.RUnlock()
+	ai, err := ix.idx.Advanced()
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	out := &Response{Total: res.Total, Hits: []Hit{}, TookMS: float64(res.Took.Microseconds()) / 1000}
+	reader, err := ai.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	defer reader.Close()
+	snap, ok := reader.(*scorch.IndexSnapshot)
+	if !ok {
+		return nil, fmt.Errorf("search: the index is not a scorch index")
+	}
+	st, err := readStats(snap.GetInternal)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	s := &snapshotSearch{ctx: ctx, ix: ix, snap: snap, stats: st, q: newQuery(p, r.Match == "all")}
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	defer ix.segments.prune(snap.Segments())
+	s.plan(r)
+	f := filters{scope: r.Scope, keyword: map[string]string{}}
+	for field, v := range map[string]string{"type": r.Type, "department": r.Department, "tags": r.Tag, "batch": r.Batch} {
+		if v != "" {
+			f.keyword[field] = v
+		}
+	}
+	if !r.From.IsZero() || !r.To.IsZero() {
+		f.hasDates = true
+		if !r.From.IsZero() {
+			f.from = r.From.Format("2006-01-02")
+		}
+		if !r.To.IsZero() {
+			f.to = r.To.Format("2006-01-02")
+		}
+	}
+	for _, sg := range s.segs {
+		sg.prepare(s.q, f)
+	}
+	total, err := s.matchAll()
+	if err != nil {
+		return nil, err
+	}
+	res := &Response{Total: total, Hits: []Hit{}, Words: s.words(), MinMatch: s.q.minMatch, Relaxed: s.q.relaxed}
 	if r.Facets {
-		out.Facets = map[string][]FacetTerm{}
+		res.Facets = s.facets()
 	}
-	for _, h := range res.Hits {
-		id, _ := strconv.ParseInt(h.ID, 10, 64)
-		hit := Hit{ID: id, Score: h.Score, Highlights: h.Fragments[fieldFold]}
-		hit.Filename, _ = h.Fields["filename"].(string)
-		hit.Path, _ = h.Fields["path"].(string)
-		hit.Type, _ = h.Fields["type"].(string)
-		hit.Department, _ = h.Fields["department"].(string)
-		if d, ok := h.Fields["date"].(string); ok && len(d) >= 10 {
-			hit.Date = d[:10]
-		}
-		if hit.Highlights == nil {
-			hit.Highlights = []string{}
-		}
-		out.Hits = append(out.Hits, hit)
+	if !s.scores() {
+		byDay = true // nothing to rank by: newest first
 	}
-	if n := len(res.Hits); n == size {
-		last := res.Hits[n-1]
-		cur := append([]string(nil), last.DecodedSort...)
-		if len(cur) == 0 {
-			cur = append([]string(nil), last.Sort...)
+	rk := &ranking{k: size + 1, byDay: byDay, oldest: oldest}
+	for i := range s.segs {
+		if byDay {
+			err = s.rankSegmentByDay(i, rk, after)
+		} else {
+			err = s.rankSegment(i, rk, after)
 		}
-		for i, v := range cur {
-			if v == "_score" {
-				cur[i] = strconv.FormatFloat(last.Score, 'g', -1, 64)
-			}
+		if err != nil {
+			return nil, searchError(err)
 		}
-		out.Next = encodeCursor(cur)
 	}
-	for name, f := range res.Facets {
-		terms := []FacetTerm{}
-		if f.Terms != nil {
-			for _, t := range f.Terms.Terms() {
-				terms = append(terms, FacetTerm{Term: t.Term, Count: t.Count})
-			}
-		}
-		out.Facets[name] = terms
+	hits := rk.sorted()
+	if len(hits) > size {
+		hits = hits[:size]
+		last := hits[size-1]
+		res.Next = encodeCursor(last, byDay)
 	}
-	return out, nil
+	if res.Hits, err = s.hits(hits, byDay); err != nil {
+		return nil, err
+	}
+	if total == 0 {
+		res.Suggestions = s.suggest(f)
+	}
+	res.TookMS = float64(time.Since(start).Microseconds()) / 1000
+	return res, nil
 }
 
-func encodeCursor(v []string) string {
+func searchError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return pipeline.Errorf(pipeline.ETIMEOUT, "The search took too long; add words or filters to narrow it down.")
+	}
+	return err
+}
+
+// plan decides which clauses count towards the match and in what order
+// ranking takes them.
+func (s *snapshotSearch) plan(r Request) {
+	q := s.q
+	q.optional = nil
+	for i := range q.clauses {
+		c := &q.clauses[i]
+		if c.excluded || c.required {
+			continue
+		}
+		if len(c.atoms) == 1 && c.atoms[0].stop {
+			c.ub = 0
+			continue
+		}
+		if q.matchAll {
+			c.required = true
+			continue
+		}
+		q.optional = append(q.optional, i)
+	}
+	sort.SliceStable(q.optional, func(a, b int) bool { return q.clauses[q.optional[a]].ub > q.clauses[q.optional[b]].ub })
+	q.minMatch = minMatchFor(len(q.optional))
+}
+
+// matchAll finds the matches in every segment. A document must hold
+// minMatch of the optional words, fewer when fewer than minHits documents
+// hold that many: at least one, or none when a word or phrase of the
+// query is required (+word, "phrase", AND), which then carries the match.
+func (s *snapshotSearch) matchAll() (uint64, error) {
+	q := s.q
+	floor := 1
+	for _, c := range q.clauses {
+		for _, a := range c.atoms {
+			if c.required && !c.excluded && (a.kind == atomWord || a.kind == atomPhrase) {
+				floor = 0
+			}
+		}
+	}
+	for _, sg := range s.segs {
+		if err := s.ctx.Err(); err != nil {
+			return 0, searchError(err)
+		}
+		sg.base(q)
+	}
+	for {
+		// the most words that minHits documents hold, before phrases are checked
+		for q.minMatch > max(floor, 1) {
+			var n uint64
+			for _, sg := range s.segs {
+				if q.minMatch <= len(sg.levels) {
+					n += sg.baseBM.AndCardinality(sg.levels[q.minMatch-1])
+				}
+			}
+			if n >= minHits {
+				break
+			}
+			q.minMatch--
+			q.relaxed = true
+		}
+		var total uint64
+		for _, sg := range s.segs {
+			sg.matches = sg.match(q.minMatch)
+			if err := s.verify(sg); err != nil {
+				return 0, searchError(err)
+			}
+			total += sg.matches.GetCardinality()
+		}
+		if total >= minHits || q.minMatch <= floor {
+			return total, nil
+		}
+		q.minMatch--
+		q.relaxed = true
+	}
+}
+
+// scores reports whether the query has anything to rank by.
+func (s *snapshotSearch) scores() bool {
+	for _, c := range s.q.clauses {
+		if c.excluded {
+			continue
+		}
+		for _, a := range c.atoms {
+			if (a.kind == atomWord || a.kind == atomPhrase) && !a.stop {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// words lists the query's words and phrases.
+func (s *snapshotSearch) words() []QueryWord {
+	out := []QueryWord{}
+	for _, c := range s.q.clauses {
+		for _, a := range c.atoms {
+			if a.kind != atomWord && a.kind != atomPhrase {
+				continue
+			}
+			w := QueryWord{Text: a.text, Stop: a.stop, Required: c.required, Excluded: c.excluded}
+			for _, sg := range s.segs {
+				if sg.atomBitmap(a) != nil {
+					w.Found = true
+					break
+				}
+			}
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// facets counts the matches per value of each facet field, the twenty
+// most frequent values of each.
+func (s *snapshotSearch) facets() map[string][]FacetTerm {
+	out := map[string][]FacetTerm{}
+	for _, field := range facetFields {
+		counts := map[string]int{}
+		for _, sg := range s.segs {
+			if sg.matches.IsEmpty() {
+				continue
+			}
+			for _, kt := range sg.data.keywords[field] {
+				if n := sg.matches.AndCardinality(kt.docs); n > 0 {
+					counts[kt.term] += int(n)
+				}
+			}
+		}
+		terms := []FacetTerm{}
+		for t, n := range counts {
+			terms = append(terms, FacetTerm{Term: t, Count: n})
+		}
+		sort.Slice(terms, func(i, j int) bool {
+			if terms[i].Count != terms[j].Count {
+				return terms[i].Count > terms[j].Count
+			}
+			return terms[i].Term < terms[j].Term
+		})
+		out[field] = terms[:min(len(terms), 20)]
+	}
+	return out
+}
+
+// cursor is where the previous page ended.
+type cursor struct {
+	last   hit
+	byDay  bool
+	oldest bool
+}
+
+// allows reports whether a hit comes after the cursor.
+func (c *cursor) allows(h hit) bool {
+	r := ranking{byDay: c.byDay, oldest: c.oldest}
+	return r.before(c.last, h)
+}
+
+func encodeCursor(h hit, byDay bool) string {
+	v := []string{strconv.FormatFloat(h.score, 'g', -1, 64), strconv.FormatInt(h.id, 10)}
+	if byDay {
+		v[0] = h.day
+	}
 	b, _ := json.Marshal(v)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string) ([]string, error) {
+func decodeCursor(s string, byDay, oldest bool) (*cursor, error) {
+	bad := pipeline.Errorf(pipeline.EINVALID, "The paging cursor is not valid; start again from the first page.")
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return nil, err
+		return nil, bad
 	}
 	var v []string
-	return v, json.Unmarshal(b, &v)
-}
-
-// clause is one part of a parsed query.
-type clause struct {
-	text    string
-	field   string // keyword field for field:value
-	phrase  bool
-	exclude bool
-	or      bool // joined to the previous clause by OR
-}
-
-// parseQuery turns the query language into a Bleve query. Only words,
-// phrases and exact keyword values reach the index: no wildcards, regular
-// expressions or fuzzy expansion, which could stall the server.
-func parseQuery(s string) (query.Query, error) {
-	clauses, err := lex(norm.NFC.String(s))
-	if err != nil {
-		return nil, err
+	if json.Unmarshal(b, &v) != nil || len(v) != 2 {
+		return nil, bad
 	}
-	if len(clauses) == 0 {
-		return bleve.NewMatchAllQuery(), nil
+	c := &cursor{byDay: byDay, oldest: oldest}
+	if c.last.id, err = strconv.ParseInt(v[1], 10, 64); err != nil {
+		return nil, bad
 	}
-	if len(clauses) > 50 {
-		return nil, pipeline.Errorf(pipeline.EINVALID, "The query has %d parts; 50 is the most.", len(clauses))
-	}
-	var must, mustNot []query.Query
-	var group []query.Query // clauses joined by OR
-	flush := func() {
-		switch len(group) {
-		case 0:
-		case 1:
-			must = append(must, group[0])
-		default:
-			must = append(must, bleve.NewDisjunctionQuery(group...))
+	if byDay {
+		if _, err := time.Parse("2006-01-02", v[0]); err != nil {
+			return nil, bad
 		}
-		group = nil
+		c.last.day = v[0]
+	} else if c.last.score, err = strconv.ParseFloat(v[0], 64); err != nil {
+		return nil, bad
 	}
-	for _, c := range clauses {
-		q := clauseQuery(c)
-		if c.exclude {
-			mustNot = append(mustNot, q)
+	return c, nil
+}
+
+// matchedBy reports which of the query's words a document holds.
+func (s *snapshotSearch) matchedBy(sg *segmentSearch, doc uint32) (matched, missing []string) {
+	matched, missing = []string{}, []string{}
+	for i, c := range s.q.clauses {
+		if c.excluded {
 			continue
 		}
-		if !c.or {
-			flush()
-		}
-		group = append(group, q)
-	}
-	flush()
-	bq := bleve.NewBooleanQuery()
-	if len(must) == 0 {
-		must = []query.Query{bleve.NewMatchAllQuery()}
-	}
-	bq.AddMust(must...)
-	if len(mustNot) > 0 {
-		bq.AddMustNot(mustNot...)
-	}
-	return bq, nil
-}
-
-func clauseQuery(c clause) query.Query {
-	if c.field == "date" {
-		return dateClause(c.text)
-	}
-	if c.field != "" {
-		t := bleve.NewTermQuery(c.text)
-		t.SetField(c.field)
-		return t
-	}
-	var qs []query.Query
-	if c.phrase || !oneToken(c.text) {
-		folded := bleve.NewMatchPhraseQuery(c.text)
-		folded.SetField(fieldFold)
-		exact := bleve.NewMatchPhraseQuery(c.text)
-		exact.SetField(fieldText)
-		exact.SetBoost(2)
-		qs = []query.Query{folded, exact}
-	} else {
-		// One word: a plain term search, far cheaper than a phrase.
-		folded := bleve.NewMatchQuery(c.text)
-		folded.SetField(fieldFold)
-		exact := bleve.NewMatchQuery(c.text)
-		exact.SetField(fieldText)
-		exact.SetBoost(2)
-		stemmed := bleve.NewMatchQuery(c.text)
-		stemmed.SetField(fieldEnglish)
-		stemmed.SetBoost(0.5)
-		qs = []query.Query{folded, exact, stemmed}
-	}
-	if !c.phrase && looksLikeID(c.text) {
-		// Through the identifier analyzer, so that +84912345678 and
-		// 84912345678 are the same token.
-		id := bleve.NewMatchQuery(c.text)
-		id.SetField(fieldIDs)
-		id.SetOperator(query.MatchQueryOperatorAnd)
-		id.SetBoost(4)
-		qs = append(qs, id)
-	}
-	return bleve.NewDisjunctionQuery(qs...)
-}
-
-// dateClause reads date:2024-01-01..2024-06-30 (either end may be left
-// out) or date:2024-07-05 (that day). A value it cannot read matches
-// nothing rather than everything.
-func dateClause(v string) query.Query {
-	from, to, isRange := strings.Cut(v, "..")
-	if !isRange {
-		to = from
-	}
-	parse := func(s string) (time.Time, bool) {
-		if s == "" {
-			return time.Time{}, true
-		}
-		t, err := time.Parse("2006-01-02", s)
-		return t, err == nil
-	}
-	f, ok1 := parse(from)
-	t, ok2 := parse(to)
-	if !ok1 || !ok2 || (f.IsZero() && t.IsZero()) {
-		return bleve.NewMatchNoneQuery()
-	}
-	if !t.IsZero() {
-		t = t.Add(24*time.Hour - time.Nanosecond)
-	}
-	incl := true
-	q := bleve.NewDateRangeInclusiveQuery(f, t, &incl, &incl)
-	q.SetField("date")
-	return q
-}
-
-// oneToken reports whether the analyzers keep s as a single token.
-func oneToken(s string) bool {
-	for _, r := range s {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) {
-			return false
-		}
-	}
-	return true
-}
-
-func looksLikeID(s string) bool {
-	digits := 0
-	for _, r := range s {
-		if unicode.IsDigit(r) {
-			digits++
-		}
-	}
-	return digits >= 6 || strings.ContainsAny(s, "/-.") && digits > 0
-}
-
-func lex(s string) ([]clause, error) {
-	var out []clause
-	or := false
-	rs := []rune(s)
-	for i := 0; i < len(rs); {
-		for i < len(rs) && unicode.IsSpace(rs[i]) {
-			i++
-		}
-		if i >= len(rs) {
-			break
-		}
-		c := clause{or: or}
-		or = false
-		if rs[i] == '-' && i+1 < len(rs) && !unicode.IsSpace(rs[i+1]) {
-			c.exclude = true
-			i++
-		}
-		// field:value
-		if j := indexRune(rs[i:], ':'); j > 0 && !hasSpace(rs[i:i+j]) {
-			if f, ok := keywordFields[strings.ToLower(string(rs[i:i+j]))]; ok {
-				c.field = f
-				i += j + 1
-			}
-		}
-		if i < len(rs) && rs[i] == '"' {
-			j := indexRune(rs[i+1:], '"')
-			if j < 0 {
-				return nil, pipeline.Errorf(pipeline.EINVALID, "A quotation mark is not closed.")
-			}
-			c.text, c.phrase = string(rs[i+1:i+1+j]), true
-			i += j + 2
-		} else {
-			j := i
-			for j < len(rs) && !unicode.IsSpace(rs[j]) {
-				j++
-			}
-			c.text = string(rs[i:j])
-			i = j
-		}
-		if c.field == "" && !c.phrase && !c.exclude && (c.text == "OR" || c.text == "AND") {
-			if c.text == "OR" && len(out) > 0 {
-				or = true
-			}
-			continue // AND is what two clauses mean anyway
-		}
-		if strings.TrimSpace(c.text) == "" {
-			continue
-		}
-		if c.field == "" {
-			c.text = strings.Trim(c.text, ".,;:!?()[]{}«»“”‘’'")
-			if c.text == "" {
+		for j, a := range c.atoms {
+			if a.kind != atomWord && a.kind != atomPhrase || a.stop {
 				continue
 			}
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-func indexRune(rs []rune, r rune) int {
-	for i, c := range rs {
-		if c == r {
-			return i
+			if bm := sg.atomBM[i][j]; bm != nil && bm.Contains(doc) {
+				matched = append(matched, a.text)
+			} else if len(c.atoms) == 1 {
+				missing = append(missing, a.text)
+			}
 		}
 	}
-	return -1
+	return matched, missing
 }
 
-func hasSpace(rs []rune) bool {
-	for _, r := range rs {
-		if unicode.IsSpace(r) {
+// suggest says what to try when nothing was found: a spelling the index
+// knows, for words no document holds; the request without a filter; and
+// which words no document holds together.
+func (s *snapshotSearch) suggest(f filters) []Suggestion {
+	out := []Suggestion{}
+	for _, c := range s.q.clauses {
+		for _, a := range c.atoms {
+			if a.kind != atomWord || a.stop || len(a.words) != 1 || c.excluded {
+				continue
+			}
+			if s.holds(a) {
+				continue
+			}
+			if alt, n := s.spelling(a.words[0].fold); alt != "" {
+				out = append(out, Suggestion{Kind: "spelling", Word: a.text, Instead: alt, Total: n})
+			}
+		}
+	}
+	if !f.scope.All || len(f.keyword) > 0 || f.hasDates {
+		// Without the request's filters (the scope stays).
+		bare := filters{scope: f.scope}
+		var total uint64
+		for _, sg := range s.segs {
+			sg.prepare(s.q, bare)
+			sg.base(s.q)
+			total += sg.match(s.q.minMatch).GetCardinality()
+		}
+		if total > 0 {
+			for field := range f.keyword {
+				out = append(out, Suggestion{Kind: "filter", Word: field, Total: total})
+			}
+			if f.hasDates {
+				out = append(out, Suggestion{Kind: "filter", Word: "date", Total: total})
+			}
+		}
+	}
+	var apart []string
+	for _, c := range s.q.clauses {
+		if c.required && !c.excluded && len(c.atoms) == 1 && (c.atoms[0].kind == atomWord || c.atoms[0].kind == atomPhrase) {
+			apart = append(apart, c.atoms[0].text)
+		}
+	}
+	if len(apart) > 1 {
+		out = append(out, Suggestion{Kind: "fewer_words", Word: strings.Join(apart, ", ")})
+	}
+	return out
+}
+
+// holds reports whether some document holds an atom.
+func (s *snapshotSearch) holds(a execAtom) bool {
+	for _, sg := range s.segs {
+		if sg.atomBitmap(a) != nil {
 			return true
 		}
 	}
 	return false
 }
+
+// spelling finds the indexed word closest to a folded word (one or two
+// edits away), the most frequent first.
+func (s *snapshotSearch) spelling(w string) (string, uint64) {
+	if len([]rune(w)) < 3 {
+		return "", 0
+	}
+	fuzzy := 1
+	if len([]rune(w)) > 5 {
+		fuzzy = 2
+	}
+	dict, err := s.snap.FieldDictFuzzy(fieldFold, w, fuzzy, "")
+	if err != nil {
+		return "", 0
+	}
+	defer dict.Close()
+	best, bestN, bestD := "", uint64(0), uint8(255)
+	for e, err := dict.Next(); err == nil && e != nil; e, err = dict.Next() {
+		if e.Term == w {
+			continue
+		}
+		if e.EditDistance < bestD || e.EditDistance == bestD && e.Count > bestN {
+			best, bestN, bestD = e.Term, e.Count, e.EditDistance
+		}
+	}
+	return best, bestN
+}
+
+var _ = roaring.New

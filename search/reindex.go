@@ -41,6 +41,10 @@ func (ix *Index) Reindex(ctx context.Context, st pipeline.Store) (ReindexResult,
 		os.RemoveAll(path)
 		return ReindexResult{}, err
 	}
+	w, err := newBatchWriter(idx)
+	if err != nil {
+		return fail(err)
+	}
 	n := 0
 	var after int64
 	for {
@@ -52,24 +56,16 @@ func (ix *Index) Reindex(ctx context.Context, st pipeline.Store) (ReindexResult,
 			break
 		}
 		after = docs[len(docs)-1].ID
-		b := idx.NewBatch()
 		var checked []int64
 		for _, d := range docs {
 			if d.State != pipeline.StateChecked && d.State != pipeline.StateIndexed {
 				continue
 			}
-			pages, err := st.PageListByDocument(ctx, d.ID)
+			src, err := loadSource(ctx, st, d)
 			if err != nil {
 				return fail(err)
 			}
-			idents, err := st.IdentifierListByDocument(ctx, d.ID)
-			if err != nil {
-				return fail(err)
-			}
-			doc := newIndexDoc(d, pages)
-			doc.addIdentifiers(idents)
-			doc.State = string(pipeline.StateIndexed)
-			if err := b.Index(docKey(d.ID), doc); err != nil {
+			if err := w.index(src); err != nil {
 				return fail(fmt.Errorf("index document %d: %w", d.ID, err))
 			}
 			if d.State == pipeline.StateChecked {
@@ -77,7 +73,7 @@ func (ix *Index) Reindex(ctx context.Context, st pipeline.Store) (ReindexResult,
 			}
 			n++
 		}
-		if err := idx.Batch(b); err != nil {
+		if err := w.commit(0); err != nil {
 			return fail(err)
 		}
 		if err := st.DocumentMarkIndexed(ctx, checked); err != nil {

@@ -418,7 +418,7 @@ func (s *Server) runSearch(r *http.Request, req search.Request) (*search.Respons
 		return nil, err
 	}
 	detail := map[string]any{"q": req.Query, "hits": res.Total}
-	for k, v := range map[string]string{"type": req.Type, "department": req.Department, "tag": req.Tag, "batch": req.Batch, "after": req.After} {
+	for k, v := range map[string]string{"type": req.Type, "department": req.Department, "tag": req.Tag, "batch": req.Batch, "after": req.After, "match": req.Match} {
 		if v != "" {
 			detail[k] = v
 		}
@@ -433,11 +433,11 @@ func (s *Server) runSearch(r *http.Request, req search.Request) (*search.Respons
 }
 
 // searchRequest reads a search from the query string:
-// q, type, department, tag, batch, from, to (yyyy-mm-dd), sort, after,
-// limit, facets=false.
+// q, match=all, type, department, tag, batch, from, to (yyyy-mm-dd), sort,
+// after, limit, facets=false.
 func searchRequest(r *http.Request) (search.Request, error) {
 	q := r.URL.Query()
-	req := search.Request{Query: q.Get("q"), Type: q.Get("type"), Department: q.Get("department"), Tag: q.Get("tag"),
+	req := search.Request{Query: q.Get("q"), Match: q.Get("match"), Type: q.Get("type"), Department: q.Get("department"), Tag: q.Get("tag"),
 		Batch: q.Get("batch"), Sort: q.Get("sort"), After: q.Get("after"), Facets: q.Get("facets") != "false"}
 	for name, dst := range map[string]*time.Time{"from": &req.From, "to": &req.To} {
 		if v := q.Get(name); v != "" {

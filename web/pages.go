@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -142,6 +143,55 @@ func (p *searchPage) Next() string {
 	return "/search?" + q.Encode()
 }
 
+// UnknownWords are the query's words that no document holds.
+func (p *searchPage) UnknownWords() []string {
+	var out []string
+	for _, w := range p.Response.Words {
+		if !w.Found && !w.Stop && !w.Excluded {
+			out = append(out, w.Text)
+		}
+	}
+	return out
+}
+
+// filterParams are the page's parameters behind each filter a suggestion
+// may drop.
+var filterParams = map[string][]string{"type": {"type"}, "department": {"department"}, "tags": {"tag"}, "batch": {"batch"}, "date": {"from", "to"}}
+
+// Without is the search without a filter.
+func (p *searchPage) Without(filter string) string {
+	q := url.Values{}
+	for k, v := range p.Query {
+		q[k] = slices.Clone(v)
+	}
+	q.Del("after")
+	for _, k := range filterParams[filter] {
+		q.Del(k)
+	}
+	return "/search?" + q.Encode()
+}
+
+// FilterLabel is the catalog key naming a filter.
+func (p *searchPage) FilterLabel(filter string) string {
+	if filter == "date" {
+		return "search.date"
+	}
+	return "facet." + filter
+}
+
+// Replace is the search with one word of the query replaced, for
+// spelling suggestions.
+func (p *searchPage) Replace(word, instead string) string {
+	var out []string
+	for _, f := range strings.Fields(p.Query.Get("q")) {
+		if f == word {
+			f = instead
+		}
+		out = append(out, f)
+	}
+	return p.Link("q", strings.Join(out, " "))
+}
+
 // Selected reports whether a facet value is the active filter.
 func (p *searchPage) Selected(key, value string) bool { return p.Query.Get(key) == value }
 
@@ -177,6 +227,14 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		page.Message, status = pipeline.ErrorMessage(err), http.StatusBadRequest
+		var qe *search.QueryError
+		if errors.As(err, &qe) {
+			if qe.Arg != "" {
+				page.Message = s.translator(r).T("query."+qe.Key, qe.Arg)
+			} else {
+				page.Message = s.translator(r).T("query." + qe.Key)
+			}
+		}
 	}
 	s.render(w, r, status, "search", page)
 }

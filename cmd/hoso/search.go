@@ -23,6 +23,7 @@ func (m *Main) search(ctx context.Context, args []string) error {
 	dept := f.fs.String("department", "", "only this department")
 	sortBy := f.fs.String("sort", "", "relevance (default), date or date-asc")
 	facets := f.fs.Bool("facets", false, "count hits per type, department, tag, batch and year")
+	all := f.fs.Bool("all", false, "every word must match (by default, enough of them do, and more rank higher)")
 	server := f.fs.String("server", m.Getenv("HOSO_SERVER"), "ask a running hoso server instead of opening the index")
 	token := f.fs.String("token", m.Getenv("HOSO_TOKEN"), "an officer's or supervisor's API token, to ask a server; default $HOSO_TOKEN")
 	words, err := f.parse(args)
@@ -30,6 +31,9 @@ func (m *Main) search(ctx context.Context, args []string) error {
 		return err
 	}
 	req := search.Request{Query: strings.Join(words, " "), Type: *typ, Department: *dept, Sort: *sortBy, Size: *limit, Facets: *facets, Scope: pipeline.ScopeAll}
+	if *all {
+		req.Match = "all"
+	}
 	var res *search.Response
 	if *server == "" {
 		res, err = m.searchLocal(ctx, f.cfg, req)
@@ -51,6 +55,28 @@ func (m *Main) search(ctx context.Context, args []string) error {
 		return nil
 	}
 	fmt.Fprintf(m.Stdout, "%d documents found\n", res.Total)
+	if res.Relaxed {
+		fmt.Fprintf(m.Stdout, "No document holds enough of the words; these hold at least %d of them.\n", res.MinMatch)
+	}
+	var unknown []string
+	for _, w := range res.Words {
+		if !w.Found && !w.Stop && !w.Excluded {
+			unknown = append(unknown, w.Text)
+		}
+	}
+	if len(unknown) > 0 {
+		fmt.Fprintf(m.Stdout, "No document holds: %s\n", strings.Join(unknown, ", "))
+	}
+	for _, sg := range res.Suggestions {
+		switch sg.Kind {
+		case "spelling":
+			fmt.Fprintf(m.Stdout, "Did you mean %s instead of %s? (%d documents)\n", sg.Instead, sg.Word, sg.Total)
+		case "filter":
+			fmt.Fprintf(m.Stdout, "Without the %s filter: %d documents\n", sg.Word, sg.Total)
+		case "fewer_words":
+			fmt.Fprintf(m.Stdout, "No document holds all of %s together.\n", sg.Word)
+		}
+	}
 	for _, name := range []string{"type", "department", "tags", "batch", "year"} {
 		if terms := res.Facets[name]; len(terms) > 0 {
 			var parts []string
@@ -65,6 +91,9 @@ func (m *Main) search(ctx context.Context, args []string) error {
 		for _, hl := range h.Highlights {
 			hl = html.UnescapeString(strings.NewReplacer("<mark>", "«", "</mark>", "»", "\n", " ").Replace(hl))
 			fmt.Fprintf(m.Stdout, "       %s\n", strings.TrimSpace(hl))
+		}
+		if len(h.Missing) > 0 {
+			fmt.Fprintf(m.Stdout, "       missing: %s\n", strings.Join(h.Missing, ", "))
 		}
 	}
 	return nil
@@ -91,7 +120,7 @@ func (m *Main) searchLocal(ctx context.Context, cfg Config, req search.Request) 
 
 func searchRemote(ctx context.Context, server, token string, req search.Request) (*search.Response, error) {
 	v := url.Values{"q": {req.Query}, "limit": {strconv.Itoa(max(1, req.Size))}, "facets": {strconv.FormatBool(req.Facets)}}
-	for k, val := range map[string]string{"type": req.Type, "department": req.Department, "sort": req.Sort} {
+	for k, val := range map[string]string{"type": req.Type, "department": req.Department, "sort": req.Sort, "match": req.Match} {
 		if val != "" {
 			v.Set(k, val)
 		}

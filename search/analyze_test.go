@@ -1,0 +1,93 @@
+package search
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+func TestWords(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want string // exact/fold@pos
+	}{
+		{"Quyết định số 42", "quyết/quyet@1 định/dinh@2 số/so@3 42/42@4"},
+		{norm.NFD.String("Thanh Hóa"), "thanh/thanh@1 hóa/hoa@2"},
+		{"ĐỒNG Nai", "đồng/dong@1 nai/nai@2"},
+		{"Hết. Mới", "hết/het@1 mới/moi@3"},             // a sentence ends: positions jump
+		{"TP.HCM 3.5", "tp/tp@1 hcm/hcm@2 3/3@3 5/5@4"}, // no space after the stop
+		{"a;b\fc", "a/a@1 b/b@3 c/c@5"},
+		{"北京市", "北/北@1 京/京@2 市/市@3"},
+		{"café naïve", "café/cafe@1 naïve/naive@2"},
+		{strings.Repeat("x", maxTokenBytes+1) + " y", "y/y@1"},
+	} {
+		var got []string
+		for _, w := range words(tt.in) {
+			got = append(got, fmt.Sprintf("%s/%s@%d", w.exact, w.fold, w.pos))
+		}
+		if g := strings.Join(got, " "); g != tt.want {
+			t.Errorf("words(%q) = %s, want %s", tt.in, g, tt.want)
+		}
+	}
+}
+
+func TestAnalyzeFields(t *testing.T) {
+	f := analyze("Giấy phép xây dựng. Số 56/2007/NĐ-CP", false)
+	terms := func(ts []string) string { return strings.Join(ts, "|") }
+	var aux, ids []string
+	for _, tk := range f.aux {
+		aux = append(aux, string(tk.Term))
+	}
+	for _, tk := range f.ids {
+		ids = append(ids, string(tk.Term))
+	}
+	for _, want := range []string{"giay phep", "xay dung", "giấy", "dựng"} {
+		if !strings.Contains("|"+terms(aux)+"|", "|"+want+"|") {
+			t.Errorf("text_aux lacks %q: %s", want, terms(aux))
+		}
+	}
+	if strings.Contains(terms(aux), "dung so") {
+		t.Errorf("a pair reaches across a sentence: %s", terms(aux))
+	}
+	if terms(ids) != "56/2007/nđ-cp" {
+		t.Errorf("ids %s", terms(ids))
+	}
+	if len(f.en) != 0 {
+		t.Errorf("a Vietnamese text has English stems: %d", len(f.en))
+	}
+	en := analyze("The permits were issued", true)
+	var stems []string
+	for _, tk := range en.en {
+		stems = append(stems, string(tk.Term))
+	}
+	if terms(stems) != "the|permit|were|issu" {
+		t.Errorf("stems %s", terms(stems))
+	}
+	for _, tk := range en.aux {
+		if strings.Contains(string(tk.Term), " ") {
+			t.Errorf("an English text has word pairs: %q", tk.Term)
+		}
+	}
+}
+
+func TestIDTokens(t *testing.T) {
+	for in, want := range map[string]string{
+		"số 56/2007/NĐ-CP ngày":  "56/2007/nđ-cp",
+		"gọi 0912.345.678.":      "0912.345.678",
+		"CCCD 079203001234":      "079203001234",
+		"năm 2024 và QĐ-UBND":    "qđ-ubnd",
+		"a - b / c":              "",
+		"+84912345678":           "84912345678",
+		"mã HS-2024-000123 cuối": "hs-2024-000123",
+	} {
+		var got []string
+		for _, tk := range idTokens(in) {
+			got = append(got, string(tk.Term))
+		}
+		if g := strings.Join(got, " "); g != want {
+			t.Errorf("idTokens(%q) = %q, want %q", in, g, want)
+		}
+	}
+}

@@ -1,0 +1,241 @@
+package search
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/document"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"hoso/pipeline"
+)
+
+// source is what the index is built from for one document.
+type source struct {
+	doc    *pipeline.Document
+	pages  []pipeline.Page
+	idents []pipeline.Identifier
+	flags  []string
+}
+
+// docText joins a document's pages, separated by a form feed on a line of
+// its own; pageStarts holds each page's first byte.
+func docText(pages []pipeline.Page) (text string, pageStarts []int) {
+	var sb strings.Builder
+	for i, p := range pages {
+		if i > 0 {
+			sb.WriteString("\n\f\n")
+		}
+		pageStarts = append(pageStarts, sb.Len())
+		sb.WriteString(p.Text)
+	}
+	return sb.String(), pageStarts
+}
+
+// docDate is the document's date: the date classification captured, else
+// the upload date.
+func docDate(d *pipeline.Document) time.Time {
+	if c := d.Classification; c != nil {
+		for _, f := range c.Fields {
+			if f.Type == "date" && f.Value != "" {
+				if t, err := time.Parse("2006-01-02", f.Value); err == nil {
+					return t
+				}
+			}
+		}
+	}
+	return d.CreatedAt.UTC()
+}
+
+// lengths are a document's number of terms per text field, kept in the
+// document (field "lens") so that the index's totals can be corrected
+// when the document changes or leaves.
+type lengths [4]int64 // text_fold, text_aux, text_en, ids
+
+var lengthFields = [4]string{fieldFold, fieldAux, fieldEnglish, fieldIDs}
+
+func (l lengths) String() string {
+	return fmt.Sprintf("%d %d %d %d", l[0], l[1], l[2], l[3])
+}
+
+func parseLengths(s string) (lengths, bool) {
+	var l lengths
+	f := strings.Fields(s)
+	if len(f) != len(l) {
+		return l, false
+	}
+	for i, v := range f {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return l, false
+		}
+		l[i] = n
+	}
+	return l, true
+}
+
+// stats are the index's totals that BM25 needs: how many documents, how
+// many of them have English words, and how many terms each text field
+// holds in all.
+// They are kept in the index (key hoso_stats), written in the same batch
+// as the documents they count.
+type stats struct {
+	Docs    int64    `json:"docs"`
+	English int64    `json:"english"`
+	Terms   [4]int64 `json:"terms"` // as lengths
+}
+
+var statsKey = []byte("hoso_stats")
+
+func readStats(get func([]byte) ([]byte, error)) (stats, error) {
+	var s stats
+	b, err := get(statsKey)
+	if err != nil || len(b) == 0 {
+		return s, err
+	}
+	return s, json.Unmarshal(b, &s)
+}
+
+func (s *stats) add(l lengths, english bool, sign int64) {
+	s.Docs += sign
+	if english {
+		s.English += sign
+	}
+	for i := range l {
+		s.Terms[i] += sign * l[i]
+	}
+}
+
+// avgLength is the mean length of a field in the documents that have it.
+func (s stats) avgLength(field int) float64 {
+	n := s.Docs
+	if field == 2 {
+		n = s.English
+	}
+	if n <= 0 || s.Terms[field] <= 0 {
+		return 1
+	}
+	return float64(s.Terms[field]) / float64(n)
+}
+
+// preAnalyzed hands Bleve the terms hoso's analyzer found.
+type preAnalyzed analysis.TokenStream
+
+func (p preAnalyzed) Analyze([]byte) analysis.TokenStream { return analysis.TokenStream(p) }
+
+const (
+	optIndexed = index.IndexField
+	optStored  = index.StoreField
+	optVectors = index.IncludeTermVectors
+	optValues  = index.DocValues
+)
+
+// bleveDocument builds what the index keeps of a document, and its
+// lengths.
+func bleveDocument(src source) (doc *document.Document, l lengths) {
+	d := src.doc
+	text, pageStarts := docText(src.pages)
+	english := d.Language == "en"
+	f := analyze(text, english)
+	f.ids = append(f.ids, identifierTokens(text, pageStarts, src.pages, src.idents, len(f.ids))...)
+	if name := idTokens(d.Filename); len(name) > 0 {
+		for _, t := range name {
+			t.Start, t.End, t.Position = 0, 0, len(f.ids)+1
+			f.ids = append(f.ids, t)
+		}
+	}
+	l = lengths{int64(len(f.fold)), int64(len(f.aux)), int64(len(f.en)), int64(len(f.ids))}
+
+	doc = document.NewDocument(docKey(d.ID))
+	addText := func(name string, ts analysis.TokenStream, value string, opts index.FieldIndexingOptions) {
+		if len(ts) > 0 || opts&optStored != 0 {
+			doc.AddField(document.NewTextFieldCustom(name, nil, []byte(value), opts, preAnalyzed(ts)))
+		}
+	}
+	addText(fieldFold, f.fold, text, optIndexed|optStored|optVectors)
+	addText(fieldAux, f.aux, "", optIndexed)
+	addText(fieldEnglish, f.en, "", optIndexed|optVectors)
+	addText(fieldIDs, f.ids, "", optIndexed|optVectors)
+
+	date := docDate(d)
+	dept := d.Department
+	if dept == "" {
+		dept = pipeline.DepartmentIntake
+	}
+	keyword := func(name, value string, stored bool) {
+		opts := optIndexed | optValues
+		if stored {
+			opts |= optStored
+		}
+		doc.AddField(document.NewTextFieldCustom(name, nil, []byte(value), opts, nil))
+	}
+	for name, v := range map[string]string{"filename": d.Filename, "path": d.Path, "type": d.Type, "department": dept,
+		"batch": d.BatchName, "day": date.Format("2006-01-02")} {
+		keyword(name, v, true)
+	}
+	for name, v := range map[string]string{"state": string(pipeline.StateIndexed), "mime": d.MIME, "language": d.Language,
+		"year": date.Format("2006"), "month": date.Format("2006-01")} {
+		keyword(name, v, false)
+	}
+	for _, t := range d.Tags {
+		keyword("tags", t, false)
+	}
+	for _, fl := range src.flags {
+		keyword("flags", fl, false)
+	}
+	doc.AddField(document.NewTextFieldCustom("lens", nil, []byte(l.String()), optStored, nil))
+	return doc, l
+}
+
+// identifierTokens makes the normalized identifiers searchable too: a
+// phone written "0912.345.678" is found as 0912345678 and +84912345678.
+// Each token points at the identifier's place in the text, for
+// highlights.
+func identifierTokens(text string, pageStarts []int, pages []pipeline.Page, idents []pipeline.Identifier, pos int) analysis.TokenStream {
+	var out analysis.TokenStream
+	for _, id := range idents {
+		start, end := identifierSpan(text, pageStarts, pages, id)
+		values := []string{id.Value}
+		if id.Kind == "phone" && strings.HasPrefix(id.Value, "+84") {
+			values = append(values, "0"+id.Value[3:], id.Value[1:])
+		}
+		for _, v := range values {
+			pos++
+			out = append(out, &analysis.Token{Start: start, End: end, Term: []byte(lowerNFC(v)), Position: pos})
+		}
+	}
+	return out
+}
+
+// identifierSpan finds an identifier's bytes in the text: at the page and
+// character offset detection recorded, else its first occurrence.
+func identifierSpan(text string, pageStarts []int, pages []pipeline.Page, id pipeline.Identifier) (int, int) {
+	if id.Raw == "" {
+		return 0, 0
+	}
+	for i, p := range pages {
+		if p.Number != id.Page {
+			continue
+		}
+		b, n := 0, 0
+		for b < len(p.Text) && n < id.Offset {
+			_, size := utf8.DecodeRuneInString(p.Text[b:])
+			b += size
+			n++
+		}
+		if start := pageStarts[i] + b; strings.HasPrefix(text[start:], id.Raw) {
+			return start, start + len(id.Raw)
+		}
+	}
+	if k := strings.Index(text, id.Raw); k >= 0 {
+		return k, k + len(id.Raw)
+	}
+	return 0, 0
+}
+
+func docKey(id int64) string { return strconv.FormatInt(id, 10) }

@@ -1,0 +1,304 @@
+package search
+
+import (
+	"html"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// Highlights are built for the page's hits only: the places of the
+// query's terms in a document come from the term vectors of its folded,
+// stemmed and identifier fields, so every form that matched is marked —
+// "Thanh Hoa" and "Thanh Hóa", "permit" and "permits", a phone number
+// as it is written — and the fragments are cut around the places where
+// most of the query's words are close together.
+
+const (
+	fragmentBytes = 220 // about two lines of text
+	maxFragments  = 3
+)
+
+// span is a matched place in the text.
+type span struct {
+	start, end int
+	word       int // which of the query's atoms matched here
+}
+
+// hits builds the page's hits: stored fields, score, highlights, and
+// the words each document holds and lacks. The hits of a segment are read
+// in document order, so that each term's postings are read once.
+func (s *snapshotSearch) hits(hs []hit, byDay bool) ([]Hit, error) {
+	out := make([]Hit, len(hs))
+	bySeg := map[int][]int{}
+	for i, h := range hs {
+		bySeg[h.seg] = append(bySeg[h.seg], i)
+	}
+	for si, idx := range bySeg {
+		sort.Slice(idx, func(a, b int) bool { return hs[idx[a]].doc < hs[idx[b]].doc })
+		sg := s.segs[si]
+		texts := make([]string, len(idx))
+		var sc *scorer
+		if byDay && s.scores() {
+			sc = newScorer(s.q, sg)
+			sc.reset()
+		}
+		for k, i := range idx {
+			h := hs[i]
+			hit, text, err := storedHit(sg, h)
+			if err != nil {
+				return nil, err
+			}
+			if sc != nil {
+				hit.Score = sc.score(h.doc)
+			}
+			hit.Matched, hit.Missing = s.matchedBy(sg, h.doc)
+			out[i], texts[k] = hit, text
+		}
+		spans, err := s.spans(sg, hs, idx, texts)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range idx {
+			out[i].Highlights = fragments(texts[k], spans[k])
+		}
+	}
+	return out, nil
+}
+
+// storedHit reads a hit's stored fields and text.
+func storedHit(sg *segmentSearch, h hit) (Hit, string, error) {
+	out := Hit{ID: h.id, Score: h.score, Highlights: []string{}}
+	var text string
+	err := sg.ss.VisitDocument(uint64(h.doc), func(field string, _ byte, value []byte, _ []uint64) bool {
+		switch field {
+		case "filename":
+			out.Filename = string(value)
+		case "path":
+			out.Path = string(value)
+		case "type":
+			out.Type = string(value)
+		case "department":
+			out.Department = string(value)
+		case "day":
+			out.Date = string(value)
+		case fieldFold:
+			text = string(value)
+		}
+		return true
+	})
+	return out, text, err
+}
+
+// spans reads where the query's words are in each of a segment's hits
+// (idx: the hits, in document order).
+func (s *snapshotSearch) spans(sg *segmentSearch, hs []hit, idx []int, texts []string) ([][]span, error) {
+	out := make([][]span, len(idx))
+	var pi segment.PostingsIterator
+	seen := map[int]bool{}
+	add := func(t, word int) error {
+		if t < 0 || seen[t] || sg.lists[t] == nil {
+			return nil
+		}
+		seen[t] = true
+		pi = sg.lists[t].Iterator(true, true, true, pi)
+		at := uint64(0)
+		started := false
+		for k, i := range idx {
+			doc := uint64(hs[i].doc)
+			if !sg.bms[t].Contains(uint32(doc)) || started && at > doc {
+				continue
+			}
+			p, err := pi.Advance(doc)
+			if err != nil || p == nil {
+				return err
+			}
+			at, started = p.Number(), true
+			if at != doc {
+				continue
+			}
+			for _, l := range p.Locations() {
+				if st, en := int(l.Start()), int(l.End()); en > st && en <= len(texts[k]) {
+					out[k] = append(out[k], span{start: st, end: en, word: word})
+				}
+			}
+		}
+		return nil
+	}
+	word := 0
+	for _, c := range s.q.clauses {
+		if c.excluded {
+			continue
+		}
+		for _, a := range c.atoms {
+			if a.kind != atomWord && a.kind != atomPhrase {
+				continue
+			}
+			word++
+			for i := range a.word.fold {
+				if err := add(a.word.fold[i], word); err != nil {
+					return nil, err
+				}
+				if err := add(a.word.en[i], word); err != nil {
+					return nil, err
+				}
+			}
+			if err := add(a.word.id, word); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for k, sp := range out {
+		sort.Slice(sp, func(i, j int) bool {
+			return sp[i].start < sp[j].start || sp[i].start == sp[j].start && sp[i].end > sp[j].end
+		})
+		// drop spans inside an earlier one (a word and its stem mark the same place)
+		kept := sp[:0]
+		for _, x := range sp {
+			if n := len(kept); n > 0 && x.start < kept[n-1].end {
+				continue
+			}
+			kept = append(kept, x)
+		}
+		out[k] = kept
+	}
+	return out, nil
+}
+
+// fragments cuts up to maxFragments pieces of text around the spans,
+// those with the most different words first, and marks the spans. With
+// no spans, the text's beginning is the fragment.
+func fragments(text string, spans []span) []string {
+	if len(spans) == 0 {
+		if strings.TrimSpace(text) == "" {
+			return []string{}
+		}
+		return []string{fragment(text, 0, min(len(text), fragmentBytes), nil)}
+	}
+	used := make([]bool, len(spans))
+	type window struct{ from, to, first, last int }
+	var picked []window
+	reach := fragmentBytes * 3 / 4
+	for len(picked) < maxFragments {
+		// slide a window over the spans not yet used: the one with the
+		// most different words, then the most spans, wins
+		best, bestLast, bestWords, bestSpans := -1, -1, 0, 0
+		words := map[int]int{}
+		n, j := 0, 0
+		for i := range spans {
+			if j < i {
+				j = i
+			}
+			for ; j < len(spans) && spans[j].end-spans[i].start <= reach; j++ {
+				if !used[j] {
+					words[spans[j].word]++
+					n++
+				}
+			}
+			if !used[i] && (len(words) > bestWords || len(words) == bestWords && n > bestSpans) {
+				best, bestLast, bestWords, bestSpans = i, j-1, len(words), n
+			}
+			if i < j && !used[i] {
+				if words[spans[i].word]--; words[spans[i].word] == 0 {
+					delete(words, spans[i].word)
+				}
+				n--
+			}
+		}
+		if best < 0 {
+			break
+		}
+		last := best
+		for k := best; k <= bestLast; k++ {
+			used[k] = true
+			last = k
+		}
+		// centre the window on its spans
+		mid := (spans[best].start + spans[last].end) / 2
+		from := max(0, mid-fragmentBytes/2)
+		to := min(len(text), from+fragmentBytes)
+		from = max(0, min(from, to-fragmentBytes))
+		from = min(from, spans[best].start)
+		to = max(to, spans[last].end)
+		picked = append(picked, window{from, to, best, last})
+	}
+	sort.Slice(picked, func(i, j int) bool { return picked[i].from < picked[j].from })
+	out := []string{}
+	prevTo := -1
+	for _, w := range picked {
+		if w.from < prevTo {
+			w.from = prevTo
+		}
+		var marks []span
+		for _, sp := range spans {
+			if sp.start >= w.from && sp.end <= w.to {
+				marks = append(marks, sp)
+			}
+		}
+		if len(marks) == 0 {
+			continue
+		}
+		out = append(out, fragment(text, w.from, w.to, marks))
+		prevTo = w.to
+	}
+	return out
+}
+
+// fragment renders text[from:to] as HTML, widened to whole words, with
+// the spans marked and an ellipsis where the text goes on.
+func fragment(text string, from, to int, marks []span) string {
+	for from > 0 && !utf8.RuneStart(text[from]) {
+		from--
+	}
+	for to < len(text) && !utf8.RuneStart(text[to]) {
+		to++
+	}
+	// move the ends out of the middle of a word, to a space nearby
+	if from > 0 {
+		if k := strings.IndexFunc(text[from:min(len(text), from+24)], unicode.IsSpace); k >= 0 && (len(marks) == 0 || from+k <= marks[0].start) {
+			from += k + 1
+		}
+	}
+	if to < len(text) {
+		if k := strings.LastIndexFunc(text[max(0, to-24):to], unicode.IsSpace); k >= 0 && (len(marks) == 0 || max(0, to-24)+k >= marks[len(marks)-1].end) {
+			to = max(0, to-24) + k
+		}
+	}
+	var sb strings.Builder
+	if from > 0 {
+		sb.WriteString("… ")
+	}
+	at := from
+	for _, m := range marks {
+		if m.start < at {
+			continue
+		}
+		sb.WriteString(plain(text[at:m.start]))
+		sb.WriteString("<mark>")
+		sb.WriteString(plain(text[m.start:m.end]))
+		sb.WriteString("</mark>")
+		at = m.end
+	}
+	sb.WriteString(plain(text[at:to]))
+	if to < len(text) {
+		sb.WriteString(" …")
+	}
+	return strings.TrimSpace(sb.String())
+}
+
+// plain escapes text for HTML and turns line and page breaks into spaces.
+func plain(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\f' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, s)
+	for strings.Contains(s, "  ") {
+		s = strings.ReplaceAll(s, "  ", " ")
+	}
+	return html.EscapeString(s)
+}

@@ -1,0 +1,284 @@
+package search
+
+import (
+	"container/heap"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// scorer reads the query's term frequencies in one segment for documents
+// taken in increasing order, and scores them.
+type scorer struct {
+	q   *query
+	sg  *segmentSearch
+	its []segment.PostingsIterator // by term; nil where the segment lacks it or is past its end
+	cur []posting                  // the posting each iterator stands on
+	tp  []float64                  // BM25 of each term for the document scored
+}
+
+// posting is what the scorer keeps of the posting an iterator stands on.
+type posting struct {
+	doc        uint64
+	valid      bool
+	freq, norm float64
+}
+
+func newScorer(q *query, sg *segmentSearch) *scorer {
+	n := len(q.terms)
+	return &scorer{q: q, sg: sg, its: make([]segment.PostingsIterator, n), cur: make([]posting, n), tp: make([]float64, n)}
+}
+
+// reset starts the iterators over, for documents from the first again.
+func (sc *scorer) reset() {
+	for i, pl := range sc.sg.lists {
+		sc.cur[i] = posting{}
+		if pl == nil || sc.q.terms[i].idf == 0 {
+			sc.its[i] = nil
+			continue
+		}
+		sc.its[i] = pl.Iterator(true, true, false, sc.its[i])
+	}
+}
+
+// score returns a document's score; documents must come in increasing
+// order between resets.
+func (sc *scorer) score(doc uint32) float64 {
+	d := uint64(doc)
+	for i, it := range sc.its {
+		sc.tp[i] = 0
+		if it == nil {
+			continue
+		}
+		c := &sc.cur[i]
+		if !c.valid || c.doc < d {
+			p, err := it.Advance(d)
+			if err != nil || p == nil {
+				sc.its[i] = nil
+				continue
+			}
+			*c = posting{doc: p.Number(), valid: true, freq: float64(p.Frequency()), norm: p.Norm()}
+		}
+		if c.doc == d {
+			t := &sc.q.terms[i]
+			sc.tp[i] = t.idf * tfPart(c.freq, c.norm, t.avgdl)
+		}
+	}
+	return sc.q.combine(sc.tp)
+}
+
+// tfPart is BM25's saturating term frequency, with the field length read
+// back from Bleve's norm (1/√length).
+func tfPart(tf, norm, avgdl float64) float64 {
+	dl := 1.0
+	if norm > 0 {
+		dl = 1 / (norm * norm)
+	}
+	return tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*dl/avgdl))
+}
+
+// combine adds up a document's score from the BM25 of each term.
+func (q *query) combine(tp []float64) float64 {
+	get := func(t int) float64 {
+		if t < 0 {
+			return 0
+		}
+		return tp[t]
+	}
+	score := 0.0
+	for _, c := range q.clauses {
+		if c.excluded {
+			continue
+		}
+		for _, a := range c.atoms {
+			if a.kind != atomWord && a.kind != atomPhrase || a.stop {
+				continue
+			}
+			score += a.word.weight * a.word.score(get)
+		}
+	}
+	for _, p := range q.pairs {
+		score += weightPair * get(p)
+	}
+	return score
+}
+
+// hit is a document on its way to the page.
+type hit struct {
+	seg   int
+	doc   uint32
+	id    int64
+	score float64
+	day   string
+}
+
+// ranking keeps the best k hits: by score, then by document ID; or by
+// day (newest or oldest first), then by document ID.
+type ranking struct {
+	k      int
+	byDay  bool
+	oldest bool
+	hits   []hit // a heap with the worst hit on top
+}
+
+// before reports whether a ranks before b.
+func (r *ranking) before(a, b hit) bool {
+	if r.byDay {
+		if a.day != b.day {
+			return a.day > b.day != r.oldest
+		}
+	} else if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.id < b.id
+}
+
+func (r *ranking) Len() int           { return len(r.hits) }
+func (r *ranking) Less(i, j int) bool { return r.before(r.hits[j], r.hits[i]) }
+func (r *ranking) Swap(i, j int)      { r.hits[i], r.hits[j] = r.hits[j], r.hits[i] }
+func (r *ranking) Push(x any)         { r.hits = append(r.hits, x.(hit)) }
+func (r *ranking) Pop() any {
+	h := r.hits[len(r.hits)-1]
+	r.hits = r.hits[:len(r.hits)-1]
+	return h
+}
+
+func (r *ranking) full() bool { return len(r.hits) >= r.k }
+
+// worst is the last hit that would make the page.
+func (r *ranking) worst() hit { return r.hits[0] }
+
+// offer adds a hit if it makes the page.
+func (r *ranking) offer(h hit) {
+	if len(r.hits) < r.k {
+		heap.Push(r, h)
+	} else if r.before(h, r.hits[0]) {
+		r.hits[0] = h
+		heap.Fix(r, 0)
+	}
+}
+
+// sorted returns the hits, best first.
+func (r *ranking) sorted() []hit {
+	out := make([]hit, len(r.hits))
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(r).(hit)
+	}
+	return out
+}
+
+// rankSegment scores the segment's matches that can still make the page.
+// It takes the matches that hold the weightiest optional clauses first:
+// once the page is full, a match that lacks clauses 0..j can score at most
+// rest(j), the bounds of the clauses after j added up, and if that is
+// below the page's last score no such match is scored at all. Each pass
+// reads the postings once, in document order; a pass that leaves the
+// bound above the page's last score is followed by one that reaches as
+// far down the clauses as that score allows.
+func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor) error {
+	sg := s.segs[si]
+	q := s.q
+	if sg.matches.IsEmpty() {
+		return nil
+	}
+	ids, err := sg.data.docIDs(sg.ss.Segment())
+	if err != nil {
+		return err
+	}
+	// rest[j]: the most a match lacking optional clauses 0..j-1 can score
+	rest := make([]float64, len(q.optional)+1)
+	for _, c := range q.clauses {
+		if !c.excluded && !(len(c.atoms) == 1 && c.atoms[0].stop) {
+			rest[0] += c.ub
+		}
+	}
+	for _, p := range q.pairs {
+		rest[0] += q.ub(p)
+	}
+	for j, ci := range q.optional {
+		rest[j+1] = rest[j] - q.clauses[ci].ub
+	}
+	sc := newScorer(q, sg)
+	scored := roaring.New()
+	reach := 0 // clauses 0..reach-1 are covered
+	for {
+		// how far down the clauses the page's last score lets us stop
+		next := len(q.optional)
+		if r.full() {
+			for j := reach + 1; j <= len(q.optional); j++ {
+				if rest[j] < r.worst().score {
+					next = j
+					break
+				}
+			}
+		} else if reach == 0 && len(q.optional) > 0 {
+			next = 1
+		}
+		var batch *roaring.Bitmap
+		if next >= len(q.optional) {
+			batch = roaring.AndNot(sg.matches, scored)
+			next = len(q.optional)
+		} else {
+			var parts []*roaring.Bitmap
+			for _, ci := range q.optional[:next] {
+				if sg.clauseBM[ci] != nil {
+					parts = append(parts, sg.clauseBM[ci])
+				}
+			}
+			batch = roaring.And(sg.matches, roaring.FastOr(parts...))
+			batch.AndNot(scored)
+		}
+		if !batch.IsEmpty() {
+			sc.reset()
+			it := batch.Iterator()
+			for n := 0; it.HasNext(); n++ {
+				if n&1023 == 0 && s.ctx.Err() != nil {
+					return s.ctx.Err()
+				}
+				doc := it.Next()
+				h := hit{seg: si, doc: doc, id: ids[doc], score: sc.score(doc)}
+				if after != nil && !after.allows(h) {
+					continue
+				}
+				r.offer(h)
+			}
+			scored.Or(batch)
+		}
+		reach = next
+		if reach >= len(q.optional) || r.full() && rest[reach] < r.worst().score {
+			return nil
+		}
+	}
+}
+
+// rankSegmentByDay offers the segment's matches day by day, newest (or
+// oldest) first, and stops at the first day that cannot make the page.
+func (s *snapshotSearch) rankSegmentByDay(si int, r *ranking, after *cursor) error {
+	sg := s.segs[si]
+	ids, err := sg.data.docIDs(sg.ss.Segment())
+	if err != nil {
+		return err
+	}
+	days := sg.data.keywords["day"]
+	for k := range days {
+		i := len(days) - 1 - k
+		if r.oldest {
+			i = k
+		}
+		day := days[i]
+		if r.full() && day.term != r.worst().day && r.before(r.worst(), hit{day: day.term}) {
+			return nil
+		}
+		docs := roaring.And(sg.matches, day.docs)
+		it := docs.Iterator()
+		for it.HasNext() {
+			doc := it.Next()
+			h := hit{seg: si, doc: doc, id: ids[doc], day: day.term}
+			if after != nil && !after.allows(h) {
+				continue
+			}
+			r.offer(h)
+		}
+	}
+	return nil
+}
