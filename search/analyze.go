@@ -1,6 +1,7 @@
 package search
 
 import (
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,10 +20,10 @@ import (
 //   - text_fold: each word without diacritics ("quyết" → "quyet", "đ" →
 //     "d"), with positions and offsets, for matching, phrases and
 //     highlights;
-//   - text_aux: the exact form of each word that has diacritics, and, in
-//     documents that are not English, each pair of adjacent words
-//     ("quyet dinh"): Vietnamese words are mostly two syllables, and a pair
-//     says more than its syllables apart;
+//   - text_aux: the exact form of each word that has diacritics;
+//   - text_pairs: in documents that are not English, each pair of adjacent
+//     words ("quyet dinh"): Vietnamese words are mostly two syllables, and
+//     a pair says more than its syllables apart;
 //   - text_en: in English documents, each word stemmed ("permits" →
 //     "permit");
 //   - ids: reference numbers and identifiers whole ("56/2007/nđ-cp",
@@ -43,10 +44,9 @@ type word struct {
 	pos        int    // 1-based position; jumps after a sentence
 }
 
-// words splits text into words. It reads the text once and allocates
-// only for words that are not plain ASCII lower case.
-func words(text string) []word {
-	out := make([]word, 0, len(text)/6)
+// scan finds the words of a text and calls each with its bytes and
+// position. Index and queries split text with it alike.
+func scan(text string, each func(start, end, pos int)) {
 	pos := 0
 	gap := false
 	for i := 0; i < len(text); {
@@ -84,9 +84,20 @@ func words(text string) []word {
 			pos++
 		}
 		gap = false
-		exact := lowerNFC(text[start:i])
-		out = append(out, word{exact: exact, fold: fold(exact), start: start, end: i, pos: pos})
+		each(start, i, pos)
 	}
+}
+
+// words splits text into words, with their exact and folded forms.
+func words(text string) []word {
+	out := make([]word, 0, len(text)/6)
+	var buf []byte
+	scan(text, func(start, end, pos int) {
+		buf = appendExact(buf[:0], text[start:end])
+		exact := string(buf)
+		buf = appendFold(buf[:0], exact)
+		out = append(out, word{exact: exact, fold: string(buf), start: start, end: end, pos: pos})
+	})
 	return out
 }
 
@@ -112,115 +123,200 @@ func isSentenceEnd(r rune) bool {
 	return false
 }
 
-// lowerNFC lower-cases s and composes its marks; ASCII lower case comes
-// back as it is.
-func lowerNFC(s string) string {
-	plain := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
-			plain = false
-			break
+// appendExact appends a word lower-cased, its marks composed (NFC).
+func appendExact(dst []byte, w string) []byte {
+	start := len(dst)
+	marks := false
+	for i := 0; i < len(w); {
+		c := w[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(w[i:])
+		if unicode.In(r, unicode.Mn, unicode.Mc) {
+			marks = true
+		}
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		i += size
 	}
-	if plain {
-		return s
+	if marks && !norm.NFC.IsNormal(dst[start:]) {
+		nfc := norm.NFC.Bytes(dst[start:])
+		dst = append(dst[:start], nfc...)
 	}
-	b := make([]byte, 0, len(s))
-	for _, r := range s {
-		b = utf8.AppendRune(b, unicode.ToLower(r))
-	}
-	if !norm.NFC.IsNormal(b) {
-		b = norm.NFC.Bytes(b)
-	}
-	return string(b)
+	return dst
 }
 
-// foldTable maps the Latin letters with diacritics (U+00C0 to U+024F and
+// lowerNFC lower-cases s and composes its marks.
+func lowerNFC(s string) string { return string(appendExact(nil, s)) }
+
+// foldLatin maps the Latin letters with diacritics (U+00C0 to U+024F and
 // U+1E00 to U+1EFF, Vietnamese among them) to ASCII, as Bleve's ASCII
-// folding does, and đ to d.
-var foldTable = func() map[rune]string {
+// folding does, and đ to d; "" where a letter stays as it is.
+var foldLatin, foldExtended = func() (a [0x250 - 0xc0]string, b [0x100]string) {
 	f := asciifolding.New()
-	t := map[rune]string{}
-	add := func(lo, hi rune) {
-		for r := lo; r <= hi; r++ {
-			if s := string(f.Filter([]byte(string(r)))); s != string(r) {
-				t[r] = s
-			}
+	for r := rune(0xc0); r < 0x250; r++ {
+		if s := string(f.Filter([]byte(string(r)))); s != string(r) {
+			a[r-0xc0] = s
 		}
 	}
-	add(0xc0, 0x24f)
-	add(0x1e00, 0x1eff)
-	t['đ'], t['Đ'] = "d", "d"
-	return t
+	for r := rune(0x1e00); r < 0x1f00; r++ {
+		if s := string(f.Filter([]byte(string(r)))); s != string(r) {
+			b[r-0x1e00] = s
+		}
+	}
+	a['đ'-0xc0], a['Đ'-0xc0] = "d", "d"
+	return a, b
 }()
 
-// fold takes the diacritics off a lower-case NFC word.
-func fold(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
+// appendFold appends a lower-case NFC word without its diacritics.
+func appendFold(dst []byte, w string) []byte {
+	for i := 0; i < len(w); {
+		c := w[i]
+		if c < utf8.RuneSelf {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(w[i:])
+		i += size
+		switch {
+		case r >= 0xc0 && r < 0x250 && foldLatin[r-0xc0] != "":
+			dst = append(dst, foldLatin[r-0xc0]...)
+		case r >= 0x1e00 && r < 0x1f00 && foldExtended[r-0x1e00] != "":
+			dst = append(dst, foldExtended[r-0x1e00]...)
+		case unicode.In(r, unicode.Mn, unicode.Me):
+			// a mark left over after NFC
+		default:
+			dst = utf8.AppendRune(dst, r)
 		}
 	}
-	if ascii {
-		return s
-	}
-	b := make([]byte, 0, len(s))
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			b = append(b, byte(r))
-		} else if f, ok := foldTable[r]; ok {
-			b = append(b, f...)
-		} else if unicode.In(r, unicode.Mn, unicode.Me) {
-			continue // a mark left over after NFC
-		} else {
-			b = utf8.AppendRune(b, r)
-		}
-	}
-	return string(b)
+	return dst
 }
 
-// stem is the English (Snowball) stem of a lower-case word.
+// fold takes the diacritics off a lower-case NFC word.
+func fold(s string) string { return string(appendFold(nil, s)) }
+
+// stem is the English (Snowball) stem of a lower-case word. Stems are
+// kept: a language has far fewer words than its texts.
 func stem(s string) string {
 	if len(s) < 3 {
 		return s
 	}
+	stems.RLock()
+	st, ok := stems.m[s]
+	stems.RUnlock()
+	if ok {
+		return st
+	}
 	env := snowballstem.NewEnv(s)
 	english.Stem(env)
-	return env.Current()
+	st = env.Current()
+	stems.Lock()
+	if len(stems.m) >= maxStems {
+		clear(stems.m)
+	}
+	stems.m[s] = st
+	stems.Unlock()
+	return st
 }
 
-// pair is the term of two adjacent words in text_aux. The space keeps
-// pairs apart from words, which never hold one.
+// maxStems bounds the kept stems.
+const maxStems = 200_000
+
+var stems = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: map[string]string{}}
+
+// pair is the term of two adjacent words in text_pairs.
 func pair(a, b string) string { return a + " " + b }
 
 // fields holds what a text gives each field.
 type fields struct {
-	fold, aux, en, ids analysis.TokenStream
+	fold, aux, pairs, en, ids analysis.TokenStream
 }
 
-// analyze gives a document's text its terms in every field.
+// analyze gives a document's text its terms in every field. The terms
+// are slices of one buffer, and the tokens of each field one allocation.
 func analyze(text string, english bool) fields {
-	ws := words(text)
-	var f fields
-	f.fold = make(analysis.TokenStream, len(ws))
-	toks := make([]analysis.Token, len(ws), len(ws)*2)
-	for i := range ws {
-		w := &ws[i]
-		toks[i] = analysis.Token{Start: w.start, End: w.end, Term: []byte(w.fold), Position: w.pos, Type: analysis.AlphaNumeric}
-		f.fold[i] = &toks[i]
+	type tok struct {
+		start, end, pos int
+		exact, fold     [2]int // in buf
+		exactDiffers    bool
 	}
-	for i := range ws {
-		w := &ws[i]
-		if w.exact != w.fold {
-			f.aux = append(f.aux, &analysis.Token{Start: w.start, End: w.end, Term: []byte(w.exact), Position: w.pos})
+	var toks []tok
+	buf := make([]byte, 0, len(text)*2+len(text)/2)
+	scan(text, func(start, end, pos int) {
+		t := tok{start: start, end: end, pos: pos}
+		t.exact[0] = len(buf)
+		buf = appendExact(buf, text[start:end])
+		t.exact[1] = len(buf)
+		exact := buf[t.exact[0]:t.exact[1]]
+		ascii := true
+		for _, c := range exact {
+			if c >= utf8.RuneSelf {
+				ascii = false
+				break
+			}
 		}
-		if !english && i > 0 && ws[i-1].pos == w.pos-1 {
-			f.aux = append(f.aux, &analysis.Token{Start: ws[i-1].start, End: w.end, Term: []byte(pair(ws[i-1].fold, w.fold)), Position: w.pos})
+		if ascii {
+			t.fold = t.exact
+		} else {
+			t.fold[0] = len(buf)
+			buf = appendFold(buf, string(exact))
+			t.fold[1] = len(buf)
+			t.exactDiffers = string(buf[t.fold[0]:t.fold[1]]) != string(exact)
 		}
-		if english {
-			f.en = append(f.en, &analysis.Token{Start: w.start, End: w.end, Term: []byte(stem(w.fold)), Position: w.pos})
+		toks = append(toks, t)
+	})
+	// The pairs' bytes go in a buffer of their own: appending to buf would
+	// move the terms already sliced from it.
+	pairBuf := make([]byte, 0, 2*len(buf)+len(toks))
+	term := func(r [2]int) []byte { return buf[r[0]:r[1]:r[1]] }
+	var f fields
+	n, nAux, nPairs := len(toks), 0, 0
+	for i, t := range toks {
+		if t.exactDiffers {
+			nAux++
+		}
+		if !english && i > 0 && toks[i-1].pos == t.pos-1 {
+			nPairs++
+		}
+	}
+	all := make([]analysis.Token, n+nAux+nPairs)
+	f.fold = make(analysis.TokenStream, n)
+	f.aux = make(analysis.TokenStream, 0, nAux)
+	f.pairs = make(analysis.TokenStream, 0, nPairs)
+	k := n
+	for i, t := range toks {
+		all[i] = analysis.Token{Start: t.start, End: t.end, Term: term(t.fold), Position: t.pos, Type: analysis.AlphaNumeric}
+		f.fold[i] = &all[i]
+		if t.exactDiffers {
+			all[k] = analysis.Token{Start: t.start, End: t.end, Term: term(t.exact), Position: t.pos}
+			f.aux = append(f.aux, &all[k])
+			k++
+		}
+		if !english && i > 0 && toks[i-1].pos == t.pos-1 {
+			p0 := len(pairBuf)
+			pairBuf = append(pairBuf, term(toks[i-1].fold)...)
+			pairBuf = append(pairBuf, ' ')
+			pairBuf = append(pairBuf, term(t.fold)...)
+			all[k] = analysis.Token{Start: toks[i-1].start, End: t.end, Term: pairBuf[p0:len(pairBuf):len(pairBuf)], Position: t.pos}
+			f.pairs = append(f.pairs, &all[k])
+			k++
+		}
+	}
+	if english {
+		en := make([]analysis.Token, n)
+		f.en = make(analysis.TokenStream, n)
+		for i, t := range toks {
+			en[i] = analysis.Token{Start: t.start, End: t.end, Term: []byte(stem(string(term(t.fold)))), Position: t.pos}
+			f.en[i] = &en[i]
 		}
 	}
 	f.ids = idTokens(text)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -146,14 +147,56 @@ func (sd *segmentData) keyword(field, value string) *roaring.Bitmap {
 	return nil
 }
 
-// keywordRange returns the documents with a value from lo to hi, both
-// included ("" leaves that end open).
-func (sd *segmentData) keywordRange(field, lo, hi string) *roaring.Bitmap {
-	terms := sd.keywords[field]
-	i := sort.Search(len(terms), func(i int) bool { return terms[i].term >= lo })
+// dayRange returns the documents dated from lo to hi (2006-01-02), both
+// included ("" leaves that end open). Whole years and months inside the
+// range are read from the year and month fields, so a range of ten years
+// is a dozen bitmaps, not thousands of days.
+func (sd *segmentData) dayRange(lo, hi string) *roaring.Bitmap {
+	days := sd.keywords["day"]
+	if len(days) == 0 {
+		return roaring.New()
+	}
+	if lo == "" || lo < days[0].term {
+		lo = days[0].term
+	}
+	if hi == "" || hi > days[len(days)-1].term {
+		hi = days[len(days)-1].term
+	}
+	from, err1 := time.Parse("2006-01-02", lo)
+	to, err2 := time.Parse("2006-01-02", hi)
+	if err1 != nil || err2 != nil {
+		return roaring.New()
+	}
 	var parts []*roaring.Bitmap
-	for ; i < len(terms) && (hi == "" || terms[i].term <= hi); i++ {
-		parts = append(parts, terms[i].docs)
+	add := func(bm *roaring.Bitmap) {
+		if bm != nil {
+			parts = append(parts, bm)
+		}
+	}
+	for d := from; !d.After(to); {
+		yearEnd := time.Date(d.Year(), 12, 31, 0, 0, 0, 0, time.UTC)
+		monthEnd := time.Date(d.Year(), d.Month()+1, 0, 0, 0, 0, 0, time.UTC)
+		switch {
+		case d.YearDay() == 1 && !yearEnd.After(to):
+			add(sd.keyword("year", d.Format("2006")))
+			d = yearEnd.AddDate(0, 0, 1)
+		case d.Day() == 1 && !monthEnd.After(to):
+			add(sd.keyword("month", d.Format("2006-01")))
+			d = monthEnd.AddDate(0, 0, 1)
+		default:
+			// the days up to the month's end or the range's, read in one
+			// stretch of the sorted day values
+			last := monthEnd
+			if to.Before(last) {
+				last = to
+			}
+			end := last.Format("2006-01-02")
+			i := sort.Search(len(days), func(i int) bool { return days[i].term >= d.Format("2006-01-02") })
+			for ; i < len(days) && days[i].term <= end; i++ {
+				parts = append(parts, days[i].docs)
+			}
+			d = last.AddDate(0, 0, 1)
+		}
 	}
 	return roaring.FastOr(parts...)
 }

@@ -57,8 +57,6 @@ func docDate(d *pipeline.Document) time.Time {
 // when the document changes or leaves.
 type lengths [4]int64 // text_fold, text_aux, text_en, ids
 
-var lengthFields = [4]string{fieldFold, fieldAux, fieldEnglish, fieldIDs}
-
 func (l lengths) String() string {
 	return fmt.Sprintf("%d %d %d %d", l[0], l[1], l[2], l[3])
 }
@@ -132,7 +130,6 @@ const (
 	optIndexed = index.IndexField
 	optStored  = index.StoreField
 	optVectors = index.IncludeTermVectors
-	optValues  = index.DocValues
 )
 
 // bleveDocument builds what the index keeps of a document, and its
@@ -159,6 +156,10 @@ func bleveDocument(src source) (doc *document.Document, l lengths) {
 	}
 	addText(fieldFold, f.fold, text, optIndexed|optStored|optVectors)
 	addText(fieldAux, f.aux, "", optIndexed)
+	// Pairs count by presence: their number in a document or its length
+	// adds nothing to the ranking (measured), and leaving them out halves
+	// what a pair costs to index.
+	addText(fieldPairs, f.pairs, "", optIndexed|index.SkipFreqNorm)
 	addText(fieldEnglish, f.en, "", optIndexed|optVectors)
 	addText(fieldIDs, f.ids, "", optIndexed|optVectors)
 
@@ -168,7 +169,7 @@ func bleveDocument(src source) (doc *document.Document, l lengths) {
 		dept = pipeline.DepartmentIntake
 	}
 	keyword := func(name, value string, stored bool) {
-		opts := optIndexed | optValues
+		opts := optIndexed
 		if stored {
 			opts |= optStored
 		}

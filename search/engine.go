@@ -62,6 +62,7 @@ type scoredWord struct {
 	fold, en, exact []int
 	id              int
 	weight          float64 // times the word is in the query
+	pairs           []int   // a phrase's adjacent words, as word pairs
 }
 
 // score combines the BM25 of the word's terms (or their bounds).
@@ -105,8 +106,8 @@ type query struct {
 	matchAll bool
 }
 
-// fieldNames are the index fields of the length numbers.
-var fieldNames = [4]string{fieldFold, fieldAux, fieldEnglish, fieldIDs}
+// fieldNames are the index fields by number.
+var fieldNames = [5]string{fieldFold, fieldAux, fieldEnglish, fieldIDs, fieldPairs}
 
 // snapshotSearch holds a search's view of the index.
 type snapshotSearch struct {
@@ -122,7 +123,7 @@ type snapshotSearch struct {
 type segmentSearch struct {
 	ss    *scorch.SegmentSnapshot
 	data  *segmentData
-	dicts [4]segment.TermDictionary
+	dicts [5]segment.TermDictionary
 	lists []segment.PostingsList // by term
 	bms   []*roaring.Bitmap      // live documents by term (nil: none)
 
@@ -172,6 +173,11 @@ func newQuery(p *plan, matchAll bool) *query {
 				if a.id != "" {
 					ea.word.id = add(lenIDs, a.id)
 				}
+				if a.kind == atomPhrase {
+					for k := 1; k < len(a.words); k++ {
+						ea.word.pairs = append(ea.word.pairs, add(lenPairs, pair(a.words[k-1].fold, a.words[k].fold)))
+					}
+				}
 			}
 			ec.atoms = append(ec.atoms, ea)
 		}
@@ -187,7 +193,7 @@ func newQuery(p *plan, matchAll bool) *query {
 		q.clauses = append(q.clauses, ec)
 	}
 	for _, pr := range p.pairs {
-		q.pairs = append(q.pairs, add(lenAux, pr))
+		q.pairs = append(q.pairs, add(lenPairs, pr))
 	}
 	return q
 }
@@ -231,6 +237,10 @@ func (s *snapshotSearch) open() error {
 		if t.df > 0 {
 			n = max(n, float64(t.df))
 			t.idf = math.Log(1 + (n-float64(t.df)+0.5)/(float64(t.df)+0.5))
+		}
+		if t.field == lenPairs {
+			t.ub = t.idf // by presence
+			continue
 		}
 		t.avgdl = s.stats.avgLength(t.field)
 		t.ub = t.idf * (bm25K1 + 1)
@@ -286,7 +296,10 @@ func (sg *segmentSearch) atomBitmap(a execAtom) *roaring.Bitmap {
 		if !a.to.IsZero() {
 			hi = a.to.Format("2006-01-02")
 		}
-		return nonEmpty(sg.data.keywordRange("day", lo, hi))
+		return nonEmpty(sg.data.dayRange(lo, hi))
+	}
+	if a.kind == atomPhrase {
+		return nonEmpty(sg.phraseCandidates(a))
 	}
 	var all *roaring.Bitmap
 	for i := range a.word.fold {
@@ -370,7 +383,7 @@ func (sg *segmentSearch) prepare(q *query, f filters) {
 		filter = append(filter, bm)
 	}
 	if f.hasDates {
-		filter = append(filter, sg.data.keywordRange("day", f.from, f.to))
+		filter = append(filter, sg.data.dayRange(f.from, f.to))
 	}
 	if len(filter) > 0 {
 		sg.filter = roaring.FastAnd(filter...)
@@ -478,6 +491,53 @@ func atLeastLevels(sets []*roaring.Bitmap, n int) []*roaring.Bitmap {
 	return levels
 }
 
+// phraseCandidates returns the documents that may hold a phrase: in
+// documents that are not English, those that hold each pair of its
+// adjacent words (for two words, exactly those that hold it); in English
+// ones, which have no pairs, those that hold all its words.
+func (sg *segmentSearch) phraseCandidates(a execAtom) *roaring.Bitmap {
+	paired := sg.phrasePaired(a)
+	var english *roaring.Bitmap
+	if en := sg.data.keyword("language", "en"); en != nil {
+		english = en.Clone()
+		for _, t := range a.word.fold {
+			bm := sg.bm(t)
+			if bm == nil {
+				english = nil
+				break
+			}
+			english.And(bm)
+		}
+	}
+	switch {
+	case paired == nil && english == nil:
+		return nil
+	case paired == nil:
+		return english
+	case english == nil:
+		return paired
+	}
+	return roaring.Or(paired, english)
+}
+
+// phrasePaired returns the documents that hold every pair of a phrase's
+// adjacent words.
+func (sg *segmentSearch) phrasePaired(a execAtom) *roaring.Bitmap {
+	var out *roaring.Bitmap
+	for _, t := range a.word.pairs {
+		bm := sg.bm(t)
+		if bm == nil {
+			return nil
+		}
+		if out == nil {
+			out = bm.Clone()
+		} else {
+			out.And(bm)
+		}
+	}
+	return out
+}
+
 // verify checks the phrases of the segment's matches: a document that
 // holds a required phrase's words only apart is dropped, and one that
 // holds an excluded phrase is dropped.
@@ -530,9 +590,23 @@ func (s *snapshotSearch) verify(sg *segmentSearch) error {
 }
 
 // phraseDocs returns the documents of cand that hold the phrase's words
-// side by side, in order.
+// side by side, in order. A two-word phrase in a document with word pairs
+// is its pair; the rest are checked by the words' positions.
 func (s *snapshotSearch) phraseDocs(sg *segmentSearch, a execAtom, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
 	out := roaring.New()
+	if len(a.word.pairs) == 1 {
+		if paired := sg.phrasePaired(a); paired != nil {
+			out = roaring.And(cand, paired)
+		}
+		en := sg.data.keyword("language", "en")
+		if en == nil {
+			return out, nil
+		}
+		cand = roaring.And(cand, en)
+		if cand.IsEmpty() {
+			return out, nil
+		}
+	}
 	n := len(a.word.fold)
 	its := make([]segment.PostingsIterator, n)
 	for i, t := range a.word.fold {
@@ -579,6 +653,10 @@ func (s *snapshotSearch) phraseDocs(sg *segmentSearch, a execAtom, cand *roaring
 			}
 		}
 		if !ok {
+			continue
+		}
+		if n == 1 {
+			out.Add(doc)
 			continue
 		}
 		for _, p0 := range first {

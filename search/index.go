@@ -167,13 +167,13 @@ func loadSource(ctx context.Context, st pipeline.Store, d *pipeline.Document) (s
 }
 
 // batchWriter gathers the documents of one Bleve batch, analyzes them
-// on every core, and keeps the index's totals right: a document already
-// in the index, or already in the batch, has its old lengths taken off
-// first.
+// on every core, and writes them keeping the index's totals right: a
+// document already in the index, or already in the batch, has its old
+// lengths taken off first.
 type batchWriter struct {
-	idx   bleve.Index
-	stats stats
-	ops   []batchOp
+	ops  []batchOp
+	docs []*document.Document // by op, once analyzed
+	lens []lengths
 }
 
 // batchOp is a document to index (src) or to remove.
@@ -182,51 +182,20 @@ type batchOp struct {
 	src *source
 }
 
-func newBatchWriter(idx bleve.Index) (*batchWriter, error) {
-	st, err := readStats(idx.GetInternal)
-	if err != nil {
-		return nil, fmt.Errorf("read index totals: %w", err)
-	}
-	return &batchWriter{idx: idx, stats: st}, nil
-}
+func (w *batchWriter) index(src source) { w.ops = append(w.ops, batchOp{id: src.doc.ID, src: &src}) }
 
-func (w *batchWriter) index(src source) error {
-	w.ops = append(w.ops, batchOp{id: src.doc.ID, src: &src})
-	return nil
-}
+func (w *batchWriter) delete(id int64) { w.ops = append(w.ops, batchOp{id: id}) }
 
-func (w *batchWriter) delete(id int64) error {
-	w.ops = append(w.ops, batchOp{id: id})
-	return nil
-}
-
-// forget takes a document's indexed version off the totals.
-func (w *batchWriter) forget(key string) error {
-	doc, err := w.idx.Document(key)
-	if err != nil || doc == nil {
-		return err
-	}
-	doc.VisitFields(func(f index.Field) {
-		if f.Name() == "lens" {
-			if l, ok := parseLengths(string(f.Value())); ok {
-				w.stats.add(l, l[lenEnglish] > 0, -1)
-			}
-		}
-	})
-	return nil
-}
-
-// commit analyzes the gathered documents and writes them with the totals
-// and, if mark > 0, the change-feed position, atomically.
-func (w *batchWriter) commit(mark int64) error {
-	docs := make([]*document.Document, len(w.ops))
-	lens := make([]lengths, len(w.ops))
+// analyze builds the Bleve documents, in parallel.
+func (w *batchWriter) analyze() {
+	w.docs = make([]*document.Document, len(w.ops))
+	w.lens = make([]lengths, len(w.ops))
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
 			for i := range next {
-				docs[i], lens[i] = bleveDocument(*w.ops[i].src)
+				w.docs[i], w.lens[i] = bleveDocument(*w.ops[i].src)
 			}
 		})
 	}
@@ -237,40 +206,104 @@ func (w *batchWriter) commit(mark int64) error {
 	}
 	close(next)
 	wg.Wait()
+}
 
-	batch := w.idx.NewBatch()
+// forget takes a document's indexed version off the totals.
+func forget(idx bleve.Index, st *stats, key string) error {
+	doc, err := idx.Document(key)
+	if err != nil || doc == nil {
+		return err
+	}
+	doc.VisitFields(func(f index.Field) {
+		if f.Name() == "lens" {
+			if l, ok := parseLengths(string(f.Value())); ok {
+				st.add(l, l[lenEnglish] > 0, -1)
+			}
+		}
+	})
+	return nil
+}
+
+// commit writes the gathered documents into idx with the index's totals
+// and, if mark > 0, the change-feed position, atomically; then it is
+// empty again.
+//
+// Bleve builds a batch's segment on one core; a large batch is written as
+// one batch per core, in parallel, and the totals and the position follow
+// in a batch of their own once every part is in. A crash before that
+// leaves the old position, so the feed is read again from there: writing
+// a document twice replaces it, and its old lengths are taken off first.
+func (w *batchWriter) commit(idx bleve.Index, mark int64) error {
+	if w.docs == nil {
+		w.analyze()
+	}
+	st, err := readStats(idx.GetInternal)
+	if err != nil {
+		return fmt.Errorf("read index totals: %w", err)
+	}
+	parts := 1
+	if len(w.ops) >= 2*minPart {
+		parts = min(runtime.GOMAXPROCS(0), len(w.ops)/minPart)
+	}
+	batches := make([]*bleve.Batch, parts)
+	for i := range batches {
+		batches[i] = idx.NewBatch()
+	}
 	pending := map[string]lengths{} // what this batch holds of each document
 	for i, op := range w.ops {
 		key := docKey(op.id)
 		if l, ok := pending[key]; ok {
-			w.stats.add(l, l[lenEnglish] > 0, -1)
-		} else if err := w.forget(key); err != nil {
+			st.add(l, l[lenEnglish] > 0, -1)
+			parts = 1 // a document twice: its versions go in order, in one batch
+		} else if err := forget(idx, &st, key); err != nil {
 			return err
 		}
 		delete(pending, key)
-		if op.src == nil {
-			batch.Delete(key)
-			continue
+		if op.src != nil {
+			st.add(w.lens[i], w.lens[i][lenEnglish] > 0, 1)
+			pending[key] = w.lens[i]
 		}
-		w.stats.add(lens[i], lens[i][lenEnglish] > 0, 1)
-		pending[key] = lens[i]
-		if err := batch.IndexAdvanced(docs[i]); err != nil {
+	}
+	if parts == 1 {
+		batches = batches[:1]
+	}
+	for i, op := range w.ops {
+		b := batches[i*len(batches)/len(w.ops)]
+		if op.src == nil {
+			b.Delete(docKey(op.id))
+		} else if err := b.IndexAdvanced(w.docs[i]); err != nil {
 			return fmt.Errorf("index document %d: %w", op.id, err)
 		}
 	}
-	b, err := json.Marshal(w.stats)
+	last := batches[len(batches)-1]
+	if len(batches) > 1 {
+		errs := make([]error, len(batches))
+		var wg sync.WaitGroup
+		for i, b := range batches {
+			wg.Go(func() { errs[i] = idx.Batch(b) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("write index batch: %w", err)
+		}
+		last = idx.NewBatch()
+	}
+	b, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	batch.SetInternal(statsKey, b)
+	last.SetInternal(statsKey, b)
 	if mark > 0 {
 		var m [8]byte
 		binary.BigEndian.PutUint64(m[:], uint64(mark))
-		batch.SetInternal(hwmKey, m[:])
+		last.SetInternal(hwmKey, m[:])
 	}
-	if err := w.idx.Batch(batch); err != nil {
+	if err := idx.Batch(last); err != nil {
 		return fmt.Errorf("write index batch: %w", err)
 	}
-	w.ops = w.ops[:0]
+	w.ops, w.docs, w.lens = nil, nil, nil
 	return nil
 }
+
+// minPart is the fewest documents worth a batch of their own.
+const minPart = 200

@@ -45,10 +45,6 @@ func highWaterMark(idx bleve.Index) (int64, error) {
 
 // Once indexes the next batch of changes and returns how many it read.
 func (in *Indexer) Once(ctx context.Context) (int, error) {
-	size := in.BatchSize
-	if size <= 0 {
-		size = 500
-	}
 	in.Index.writeMu.Lock()
 	defer in.Index.writeMu.Unlock()
 	idx := in.Index.live()
@@ -56,16 +52,78 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	changes, err := in.Store.ChangeFeedAfter(ctx, hwm, size)
-	if err != nil || len(changes) == 0 {
+	p, err := in.prepare(ctx, hwm)
+	if err != nil || p == nil {
 		return 0, err
 	}
-	w, err := newBatchWriter(idx)
+	return p.changes, in.write(ctx, idx, p)
+}
+
+// Drain indexes until the feed is empty. The next batch is read and
+// analyzed while the last one is written, so both cores work.
+func (in *Indexer) Drain(ctx context.Context) error {
+	in.Index.writeMu.Lock()
+	defer in.Index.writeMu.Unlock()
+	idx := in.Index.live()
+	hwm, err := highWaterMark(idx)
 	if err != nil {
-		return 0, err
+		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		p   *preparedBatch
+		err error
+	}
+	next := make(chan result, 1)
+	go func() {
+		defer close(next)
+		for seq := hwm; ; {
+			p, err := in.prepare(ctx, seq)
+			if err != nil || p == nil {
+				next <- result{err: err}
+				return
+			}
+			select {
+			case next <- result{p: p}:
+			case <-ctx.Done():
+				return
+			}
+			seq = p.mark
+		}
+	}()
+	for r := range next {
+		if r.err != nil || r.p == nil {
+			return r.err
+		}
+		if err := in.write(ctx, idx, r.p); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// preparedBatch is a batch of changes read and analyzed, ready to write.
+type preparedBatch struct {
+	w       *batchWriter
+	mark    int64   // the last change-feed entry it holds
+	changes int     // entries read
+	indexed []int64 // documents it makes searchable
+}
+
+// prepare reads the changes after seq and analyzes their documents; nil
+// when there are none.
+func (in *Indexer) prepare(ctx context.Context, seq int64) (*preparedBatch, error) {
+	size := in.BatchSize
+	if size <= 0 {
+		size = 500
+	}
+	changes, err := in.Store.ChangeFeedAfter(ctx, seq, size)
+	if err != nil || len(changes) == 0 {
+		return nil, err
+	}
+	p := &preparedBatch{w: &batchWriter{}, mark: changes[len(changes)-1].Seq, changes: len(changes)}
 	done := map[int64]bool{}
-	var indexed []int64
 	// Newest first, so that a document changed twice in the batch is read
 	// once, as it is now.
 	for i := len(changes) - 1; i >= 0; i-- {
@@ -76,46 +134,32 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 		done[id] = true
 		d, err := in.Store.DocumentGetByID(ctx, id)
 		if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
-			if err := w.delete(id); err != nil {
-				return 0, err
-			}
+			p.w.delete(id)
 			continue
 		} else if err != nil {
-			return 0, err
+			return nil, err
 		}
 		if d.State != pipeline.StateChecked && d.State != pipeline.StateIndexed {
-			// failed, or back in the pipeline: not searchable now
-			if err := w.delete(id); err != nil {
-				return 0, err
-			}
+			p.w.delete(id) // failed, or back in the pipeline: not searchable now
 			continue
 		}
 		src, err := loadSource(ctx, in.Store, d)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		if err := w.index(src); err != nil {
-			return 0, fmt.Errorf("index document %d: %w", id, err)
-		}
-		indexed = append(indexed, id)
+		p.w.index(src)
+		p.indexed = append(p.indexed, id)
 	}
-	if err := w.commit(changes[len(changes)-1].Seq); err != nil {
-		return 0, err
-	}
-	if err := in.Store.DocumentMarkIndexed(ctx, indexed); err != nil {
-		return 0, err
-	}
-	return len(changes), nil
+	p.w.analyze()
+	return p, nil
 }
 
-// Drain indexes until the feed is empty.
-func (in *Indexer) Drain(ctx context.Context) error {
-	for {
-		n, err := in.Once(ctx)
-		if err != nil || n == 0 {
-			return err
-		}
+// write writes a prepared batch and marks its documents indexed.
+func (in *Indexer) write(ctx context.Context, idx bleve.Index, p *preparedBatch) error {
+	if err := p.w.commit(idx, p.mark); err != nil {
+		return err
 	}
+	return in.Store.DocumentMarkIndexed(ctx, p.indexed)
 }
 
 // Run indexes until ctx ends.
@@ -129,15 +173,13 @@ func (in *Indexer) Run(ctx context.Context) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	for ctx.Err() == nil {
-		n, err := in.Once(ctx)
+		err := in.Drain(ctx)
 		if err != nil && ctx.Err() == nil {
 			logger.ErrorContext(ctx, "Indexing failed; retrying", "error", err)
 		}
-		if n == 0 || err != nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(poll):
-			}
+		select {
+		case <-ctx.Done():
+		case <-time.After(poll):
 		}
 	}
 }

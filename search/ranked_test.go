@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"hoso/pipeline"
 )
@@ -286,31 +287,21 @@ func TestTotalsFollowChanges(t *testing.T) {
 	doc := func(id int64, text, lang string) source {
 		return source{doc: &pipeline.Document{ID: id, Language: lang}, pages: []pipeline.Page{{Number: 1, Text: text}}}
 	}
-	w, err := newBatchWriter(f.ix.live())
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := &batchWriter{}
 	// replaced twice in one batch, then removed in the next
 	for _, src := range []source{doc(100, "một hai ba", "vi"), doc(100, "one two three four", "en")} {
-		if err := w.index(src); err != nil {
-			t.Fatal(err)
-		}
+		w.index(src)
 	}
-	if err := w.commit(0); err != nil {
+	if err := w.commit(f.ix.live(), 0); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := f.ix.stats()
 	if st.Docs != 8 || st.English != 2 || st.Terms[lenFold] != want.Terms[lenFold]+4 || st.Terms[lenEnglish] != want.Terms[lenEnglish]+4 {
 		t.Errorf("totals after adding one: %+v (before %+v)", st, want)
 	}
-	w, _ = newBatchWriter(f.ix.live())
-	if err := w.index(doc(100, "năm", "vi")); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.delete(100); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.commit(0); err != nil {
+	w.index(doc(100, "năm", "vi"))
+	w.delete(100)
+	if err := w.commit(f.ix.live(), 0); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := f.ix.stats(); st != want {
@@ -401,4 +392,78 @@ func FuzzParseQuery(f *testing.F) {
 			t.Fatalf("parseQuery(%q): %d clauses", s, len(p.clauses))
 		}
 	})
+}
+
+// TestDateRanges: a range of dates takes whole years and months from their
+// own fields and the days at its ends; every range gives what counting
+// the documents' dates gives.
+func TestDateRanges(t *testing.T) {
+	f := newFixture(t)
+	var dates []string
+	for i := 0; i < 80; i++ {
+		d := fmt.Sprintf("%d-%02d-%02d", 2019+i%5, 1+(i*7)%12, 1+(i*13)%28)
+		if i%11 == 0 {
+			d = fmt.Sprintf("%d-12-31", 2019+i%5)
+		}
+		dates = append(dates, d)
+		f.add(t, "x", d, "hồ sơ")
+	}
+	f.drain(t)
+	for _, r := range [][2]string{{"2019-01-01", "2023-12-31"}, {"2020-03-15", "2021-02-03"}, {"2021-01-01", "2021-01-31"}, {"2022-12-31", "2023-01-01"},
+		{"", "2020-06-30"}, {"2021-07-01", ""}, {"2020-02-29", "2020-02-29"}, {"2024-01-01", ""}} {
+		want := 0
+		for _, d := range dates {
+			if (r[0] == "" || d >= r[0]) && (r[1] == "" || d <= r[1]) {
+				want++
+			}
+		}
+		var from, to time.Time
+		if r[0] != "" {
+			from, _ = time.Parse("2006-01-02", r[0])
+		}
+		if r[1] != "" {
+			to, _ = time.Parse("2006-01-02", r[1])
+			to = to.Add(24*time.Hour - time.Nanosecond)
+		}
+		res := f.search(t, Request{From: from, To: to})
+		if int(res.Total) != want {
+			t.Errorf("dated %s..%s: %d documents, want %d", r[0], r[1], res.Total, want)
+		}
+		res = f.search(t, Request{Query: "date:" + r[0] + ".." + r[1]})
+		if int(res.Total) != want && (r[0] != "" || r[1] != "") {
+			t.Errorf("date:%s..%s: %d documents, want %d", r[0], r[1], res.Total, want)
+		}
+	}
+}
+
+// TestPhrases: a phrase is its words side by side and in order, in
+// Vietnamese documents (read from word pairs) and English ones (read
+// from positions), never across a sentence.
+func TestPhrases(t *testing.T) {
+	f := newFixture(t)
+	f.addFiller(t, 5)
+	vi := f.add(t, "x", "", "Ủy ban nhân dân tỉnh cấp giấy phép xây dựng cho hộ gia đình.")
+	viSplit := f.add(t, "x", "", "Hồ sơ gồm giấy. Phép xây dựng đã cấp; dân tỉnh nhân ủy ban.")
+	en := f.add(t, "x", "", "The construction permit was issued by the people's committee of the province.")
+	enApart := f.add(t, "x", "", "The permit for construction was issued. People committee members signed.")
+	f.drain(t)
+	for _, tt := range []struct {
+		q    string
+		want []int64
+	}{
+		{`"giấy phép"`, []int64{vi}},
+		{`"giay phep xay dung"`, []int64{vi}},
+		{`"xây dựng"`, []int64{vi, viSplit}},
+		{`"nhân dân tỉnh"`, []int64{vi}},
+		{`"construction permit"`, []int64{en}},
+		{`"people committee"`, []int64{enApart}}, // "people's" is "people" and "s"
+		{`"issued by the people"`, []int64{en}},
+		{`"permit construction"`, []int64{}},
+	} {
+		got := ids(f.search(t, Request{Query: tt.q, Size: 50}))
+		slices.Sort(got)
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("Search(%s) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
 }

@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 	"os"
 	"time"
 
@@ -41,42 +40,61 @@ func (ix *Index) Reindex(ctx context.Context, st pipeline.Store) (ReindexResult,
 		os.RemoveAll(path)
 		return ReindexResult{}, err
 	}
-	w, err := newBatchWriter(idx)
-	if err != nil {
-		return fail(err)
+	// Documents are read and analyzed a batch ahead of the one written.
+	type result struct {
+		w       *batchWriter
+		checked []int64
+		err     error
 	}
-	n := 0
-	var after int64
-	for {
-		docs, err := st.DocumentList(ctx, pipeline.DocumentListParams{AfterID: after, Limit: 500})
-		if err != nil {
-			return fail(err)
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan result, 1)
+	go func() {
+		defer close(next)
+		var after int64
+		for {
+			docs, err := st.DocumentList(bctx, pipeline.DocumentListParams{AfterID: after, Limit: 500})
+			if err != nil || len(docs) == 0 {
+				next <- result{err: err}
+				return
+			}
+			after = docs[len(docs)-1].ID
+			r := result{w: &batchWriter{}}
+			for _, d := range docs {
+				if d.State != pipeline.StateChecked && d.State != pipeline.StateIndexed {
+					continue
+				}
+				src, err := loadSource(bctx, st, d)
+				if err != nil {
+					next <- result{err: err}
+					return
+				}
+				r.w.index(src)
+				if d.State == pipeline.StateChecked {
+					r.checked = append(r.checked, d.ID)
+				}
+			}
+			r.w.analyze()
+			select {
+			case next <- r:
+			case <-bctx.Done():
+				return
+			}
 		}
-		if len(docs) == 0 {
+	}()
+	n := 0
+	for r := range next {
+		if r.err != nil {
+			return fail(r.err)
+		}
+		if r.w == nil {
 			break
 		}
-		after = docs[len(docs)-1].ID
-		var checked []int64
-		for _, d := range docs {
-			if d.State != pipeline.StateChecked && d.State != pipeline.StateIndexed {
-				continue
-			}
-			src, err := loadSource(ctx, st, d)
-			if err != nil {
-				return fail(err)
-			}
-			if err := w.index(src); err != nil {
-				return fail(fmt.Errorf("index document %d: %w", d.ID, err))
-			}
-			if d.State == pipeline.StateChecked {
-				checked = append(checked, d.ID)
-			}
-			n++
-		}
-		if err := w.commit(0); err != nil {
+		n += len(r.w.ops)
+		if err := r.w.commit(idx, 0); err != nil {
 			return fail(err)
 		}
-		if err := st.DocumentMarkIndexed(ctx, checked); err != nil {
+		if err := st.DocumentMarkIndexed(ctx, r.checked); err != nil {
 			return fail(err)
 		}
 	}

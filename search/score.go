@@ -33,7 +33,7 @@ func newScorer(q *query, sg *segmentSearch) *scorer {
 func (sc *scorer) reset() {
 	for i, pl := range sc.sg.lists {
 		sc.cur[i] = posting{}
-		if pl == nil || sc.q.terms[i].idf == 0 {
+		if pl == nil || sc.q.terms[i].idf == 0 || sc.q.terms[i].field == lenPairs {
 			sc.its[i] = nil
 			continue
 		}
@@ -48,6 +48,9 @@ func (sc *scorer) score(doc uint32) float64 {
 	for i, it := range sc.its {
 		sc.tp[i] = 0
 		if it == nil {
+			if t := &sc.q.terms[i]; t.field == lenPairs && sc.sg.bms[i] != nil && sc.sg.bms[i].Contains(doc) {
+				sc.tp[i] = t.idf // a pair counts by presence
+			}
 			continue
 		}
 		c := &sc.cur[i]
