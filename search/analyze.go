@@ -1,6 +1,7 @@
 package search
 
 import (
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -88,6 +89,59 @@ func scan(text string, each func(start, end, pos int)) {
 	}
 }
 
+// foldScan finds the words of a text as scan does and calls each with its
+// bytes and its folded form (lower case, no diacritics), in one pass over
+// the text: the highlighter's way of finding the query's words.
+func foldScan(text string, each func(start, end int, fold []byte)) {
+	var buf []byte
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			i++
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
+			if !isWordRune(r) {
+				i += size
+				continue
+			}
+		}
+		start := i
+		buf = buf[:0]
+		for {
+			if c < utf8.RuneSelf {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				buf = append(buf, c)
+			} else {
+				buf = appendLowerFoldRune(buf, r)
+			}
+			i += size
+			if isIdeograph(r) || i >= len(text) {
+				break
+			}
+			c = text[i]
+			r, size = rune(c), 1
+			if c < utf8.RuneSelf {
+				if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+					break
+				}
+			} else {
+				r, size = utf8.DecodeRuneInString(text[i:])
+				if !isWordRune(r) || isIdeograph(r) {
+					break
+				}
+			}
+		}
+		if i-start <= maxTokenBytes {
+			each(start, i, buf)
+		}
+	}
+}
+
 // words splits text into words, with their exact and folded forms.
 func words(text string) []word {
 	out := make([]word, 0, len(text)/6)
@@ -102,8 +156,13 @@ func words(text string) []word {
 }
 
 func isWordRune(r rune) bool {
-	if r < utf8.RuneSelf {
+	switch {
+	case r < utf8.RuneSelf:
 		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	case r >= 0xc0 && r < 0x250:
+		return r != 0xd7 && r != 0xf7 // Latin letters but × and ÷
+	case r >= 0x300 && r < 0x370, r >= 0x1e00 && r < 0x1f00:
+		return true // combining marks; Latin letters with diacritics (Vietnamese)
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.In(r, unicode.Mn, unicode.Mc)
 }
@@ -123,6 +182,47 @@ func isSentenceEnd(r rune) bool {
 	return false
 }
 
+// appendLowerFold appends a word lower-cased and without diacritics, as
+// appendFold(appendExact(w)) but in one pass, for highlights.
+func appendLowerFold(dst []byte, w string) []byte {
+	for i := 0; i < len(w); {
+		c := w[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(w[i:])
+		i += size
+		dst = appendLowerFoldRune(dst, r)
+	}
+	return dst
+}
+
+// appendLowerFoldRune appends a letter lower-cased and without its
+// diacritics; a mark appends nothing.
+func appendLowerFoldRune(dst []byte, r rune) []byte {
+	switch {
+	case r >= 0xc0 && r < 0x250 && foldLatin[r-0xc0] != "":
+		return append(dst, foldLatin[r-0xc0]...)
+	case r >= 0x1e00 && r < 0x1f00 && foldExtended[r-0x1e00] != "":
+		return append(dst, foldExtended[r-0x1e00]...)
+	case r >= 0x300 && r < 0x370:
+		return dst // a mark
+	}
+	r = unicode.ToLower(r)
+	switch {
+	case r >= 0xc0 && r < 0x250 && foldLatin[r-0xc0] != "":
+		return append(dst, foldLatin[r-0xc0]...)
+	case r >= 0x370 && unicode.In(r, unicode.Mn, unicode.Me):
+		return dst
+	}
+	return utf8.AppendRune(dst, r)
+}
+
 // appendExact appends a word lower-cased, its marks composed (NFC).
 func appendExact(dst []byte, w string) []byte {
 	start := len(dst)
@@ -138,7 +238,7 @@ func appendExact(dst []byte, w string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(w[i:])
-		if unicode.In(r, unicode.Mn, unicode.Mc) {
+		if r >= 0x300 && (r < 0x370 || (r < 0x1e00 || r >= 0x1f00) && unicode.In(r, unicode.Mn, unicode.Mc)) {
 			marks = true
 		}
 		dst = utf8.AppendRune(dst, unicode.ToLower(r))
@@ -155,26 +255,37 @@ func appendExact(dst []byte, w string) []byte {
 func lowerNFC(s string) string { return string(appendExact(nil, s)) }
 
 // foldLatin maps the Latin letters with diacritics (U+00C0 to U+024F and
-// U+1E00 to U+1EFF, Vietnamese among them) to ASCII, as Bleve's ASCII
-// folding does, and đ to d; "" where a letter stays as it is.
+// U+1E00 to U+1EFF, Vietnamese among them), capitals too, to lower-case
+// ASCII, as Bleve's ASCII folding does, and đ to d; "" where a letter has
+// nothing to fold.
 var foldLatin, foldExtended = func() (a [0x250 - 0xc0]string, b [0x100]string) {
 	f := asciifolding.New()
-	for r := rune(0xc0); r < 0x250; r++ {
-		if s := string(f.Filter([]byte(string(r)))); s != string(r) {
-			a[r-0xc0] = s
+	inRange := func(r rune) bool { return r >= 0xc0 && r < 0x250 || r >= 0x1e00 && r < 0x1f00 }
+	folded := func(r rune) string {
+		// a capital folds as its small letter does, when that is in range
+		l := unicode.ToLower(r)
+		if !inRange(l) {
+			return ""
 		}
+		if l == 'đ' {
+			return "d"
+		}
+		if s := strings.ToLower(string(f.Filter([]byte(string(l))))); s != string(l) {
+			return s
+		}
+		return ""
+	}
+	for r := rune(0xc0); r < 0x250; r++ {
+		a[r-0xc0] = folded(r)
 	}
 	for r := rune(0x1e00); r < 0x1f00; r++ {
-		if s := string(f.Filter([]byte(string(r)))); s != string(r) {
-			b[r-0x1e00] = s
-		}
+		b[r-0x1e00] = folded(r)
 	}
-	a['đ'-0xc0], a['Đ'-0xc0] = "d", "d"
 	return a, b
 }()
 
 // appendFold appends a lower-case NFC word without its diacritics.
-func appendFold(dst []byte, w string) []byte {
+func appendFold[T string | []byte](dst []byte, w T) []byte {
 	for i := 0; i < len(w); {
 		c := w[i]
 		if c < utf8.RuneSelf {
@@ -182,7 +293,14 @@ func appendFold(dst []byte, w string) []byte {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(w[i:])
+		var r rune
+		var size int
+		switch v := any(w).(type) {
+		case string:
+			r, size = utf8.DecodeRuneInString(v[i:])
+		case []byte:
+			r, size = utf8.DecodeRune(v[i:])
+		}
 		i += size
 		switch {
 		case r >= 0xc0 && r < 0x250 && foldLatin[r-0xc0] != "":
@@ -268,7 +386,7 @@ func analyze(text string, english bool) fields {
 			t.fold = t.exact
 		} else {
 			t.fold[0] = len(buf)
-			buf = appendFold(buf, string(exact))
+			buf = appendFold(buf, exact)
 			t.fold[1] = len(buf)
 			t.exactDiffers = string(buf[t.fold[0]:t.fold[1]]) != string(exact)
 		}

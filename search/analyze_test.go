@@ -90,3 +90,30 @@ func TestIDTokens(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFold: the highlighter's one-pass folding agrees with the index's
+// two steps, and every word the scanner finds is folded to something.
+func FuzzFold(f *testing.F) {
+	for _, s := range []string{"Quyết Định", norm.NFD.String("Thanh Hóa"), "ĐỒNG café ÆØ ß", "北京 Ωmega", "x\u0301y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want [][3]string
+		scan(s, func(start, end, pos int) {
+			w := s[start:end]
+			one := string(appendLowerFold(nil, w))
+			two := string(appendFold(nil, appendExact(nil, w)))
+			if one != two {
+				t.Errorf("word %q: one pass %q, two steps %q", w, one, two)
+			}
+			want = append(want, [3]string{fmt.Sprint(start), fmt.Sprint(end), two})
+		})
+		var got [][3]string
+		foldScan(s, func(start, end int, fold []byte) {
+			got = append(got, [3]string{fmt.Sprint(start), fmt.Sprint(end), string(fold)})
+		})
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("foldScan(%q) = %v, scan gives %v", s, got, want)
+		}
+	})
+}

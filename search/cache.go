@@ -34,12 +34,16 @@ type segmentData struct {
 	idOnce sync.Once
 	ids    []int64 // document ID by segment document number
 	idErr  error
+
+	lengths [5]fieldLengths // by field number, for BM25
 }
 
-// segmentCache holds segmentData by segment.
+// segmentCache holds segmentData by segment, and the decoded postings of
+// the terms ranking reads.
 type segmentCache struct {
-	mu   sync.Mutex
-	segs map[segment.Segment]*segmentData
+	mu       sync.Mutex
+	segs     map[segment.Segment]*segmentData
+	postings postingsCache
 }
 
 // get returns the cached data of a segment, reading it the first time.
@@ -83,11 +87,14 @@ func (c *segmentCache) prune(live []*scorch.SegmentSnapshot) {
 	for _, ss := range live {
 		keep[ss.Segment()] = true
 	}
+	gone := map[segment.Segment]bool{}
 	for seg := range c.segs {
 		if !keep[seg] {
 			delete(c.segs, seg)
+			gone[seg] = true
 		}
 	}
+	c.postings.forget(gone)
 }
 
 func readKeywordTerms(seg segment.Segment, field string) ([]keywordTerm, error) {

@@ -65,6 +65,29 @@ type scoredWord struct {
 	pairs           []int   // a phrase's adjacent words, as word pairs
 }
 
+// scoreOf combines the BM25 of the word's terms, by term.
+func (w *scoredWord) scoreOf(tp []float64) float64 {
+	var f, e float64
+	for i, t := range w.fold {
+		if x := w.exact[i]; x >= 0 {
+			f += tp[x]
+			if t >= 0 {
+				f += weightFolded * tp[t]
+			}
+		} else if t >= 0 {
+			f += tp[t]
+		}
+		if t := w.en[i]; t >= 0 {
+			e += tp[t]
+		}
+	}
+	s := max(f, e) + weightOther*min(f, e)
+	if w.id >= 0 {
+		s += tp[w.id]
+	}
+	return s
+}
+
 // score combines the BM25 of the word's terms (or their bounds).
 func (w *scoredWord) score(of func(t int) float64) float64 {
 	var f, e float64
@@ -98,8 +121,10 @@ type execClause struct {
 type query struct {
 	plan     *plan
 	clauses  []execClause
+	scored   []*scoredWord // the words and phrases that score, of clauses not excluded
 	terms    []term
-	pairs    []int // terms of the query's word pairs
+	pairs    []int    // terms of the query's word pairs
+	pairOf   [][2]int // the clauses of each pair's two words
 	optional []int // clauses that count towards minMatch, weightiest first
 	minMatch int
 	relaxed  bool
@@ -151,8 +176,10 @@ func newQuery(p *plan, matchAll bool) *query {
 		ids[k] = len(q.terms) - 1
 		return ids[k]
 	}
-	seen := map[string]int{} // optional words already in the query, by folded text
+	seen := map[string]int{}             // optional words already in the query, by folded text
+	clauseOf := make([]int, len(p.clauses)) // the plan's clauses in the query
 	for i, c := range p.clauses {
+		clauseOf[i] = len(q.clauses)
 		ec := execClause{clause: c, index: i}
 		for _, a := range c.atoms {
 			ea := execAtom{atom: a, word: scoredWord{id: -1, weight: 1}}
@@ -186,6 +213,7 @@ func newQuery(p *plan, matchAll bool) *query {
 			key := ec.atoms[0].text
 			if j, ok := seen[key]; ok {
 				q.clauses[j].atoms[0].word.weight++
+				clauseOf[i] = j
 				continue
 			}
 			seen[key] = len(q.clauses)
@@ -193,7 +221,17 @@ func newQuery(p *plan, matchAll bool) *query {
 		q.clauses = append(q.clauses, ec)
 	}
 	for _, pr := range p.pairs {
-		q.pairs = append(q.pairs, add(lenPairs, pr))
+		q.pairs = append(q.pairs, add(lenPairs, pr.text))
+		q.pairOf = append(q.pairOf, [2]int{clauseOf[pr.left], clauseOf[pr.right]})
+	}
+	for i := range q.clauses {
+		c := &q.clauses[i]
+		for j := range c.atoms {
+			a := &c.atoms[j]
+			if !c.excluded && (a.kind == atomWord || a.kind == atomPhrase) && !a.stop {
+				q.scored = append(q.scored, &a.word)
+			}
+		}
 	}
 	return q
 }
@@ -245,18 +283,34 @@ func (s *snapshotSearch) open() error {
 		t.avgdl = s.stats.avgLength(t.field)
 		t.ub = t.idf * (bm25K1 + 1)
 	}
-	for i := range q.clauses {
-		c := &q.clauses[i]
-		for _, a := range c.atoms {
-			c.ub += q.atomUB(a)
-			for _, sg := range s.segs {
-				if !c.found && sg.atomBitmap(a) != nil {
-					c.found = true
-				}
+	// Each atom's documents, once per segment; the filters of a request
+	// come on top in prepare.
+	for _, sg := range s.segs {
+		sg.atomBM = make([][]*roaring.Bitmap, len(q.clauses))
+		for i, c := range q.clauses {
+			for _, a := range c.atoms {
+				sg.atomBM[i] = append(sg.atomBM[i], sg.atomBitmap(a))
 			}
 		}
 	}
+	for i := range q.clauses {
+		c := &q.clauses[i]
+		for j, a := range c.atoms {
+			c.ub += q.atomUB(a)
+			c.found = c.found || s.holds(i, j)
+		}
+	}
 	return nil
+}
+
+// holds reports whether some document holds atom j of clause i.
+func (s *snapshotSearch) holds(i, j int) bool {
+	for _, sg := range s.segs {
+		if sg.atomBM[i][j] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // atomUB is the most a document can score from an atom.
@@ -349,13 +403,10 @@ type filters struct {
 // prepare computes each clause's documents and the filter, once per
 // segment; match then combines them for a number of words to match.
 func (sg *segmentSearch) prepare(q *query, f filters) {
-	sg.atomBM = make([][]*roaring.Bitmap, len(q.clauses))
 	sg.clauseBM = make([]*roaring.Bitmap, len(q.clauses))
-	for i, c := range q.clauses {
+	for i := range q.clauses {
 		var parts []*roaring.Bitmap
-		for _, a := range c.atoms {
-			bm := sg.atomBitmap(a)
-			sg.atomBM[i] = append(sg.atomBM[i], bm)
+		for _, bm := range sg.atomBM[i] {
 			if bm != nil {
 				parts = append(parts, bm)
 			}

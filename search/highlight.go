@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // Highlights are built for the page's hits only: the places of the
@@ -43,8 +41,10 @@ func (s *snapshotSearch) hits(hs []hit, byDay bool) ([]Hit, error) {
 		texts := make([]string, len(idx))
 		var sc *scorer
 		if byDay && s.scores() {
-			sc = newScorer(s.q, sg)
-			sc.reset()
+			var err error
+			if sc, err = s.newScorer(sg); err != nil {
+				return nil, err
+			}
 		}
 		for k, i := range idx {
 			h := hs[i]
@@ -93,22 +93,95 @@ func storedHit(sg *segmentSearch, h hit) (Hit, string, error) {
 	return out, text, err
 }
 
-// spans reads where the query's words are in each of a segment's hits
-// (idx: the hits, in document order).
+// maxHighlightScan is how much of a hit's text is read for its
+// highlights; beyond it, the index's term positions are used.
+const maxHighlightScan = 256 << 10
+
+// spans finds where the query's words are in each of a segment's hits
+// (idx: the hits, in document order): words and stems by reading the
+// text, identifiers (kept in their normalized forms too) from the index's
+// term positions, and so words beyond maxHighlightScan.
 func (s *snapshotSearch) spans(sg *segmentSearch, hs []hit, idx []int, texts []string) ([][]span, error) {
 	out := make([][]span, len(idx))
-	var pi segment.PostingsIterator
-	seen := map[int]bool{}
-	add := func(t, word int) error {
-		if t < 0 || seen[t] || sg.lists[t] == nil {
+	folds, stems := map[string]int{}, map[string]int{}
+	word := 0
+	for _, c := range s.q.clauses {
+		if c.excluded {
+			continue
+		}
+		for _, a := range c.atoms {
+			if a.kind != atomWord && a.kind != atomPhrase {
+				continue
+			}
+			word++
+			for i := range a.word.fold {
+				if t := a.word.fold[i]; t >= 0 {
+					folds[s.q.terms[t].text] = word
+				}
+				if t := a.word.en[i]; t >= 0 && sg.lists[t] != nil {
+					stems[s.q.terms[t].text] = word // English documents here hold it
+				}
+			}
+		}
+	}
+	var vectorTerms []int // terms read from positions, and the word of each
+	var vectorWords []int
+	word = 0
+	for _, c := range s.q.clauses {
+		if c.excluded {
+			continue
+		}
+		for _, a := range c.atoms {
+			if a.kind != atomWord && a.kind != atomPhrase {
+				continue
+			}
+			word++
+			if a.word.id >= 0 {
+				vectorTerms, vectorWords = append(vectorTerms, a.word.id), append(vectorWords, word)
+			}
+		}
+	}
+	// the first bytes of the words looked for: most words of a text start
+	// otherwise and need no look-up
+	var first [256]bool
+	for w := range folds {
+		first[w[0]] = true
+	}
+	if len(stems) > 0 {
+		first = [256]bool{}
+		for i := range first {
+			first[i] = true
+		}
+	}
+	var long []int // hits whose text goes past what is read
+	for k, text := range texts {
+		scanned := text
+		if len(scanned) > maxHighlightScan {
+			scanned = scanned[:maxHighlightScan]
+			long = append(long, k)
+		}
+		foldScan(scanned, func(start, end int, fo []byte) {
+			if !first[fo[0]] {
+				return
+			}
+			if w, ok := folds[string(fo)]; ok {
+				out[k] = append(out[k], span{start: start, end: end, word: w})
+			} else if len(stems) > 0 {
+				if w, ok := stems[stem(string(fo))]; ok {
+					out[k] = append(out[k], span{start: start, end: end, word: w})
+				}
+			}
+		})
+	}
+	// Positions: identifiers in every hit, words in the long ones.
+	read := func(t, w int, which []int) error {
+		if t < 0 || sg.lists[t] == nil {
 			return nil
 		}
-		seen[t] = true
-		pi = sg.lists[t].Iterator(true, true, true, pi)
-		at := uint64(0)
-		started := false
-		for k, i := range idx {
-			doc := uint64(hs[i].doc)
+		pi := sg.lists[t].Iterator(true, true, true, nil)
+		at, started := uint64(0), false
+		for _, k := range which {
+			doc := uint64(hs[idx[k]].doc)
 			if !sg.bms[t].Contains(uint32(doc)) || started && at > doc {
 				continue
 			}
@@ -121,33 +194,41 @@ func (s *snapshotSearch) spans(sg *segmentSearch, hs []hit, idx []int, texts []s
 				continue
 			}
 			for _, l := range p.Locations() {
-				if st, en := int(l.Start()), int(l.End()); en > st && en <= len(texts[k]) {
-					out[k] = append(out[k], span{start: st, end: en, word: word})
+				if st, en := int(l.Start()), int(l.End()); en > st && en <= len(texts[k]) && (len(texts[k]) <= maxHighlightScan || st >= maxHighlightScan || s.q.terms[t].field == lenIDs) {
+					out[k] = append(out[k], span{start: st, end: en, word: w})
 				}
 			}
 		}
 		return nil
 	}
-	word := 0
-	for _, c := range s.q.clauses {
-		if c.excluded {
-			continue
+	all := make([]int, len(idx))
+	for k := range all {
+		all[k] = k
+	}
+	for i, t := range vectorTerms {
+		if err := read(t, vectorWords[i], all); err != nil {
+			return nil, err
 		}
-		for _, a := range c.atoms {
-			if a.kind != atomWord && a.kind != atomPhrase {
+	}
+	if len(long) > 0 {
+		word = 0
+		for _, c := range s.q.clauses {
+			if c.excluded {
 				continue
 			}
-			word++
-			for i := range a.word.fold {
-				if err := add(a.word.fold[i], word); err != nil {
-					return nil, err
+			for _, a := range c.atoms {
+				if a.kind != atomWord && a.kind != atomPhrase {
+					continue
 				}
-				if err := add(a.word.en[i], word); err != nil {
-					return nil, err
+				word++
+				for i := range a.word.fold {
+					if err := read(a.word.fold[i], word, long); err != nil {
+						return nil, err
+					}
+					if err := read(a.word.en[i], word, long); err != nil {
+						return nil, err
+					}
 				}
-			}
-			if err := add(a.word.id, word); err != nil {
-				return nil, err
 			}
 		}
 	}
@@ -155,7 +236,7 @@ func (s *snapshotSearch) spans(sg *segmentSearch, hs []hit, idx []int, texts []s
 		sort.Slice(sp, func(i, j int) bool {
 			return sp[i].start < sp[j].start || sp[i].start == sp[j].start && sp[i].end > sp[j].end
 		})
-		// drop spans inside an earlier one (a word and its stem mark the same place)
+		// drop spans inside an earlier one (an identifier and its digits)
 		kept := sp[:0]
 		for _, x := range sp {
 			if n := len(kept); n > 0 && x.start < kept[n-1].end {

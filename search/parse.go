@@ -84,7 +84,7 @@ type clause struct {
 // plan is a parsed query.
 type plan struct {
 	clauses []clause
-	pairs   []string // adjacent words of the query, folded: rank documents that hold them together
+	pairs   []queryPair // adjacent words of the query: rank documents that hold them together
 	stops   string   // the stop list used: "vi", "en" or ""
 }
 
@@ -350,12 +350,20 @@ func (p *plan) markStops() {
 	}
 }
 
+// queryPair is a pair of adjacent words of the query, folded, and the
+// clauses its two words are in.
+type queryPair struct {
+	text        string
+	left, right int
+}
+
 // pairUp lists the pairs of adjacent words of the query's words and
 // phrases, stop words among them (a pair of two stop words is left out).
 func (p *plan) pairUp() {
 	var prev *word
 	prevStop := false
-	for _, c := range p.clauses {
+	prevClause := -1
+	for ci, c := range p.clauses {
 		if c.excluded || len(c.atoms) != 1 {
 			prev = nil
 			continue
@@ -369,9 +377,9 @@ func (p *plan) pairUp() {
 			w := &a.words[i]
 			stop := a.stop || stopVI[w.exact] || stopEN[w.exact]
 			if prev != nil && !(prevStop && stop) {
-				p.pairs = append(p.pairs, pair(prev.fold, w.fold))
+				p.pairs = append(p.pairs, queryPair{text: pair(prev.fold, w.fold), left: prevClause, right: ci})
 			}
-			prev, prevStop = w, stop
+			prev, prevStop, prevClause = w, stop, ci
 		}
 	}
 }

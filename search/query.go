@@ -335,19 +335,12 @@ func (s *snapshotSearch) scores() bool {
 // words lists the query's words and phrases.
 func (s *snapshotSearch) words() []QueryWord {
 	out := []QueryWord{}
-	for _, c := range s.q.clauses {
-		for _, a := range c.atoms {
+	for i, c := range s.q.clauses {
+		for j, a := range c.atoms {
 			if a.kind != atomWord && a.kind != atomPhrase {
 				continue
 			}
-			w := QueryWord{Text: a.text, Stop: a.stop, Required: c.required, Excluded: c.excluded}
-			for _, sg := range s.segs {
-				if sg.atomBitmap(a) != nil {
-					w.Found = true
-					break
-				}
-			}
-			out = append(out, w)
+			out = append(out, QueryWord{Text: a.text, Stop: a.stop, Required: c.required, Excluded: c.excluded, Found: s.holds(i, j)})
 		}
 	}
 	return out
@@ -457,12 +450,12 @@ func (s *snapshotSearch) matchedBy(sg *segmentSearch, doc uint32) (matched, miss
 // which words no document holds together.
 func (s *snapshotSearch) suggest(f filters) []Suggestion {
 	out := []Suggestion{}
-	for _, c := range s.q.clauses {
-		for _, a := range c.atoms {
+	for i, c := range s.q.clauses {
+		for j, a := range c.atoms {
 			if a.kind != atomWord || a.stop || len(a.words) != 1 || c.excluded {
 				continue
 			}
-			if s.holds(a) {
+			if s.holds(i, j) {
 				continue
 			}
 			if alt, n := s.spelling(a.words[0].fold); alt != "" {
@@ -498,16 +491,6 @@ func (s *snapshotSearch) suggest(f filters) []Suggestion {
 		out = append(out, Suggestion{Kind: "fewer_words", Word: strings.Join(apart, ", ")})
 	}
 	return out
-}
-
-// holds reports whether some document holds an atom.
-func (s *snapshotSearch) holds(a execAtom) bool {
-	for _, sg := range s.segs {
-		if sg.atomBitmap(a) != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // spelling finds the indexed word closest to a folded word (one or two

@@ -2,106 +2,135 @@ package search
 
 import (
 	"container/heap"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
-// scorer reads the query's term frequencies in one segment for documents
-// taken in increasing order, and scores them.
+// scorer scores documents of one segment, in any order, from the kept
+// postings of the query's terms (postings.go).
 type scorer struct {
-	q   *query
-	sg  *segmentSearch
-	its []segment.PostingsIterator // by term; nil where the segment lacks it or is past its end
-	cur []posting                  // the posting each iterator stands on
-	tp  []float64                  // BM25 of each term for the document scored
+	q     *query
+	sg    *segmentSearch
+	terms []*termPostings // by term; nil where the segment lacks it
+	tp    []float64       // BM25 of each term for the document scored
+	pairs []float32       // what the query's word pairs add, by document, for the batch being scored
 }
 
-// posting is what the scorer keeps of the posting an iterator stands on.
-type posting struct {
-	doc        uint64
-	valid      bool
-	freq, norm float64
-}
+var pairBonuses = sync.Pool{New: func() any { return new([]float32) }}
 
-func newScorer(q *query, sg *segmentSearch) *scorer {
-	n := len(q.terms)
-	return &scorer{q: q, sg: sg, its: make([]segment.PostingsIterator, n), cur: make([]posting, n), tp: make([]float64, n)}
-}
-
-// reset starts the iterators over, for documents from the first again.
-func (sc *scorer) reset() {
-	for i, pl := range sc.sg.lists {
-		sc.cur[i] = posting{}
-		if pl == nil || sc.q.terms[i].idf == 0 || sc.q.terms[i].field == lenPairs {
-			sc.its[i] = nil
+// addPairs adds up, for the documents of a batch, what the query's word
+// pairs they hold are worth: one bitmap intersection per pair, not one
+// look-up per pair and document.
+func (sc *scorer) addPairs(batch *roaring.Bitmap) {
+	q := sc.q
+	n := int(sc.sg.ss.Segment().Count())
+	if sc.pairs == nil {
+		p := pairBonuses.Get().(*[]float32)
+		if cap(*p) < n {
+			*p = make([]float32, n)
+		}
+		sc.pairs = (*p)[:n]
+	}
+	for _, t := range q.pairs {
+		if t < 0 || sc.sg.bms[t] == nil || q.terms[t].idf == 0 {
 			continue
 		}
-		sc.its[i] = pl.Iterator(true, true, false, sc.its[i])
+		w := float32(weightPair * q.terms[t].idf)
+		it := roaring.And(batch, sc.sg.bms[t]).Iterator()
+		for it.HasNext() {
+			sc.pairs[it.Next()] += w
+		}
 	}
 }
 
-// score returns a document's score; documents must come in increasing
-// order between resets.
+// clearPairs zeroes the batch's pair sums.
+func (sc *scorer) clearPairs(batch *roaring.Bitmap) {
+	if sc.pairs == nil {
+		return
+	}
+	it := batch.Iterator()
+	for it.HasNext() {
+		sc.pairs[it.Next()] = 0
+	}
+}
+
+// release gives the pair sums back.
+func (sc *scorer) release() {
+	if sc.pairs != nil {
+		p := sc.pairs[:0]
+		pairBonuses.Put(&p)
+		sc.pairs = nil
+	}
+}
+
+func (s *snapshotSearch) newScorer(sg *segmentSearch) (*scorer, error) {
+	q := s.q
+	sc := &scorer{q: q, sg: sg, terms: make([]*termPostings, len(q.terms)), tp: make([]float64, len(q.terms))}
+	seg := sg.ss.Segment()
+	for i, t := range q.terms {
+		if sg.lists[i] == nil || t.idf == 0 || t.field == lenPairs {
+			continue
+		}
+		lengths := &sg.data.lengths[t.field]
+		lengths.init(seg.Count())
+		// the raw postings list, deleted documents too: what is kept of a
+		// segment holds for all its snapshots
+		pl, err := sg.dicts[t.field].PostingsList([]byte(t.text), nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		tp, err := s.ix.segments.postings.get(postingsKey{seg: seg, field: t.field, term: t.text}, pl, lengths)
+		if err != nil {
+			return nil, err
+		}
+		sc.terms[i] = tp
+	}
+	return sc, nil
+}
+
+// score returns a document's score; its pairs come from addPairs when
+// it is in the batch scored, else they are looked up.
 func (sc *scorer) score(doc uint32) float64 {
-	d := uint64(doc)
-	for i, it := range sc.its {
+	for i, tp := range sc.terms {
 		sc.tp[i] = 0
-		if it == nil {
-			if t := &sc.q.terms[i]; t.field == lenPairs && sc.sg.bms[i] != nil && sc.sg.bms[i].Contains(doc) {
+		t := &sc.q.terms[i]
+		if tp == nil {
+			if sc.pairs == nil && t.field == lenPairs && sc.sg.bms[i] != nil && sc.sg.bms[i].Contains(doc) {
 				sc.tp[i] = t.idf // a pair counts by presence
 			}
 			continue
 		}
-		c := &sc.cur[i]
-		if !c.valid || c.doc < d {
-			p, err := it.Advance(d)
-			if err != nil || p == nil {
-				sc.its[i] = nil
-				continue
+		if f := tp.freq(doc); f > 0 {
+			dl := sc.sg.data.lengths[t.field].get(doc)
+			if dl == 0 {
+				dl = t.avgdl
 			}
-			*c = posting{doc: p.Number(), valid: true, freq: float64(p.Frequency()), norm: p.Norm()}
-		}
-		if c.doc == d {
-			t := &sc.q.terms[i]
-			sc.tp[i] = t.idf * tfPart(c.freq, c.norm, t.avgdl)
+			sc.tp[i] = t.idf * tfPart(f, dl, t.avgdl)
 		}
 	}
-	return sc.q.combine(sc.tp)
+	score := sc.q.combine(sc.tp)
+	if sc.pairs != nil {
+		score += float64(sc.pairs[doc])
+	}
+	return score
 }
 
-// tfPart is BM25's saturating term frequency, with the field length read
-// back from Bleve's norm (1/√length).
-func tfPart(tf, norm, avgdl float64) float64 {
-	dl := 1.0
-	if norm > 0 {
-		dl = 1 / (norm * norm)
-	}
+// tfPart is BM25's saturating term frequency.
+func tfPart(tf, dl, avgdl float64) float64 {
 	return tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*dl/avgdl))
 }
 
 // combine adds up a document's score from the BM25 of each term.
 func (q *query) combine(tp []float64) float64 {
-	get := func(t int) float64 {
-		if t < 0 {
-			return 0
-		}
-		return tp[t]
-	}
 	score := 0.0
-	for _, c := range q.clauses {
-		if c.excluded {
-			continue
-		}
-		for _, a := range c.atoms {
-			if a.kind != atomWord && a.kind != atomPhrase || a.stop {
-				continue
-			}
-			score += a.word.weight * a.word.score(get)
-		}
+	for _, w := range q.scored {
+		score += w.weight * w.scoreOf(tp)
 	}
 	for _, p := range q.pairs {
-		score += weightPair * get(p)
+		if p >= 0 {
+			score += weightPair * tp[p]
+		}
 	}
 	return score
 }
@@ -188,7 +217,8 @@ func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor) error {
 	if err != nil {
 		return err
 	}
-	// rest[j]: the most a match lacking optional clauses 0..j-1 can score
+	// rest[j]: the most a match lacking optional clauses 0..j-1 can score:
+	// the other clauses' bounds, and the pairs none of whose words it lacks
 	rest := make([]float64, len(q.optional)+1)
 	for _, c := range q.clauses {
 		if !c.excluded && !(len(c.atoms) == 1 && c.atoms[0].stop) {
@@ -198,10 +228,20 @@ func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor) error {
 	for _, p := range q.pairs {
 		rest[0] += q.ub(p)
 	}
+	lacking := map[int]bool{}
 	for j, ci := range q.optional {
 		rest[j+1] = rest[j] - q.clauses[ci].ub
+		for k, of := range q.pairOf {
+			if (of[0] == ci || of[1] == ci) && !lacking[of[0]] && !lacking[of[1]] {
+				rest[j+1] -= q.ub(q.pairs[k])
+			}
+		}
+		lacking[ci] = true
 	}
-	sc := newScorer(q, sg)
+	sc, err := s.newScorer(sg)
+	if err != nil {
+		return err
+	}
 	scored := roaring.New()
 	reach := 0 // clauses 0..reach-1 are covered
 	for {
@@ -232,10 +272,11 @@ func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor) error {
 			batch.AndNot(scored)
 		}
 		if !batch.IsEmpty() {
-			sc.reset()
+			sc.addPairs(batch)
 			it := batch.Iterator()
 			for n := 0; it.HasNext(); n++ {
 				if n&1023 == 0 && s.ctx.Err() != nil {
+					sc.release()
 					return s.ctx.Err()
 				}
 				doc := it.Next()
@@ -245,10 +286,12 @@ func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor) error {
 				}
 				r.offer(h)
 			}
+			sc.clearPairs(batch)
 			scored.Or(batch)
 		}
 		reach = next
 		if reach >= len(q.optional) || r.full() && rest[reach] < r.worst().score {
+			sc.release()
 			return nil
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -67,6 +68,8 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 	words := f.fs.Int("words", 500, "words per document")
 	queries := f.fs.Int("queries", 3000, "queries to time")
 	keep := f.fs.String("keep", "", "keep the generated documents in this folder; run again, the bench reuses them and builds the index again")
+	queriesOnly := f.fs.Bool("queries-only", false, "with --keep: time the queries on the index kept there, without building it")
+	profile := f.fs.String("cpuprofile", "", "write a CPU profile of the queries to this file")
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
@@ -94,6 +97,15 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 		zipfs[i] = mrand.NewZipf(mrand.New(mrand.NewSource(int64(i+1))), 1.07, 2, uint64(len(v)-1))
 	}
 	types := []string{"decision", "official-letter", "report", "minutes", "contract", "invoice", "permit", "land", "complaint", "application"}
+	if reuse && *queriesOnly {
+		ix, err := search.Open(filepath.Join(dir, "index"))
+		if err != nil {
+			return err
+		}
+		defer ix.Close()
+		fmt.Fprintf(m.Stdout, "The index kept in %s: %d segments\n", dir, ix.Segments())
+		return m.benchQueryMixes(ctx, ix, r, vocabs, zipfs, types, *queries, *profile)
+	}
 	if reuse {
 		// The documents are there; the index is built again from the feed.
 		if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
@@ -121,8 +133,24 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "full reindex: %d documents in %.1f s (target < 120 s for 100,000); %d segments\n", res.Documents, res.Elapsed.Seconds(), ix.Segments())
 
+	return m.benchQueryMixes(ctx, ix, r, vocabs, zipfs, types, *queries, *profile)
+}
+
+// benchQueryMixes times the queries of both mixes.
+func (m *Main) benchQueryMixes(ctx context.Context, ix *search.Index, r *rand.Rand, vocabs [2][]string, zipfs [2]*mrand.Zipf, types []string, n int, profile string) error {
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, mix := range []string{"zipf", "uniform"} {
-		if err := m.benchQueries(ctx, ix, r, vocabs, zipfs, types, mix, *queries); err != nil {
+		if err := m.benchQueries(ctx, ix, r, vocabs, zipfs, types, mix, n); err != nil {
 			return err
 		}
 	}
