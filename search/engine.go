@@ -125,7 +125,7 @@ type query struct {
 	terms    []term
 	pairs    []int    // terms of the query's word pairs
 	pairOf   [][2]int // the clauses of each pair's two words
-	optional []int // clauses that count towards minMatch, weightiest first
+	optional []int    // clauses that count towards minMatch, weightiest first
 	minMatch int
 	relaxed  bool
 	matchAll bool
@@ -176,7 +176,7 @@ func newQuery(p *plan, matchAll bool) *query {
 		ids[k] = len(q.terms) - 1
 		return ids[k]
 	}
-	seen := map[string]int{}             // optional words already in the query, by folded text
+	seen := map[string]int{}                // optional words already in the query, by folded text
 	clauseOf := make([]int, len(p.clauses)) // the plan's clauses in the query
 	for i, c := range p.clauses {
 		clauseOf[i] = len(q.clauses)

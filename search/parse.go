@@ -85,7 +85,7 @@ type clause struct {
 type plan struct {
 	clauses []clause
 	pairs   []queryPair // adjacent words of the query: rank documents that hold them together
-	stops   string   // the stop list used: "vi", "en" or ""
+	stops   string      // the stop list used: "vi", "en" or ""
 }
 
 // keywordFields maps the names a query may use to keyword fields.
