@@ -7,7 +7,7 @@ FUZZTIME ?= 5s
 export HOSO_TEST_DATABASE_URL
 
 FUZZ_TARGETS := extract:FuzzSniff extract:FuzzDecodeText extract:FuzzHTML extract:FuzzDOCX \
-	extract:FuzzODT extract:FuzzUnpack extract:FuzzExtractPDF classify:FuzzClassify detect:FuzzIdentifiers
+	extract:FuzzODT extract:FuzzUnpack extract:FuzzExtractPDF classify:FuzzClassify detect:FuzzIdentifiers search:FuzzParseQuery search:FuzzFold
 
 .PHONY: test deps postgres vet unit fuzz build
 

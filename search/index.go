@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
@@ -32,12 +33,58 @@ type Index struct {
 	// segments caches what hoso reads of each immutable segment.
 	segments segmentCache
 
-	mu  sync.RWMutex // guards idx and gen
-	idx bleve.Index
-	gen int
+	mu     sync.RWMutex // guards idx, gen and closed
+	idx    bleve.Index
+	gen    int
+	closed bool
 
 	// writeMu serializes writers: the indexer's batches and Reindex's swap.
 	writeMu sync.Mutex
+
+	warming atomic.Bool
+}
+
+// warm reads, in the background, what searches keep of the segments the
+// last writes made (each keyword field's values, the document IDs), so
+// that the first search after a batch or a merge does not pay for it.
+func (ix *Index) warm() {
+	if !ix.warming.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer ix.warming.Store(false)
+		ix.mu.RLock()
+		defer ix.mu.RUnlock()
+		if ix.closed {
+			return
+		}
+		ai, err := ix.idx.Advanced()
+		if err != nil {
+			return
+		}
+		r, err := ai.Reader()
+		if err != nil {
+			return
+		}
+		defer r.Close()
+		snap, ok := r.(*scorch.IndexSnapshot)
+		if !ok || snap == nil {
+			return
+		}
+		for _, ss := range snap.Segments() {
+			if sd, err := ix.segments.get(ss); err == nil {
+				_, _ = sd.docIDs(ss.Segment())
+			}
+		}
+		ix.segments.prune(snap.Segments())
+	}()
+}
+
+func init() {
+	// Each batch's segments are written as they are; the merger merges
+	// them in the background. Merging them in memory first, before they
+	// are written (scorch's default), merged every document once more.
+	scorch.DefaultMinSegmentsForInMemoryMerge = 1 << 30
 }
 
 // ErrInUse means another process holds the index.
@@ -118,7 +165,10 @@ func (ix *Index) Generation() int {
 func (ix *Index) Close() error {
 	ix.writeMu.Lock()
 	defer ix.writeMu.Unlock()
-	return ix.live().Close()
+	ix.mu.Lock() // searches and warming in flight finish first
+	defer ix.mu.Unlock()
+	ix.closed = true
+	return ix.idx.Close()
 }
 
 // Segments is the number of segments the live index is made of.

@@ -61,7 +61,15 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 
 // Drain indexes until the feed is empty. The next batch is read and
 // analyzed while the last one is written, so both cores work.
-func (in *Indexer) Drain(ctx context.Context) error {
+func (in *Indexer) Drain(ctx context.Context) error { return in.drain(ctx, 0) }
+
+// drainBatches is how many batches Run writes before it lets a reindex
+// swap its new index in.
+const drainBatches = 20
+
+// drain indexes until the feed is empty or, with limit > 0, that many
+// batches are written.
+func (in *Indexer) drain(ctx context.Context, limit int) error {
 	in.Index.writeMu.Lock()
 	defer in.Index.writeMu.Unlock()
 	idx := in.Index.live()
@@ -92,12 +100,21 @@ func (in *Indexer) Drain(ctx context.Context) error {
 			seq = p.mark
 		}
 	}()
+	written := 0
+	defer func() {
+		if written > 0 {
+			in.Index.warm()
+		}
+	}()
 	for r := range next {
 		if r.err != nil || r.p == nil {
 			return r.err
 		}
 		if err := in.write(ctx, idx, r.p); err != nil {
 			return err
+		}
+		if written++; limit > 0 && written >= limit {
+			return nil
 		}
 	}
 	return ctx.Err()
@@ -173,7 +190,7 @@ func (in *Indexer) Run(ctx context.Context) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	for ctx.Err() == nil {
-		err := in.Drain(ctx)
+		err := in.drain(ctx, drainBatches)
 		if err != nil && ctx.Err() == nil {
 			logger.ErrorContext(ctx, "Indexing failed; retrying", "error", err)
 		}

@@ -156,6 +156,9 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
 	// The read lock holds off a reindex's swap until this search is done.
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	if ix.closed {
+		return nil, pipeline.Errorf(pipeline.EUNSUPPORTED, "The search index is closed.")
+	}
 	ai, err := ix.idx.Advanced()
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -166,7 +169,7 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
 	}
 	defer reader.Close()
 	snap, ok := reader.(*scorch.IndexSnapshot)
-	if !ok {
+	if !ok || snap == nil {
 		return nil, fmt.Errorf("search: the index is not a scorch index")
 	}
 	st, err := readStats(snap.GetInternal)

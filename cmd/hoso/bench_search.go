@@ -120,12 +120,25 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ix.Close()
+	if *profile != "" {
+		f, err := os.Create(*profile + ".index")
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	in := &search.Indexer{Index: ix, Store: st, BatchSize: 1000}
 	start := time.Now()
 	if err := in.Drain(ctx); err != nil {
 		return err
 	}
 	el := time.Since(start)
+	if *profile != "" {
+		pprof.StopCPUProfile()
+	}
 	fmt.Fprintf(m.Stdout, "indexing from the change feed: %d documents in %.1f s, %.0f documents/s (target ≥ 1,000); %d segments\n", *n, el.Seconds(), float64(*n)/el.Seconds(), ix.Segments())
 	res, err := ix.Reindex(ctx, st)
 	if err != nil {
