@@ -16,8 +16,11 @@ import (
 type Document struct {
 	Filename string
 	Batch    string
-	Language string // vi, en or "" (from extraction)
-	Pages    []string
+	// Department is the one the document was uploaded for; "" or intake
+	// when the upload named none.
+	Department string
+	Language   string // vi, en or "" (from extraction)
+	Pages      []string
 }
 
 // Result is a document's classification with its reason.
@@ -109,15 +112,13 @@ func (rs *RuleSet) Classify(doc Document) Result {
 	if win == nil {
 		res.Explanation.Matches = []Evidence{}
 		res.Explanation.Summary = "No rule matched; the document is unclassified."
+		res.Department, res.Explanation.DepartmentFrom = route(doc.Department, "", nil)
 		return res
 	}
 	r := win.rule
 	t := rs.types[r.Type]
 	res.Type, res.Rule = r.Type, r.ID
-	res.Department = r.Department
-	if res.Department == "" {
-		res.Department = t.Department
-	}
+	res.Department, res.Explanation.DepartmentFrom = route(doc.Department, r.Department, t)
 	if r.Tags != nil {
 		res.Tags = append([]string{}, r.Tags...)
 	}
@@ -129,6 +130,27 @@ func (rs *RuleSet) Classify(doc Document) Result {
 	res.Explanation.Summary = fmt.Sprintf("Rule %q (priority %d) classified the document as %s: %s.", r.ID, r.Priority, name, describe(win.evidence))
 	res.Fields = p.fields(r)
 	return res
+}
+
+// route decides a document's department: the deciding rule's, if it names
+// one; its type's, if the type is rerouted; else the department it was
+// uploaded for; else (an upload for no department) its type's; else
+// intake. It says which of these decided.
+func route(uploaded, rule string, t *Type) (department, from string) {
+	if uploaded == pipeline.DepartmentIntake {
+		uploaded = ""
+	}
+	switch {
+	case rule != "":
+		return rule, pipeline.DepartmentFromRule
+	case t != nil && t.Reroute && t.Department != "":
+		return t.Department, pipeline.DepartmentFromType
+	case uploaded != "":
+		return uploaded, pipeline.DepartmentFromUpload
+	case t != nil && t.Department != "":
+		return t.Department, pipeline.DepartmentFromType
+	}
+	return pipeline.DepartmentIntake, pipeline.DepartmentFromUpload
 }
 
 func describe(ev []Evidence) string {

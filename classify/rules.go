@@ -15,10 +15,12 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"hoso/pipeline"
 )
 
 // Unclassified is the type of a document no rule claims.
-const Unclassified = "unclassified"
+const Unclassified = pipeline.TypeUnclassified
 
 // RuleSet is a parsed, validated rule file.
 type RuleSet struct {
@@ -31,16 +33,36 @@ type RuleSet struct {
 	types map[string]*Type
 }
 
-// Type is a document type.
+// Type is a document type. Department is where documents of the type go
+// when their upload names no department; with Reroute, they go there
+// whatever department they were uploaded for.
 type Type struct {
 	ID         string `yaml:"id"`
 	Name       string `yaml:"name"`
 	NameVI     string `yaml:"name_vi"`
 	Department string `yaml:"department"`
+	Reroute    bool   `yaml:"reroute"`
 	line       int
 }
 
-// Rule says what a document type looks like and what follows from it.
+// TypeName is a type's name in a language ("vi" or "en"); the ID for a
+// type the rule set does not know.
+func (rs *RuleSet) TypeName(id, lang string) string {
+	t := rs.types[id]
+	switch {
+	case t == nil:
+		return id
+	case lang == "vi" && t.NameVI != "":
+		return t.NameVI
+	case t.Name != "":
+		return t.Name
+	}
+	return id
+}
+
+// Rule says what a document type looks like and what follows from it. A
+// rule's Department moves the documents it claims there, whatever
+// department they were uploaded for.
 type Rule struct {
 	ID         string      `yaml:"id"`
 	Type       string      `yaml:"type"`

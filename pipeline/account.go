@@ -23,8 +23,9 @@ const (
 // Roles lists the roles.
 var Roles = []string{RoleClerk, RoleOfficer, RoleSupervisor, RoleAdmin}
 
-// DepartmentIntake is where documents go that classification gives no
-// department: clerks and supervisors see it whatever their departments.
+// DepartmentIntake is where documents wait that were uploaded for no
+// department and that no rule gives one: supervisors see it, and those
+// who work in it.
 const DepartmentIntake = "intake"
 
 // Department is a unit of the office; documents, batches and flags belong
@@ -51,10 +52,13 @@ type User struct {
 	PasswordHash       string    `json:"-"`
 }
 
-// Scope returns what the user may see.
+// Scope returns what the user may see: their departments. Supervisors
+// also see intake, where documents uploaded for no department wait when
+// no rule names a department for them; clerks see it only when they work
+// in it.
 func (u *User) Scope() Scope {
 	deps := slices.Clone(u.Departments)
-	if (u.Role == RoleClerk || u.Role == RoleSupervisor) && !slices.Contains(deps, DepartmentIntake) {
+	if u.Role == RoleSupervisor && !slices.Contains(deps, DepartmentIntake) {
 		deps = append(deps, DepartmentIntake)
 	}
 	return Scope{Departments: deps}

@@ -99,6 +99,12 @@ type Document struct {
 	Department     string          `json:"department"`
 	Tags           []string        `json:"tags"`
 	Classification *Classification `json:"classification,omitempty"`
+	// TypeSource and DepartmentSource say who decided: SourceRule or
+	// SourceManual ("" before classification, and for an unclassified
+	// type). UploadDepartment is the department of the upload.
+	TypeSource       string `json:"type_source"`
+	DepartmentSource string `json:"department_source"`
+	UploadDepartment string `json:"upload_department"`
 	// Identifiers are filled in where a caller asks for them (the API's
 	// document, the export), not by every Store read.
 	Identifiers []Identifier `json:"identifiers,omitempty"`
@@ -200,7 +206,27 @@ type Explanation struct {
 	Priority int        `json:"priority,omitempty"`
 	Matches  []Evidence `json:"matches"`
 	RunnerUp *RunnerUp  `json:"runner_up,omitempty"`
+	// DepartmentFrom says what decided the department: the upload, the
+	// rule, or the type (rerouted, or the upload named none).
+	DepartmentFrom string `json:"department_from,omitempty"`
 }
+
+// Who decided a document's type or department.
+const (
+	SourceRule   = "rule"
+	SourceManual = "manual"
+)
+
+// TypeUnclassified is the type of a document no rule claims.
+const TypeUnclassified = "unclassified"
+
+// What decided a document's department (Explanation.DepartmentFrom).
+const (
+	DepartmentFromUpload = "upload"
+	DepartmentFromRule   = "rule"
+	DepartmentFromType   = "type"
+	DepartmentFromPerson = "manual"
+)
 
 // Evidence is one condition of the deciding rule that held, and where.
 type Evidence struct {

@@ -132,6 +132,10 @@ type Store interface {
 	// checked and writes a change-feed entry for the indexer.
 	DetectComplete(ctx context.Context, params DetectCompleteParams) error
 
+	// DocumentCorrect sets a document's type or department as a person
+	// decided; reclassification keeps them.
+	DocumentCorrect(ctx context.Context, params DocumentCorrectParams) (*Document, error)
+
 	// DocumentReclassify sends classified documents back to classification
 	// (and what follows), as jobs; it returns their IDs.
 	DocumentReclassify(ctx context.Context, params DocumentReclassifyParams) ([]int64, error)
@@ -279,6 +283,14 @@ type Change struct {
 	Seq        int64
 	DocumentID int64
 	Op         string // "checked", "failed"
+}
+
+// DocumentCorrectParams are the parameters of Store.DocumentCorrect: the
+// new type and department ("" keeps them).
+type DocumentCorrectParams struct {
+	DocumentID int64
+	Type       string
+	Department string
 }
 
 // DocumentReclassifyParams are the parameters of Store.DocumentReclassify.

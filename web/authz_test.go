@@ -75,11 +75,15 @@ func targets() map[string]target {
 		// The first correction sends the document back to classification;
 		// a second, before it is searchable again, is refused.
 		"POST /documents/{id}/pages/{n}/edit": {object: "doc", body: form(url.Values{"text": {"Đơn đề nghị, gõ lại."}}), ok: []int{303, 409}},
+		// A correction of the type: the first is saved, the same again has
+		// nothing to change.
+		"POST /documents/{id}/classification": {object: "doc", body: form(url.Values{"type": {"permit"}, "reason": {"Giấy phép, không phải đơn."}}), ok: []int{303, 400}},
 		"GET /flags":                          {ok: ok200},
 		"GET /flags/{id}":                     {object: "flag", ok: ok200},
 		"POST /flags/{id}/decisions":          {object: "flag", body: form(url.Values{"status": {"needs_information"}, "reason": {"needs_documents"}}), ok: ok303},
 		"GET /rules":                          {ok: ok200},
 		"POST /rules":                         {body: form(url.Values{"action": {"check"}, "source": {string(classify.DefaultRulesYAML())}}), ok: ok200},
+		"POST /rules/apply":                   {ok: ok303},
 		"GET /dashboard":                      {ok: ok200},
 		"GET /admin/users":                    {ok: ok200},
 		"POST /admin/users": {body: func(*fixture, string) (io.Reader, string) {
@@ -105,12 +109,15 @@ func targets() map[string]target {
 		"GET /api/v1/documents/{id}":          {object: "doc", ok: ok200},
 		"GET /api/v1/documents/{id}/original": {object: "doc", ok: ok200},
 		"GET /api/v1/documents/{id}/text":     {object: "doc", ok: ok200},
-		"GET /api/v1/search":                  {query: "q=Thành", ok: ok200},
-		"POST /api/v1/reindex":                {ok: ok200},
-		"GET /api/v1/flags":                   {ok: ok200},
-		"GET /api/v1/flags/{id}":              {object: "flag", ok: ok200},
-		"POST /api/v1/flags/{id}/decisions":   {object: "flag", body: jsonBody(map[string]string{"status": "needs_information", "reason": "needs_documents"}), ok: ok200},
-		"GET /api/v1/audit":                   {ok: ok200},
+		"POST /api/v1/documents/{id}/classification": {object: "doc", body: func(*fixture, string) (io.Reader, string) {
+			return strings.NewReader(`{"type": "permit", "reason": "Giấy phép."}`), "application/json"
+		}, ok: []int{200, 400}},
+		"GET /api/v1/search":                {query: "q=Thành", ok: ok200},
+		"POST /api/v1/reindex":              {ok: ok200},
+		"GET /api/v1/flags":                 {ok: ok200},
+		"GET /api/v1/flags/{id}":            {object: "flag", ok: ok200},
+		"POST /api/v1/flags/{id}/decisions": {object: "flag", body: jsonBody(map[string]string{"status": "needs_information", "reason": "needs_documents"}), ok: ok200},
+		"GET /api/v1/audit":                 {ok: ok200},
 	}
 }
 

@@ -240,7 +240,13 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 }
 
 type documentPage struct {
-	Doc        *pipeline.Document
+	Doc              *pipeline.Document
+	IdentifierGroups []identifierGroup
+	// The correction form: the types and departments to choose from,
+	// what it holds, and what became of the last one.
+	Types, Departments []string
+	Form               correction
+	Message, Error     string
 	Pages      []pipeline.Page
 	Flags      []*pipeline.Flag
 	History    []*pipeline.AuditRecord
@@ -257,8 +263,21 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	msg := ""
+	if r.URL.Query().Get("corrected") != "" {
+		msg = s.translator(r).T("correct.done")
+	}
+	s.renderDocument(w, r, d, http.StatusOK, msg, correction{Type: d.Type, Department: d.Department})
+}
+
+// renderDocument renders the document page, with a message for the
+// correction form and what it holds.
+func (s *Server) renderDocument(w http.ResponseWriter, r *http.Request, d *pipeline.Document, status int, msg string, form correction) {
 	ctx := r.Context()
-	page := &documentPage{Doc: d, Original: "/documents/" + strconv.FormatInt(d.ID, 10) + "/original"}
+	page := &documentPage{Doc: d, Original: "/documents/" + strconv.FormatInt(d.ID, 10) + "/original", Message: msg, Form: form}
+	if status != http.StatusOK {
+		page.Error, page.Message = msg, ""
+	}
 	var err error
 	if page.Pages, err = s.cfg.Store.PageListByDocument(ctx, d.ID); err != nil {
 		s.fail(w, r, err)
@@ -268,16 +287,32 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	page.IdentifierGroups = groupIdentifiers(d.Identifiers)
 	if page.Flags, err = s.cfg.Store.FlagList(ctx, pipeline.FlagListParams{Scope: scope(r), DocumentID: d.ID}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	page.CanReview = currentUser(r).Role == pipeline.RoleSupervisor
-	page.CanCorrect = currentUser(r).Role == pipeline.RoleClerk || page.CanReview
-	switch d.MIME {
-	case "application/pdf":
+	u := currentUser(r)
+	page.CanReview = u.Role == pipeline.RoleSupervisor
+	page.CanCorrect = u.Role == pipeline.RoleClerk || page.CanReview
+	if page.CanCorrect {
+		if rs, err := s.names.rules.Get(ctx); err == nil {
+			for _, t := range rs.Types {
+				page.Types = append(page.Types, t.ID)
+			}
+		}
+		page.Types = append(page.Types, pipeline.TypeUnclassified)
+		_, all := s.names.departments(ctx)
+		for _, dep := range all {
+			if page.CanReview || slices.Contains(u.Departments, dep.Code) || dep.Code == d.Department {
+				page.Departments = append(page.Departments, dep.Code)
+			}
+		}
+	}
+	switch {
+	case d.MIME == "application/pdf" && d.ErrorCode != pipeline.EENCRYPTED:
 		page.Preview = "pdf"
-	case "image/png", "image/jpeg":
+	case d.MIME == "image/png", d.MIME == "image/jpeg":
 		page.Preview = "image"
 	}
 	if err := s.audit(r, pipeline.AuditView, docObject(d.ID), nil); err != nil {
@@ -288,7 +323,40 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "document", page)
+	s.render(w, r, status, "document", page)
+}
+
+// identifierGroup is an identifier with the places it is written.
+type identifierGroup struct {
+	Kind, Value string
+	Raw         []string // the spellings, each once
+	Pages       []int
+	Count       int
+}
+
+// groupIdentifiers lists each identifier once, with how often and where
+// it is written.
+func groupIdentifiers(ids []pipeline.Identifier) []identifierGroup {
+	var out []identifierGroup
+	at := map[[2]string]int{}
+	for _, id := range ids {
+		k := [2]string{id.Kind, id.Value}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, identifierGroup{Kind: id.Kind, Value: id.Value})
+		}
+		g := &out[i]
+		g.Count++
+		if !slices.Contains(g.Raw, id.Raw) {
+			g.Raw = append(g.Raw, id.Raw)
+		}
+		if !slices.Contains(g.Pages, id.Page) {
+			g.Pages = append(g.Pages, id.Page)
+		}
+	}
+	return out
 }
 
 // documentPreview serves a PDF or image inline, for the frame on the

@@ -103,6 +103,7 @@ func (s *Server) translator(r *http.Request) translator {
 // and what the layout needs.
 type view struct {
 	translator
+	*names
 	User  *pipeline.User
 	Path  string // this page's path and query, for the language switch
 	Nav   string // the section to mark as current
@@ -160,6 +161,7 @@ var funcs = template.FuncMap{
 	"list":    func(v ...any) []any { return v },
 	"join":    strings.Join,
 	"add":     func(a, b int) int { return a + b },
+	"sub":     func(a, b int) int { return max(0, a-b) },
 	"seq64":   func(n int64) string { return fmt.Sprint(n) },
 	"lower":   strings.ToLower,
 	"quality": func(q float64) string { return fmt.Sprintf("%.0f%%", 100*q) },
@@ -215,7 +217,7 @@ func parsePages() map[string]*template.Template {
 // becomes a clean error page and not half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, page any) {
 	t := s.translator(r)
-	v := &view{translator: t, User: currentUser(r), Path: r.URL.RequestURI(), Page: page, Nav: name}
+	v := &view{translator: t, names: s.names.forPage(r.Context(), t), User: currentUser(r), Path: r.URL.RequestURI(), Page: page, Nav: name}
 	if tp, ok := page.(interface{ title(translator) string }); ok {
 		v.Title = tp.title(t)
 	} else {

@@ -23,6 +23,10 @@ type rulesPage struct {
 	From, To int
 	Loaded   int
 	Message  string
+	// Applying is how many documents were sent to be classified again
+	// with the rules in force; Waiting how many of them are not done yet.
+	Applying, Waiting int
+	Classified        int // documents that have a classification
 }
 
 type dryRunRow struct {
@@ -34,7 +38,24 @@ type dryRunRow struct {
 func (s *Server) rulesPage(w http.ResponseWriter, r *http.Request) {
 	page := &rulesPage{}
 	page.Loaded, _ = strconv.Atoi(r.URL.Query().Get("loaded"))
+	page.Applying, _ = strconv.Atoi(r.URL.Query().Get("applying"))
 	s.renderRules(w, r, http.StatusOK, page)
+}
+
+// rulesApply classifies every classified document again with the rules
+// in force, as jobs: the page then shows how many are still waiting. A
+// person's corrections stand.
+func (s *Server) rulesApply(w http.ResponseWriter, r *http.Request) {
+	ids, err := s.cfg.Store.DocumentReclassify(r.Context(), pipeline.DocumentReclassifyParams{All: true})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.audit(r, pipeline.AuditClassification, "rules:apply", map[string]any{"documents": len(ids)}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/rules?applying="+strconv.Itoa(len(ids)), http.StatusSeeOther)
 }
 
 func (s *Server) renderRules(w http.ResponseWriter, r *http.Request, status int, page *rulesPage) {
@@ -58,6 +79,10 @@ func (s *Server) renderRules(w http.ResponseWriter, r *http.Request, status int,
 		} else {
 			page.Source = string(classify.DefaultRulesYAML())
 		}
+	}
+	if counts, err := s.cfg.Store.DocumentCountByState(ctx, pipeline.DocumentCountByStateParams{}); err == nil {
+		page.Waiting = counts[pipeline.StateExtracted] + counts[pipeline.StateClassified]
+		page.Classified = counts[pipeline.StateClassified] + counts[pipeline.StateChecked] + counts[pipeline.StateIndexed]
 	}
 	q := r.URL.Query()
 	if q.Has("from") {
@@ -177,7 +202,7 @@ func (s *Server) dryRun(r *http.Request, rs *classify.RuleSet, page *rulesPage) 
 		for i, p := range pages {
 			texts[i] = p.Text
 		}
-		res := rs.Classify(classify.Document{Filename: d.Filename, Batch: d.BatchName, Language: d.Language, Pages: texts})
+		res := rs.Classify(classify.Document{Filename: d.Filename, Batch: d.BatchName, Department: d.UploadDepartment, Language: d.Language, Pages: texts})
 		page.DryRunN++
 		if res.Type != d.Type {
 			page.DryRun = append(page.DryRun, dryRunRow{Doc: d, Old: d.Type, New: res.Type, Rule: res.Rule})

@@ -67,6 +67,7 @@ type Server struct {
 	handler    http.Handler
 	pages      map[string]*template.Template
 	logins     *auth.Limiter
+	names      *nameSource
 }
 
 // New returns a Server.
@@ -95,7 +96,7 @@ func New(cfg Config) *Server {
 	if cfg.LoginWindow <= 0 {
 		cfg.LoginWindow = 5 * time.Minute
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), logins: auth.NewLimiter(cfg.LoginsPerAddress, cfg.LoginWindow)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), logins: auth.NewLimiter(cfg.LoginsPerAddress, cfg.LoginWindow), names: newNameSource(cfg.Store)}
 	s.pages = parsePages()
 	s.routes()
 	cop := http.NewCrossOriginProtection()
@@ -175,6 +176,7 @@ func (s *Server) routes() {
 	s.handle("GET /documents/{id}/original", readers, s.documentOriginal)
 	s.handle("GET /documents/{id}/preview", readers, s.documentPreview)
 	s.handle("GET /documents/{id}/pages/{n}/image", readers, s.pageImage)
+	s.handle("POST /documents/{id}/classification", uploaders, s.documentCorrectForm)
 	s.handle("GET /documents/{id}/pages/{n}/edit", uploaders, s.rekeyForm)
 	s.handle("POST /documents/{id}/pages/{n}/edit", uploaders, s.rekeySave)
 
@@ -184,6 +186,7 @@ func (s *Server) routes() {
 	s.handle("POST /flags/{id}/decisions", reviewers, s.flagDecideForm)
 	s.handle("GET /rules", ruleEditors, s.rulesPage)
 	s.handle("POST /rules", ruleEditors, s.rulesUpload)
+	s.handle("POST /rules/apply", ruleEditors, s.rulesApply)
 	s.handle("GET /dashboard", reviewers, s.dashboardPage)
 
 	// Admins.
@@ -211,6 +214,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/documents/{id}", readers, s.documentGet)
 	s.handle("GET /api/v1/documents/{id}/original", readers, s.documentOriginal)
 	s.handle("GET /api/v1/documents/{id}/text", readers, s.documentText)
+	s.handle("POST /api/v1/documents/{id}/classification", uploaders, s.documentCorrect)
 	s.handle("GET /api/v1/search", searchers, s.search)
 	s.handle("POST /api/v1/reindex", admins, s.reindex)
 	s.handle("GET /api/v1/flags", reviewers, s.flagList)

@@ -46,7 +46,7 @@ func (w *Classify) Work(ctx context.Context, job *river.Job[pipeline.ClassifyArg
 	for i, p := range pages {
 		texts[i] = p.Text
 	}
-	res := rules.Classify(classify.Document{Filename: doc.Filename, Batch: doc.BatchName, Language: doc.Language, Pages: texts})
+	res := rules.Classify(classify.Document{Filename: doc.Filename, Batch: doc.BatchName, Department: doc.UploadDepartment, Language: doc.Language, Pages: texts})
 	w.cfg.Logger.DebugContext(ctx, "Document classified", "document_id", id, "type", res.Type, "rule", res.Rule, "rule_set_version", res.RuleSetVersion)
 	return w.cfg.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: id, Classification: res})
 }

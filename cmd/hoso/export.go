@@ -34,6 +34,9 @@ type exportRow struct {
 	// the explanation, with the rule-set version that gave them.
 	Type           string                `json:"type"`
 	Department     string                `json:"department"`
+	TypeSource     string                `json:"type_source"`       // rule or manual ("" before classification or unclassified)
+	DeptSource     string                `json:"department_source"` // rule or manual
+	UploadDept     string                `json:"upload_department"` // the department the batch was uploaded for
 	Tags           []string              `json:"tags"`
 	Fields         []pipeline.Field      `json:"fields"`
 	Explanation    *pipeline.Explanation `json:"explanation"`
@@ -87,6 +90,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 				Error: d.Error, Pages: d.Pages, Quality: d.Quality, Extractor: d.Extractor, Language: d.Language, DuplicateOf: d.DuplicateOf,
 				CreatedAt: d.CreatedAt.Format("2006-01-02T15:04:05Z07:00"),
 				Type:      d.Type, Department: d.Department, Tags: d.Tags, Fields: []pipeline.Field{},
+				TypeSource: d.TypeSource, DeptSource: d.DepartmentSource, UploadDept: d.UploadDepartment,
 			}
 			if c := d.Classification; c != nil {
 				row.Fields, row.Explanation, row.RuleSetVersion = c.Fields, &c.Explanation, &c.RuleSetVersion

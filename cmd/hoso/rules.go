@@ -164,7 +164,7 @@ func (m *Main) rulesTest(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
-			doc = classify.Document{Filename: dd.Filename, Batch: dd.BatchName}
+			doc = classify.Document{Filename: dd.Filename, Batch: dd.BatchName, Department: dd.UploadDepartment}
 			for _, p := range pages {
 				doc.Pages = append(doc.Pages, p.Text)
 			}

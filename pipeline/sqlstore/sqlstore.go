@@ -285,7 +285,8 @@ func (s *Store) BatchList(ctx context.Context, p pipeline.BatchListParams) ([]*p
 
 const documentColumns = `d.id, d.batch_id, b.name, d.filename, d.path, d.sha256, d.size, d.mime,
 	d.state, d.stage, d.error_code, d.error, d.pages, d.quality, d.extractor, d.duplicate_of,
-	d.crashes, d.created_at, d.updated_at, d.doc_type, d.department, d.tags, d.classification, d.language`
+	d.crashes, d.created_at, d.updated_at, d.doc_type, d.department, d.tags, d.classification, d.language,
+	b.department, d.type_source, d.department_source`
 
 const documentFrom = ` FROM document d JOIN batch b ON b.id = d.batch_id `
 
@@ -294,7 +295,8 @@ func scanDocument(row Row) (*pipeline.Document, error) {
 	var state, stage, tags, class string
 	err := row.Scan(&d.ID, &d.BatchID, &d.BatchName, &d.Filename, &d.Path, &d.SHA256, &d.Size, &d.MIME,
 		&state, &stage, &d.ErrorCode, &d.Error, &d.Pages, &d.Quality, &d.Extractor, &d.DuplicateOf,
-		&d.Crashes, &d.CreatedAt, &d.UpdatedAt, &d.Type, &d.Department, &tags, &class, &d.Language)
+		&d.Crashes, &d.CreatedAt, &d.UpdatedAt, &d.Type, &d.Department, &tags, &class, &d.Language,
+		&d.UploadDepartment, &d.TypeSource, &d.DepartmentSource)
 	if err != nil {
 		return nil, err
 	}
@@ -505,6 +507,38 @@ func (s *Store) DocumentFail(ctx context.Context, p pipeline.DocumentFailParams)
 	return nil
 }
 
+// DocumentCorrect sets a document's type or department as a person
+// decided; reclassification keeps them. The index is told.
+func (s *Store) DocumentCorrect(ctx context.Context, p pipeline.DocumentCorrectParams) (*pipeline.Document, error) {
+	if p.Type == "" && p.Department == "" {
+		return nil, pipeline.Errorf(pipeline.EINVALID, "Give a type or a department.")
+	}
+	err := s.inTx(ctx, func(tx Tx) error {
+		var n int64
+		var err error
+		if p.Type != "" {
+			if n, err = tx.Exec(ctx, `UPDATE document SET doc_type = $2, type_source = $3, updated_at = $4 WHERE id = $1`,
+				p.DocumentID, p.Type, pipeline.SourceManual, s.now()); err != nil {
+				return err
+			}
+		}
+		if p.Department != "" {
+			if n, err = tx.Exec(ctx, `UPDATE document SET department = $2, department_source = $3, updated_at = $4 WHERE id = $1`,
+				p.DocumentID, p.Department, pipeline.SourceManual, s.now()); err != nil {
+				return err
+			}
+		}
+		if n != 1 {
+			return pipeline.Errorf(pipeline.ENOTFOUND, "Document %d does not exist.", p.DocumentID)
+		}
+		return s.feed(ctx, tx, p.DocumentID, "corrected")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.DocumentGetByID(ctx, p.DocumentID)
+}
+
 func (s *Store) feed(ctx context.Context, tx Tx, documentID int64, op string) error {
 	_, err := tx.Exec(ctx, `INSERT INTO change_feed (document_id, op, created_at) VALUES ($1, $2, $3)`, documentID, op, s.now())
 	return err
@@ -710,11 +744,20 @@ func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyComplet
 	if err != nil {
 		return err
 	}
+	source := pipeline.SourceRule
+	if c.Type == pipeline.TypeUnclassified {
+		source = ""
+	}
+	// A person's correction of the type or the department stands.
 	err = s.inTx(ctx, func(tx Tx) error {
-		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4, doc_type = $5, department = $6,
+		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4,
+			doc_type = CASE WHEN type_source = $11 THEN doc_type ELSE $5 END,
+			type_source = CASE WHEN type_source = $11 THEN type_source ELSE $12 END,
+			department = CASE WHEN department_source = $11 THEN department ELSE $6 END,
+			department_source = CASE WHEN department_source = $11 THEN department_source ELSE $13 END,
 			tags = $7, classification = $8, rule_set_version = $9 WHERE id = $1 AND state = $10`,
 			p.DocumentID, string(pipeline.StateClassified), string(pipeline.StageDetect), s.now(), c.Type, dep,
-			string(tags), string(class), c.RuleSetVersion, string(pipeline.StateExtracted))
+			string(tags), string(class), c.RuleSetVersion, string(pipeline.StateExtracted), pipeline.SourceManual, source, pipeline.SourceRule)
 		if err != nil || n != 1 {
 			return err // n == 0: classified already (see advance)
 		}

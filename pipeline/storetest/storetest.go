@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("DocumentCreate", func(t *testing.T) { testDocumentCreate(t, open(t)) })
 	t.Run("Duplicates", func(t *testing.T) { testDuplicates(t, open(t)) })
 	t.Run("StagesOnce", func(t *testing.T) { testStagesOnce(t, open(t)) })
+	t.Run("Corrections", func(t *testing.T) { testCorrections(t, open(t)) })
 	t.Run("Fail", func(t *testing.T) { testFail(t, open(t)) })
 	t.Run("ListAndCount", func(t *testing.T) { testListAndCount(t, open(t)) })
 	t.Run("Rejections", func(t *testing.T) { testRejections(t, open(t)) })
@@ -44,6 +45,68 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 }
 
 func sha(n int) string { return fmt.Sprintf("%064x", n) }
+
+// testCorrections: a person's type and department stand through
+// reclassification, say where they came from, and reach the index.
+func testCorrections(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b, err := h.Store.BatchCreate(ctx, pipeline.BatchCreateParams{Name: "b", Department: "land"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := mustDoc(t, h.Store, b.ID, "a.pdf", sha(7))
+	if d.UploadDepartment != "land" {
+		t.Errorf("upload department %q, want land", d.UploadDepartment)
+	}
+	classify := func(typ, dep string) {
+		t.Helper()
+		if err := h.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID, Classification: pipeline.Classification{Type: typ, Department: dep}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Store.ExtractComplete(ctx, pipeline.ExtractCompleteParams{DocumentID: d.ID, Pages: []pipeline.Page{{Number: 1, Text: "x"}}}); err != nil {
+		t.Fatal(err)
+	}
+	classify("permit", "land")
+	got, _ := h.Store.DocumentGetByID(ctx, d.ID)
+	if got.TypeSource != pipeline.SourceRule || got.DepartmentSource != pipeline.SourceRule {
+		t.Errorf("sources after a rule: %q %q", got.TypeSource, got.DepartmentSource)
+	}
+	feed := h.Feed(ctx, d.ID)
+	got, err = h.Store.DocumentCorrect(ctx, pipeline.DocumentCorrectParams{DocumentID: d.ID, Type: "land"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Type != "land" || got.TypeSource != pipeline.SourceManual || got.Department != "land" || got.DepartmentSource != pipeline.SourceRule {
+		t.Errorf("after correcting the type: %+v", got)
+	}
+	if h.Feed(ctx, d.ID) != feed+1 {
+		t.Error("a correction wrote no change-feed entry")
+	}
+	if _, err := h.Store.DocumentReclassify(ctx, pipeline.DocumentReclassifyParams{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	classify("decision", "administration")
+	got, _ = h.Store.DocumentGetByID(ctx, d.ID)
+	if got.Type != "land" || got.Department != "administration" || got.Classification.Type != "decision" {
+		t.Errorf("reclassified: type %q (the person's), department %q (the rule's), classification %q", got.Type, got.Department, got.Classification.Type)
+	}
+	if _, err := h.Store.DocumentCorrect(ctx, pipeline.DocumentCorrectParams{DocumentID: d.ID, Department: "finance"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Store.DocumentReclassify(ctx, pipeline.DocumentReclassifyParams{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	classify(pipeline.TypeUnclassified, "land")
+	got, _ = h.Store.DocumentGetByID(ctx, d.ID)
+	if got.Type != "land" || got.Department != "finance" || got.DepartmentSource != pipeline.SourceManual {
+		t.Errorf("both corrected, reclassified: %+v", got)
+	}
+	_, err = h.Store.DocumentCorrect(ctx, pipeline.DocumentCorrectParams{DocumentID: d.ID + 99, Type: "x"})
+	wantCode(t, "DocumentCorrect(missing)", err, pipeline.ENOTFOUND)
+	_, err = h.Store.DocumentCorrect(ctx, pipeline.DocumentCorrectParams{DocumentID: d.ID})
+	wantCode(t, "DocumentCorrect(nothing)", err, pipeline.EINVALID)
+}
 
 func mustBatch(t *testing.T, st pipeline.Store, name string) *pipeline.Batch {
 	t.Helper()
@@ -98,6 +161,7 @@ func testDocumentCreate(t *testing.T, h Harness) {
 	want := pipeline.Document{
 		ID: d.ID, BatchID: b.ID, BatchName: "b", Filename: "đơn đề nghị.pdf", Path: "hồ sơ/đơn đề nghị.pdf", SHA256: sha(1),
 		Size: 42, MIME: "application/pdf", State: pipeline.StateReceived, Stage: pipeline.StageExtract, Tags: []string{}, Department: pipeline.DepartmentIntake,
+		UploadDepartment: pipeline.DepartmentIntake,
 	}
 	got := *d
 	got.CreatedAt, got.UpdatedAt = want.CreatedAt, want.UpdatedAt

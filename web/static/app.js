@@ -1,13 +1,11 @@
 // hoso's pages work without this file; it adds drag-and-drop uploads with
-// per-file progress, live batch pages and the language switch on change.
+// per-file progress, and live parts of pages (a batch's documents, rules
+// being applied) that refresh in place, keeping the keyboard focus.
 (function () {
   "use strict";
 
   function fmt(msg, arg) { return msg.replace("%s", arg); }
 
-  document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
-    el.addEventListener("change", function () { el.form.submit(); });
-  });
   document.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
 
   // Uploads: files from the pickers and from drops (folders walked), sent
@@ -141,20 +139,50 @@
     });
   }
 
-  // A batch page refreshes its table until every document is finished.
-  var batch = document.getElementById("batch");
-  if (batch && batch.dataset.done !== "true" && window.fetch && window.DOMParser) {
+  // patch brings old up to date with next without touching the element
+  // that has the focus: subtrees without it are replaced when they
+  // differ, the one with it is patched child by child.
+  function patch(old, next) {
+    var active = document.activeElement;
+    if (!old.contains(active) || old.childNodes.length !== next.childNodes.length || old.nodeName !== next.nodeName) {
+      if (!old.contains(active)) {
+        old.replaceWith(next);
+        return next;
+      }
+    }
+    Array.prototype.forEach.call(next.attributes, function (a) {
+      if (old.getAttribute(a.name) !== a.value) { old.setAttribute(a.name, a.value); }
+    });
+    var n = Math.min(old.childNodes.length, next.childNodes.length);
+    for (var i = 0; i < n; i++) {
+      var o = old.childNodes[i], x = next.childNodes[i];
+      if (o.nodeType === 3 && x.nodeType === 3) {
+        if (o.nodeValue !== x.nodeValue) { o.nodeValue = x.nodeValue; }
+      } else if (o.nodeType === 1 && x.nodeType === 1 && o.contains(active)) {
+        patch(o, x);
+      } else if (!(o.isEqualNode && o.isEqualNode(x))) {
+        old.replaceChild(x.cloneNode(true), o);
+      }
+    }
+    for (var j = old.childNodes.length - 1; j >= n; j--) { old.removeChild(old.childNodes[j]); }
+    for (var k = n; k < next.childNodes.length; k++) { old.appendChild(next.childNodes[k].cloneNode(true)); }
+    return old;
+  }
+
+  // Live parts of a page (data-live, with an id) refresh every two seconds
+  // until they say they are done.
+  document.querySelectorAll("[data-live][id]").forEach(function (el) {
+    if (el.dataset.done === "true" || !window.fetch || !window.DOMParser) { return; }
     var timer = setInterval(function () {
-      fetch(window.location.pathname, { credentials: "same-origin" }).then(function (r) {
+      fetch(window.location.pathname + window.location.search, { credentials: "same-origin" }).then(function (r) {
         if (!r.ok) { throw new Error(r.status); }
         return r.text();
       }).then(function (html) {
-        var next = new DOMParser().parseFromString(html, "text/html").getElementById("batch");
+        var next = new DOMParser().parseFromString(html, "text/html").getElementById(el.id);
         if (!next) { return; }
-        batch.replaceWith(next);
-        batch = next;
+        el = patch(el, next);
         if (next.dataset.done === "true") { clearInterval(timer); }
       }).catch(function () { clearInterval(timer); });
     }, 2000);
-  }
+  });
 })();

@@ -1,0 +1,166 @@
+package web
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"hoso/classify"
+	"hoso/pipeline"
+)
+
+// Pages show names, never codes: a type by its name in the page's language
+// (the rule file's name_vi or name), a department by its name (the
+// catalog's for the built-in ones, else the one an admin gave it), a tag
+// by the catalog's name if it has one. Codes stay in URLs and the API.
+
+// names looks names up for one page, in its language.
+type names struct {
+	t     translator
+	rules *classify.RuleSet
+	depts map[string]string // code → name as stored
+}
+
+// TypeName is a type's name.
+func (n *names) TypeName(id string) string {
+	switch id {
+	case "":
+		return "—"
+	case pipeline.TypeUnclassified:
+		return n.t.T("type.unclassified")
+	}
+	if n.rules == nil {
+		return id
+	}
+	return n.rules.TypeName(id, n.t.Lang)
+}
+
+// Dept is a department's name.
+func (n *names) Dept(code string) string {
+	if code == "" {
+		code = pipeline.DepartmentIntake
+	}
+	if msg, ok := n.t.cat["department."+code]; ok {
+		return msg
+	}
+	if name, ok := n.depts[code]; ok && name != "" {
+		return name
+	}
+	return code
+}
+
+// Tag is a tag's name.
+func (n *names) Tag(code string) string {
+	if msg, ok := n.t.cat["tag."+code]; ok {
+		return msg
+	}
+	return code
+}
+
+// Lang is a language's name ("vi", "en"; "" is unknown).
+func (n *names) LangName(code string) string {
+	if code == "" {
+		return n.t.T("language.unknown")
+	}
+	if msg, ok := n.t.cat["language."+code]; ok {
+		return msg
+	}
+	return code
+}
+
+// When is a moment as the page's readers write it: 20/03/2024 14:05 in
+// Vietnamese, 2024-03-20 14:05 in English.
+func (n *names) When(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if n.t.Lang == "vi" {
+		return t.Local().Format("02/01/2006 15:04")
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+// Day is a date as the page's readers write it.
+func (n *names) Day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if n.t.Lang == "vi" {
+		return t.Format("02/01/2006")
+	}
+	return t.Format("2006-01-02")
+}
+
+// DayOf rewrites a date given as 2006-01-02.
+func (n *names) DayOf(s string) string {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return s
+	}
+	return n.Day(t)
+}
+
+// nameSource gives pages the rule set in force and the departments, read
+// again at most every few seconds.
+type nameSource struct {
+	store pipeline.Store
+	rules *classify.Current
+
+	mu      sync.Mutex
+	depts   map[string]string
+	list    []pipeline.Department
+	checked time.Time
+}
+
+func newNameSource(st pipeline.Store) *nameSource {
+	return &nameSource{store: st, rules: &classify.Current{Store: st}}
+}
+
+// departments returns the departments, by code and in order.
+func (ns *nameSource) departments(ctx context.Context) (map[string]string, []pipeline.Department) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if ns.depts == nil || time.Since(ns.checked) > 5*time.Second {
+		if list, err := ns.store.DepartmentList(ctx); err == nil {
+			ns.list = list
+			ns.depts = map[string]string{}
+			for _, d := range list {
+				ns.depts[d.Code] = d.Name
+			}
+			ns.checked = time.Now()
+		} else if ns.depts == nil {
+			ns.depts = map[string]string{}
+		}
+	}
+	return ns.depts, ns.list
+}
+
+// forPage returns the names for a page in a language.
+func (ns *nameSource) forPage(ctx context.Context, t translator) *names {
+	n := &names{t: t}
+	if ns == nil || ns.store == nil {
+		return n
+	}
+	n.depts, _ = ns.departments(ctx)
+	if rs, err := ns.rules.Get(ctx); err == nil {
+		n.rules = rs
+	}
+	return n
+}
+
+// FacetLabel is how a search facet's value reads.
+func (n *names) FacetLabel(facet, term string) string {
+	switch facet {
+	case "type":
+		return n.TypeName(term)
+	case "department":
+		return n.Dept(term)
+	case "tags":
+		return n.Tag(term)
+	case "language":
+		return n.LangName(term)
+	case "flags":
+		return n.t.T("kind." + term)
+	}
+	return term
+}
