@@ -12,11 +12,21 @@ import (
 // fields captures the winning rule's fields: the first match of each in
 // its scope.
 func (p *prepared) fields(r *Rule) []Field {
+	return p.capture(r.Fields, r.Where, nil)
+}
+
+// capture captures fields, each searched where its own where (else the
+// given one) says; with have, a name captured already is skipped and an
+// earlier field of the list wins over a later one of the same name.
+func (p *prepared) capture(fields []FieldRule, defWhere Where, have map[string]bool) []Field {
 	out := []Field{}
-	for i := range r.Fields {
-		fr := &r.Fields[i]
+	for i := range fields {
+		fr := &fields[i]
+		if have != nil && have[fr.Name] {
+			continue
+		}
 		m := Match{re: fr.re}
-		where := r.Where
+		where := defWhere
 		if fr.Where != nil {
 			where = *fr.Where
 		}
@@ -37,9 +47,28 @@ func (p *prepared) fields(r *Rule) []Field {
 			f.Type = "text"
 		}
 		f.Value = Normalize(f.Type, raw)
+		if have != nil {
+			if f.Value == "" && f.Type != "text" {
+				continue // not a value of its type: a later field may do better
+			}
+			have[fr.Name] = true
+		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// commonFields captures the rule set's fields for every document, after
+// those the deciding rule captured.
+func (p *prepared) commonFields(rs *RuleSet, got []Field) []Field {
+	if len(rs.Fields) == 0 {
+		return got
+	}
+	have := map[string]bool{}
+	for _, f := range got {
+		have[f.Name] = true
+	}
+	return append(got, p.capture(rs.Fields, Where{}, have)...)
 }
 
 // Normalize turns a captured value into its typed form: dates become

@@ -113,6 +113,7 @@ func (rs *RuleSet) Classify(doc Document) Result {
 		res.Explanation.Matches = []Evidence{}
 		res.Explanation.Summary = "No rule matched; the document is unclassified."
 		res.Department, res.Explanation.DepartmentFrom = route(doc.Department, "", nil)
+		res.Fields = p.commonFields(rs, res.Fields)
 		return res
 	}
 	r := win.rule
@@ -128,7 +129,7 @@ func (rs *RuleSet) Classify(doc Document) Result {
 		name = t.ID
 	}
 	res.Explanation.Summary = fmt.Sprintf("Rule %q (priority %d) classified the document as %s: %s.", r.ID, r.Priority, name, describe(win.evidence))
-	res.Fields = p.fields(r)
+	res.Fields = p.commonFields(rs, p.fields(r))
 	return res
 }
 

@@ -29,6 +29,10 @@ type RuleSet struct {
 	Types    []Type    `yaml:"types"`
 	Rules    []Rule    `yaml:"rules"`
 	Patterns []Pattern `yaml:"patterns"`
+	// Fields are captured from every document, whatever rule claims it
+	// (or none), after the deciding rule's own; for a name captured
+	// already, or captured by an earlier field of the list, nothing more.
+	Fields []FieldRule `yaml:"fields"`
 
 	types map[string]*Type
 }
@@ -43,6 +47,20 @@ type Type struct {
 	Department string `yaml:"department"`
 	Reroute    bool   `yaml:"reroute"`
 	line       int
+}
+
+// PatternMessage is a red-flag pattern's message in a language ("vi" or
+// "en"); "" for a pattern the rule set does not know.
+func (rs *RuleSet) PatternMessage(id, lang string) string {
+	for _, p := range rs.Patterns {
+		if p.ID == id {
+			if lang == "vi" && p.MessageVI != "" {
+				return p.MessageVI
+			}
+			return p.Message
+		}
+	}
+	return ""
 }
 
 // TypeName is a type's name in a language ("vi" or "en"); the ID for a
@@ -85,20 +103,22 @@ type Rule struct {
 // Pattern is a red flag: the conditions of a rule, and when they hold the
 // document is flagged with the pattern's kind, severity and message.
 type Pattern struct {
-	ID       string     `yaml:"id"`
-	Flag     string     `yaml:"flag"`     // the flag kind, e.g. "red_flag"
-	Severity string     `yaml:"severity"` // low, medium, high
-	Message  string     `yaml:"message"`
-	Where    Where      `yaml:"where"`
-	All      []Match    `yaml:"all"`
-	Any      []Match    `yaml:"any"`
-	MinAny   int        `yaml:"min_any"`
-	None     []Match    `yaml:"none"`
-	Filename string     `yaml:"filename"`
-	Batch    string     `yaml:"batch"`
-	Language string     `yaml:"language"`
-	Pages    *PageRange `yaml:"pages"`
-	line     int
+	ID       string `yaml:"id"`
+	Flag     string `yaml:"flag"`     // the flag kind, e.g. "red_flag"
+	Severity string `yaml:"severity"` // low, medium, high
+	Message  string `yaml:"message"`
+	// MessageVI is the message in Vietnamese, for the pages.
+	MessageVI string     `yaml:"message_vi"`
+	Where     Where      `yaml:"where"`
+	All       []Match    `yaml:"all"`
+	Any       []Match    `yaml:"any"`
+	MinAny    int        `yaml:"min_any"`
+	None      []Match    `yaml:"none"`
+	Filename  string     `yaml:"filename"`
+	Batch     string     `yaml:"batch"`
+	Language  string     `yaml:"language"`
+	Pages     *PageRange `yaml:"pages"`
+	line      int
 }
 
 // UnmarshalYAML records the pattern's line.
@@ -265,9 +285,9 @@ func (t *Type) UnmarshalYAML(n *yaml.Node) error {
 // schema lists the keys each kind of mapping may hold, and the kind of
 // what each key holds.
 var schema = map[string]map[string]string{
-	"root":    {"name": "", "types": "[type", "rules": "[rule", "patterns": "[pattern"},
-	"pattern": {"id": "", "flag": "", "severity": "", "message": "", "where": "where", "all": "[match", "any": "[match", "min_any": "", "none": "[match", "filename": "", "batch": "", "language": "", "pages": "pages"},
-	"type":    {"id": "", "name": "", "name_vi": "", "department": ""},
+	"root":    {"name": "", "types": "[type", "rules": "[rule", "patterns": "[pattern", "fields": "[field"},
+	"pattern": {"id": "", "flag": "", "severity": "", "message": "", "message_vi": "", "where": "where", "all": "[match", "any": "[match", "min_any": "", "none": "[match", "filename": "", "batch": "", "language": "", "pages": "pages"},
+	"type":    {"id": "", "name": "", "name_vi": "", "department": "", "reroute": ""},
 	"rule":    {"id": "", "type": "", "department": "", "tags": "", "priority": "", "where": "where", "all": "[match", "any": "[match", "min_any": "", "none": "[match", "filename": "", "batch": "", "language": "", "pages": "pages", "fields": "[field"},
 	"match":   {"phrase": "", "term": "", "regex": "", "fuzzy": "", "distance": "", "exact": "", "where": "where"},
 	"where":   {"first_chars": ""},
@@ -392,23 +412,29 @@ func (rs *RuleSet) validate() Errors {
 			add(r.line, "rule %q names type %q, which the types section does not define", r.ID, r.Type)
 		}
 		checkConditions("rule", r, add)
-		for j := range r.Fields {
-			f := &r.Fields[j]
-			if f.Name == "" {
-				add(f.line, "rule %q: a field needs a name", r.ID)
-			}
-			if !fieldTypes[f.Type] {
-				add(f.line, "rule %q: field %q has unknown type %q (text, date, amount, reference or identifier)", r.ID, f.Name, f.Type)
-			}
-			re, err := regexp.Compile(f.Regex)
-			if err != nil || f.Regex == "" {
-				add(f.line, "rule %q: field %q: bad regular expression: %v", r.ID, f.Name, err)
-				continue
-			}
-			f.re = re
-		}
+		checkFields(fmt.Sprintf("rule %q", r.ID), r.Fields, add)
 	}
+	checkFields("fields", rs.Fields, add)
 	return errs
+}
+
+// checkFields validates fields to capture and compiles their expressions.
+func checkFields(what string, fields []FieldRule, add func(line int, format string, args ...any)) {
+	for j := range fields {
+		f := &fields[j]
+		if f.Name == "" {
+			add(f.line, "%s: a field needs a name", what)
+		}
+		if !fieldTypes[f.Type] {
+			add(f.line, "%s: field %q has unknown type %q (text, date, amount, reference or identifier)", what, f.Name, f.Type)
+		}
+		re, err := regexp.Compile(f.Regex)
+		if err != nil || f.Regex == "" {
+			add(f.line, "%s: field %q: bad regular expression: %v", what, f.Name, err)
+			continue
+		}
+		f.re = re
+	}
 }
 
 // checkConditions validates the conditions rules and patterns share, and

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -163,4 +165,88 @@ func (n *names) FacetLabel(facet, term string) string {
 		return n.t.T("kind." + term)
 	}
 	return term
+}
+
+// FieldName is a captured field's name: the catalog's for the names the
+// built-in rules use, else as the rule file writes it.
+func (n *names) FieldName(name string) string {
+	if msg, ok := n.t.cat["field."+name]; ok {
+		return msg
+	}
+	return name
+}
+
+// condition is a rule's condition as the page reads it: which list it is
+// in (all, any, none), what kind it is (a phrase, a pattern…), and its
+// value as the rule file writes it.
+type condition struct {
+	Group, Kind, Value string
+}
+
+// Cond reads a condition of the explanation ("any: phrase \"tố cáo\"",
+// "language vi", "pages 3 (between 1 and 0)") into its parts, the first
+// two in the page's language.
+func (n *names) Cond(s string) condition {
+	var c condition
+	for _, g := range []string{"all", "any", "none"} {
+		if rest, ok := strings.CutPrefix(s, g+": "); ok {
+			c.Group, s = n.t.T("cond."+g), rest
+			break
+		}
+	}
+	kind, value, _ := strings.Cut(s, " ")
+	if msg, ok := n.t.cat["cond."+kind]; ok {
+		c.Kind, c.Value = msg, value
+		if kind == "pages" {
+			if num, _, ok := strings.Cut(value, " "); ok {
+				c.Value = num
+			}
+		}
+	} else {
+		c.Value = s
+	}
+	return c
+}
+
+// Stored flag titles are English sentences written by detection; the
+// pages say the same in their language from the flag's kind and key and
+// the figures the sentence holds.
+var (
+	flagCountsRE = regexp.MustCompile(`\d+(?:\.\d+)?`)
+)
+
+// FlagTitle is a flag's title in the page's language.
+func (n *names) FlagTitle(f *pipeline.Flag) string {
+	nums := flagCountsRE.FindAllString(f.Title, -1)
+	switch f.Kind {
+	case pipeline.FlagExactDuplicate:
+		if len(nums) >= 1 {
+			return n.t.T("flagtitle.exact_duplicate", nums[0])
+		}
+	case pipeline.FlagNearDuplicate:
+		if len(nums) >= 1 {
+			return n.t.T("flagtitle.near_duplicate", nums[0])
+		}
+	case pipeline.FlagRecurringIdentifier:
+		kind, value, ok := strings.Cut(f.Key, ":")
+		if at := strings.Index(f.Title, value); ok && at >= 0 {
+			counts := flagCountsRE.FindAllString(f.Title[at+len(value):], -1)
+			if len(counts) >= 2 {
+				return n.t.T("flagtitle.recurring_identifier", n.t.T("idkind."+kind), value, counts[0], counts[1])
+			}
+		}
+	case pipeline.FlagVolumeSpike:
+		parts := strings.SplitN(f.Key, ":", 3)
+		if len(parts) == 3 && len(nums) >= 2 {
+			return n.t.T("flagtitle.volume_spike", nums[0], n.TypeName(parts[0]), n.Dept(parts[1]), n.DayOf(parts[2]), nums[len(nums)-2])
+		}
+	default:
+		// a red-flag pattern: its message in the page's language
+		if id, _, ok := strings.Cut(f.Key, ":"); ok && n.rules != nil {
+			if msg := n.rules.PatternMessage(id, n.t.Lang); msg != "" {
+				return msg
+			}
+		}
+	}
+	return f.Title
 }
