@@ -247,13 +247,13 @@ type documentPage struct {
 	Types, Departments []string
 	Form               correction
 	Message, Error     string
-	Pages      []pipeline.Page
-	Flags      []*pipeline.Flag
-	History    []*pipeline.AuditRecord
-	Preview    string // "pdf", "image" or ""
-	Original   string
-	CanReview  bool
-	CanCorrect bool
+	Pages              []pipeline.Page
+	Flags              []*pipeline.Flag
+	History            []*pipeline.AuditRecord
+	Preview            string // "pdf", "image" or ""
+	Original           string
+	CanReview          bool
+	CanCorrect         bool
 }
 
 func (p *documentPage) title(t translator) string { return p.Doc.Filename }
