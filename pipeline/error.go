@@ -69,3 +69,14 @@ func ErrorMessage(err error) string {
 	}
 	return "Internal error."
 }
+
+// Retryable reports whether a document that failed with a code may
+// succeed when tried again: not a file that is encrypted, empty, of a
+// format hoso does not read, unsafe, too large or damaged.
+func Retryable(code string) bool {
+	switch code {
+	case EENCRYPTED, EEMPTY, EUNSUPPORTED, EUNSAFE, ETOOLARGE, ECORRUPT:
+		return false
+	}
+	return true
+}

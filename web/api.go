@@ -272,6 +272,25 @@ func (s *Server) retry(r *http.Request, docs []int64) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(docs) == 0 {
+		// All that may succeed: not the encrypted, empty, damaged …
+		if _, err := s.cfg.Store.BatchGet(r.Context(), scope(r), id); err != nil {
+			return nil, err
+		}
+		list, err := s.cfg.Store.DocumentListByBatch(r.Context(), id)
+		if err != nil {
+			return nil, err
+		}
+		sc := scope(r)
+		for _, d := range list {
+			if d.State == pipeline.StateFailed && pipeline.Retryable(d.ErrorCode) && sc.Allows(d.Department) {
+				docs = append(docs, d.ID)
+			}
+		}
+		if len(docs) == 0 {
+			return []int64{}, s.audit(r, pipeline.AuditRetry, "batch:"+strconv.FormatInt(id, 10), map[string]any{"documents": []int64{}})
+		}
+	}
 	ids, err := s.cfg.Store.DocumentRetry(r.Context(), pipeline.DocumentRetryParams{Scope: scope(r), BatchID: id, DocumentIDs: docs})
 	if err != nil {
 		return nil, err
@@ -533,7 +552,20 @@ func (s *Server) flagDecide(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, f)
 }
 
+// reasonsFor are the reasons that fit each decision: a flag is not
+// dismissed "for fraud", nor confirmed "as template text".
+var reasonsFor = map[string][]string{
+	pipeline.FlagConfirmed: {"confirmed_fraud", "confirmed_error", "other"},
+	pipeline.FlagDismissed: {"same_applicant", "same_family", "legitimate_reuse", "template_text", "other"},
+	pipeline.FlagNeedsInfo: {"needs_documents", "other"},
+	pipeline.FlagOpen:      {"other"},
+}
+
 func (s *Server) decide(r *http.Request, id int64, d FlagDecision) (*pipeline.Flag, error) {
+	if fits, ok := reasonsFor[d.Status]; ok && d.Reason != "" && !slices.Contains(fits, d.Reason) {
+		return nil, &correctionError{key: "flag.reason_mismatch", err: pipeline.Errorf(pipeline.EINVALID,
+			"The reason %q does not fit the decision %q; choose one of: %s.", d.Reason, d.Status, strings.Join(fits, ", "))}
+	}
 	f, err := s.cfg.Store.FlagDecide(r.Context(), pipeline.FlagDecideParams{Scope: scope(r), FourEyes: s.cfg.FourEyes, ID: id, Status: d.Status,
 		Reason: d.Reason, Note: d.Note, DecidedBy: currentUser(r).Name})
 	if err != nil {

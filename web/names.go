@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -249,4 +250,33 @@ func (n *names) FlagTitle(f *pipeline.Flag) string {
 		}
 	}
 	return f.Title
+}
+
+// Evidence details are English sentences written by detection; the pages
+// say them in their language.
+var (
+	evidenceSimilarityRE = regexp.MustCompile(`^similarity ([\d.]+) to document (\d+)$`)
+	evidenceAtRE         = regexp.MustCompile(`^("(?:[^"\\]|\\.)*") on page (\d+), character (\d+)$`)
+	evidenceUploadedRE   = regexp.MustCompile(`^uploaded on (\d{4}-\d{2}-\d{2})$`)
+)
+
+// EvidenceDetail is a flag's evidence detail in the page's language.
+func (n *names) EvidenceDetail(s string) string {
+	if m := evidenceSimilarityRE.FindStringSubmatch(s); m != nil {
+		return n.t.T("evidence.similarity", m[1], m[2])
+	}
+	if m := evidenceAtRE.FindStringSubmatch(s); m != nil {
+		text, err := strconv.Unquote(m[1])
+		if err != nil {
+			text = m[1]
+		}
+		return n.t.T("evidence.at", text, m[2], m[3])
+	}
+	if m := evidenceUploadedRE.FindStringSubmatch(s); m != nil {
+		return n.t.T("evidence.uploaded", n.DayOf(m[1]))
+	}
+	if s == "in the same cluster" {
+		return n.t.T("evidence.cluster")
+	}
+	return s
 }

@@ -83,7 +83,7 @@ func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) {
 	page.Retried, _ = strconv.Atoi(r.URL.Query().Get("retried"))
 	for _, d := range st.Documents {
 		page.Visible[d.ID] = sc.Allows(d.Department)
-		if d.State == pipeline.StateFailed {
+		if d.State == pipeline.StateFailed && pipeline.Retryable(d.ErrorCode) {
 			page.Failed++
 		}
 	}
@@ -109,12 +109,13 @@ func (s *Server) batchRetryForm(w http.ResponseWriter, r *http.Request) {
 }
 
 type searchPage struct {
-	Request    search.Request
-	Query      url.Values
-	Response   *search.Response
-	Message    string
-	Types      []string
-	FacetNames []string
+	Request     search.Request
+	Query       url.Values
+	Response    *search.Response
+	Message     string
+	Types       []string // the filters' choices
+	Departments []string
+	FacetNames  []string
 }
 
 // link returns the search URL with one parameter changed (and paging
@@ -210,6 +211,13 @@ func (p *searchPage) FacetLink(facet, term string) string {
 
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	page := &searchPage{Query: r.URL.Query(), FacetNames: []string{"type", "department", "flags", "language", "year", "tags"}}
+	if rs, err := s.names.rules.Get(r.Context()); err == nil {
+		for _, t := range rs.Types {
+			page.Types = append(page.Types, t.ID)
+		}
+		page.Types = append(page.Types, pipeline.TypeUnclassified)
+	}
+	page.Departments = scope(r).Departments
 	if s.cfg.Index == nil {
 		s.fail(w, r, pipeline.Errorf(pipeline.EUNSUPPORTED, "This server keeps no search index."))
 		return
@@ -385,6 +393,8 @@ type flagsPage struct {
 	Query       url.Values
 	Kinds       []string
 	Departments []string
+	Decided     string // the flag decided just before, with none left to review
+	Message     string // what is wrong with the filters
 }
 
 // Link returns the queue URL with one filter changed.
@@ -403,11 +413,32 @@ func (p *flagsPage) Link(key, value string) string {
 
 var flagKinds = []string{pipeline.FlagExactDuplicate, pipeline.FlagRecurringIdentifier, "red_flag", "near_duplicate", "volume_spike"}
 
+// flagFilters are the values each filter of the queue takes ("" is any).
+var flagFilters = map[string][]string{
+	"status":   {"", pipeline.FlagsActive, pipeline.FlagOpen, pipeline.FlagAwaitingSecond, pipeline.FlagNeedsInfo, pipeline.FlagConfirmed, pipeline.FlagDismissed},
+	"severity": {"", "high", "medium", "low"},
+	"sort":     {"", "severity", "age", "recent"},
+}
+
 func (s *Server) flagsPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	status := q.Get("status")
 	if !q.Has("status") {
 		status = pipeline.FlagsActive
+	}
+	page := &flagsPage{Query: q, Kinds: flagKinds, Departments: scope(r).Departments, Decided: r.URL.Query().Get("decided")}
+	t := s.translator(r)
+	for name, allowed := range flagFilters {
+		if v := q.Get(name); !slices.Contains(allowed, v) {
+			page.Message = t.T("flags.bad_filter", t.T("flags."+name), v)
+		}
+	}
+	if d := q.Get("department"); d != "" && !slices.Contains(page.Departments, d) {
+		page.Message = t.T("flags.bad_filter", t.T("flags.department"), d)
+	}
+	if page.Message != "" {
+		s.render(w, r, http.StatusBadRequest, "flags", page)
+		return
 	}
 	list, err := s.cfg.Store.FlagList(r.Context(), pipeline.FlagListParams{Scope: scope(r), Status: status, Kind: q.Get("kind"),
 		Department: q.Get("department"), Severity: q.Get("severity"), Sort: cmpOr(q.Get("sort"), "severity"), Limit: 200})
@@ -418,7 +449,8 @@ func (s *Server) flagsPage(w http.ResponseWriter, r *http.Request) {
 	if !q.Has("status") {
 		q.Set("status", pipeline.FlagsActive)
 	}
-	s.render(w, r, http.StatusOK, "flags", &flagsPage{Flags: list, Query: q, Kinds: flagKinds, Departments: scope(r).Departments})
+	page.Flags = list
+	s.render(w, r, http.StatusOK, "flags", page)
 }
 
 func cmpOr(a, b string) string {
@@ -433,7 +465,10 @@ type flagPage struct {
 	Docs     []flagDoc
 	Message  string
 	Statuses []string
-	Reasons  []string
+	Reasons  map[string][]string // the reasons that fit each decision
+	Decided  string              // the flag decided just before, on the way here
+	Diff     []diffWord          // near duplicates: what the second document changes in the first
+	DiffOf   [2]string           // the two documents' names
 }
 
 type flagDoc struct {
@@ -449,7 +484,6 @@ type excerptPart struct {
 
 func (p *flagPage) title(t translator) string { return p.Flag.Title }
 
-var decisionReasons = []string{"confirmed_fraud", "confirmed_error", "same_applicant", "same_family", "legitimate_reuse", "template_text", "needs_documents", "other"}
 
 func (s *Server) flagPage(w http.ResponseWriter, r *http.Request) {
 	s.renderFlag(w, r, http.StatusOK, "")
@@ -467,7 +501,7 @@ func (s *Server) renderFlag(w http.ResponseWriter, r *http.Request, status int, 
 		s.fail(w, r, err)
 		return
 	}
-	page := &flagPage{Flag: f, Message: msg, Reasons: decisionReasons,
+	page := &flagPage{Flag: f, Message: msg, Reasons: reasonsFor, Decided: r.URL.Query().Get("decided"),
 		Statuses: []string{pipeline.FlagConfirmed, pipeline.FlagDismissed, pipeline.FlagNeedsInfo, pipeline.FlagOpen}}
 	for i, e := range f.Evidence {
 		if i == 12 {
@@ -482,6 +516,14 @@ func (s *Server) renderFlag(w http.ResponseWriter, r *http.Request, status int, 
 			fd.Excerpt = excerpt(pages, e.Detail)
 		}
 		page.Docs = append(page.Docs, fd)
+	}
+	if f.Kind == pipeline.FlagNearDuplicate && len(page.Docs) >= 2 {
+		a, errA := s.cfg.Store.PageListByDocument(ctx, page.Docs[0].Doc.ID)
+		b, errB := s.cfg.Store.PageListByDocument(ctx, page.Docs[1].Doc.ID)
+		if errA == nil && errB == nil {
+			page.Diff = diffWords(pagesText(a), pagesText(b))
+			page.DiffOf = [2]string{page.Docs[0].Doc.Filename, page.Docs[1].Doc.Filename}
+		}
 	}
 	if err := s.audit(r, pipeline.AuditView, "flag:"+strconv.FormatInt(id, 10), nil); err != nil {
 		s.fail(w, r, err)
@@ -549,13 +591,29 @@ func (s *Server) flagDecideForm(w http.ResponseWriter, r *http.Request) {
 	d := FlagDecision{Status: r.PostFormValue("status"), Reason: r.PostFormValue("reason"), Note: strings.TrimSpace(r.PostFormValue("note"))}
 	if _, err := s.decide(r, id, d); err != nil {
 		if code := pipeline.ErrorCode(err); code == pipeline.EINVALID {
-			s.renderFlag(w, r, http.StatusBadRequest, pipeline.ErrorMessage(err))
+			msg := pipeline.ErrorMessage(err)
+			var ce *correctionError
+			if errors.As(err, &ce) {
+				msg = s.translator(r).T(ce.key)
+			}
+			s.renderFlag(w, r, http.StatusBadRequest, msg)
 			return
 		}
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/flags/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	// On to the next flag still to review, with word of this one.
+	decided := strconv.FormatInt(id, 10)
+	next, err := s.cfg.Store.FlagList(r.Context(), pipeline.FlagListParams{Scope: scope(r), Status: pipeline.FlagsActive, Sort: "severity", Limit: 50})
+	if err == nil {
+		for _, f := range next {
+			if f.ID != id {
+				http.Redirect(w, r, "/flags/"+strconv.FormatInt(f.ID, 10)+"?decided="+decided, http.StatusSeeOther)
+				return
+			}
+		}
+	}
+	http.Redirect(w, r, "/flags?decided="+decided, http.StatusSeeOther)
 }
 
 type dashboardPage struct {

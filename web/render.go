@@ -162,6 +162,7 @@ var funcs = template.FuncMap{
 	"join":    strings.Join,
 	"add":     func(a, b int) int { return a + b },
 	"sub":     func(a, b int) int { return max(0, a-b) },
+	"retryable": pipeline.Retryable,
 	"seq64":   func(n int64) string { return fmt.Sprint(n) },
 	"lower":   strings.ToLower,
 	"quality": func(q float64) string { return fmt.Sprintf("%.0f%%", 100*q) },

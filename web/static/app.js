@@ -7,6 +7,10 @@
   function fmt(msg, arg) { return msg.replace("%s", arg); }
 
   document.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
+  // On a narrow screen, search facets come after the hits, folded.
+  if (window.matchMedia && window.matchMedia("(max-width: 40em)").matches) {
+    document.querySelectorAll("details[data-collapse-narrow]").forEach(function (el) { el.open = false; });
+  }
 
   // Uploads: files from the pickers and from drops (folders walked), sent
   // as one multipart request; progress per file from the bytes sent.
