@@ -484,7 +484,6 @@ type excerptPart struct {
 
 func (p *flagPage) title(t translator) string { return p.Flag.Title }
 
-
 func (s *Server) flagPage(w http.ResponseWriter, r *http.Request) {
 	s.renderFlag(w, r, http.StatusOK, "")
 }

@@ -157,15 +157,15 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
 	},
-	"size":    func(n int64) string { return humanSize(n) },
-	"list":    func(v ...any) []any { return v },
-	"join":    strings.Join,
-	"add":     func(a, b int) int { return a + b },
-	"sub":     func(a, b int) int { return max(0, a-b) },
+	"size":      func(n int64) string { return humanSize(n) },
+	"list":      func(v ...any) []any { return v },
+	"join":      strings.Join,
+	"add":       func(a, b int) int { return a + b },
+	"sub":       func(a, b int) int { return max(0, a-b) },
 	"retryable": pipeline.Retryable,
-	"seq64":   func(n int64) string { return fmt.Sprint(n) },
-	"lower":   strings.ToLower,
-	"quality": func(q float64) string { return fmt.Sprintf("%.0f%%", 100*q) },
+	"seq64":     func(n int64) string { return fmt.Sprint(n) },
+	"lower":     strings.ToLower,
+	"quality":   func(q float64) string { return fmt.Sprintf("%.0f%%", 100*q) },
 	// highlight trusts Bleve's fragments: Bleve escapes the document text
 	// and adds only <mark> around the terms.
 	"highlight": func(s string) template.HTML { return template.HTML(s) },
