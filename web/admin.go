@@ -18,6 +18,7 @@ type usersPage struct {
 	Departments []pipeline.Department
 	Tokens      []*pipeline.Token
 	Roles       []string
+	Locked      map[int64]bool // users locked out now, after wrong passwords
 	Message     string
 	// Secret is a one-time password or a new token, shown once.
 	Secret      string
@@ -42,6 +43,13 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	page.Roles = pipeline.Roles
+	page.Locked = map[int64]bool{}
+	now := time.Now()
+	for _, u := range page.Users {
+		if u.LockedUntil.After(now) {
+			page.Locked[u.ID] = true
+		}
+	}
 	s.render(w, r, status, "users", page)
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hoso/classify"
+	"hoso/extract"
 	"hoso/pipeline"
 )
 
@@ -279,4 +280,50 @@ func (n *names) EvidenceDetail(s string) string {
 		return n.t.T("evidence.cluster")
 	}
 	return s
+}
+
+// number writes x with one decimal, with the page's decimal mark.
+func (n *names) number(x float64) string {
+	s := strconv.FormatFloat(x, 'f', 1, 64)
+	s = strings.TrimSuffix(s, ".0")
+	if n.t.Lang == "vi" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// Dur is a duration as people read it; "—" when nothing was measured.
+func (n *names) Dur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "—"
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	case d < time.Minute:
+		return n.t.T("unit.seconds", n.number(d.Seconds()))
+	case d < time.Hour:
+		return n.t.T("unit.minutes", n.number(d.Minutes()))
+	}
+	return n.t.T("unit.hours", n.number(d.Hours()))
+}
+
+// Pct is a as a share of b; "—" when b is nothing.
+func (n *names) Pct(a, b int) string {
+	if b == 0 {
+		return "—"
+	}
+	return n.number(100*float64(a)/float64(b)) + "%"
+}
+
+// Extractor names the way a page's text was read.
+func (n *names) Extractor(code string) string {
+	if msg, ok := n.t.cat["extractor."+code]; ok {
+		return msg
+	}
+	return code
+}
+
+// Kind names a kind of file ("application/pdf" → "tệp PDF").
+func (n *names) Kind(mime string) string {
+	return n.t.Msg(extract.Describe(mime))
 }

@@ -139,24 +139,7 @@ var funcs = template.FuncMap{
 		}
 		return t.Local().Format("2006-01-02 15:04")
 	},
-	"day": func(t time.Time) string { return t.Local().Format("2006-01-02") },
-	"duration": func(d time.Duration) string {
-		switch {
-		case d < time.Second:
-			return fmt.Sprintf("%d ms", d.Milliseconds())
-		case d < time.Minute:
-			return fmt.Sprintf("%.1f s", d.Seconds())
-		case d < time.Hour:
-			return fmt.Sprintf("%.1f min", d.Minutes())
-		}
-		return fmt.Sprintf("%.1f h", d.Hours())
-	},
-	"percent": func(a, b int) string {
-		if b == 0 {
-			return "0%"
-		}
-		return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
-	},
+	"day":       func(t time.Time) string { return t.Local().Format("2006-01-02") },
 	"size":      func(n int64) string { return humanSize(n) },
 	"list":      func(v ...any) []any { return v },
 	"join":      strings.Join,

@@ -199,7 +199,7 @@ func (s *Server) routes() {
 	s.handle("GET /admin/audit", admins, s.auditPage)
 	s.handle("GET /admin/audit/export", admins, s.auditExport)
 	if s.cfg.Jobs != nil {
-		s.handle("/admin/jobs/", admins, s.cfg.Jobs.ServeHTTP)
+		s.handle("/admin/jobs/", admins, s.jobsPage)
 	}
 	if s.cfg.Metrics != nil {
 		s.handle("GET /metrics", admins, s.cfg.Metrics.ServeHTTP)

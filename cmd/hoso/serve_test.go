@@ -336,8 +336,8 @@ func TestServeAdminEndpoints(t *testing.T) {
 		}
 	}
 	code, body = call(adminToken(base), "/admin/jobs/")
-	if code != 200 || !strings.Contains(body, "<html") {
-		t.Errorf("/admin/jobs/: %d %.200s", code, body)
+	if code != 200 || !strings.Contains(body, "<html") || !strings.Contains(body, `class="hoso-back"`) || !strings.Contains(body, `href="/static/jobs.css"`) {
+		t.Errorf("/admin/jobs/ (with a way back to hoso): %d %.400s", code, body)
 	}
 	code, body = call(adminToken(base), "/admin/jobs/api/jobs?state=completed&limit=5")
 	if code != 200 || !strings.Contains(body, `"kind":"detect"`) {
