@@ -592,7 +592,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 
 func auditParams(r *http.Request) (pipeline.AuditListParams, error) {
 	q := r.URL.Query()
-	p := pipeline.AuditListParams{UserName: strings.TrimSpace(q.Get("user")), Action: q.Get("action"), Object: strings.TrimSpace(q.Get("object"))}
+	p := pipeline.AuditListParams{UserName: strings.TrimSpace(q.Get("user")), Action: q.Get("action"), Object: auditObjectFilter(q.Get("object"))}
 	for name, dst := range map[string]*int64{"after": &p.AfterSeq, "before": &p.BeforeSeq} {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
@@ -622,4 +622,23 @@ func auditParams(r *http.Request) (pipeline.AuditListParams, error) {
 		p.Limit = n
 	}
 	return p, nil
+}
+
+// auditObjectFilter reads the audit page's object filter as people write
+// it — "tài liệu 12", "lô 3", "cảnh báo 5", "người dùng lan", or in
+// English — into the trail's form ("document:12"); the trail's own form
+// passes as it is.
+func auditObjectFilter(s string) string {
+	s = strings.TrimSpace(s)
+	lower := strings.ToLower(s)
+	for prefix, kind := range map[string]string{"tài liệu": "document", "document": "document", "lô": "batch", "batch": "batch",
+		"cảnh báo": "flag", "flag": "flag", "người dùng": "user", "user": "user"} {
+		if rest, ok := strings.CutPrefix(lower, prefix); ok && strings.HasPrefix(rest, " ") {
+			v := strings.TrimPrefix(strings.TrimSpace(s[len(prefix):]), "#")
+			if v != "" {
+				return kind + ":" + v
+			}
+		}
+	}
+	return s
 }

@@ -25,6 +25,7 @@ type auditField struct {
 	Text  string
 	Links []auditLink // documents or batches the value names
 	More  string      // how many more the list left out
+	Raw   bool        // Text is as people wrote it (a query, a note)
 }
 
 // AuditObject names the object of a record and links to its page.
@@ -154,9 +155,13 @@ func (n *names) auditField(key string, v any) auditField {
 			}
 		}
 		f.Text = n.auditValue(key, v)
+		f.Raw = auditFreeText[key]
 	}
 	return f
 }
+
+// auditFreeText are the keys whose values people wrote.
+var auditFreeText = map[string]bool{"q": true, "name": true, "note": true, "query": true, "after": true, "sha256": true}
 
 // auditValue is one value as the page shows it: names for codes.
 func (n *names) auditValue(key string, v any) string {

@@ -70,7 +70,7 @@ type batchPage struct {
 	Retried int
 }
 
-func (p *batchPage) title(t translator) string { return t.T("title.batch", p.Batch.Name) }
+func (p *batchPage) title(v *view) string { return v.T("title.batch", p.Batch.Name) }
 
 func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) {
 	st, err := s.batchStatus(r)
@@ -113,7 +113,8 @@ type searchPage struct {
 	Query       url.Values
 	Response    *search.Response
 	Message     string
-	Types       []string // the filters' choices
+	QueryError  *search.QueryError // a query the parser could not read
+	Types       []string           // the filters' choices
 	Departments []string
 	FacetNames  []string
 }
@@ -237,11 +238,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		page.Message, status = pipeline.ErrorMessage(err), http.StatusBadRequest
 		var qe *search.QueryError
 		if errors.As(err, &qe) {
-			if qe.Arg != "" {
-				page.Message = s.translator(r).T("query."+qe.Key, qe.Arg)
-			} else {
-				page.Message = s.translator(r).T("query." + qe.Key)
-			}
+			page.Message, page.QueryError = "", qe
 		}
 	}
 	s.render(w, r, status, "search", page)
@@ -264,7 +261,7 @@ type documentPage struct {
 	CanCorrect         bool
 }
 
-func (p *documentPage) title(t translator) string { return p.Doc.Filename }
+func (p *documentPage) title(v *view) string { return p.Doc.Filename }
 
 func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 	d, ok := s.document(w, r)
@@ -482,7 +479,7 @@ type excerptPart struct {
 	Mark bool
 }
 
-func (p *flagPage) title(t translator) string { return p.Flag.Title }
+func (p *flagPage) title(v *view) string { return v.FlagTitle(p.Flag) }
 
 func (s *Server) flagPage(w http.ResponseWriter, r *http.Request) {
 	s.renderFlag(w, r, http.StatusOK, "")

@@ -28,8 +28,8 @@ type rekeyPage struct {
 	Message string
 }
 
-func (p *rekeyPage) title(t translator) string {
-	return t.T("rekey.title", p.Page.Number, p.Doc.Filename)
+func (p *rekeyPage) title(v *view) string {
+	return v.T("rekey.title", p.Page.Number, p.Doc.Filename)
 }
 
 // pageParam reads the page number of the path.

@@ -87,6 +87,39 @@ func (t translator) T(key string, args ...any) string {
 	return fmt.Sprintf(msg, args...)
 }
 
+// codeArg is an argument of TH shown as code: a rule's identifier, a
+// filter as typed. It is marked translate="no", as what people wrote.
+type codeArg string
+
+// contentArg is an argument of TH that people wrote (a batch's name): it
+// is marked translate="no".
+type contentArg string
+
+// TH is T for messages with code in them: the message is escaped, its
+// code arguments are set in <code translate="no">.
+func (t translator) TH(key string, args ...any) template.HTML {
+	msg, ok := t.cat[key]
+	if !ok {
+		if msg, ok = catalogs["en"][key]; !ok {
+			msg = key
+		}
+	}
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch a := a.(type) {
+		case codeArg:
+			out[i] = `<code translate="no">` + template.HTMLEscapeString(string(a)) + `</code>`
+		case contentArg:
+			out[i] = `<span translate="no">` + template.HTMLEscapeString(string(a)) + `</span>`
+		case string:
+			out[i] = template.HTMLEscapeString(a)
+		default:
+			out[i] = a
+		}
+	}
+	return template.HTML(fmt.Sprintf(template.HTMLEscapeString(msg), out...))
+}
+
 func (s *Server) translator(r *http.Request) translator {
 	lang := "vi"
 	if c, err := r.Cookie(languageCookie); err == nil {
@@ -148,6 +181,8 @@ var funcs = template.FuncMap{
 	"retryable": pipeline.Retryable,
 	"seq64":     func(n int64) string { return fmt.Sprint(n) },
 	"lower":     strings.ToLower,
+	"code":      func(s string) codeArg { return codeArg(s) },
+	"content":   func(s string) contentArg { return contentArg(s) },
 	"quality":   func(q float64) string { return fmt.Sprintf("%.0f%%", 100*q) },
 	// highlight trusts Bleve's fragments: Bleve escapes the document text
 	// and adds only <mark> around the terms.
@@ -202,8 +237,8 @@ func parsePages() map[string]*template.Template {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, page any) {
 	t := s.translator(r)
 	v := &view{translator: t, names: s.names.forPage(r.Context(), t), User: currentUser(r), Path: r.URL.RequestURI(), Page: page, Nav: name}
-	if tp, ok := page.(interface{ title(translator) string }); ok {
-		v.Title = tp.title(t)
+	if tp, ok := page.(interface{ title(*view) string }); ok {
+		v.Title = tp.title(v)
 	} else {
 		v.Title = t.T("title." + name)
 	}

@@ -18,7 +18,7 @@ import (
 // chrome starts Debian's Chromium headless for a test and returns a
 // context to drive it. On failure the test's last page is saved as a
 // screenshot.
-func chrome(t *testing.T) context.Context {
+func chrome(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -26,6 +26,7 @@ func chrome(t *testing.T) context.Context {
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Headless,
 		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1280, 1000))
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	if err := chromedp.Do(ctx); err != nil {
@@ -241,19 +242,29 @@ func TestBrowser(t *testing.T) {
 
 	// The supervisor decides the duplicate flag.
 	signIn(t, ctx, base, "son", supervisor)
-	var flagStatus string
+	var flagStatus, flagURL, notice string
 	step(t, ctx, "decide a flag",
 		chromedp.Navigate(base+"/flags"),
 		chromedp.WaitVisible(chromedp.CSS(`table a[href^="/flags/"]`)),
 		chromedp.Click(chromedp.CSS(`table a[href^="/flags/"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#decide-h")),
+		into(&flagURL, chromedp.Location()),
 		chromedp.Click(chromedp.CSS(`input[name="status"][value="dismissed"]`)),
 		chromedp.SetValue(chromedp.CSS("#reason"), "same_applicant"),
 		chromedp.SendKeys(chromedp.CSS("#note"), "Cùng một hồ sơ nộp hai lần; đã gọi điện cho người nộp."),
 		chromedp.Click(chromedp.CSS(`form[action$="/decisions"] button[type=submit]`)),
+		// The page moves on to the next open flag (or the list) with word of this one.
+		chromedp.WaitVisible(chromedp.CSS(`p.notice[role="status"]`)),
+		into(&notice, chromedp.Text(chromedp.CSS(`p.notice[role="status"]`))),
+	)
+	step(t, ctx, "the decided flag",
+		chromedp.Navigate(flagURL),
 		chromedp.WaitVisible(chromedp.CSS("#hist-h")),
 		into(&flagStatus, chromedp.Text(chromedp.CSS("main p.meta"))),
 	)
+	if notice == "" {
+		t.Error("no word of the decision after it was made")
+	}
 	if !strings.Contains(flagStatus, "dismissed") {
 		t.Errorf("flag after the decision: %s", flagStatus)
 	}

@@ -73,7 +73,7 @@ func TestFlagsEndToEnd(t *testing.T) {
 		t.Fatalf("open recurring flags: %v", list)
 	}
 	id := list["flags"][0]["id"].(float64)
-	body, _ := json.Marshal(map[string]string{"status": "dismissed", "reason": "same_household", "note": "Một hộ gia đình, ba người."})
+	body, _ := json.Marshal(map[string]string{"status": "dismissed", "reason": "same_family", "note": "Một hộ gia đình, ba người."})
 	resp := post(t, fmt.Sprintf("%s/api/v1/flags/%d/decisions", base, int64(id)), "application/json", bytes.NewReader(body))
 	got := decode[map[string]any](t, resp, http.StatusOK)
 	if got["status"] != "dismissed" || len(got["decisions"].([]any)) != 1 {

@@ -173,6 +173,26 @@
     return old;
   }
 
+  // A flag decision offers only the reasons that fit the chosen status
+  // (the server refuses the others all the same).
+  document.querySelectorAll("select[data-reasons-for]").forEach(function (sel) {
+    var form = sel.form;
+    function fit() {
+      var chosen = form.querySelector('input[name="' + sel.dataset.reasonsFor + '"]:checked');
+      sel.querySelectorAll("optgroup[data-status]").forEach(function (g) {
+        var ok = !chosen || g.dataset.status === chosen.value;
+        g.disabled = !ok;
+        g.hidden = !ok;
+      });
+      var opt = sel.options[sel.selectedIndex];
+      if (opt && opt.parentNode.disabled) { sel.value = ""; }
+    }
+    form.querySelectorAll('input[name="' + sel.dataset.reasonsFor + '"]').forEach(function (r) {
+      r.addEventListener("change", fit);
+    });
+    fit();
+  });
+
   // Live parts of a page (data-live, with an id) refresh every two seconds
   // until they say they are done.
   document.querySelectorAll("[data-live][id]").forEach(function (el) {
