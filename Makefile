@@ -18,7 +18,8 @@ build:
 
 # Debian packages the tests drive: poppler-utils (pdftotext, pdftoppm),
 # tesseract with its Vietnamese and English data (OCR), DejaVu fonts (the
-# OCR fixtures are rendered with them) and Chromium (browser tests).
+# OCR fixtures are rendered with them), Liberation Mono (code on the pages
+# draws Vietnamese marks whole) and Chromium (browser tests).
 deps:
 	@missing=""; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
@@ -27,6 +28,7 @@ deps:
 	[ -e /usr/share/tesseract-ocr/5/tessdata/vie.traineddata ] || missing="$$missing tesseract-ocr-vie"; \
 	[ -e /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || missing="$$missing tesseract-ocr-eng"; \
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	[ -e /usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf ] || missing="$$missing fonts-liberation"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
