@@ -28,6 +28,18 @@ type rekeyPage struct {
 	Message string
 }
 
+// HasImage tells whether the page can be shown as a picture beside its
+// text: scans and PDFs can, text files and office documents cannot.
+func (p *rekeyPage) HasImage() bool {
+	switch p.Doc.MIME {
+	case extract.MIMEPNG, extract.MIMEJPEG, extract.MIMEPDF:
+		return true
+	case extract.MIMETIFF:
+		return p.Page.Number == 1
+	}
+	return false
+}
+
 func (p *rekeyPage) title(v *view) string {
 	return v.T("rekey.title", p.Page.Number, p.Doc.Filename)
 }

@@ -146,6 +146,7 @@ func TestBrowserOffices(t *testing.T) {
 		t.Errorf("the document after the correction:\n%s", facts)
 	}
 	w.check("lan", docPath)
+	w.check("lan", docPath+"/pages/1/edit") // the page correction form
 	w.check("lan", "/account/password")
 	signOut(t, ctx)
 
