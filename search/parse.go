@@ -301,6 +301,7 @@ func looksLikeID(s string) bool {
 // When every optional word is a stop word, none is one.
 func (p *plan) markStops() {
 	var opt []*atom
+	var at []int // each optional word's clause
 	vi, en, viFolded := 0, 0, 0
 	marked := false
 	for i := range p.clauses {
@@ -310,6 +311,7 @@ func (p *plan) markStops() {
 		}
 		a := &c.atoms[0]
 		opt = append(opt, a)
+		at = append(at, i)
 		w := a.words[0]
 		if w.exact != w.fold {
 			marked = true
@@ -324,6 +326,25 @@ func (p *plan) markStops() {
 			en++
 		}
 	}
+	// Question phrases ("bao nhieu", "nhu the nao") side by side.
+	inPhrase := make([]bool, len(opt))
+	for i := range opt {
+		for n, set := range stopPhrases {
+			if i+n > len(opt) || at[i+n-1]-at[i] != n-1 {
+				continue
+			}
+			words := make([]string, n)
+			for k := range n {
+				words[k] = opt[i+k].words[0].fold
+			}
+			if set[strings.Join(words, " ")] {
+				for k := range n {
+					inPhrase[i+k] = true
+				}
+				viFolded++
+			}
+		}
+	}
 	var isStop func(w string) bool
 	switch {
 	case marked || vi > 0 && vi >= en:
@@ -335,9 +356,10 @@ func (p *plan) markStops() {
 	default:
 		return
 	}
+	stop := func(i int) bool { return isStop(opt[i].words[0].exact) || p.stops == "vi" && inPhrase[i] }
 	n := 0
-	for _, a := range opt {
-		if isStop(a.words[0].exact) {
+	for i := range opt {
+		if stop(i) {
 			n++
 		}
 	}
@@ -345,8 +367,8 @@ func (p *plan) markStops() {
 		p.stops = ""
 		return
 	}
-	for _, a := range opt {
-		a.stop = isStop(a.words[0].exact)
+	for i, a := range opt {
+		a.stop = stop(i)
 	}
 }
 

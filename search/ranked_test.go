@@ -330,6 +330,13 @@ func TestParseQuery(t *testing.T) {
 		{"của đất", "[của~] [đất]"},
 		{"của và", "[của] [và]"}, // only stop words: none is one
 		{"what is a permit", "[what~] [is~] [a~] [permit]"},
+		// Question phrases are stop words typed without diacritics too,
+		// but their syllables alone keep their meaning ("bao" may be "bão").
+		{"phat tu bao nhieu nam", "[phat] [tu] [bao~] [nhieu~] [nam]"},
+		{"phạt tù bao nhiêu năm", "[phạt] [tù] [bao~] [nhiêu~] [năm]"},
+		{"xu ly nhu the nao", "[xu] [ly] [nhu~] [the~] [nao~]"},
+		{"bao lut nhieu nam", "[bao~] [lut] [nhieu] [nam]"},
+		{"bao -x nhieu", "[bao~] -[x] [nhieu]"},
 		{"(đất)", "[đất]"},
 		{"x:y", "[x:y]"},
 		{`phép"xây dựng"`, `[phép] +["xây dựng"]`},

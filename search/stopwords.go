@@ -15,6 +15,34 @@ var stopFiles embed.FS
 // other common word's, and stopEN the English ones.
 var stopVI, stopVIFolded, stopEN = loadStops()
 
+// stopPhrases holds the question phrases of stopwords/vi-phrases.txt,
+// folded, by their number of syllables: side by side in a query, their
+// syllables are stop words even typed without diacritics.
+var stopPhrases = loadStopPhrases()
+
+func loadStopPhrases() map[int]map[string]bool {
+	b, err := stopFiles.ReadFile("stopwords/vi-phrases.txt")
+	if err != nil {
+		panic(err)
+	}
+	out := map[int]map[string]bool{}
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		words := strings.Fields(lowerNFC(line))
+		for i, w := range words {
+			words[i] = fold(w)
+		}
+		if out[len(words)] == nil {
+			out[len(words)] = map[string]bool{}
+		}
+		out[len(words)][strings.Join(words, " ")] = true
+	}
+	return out
+}
+
 func loadStops() (vi, viFolded, en map[string]bool) {
 	vi, viFolded, en = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	read := func(name string, each func(w string, exact bool)) {
