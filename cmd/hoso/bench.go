@@ -151,7 +151,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 				}
 				ingestTimes[name] = append(ingestTimes[name], time.Since(start))
 			}
-			err = waitTerminal(ctx, rt.Store, []int64{s.Batch.ID})
+			err = waitTerminal(ctx, rt.Store, []int64{s.Batch.ID}, nil)
 			el := time.Since(start)
 			stopQueue(ctx, q)
 			if err != nil {

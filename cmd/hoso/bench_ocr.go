@@ -91,7 +91,7 @@ func (m *Main) benchOCR(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = waitTerminal(ctx, rt.Store, []int64{s.Batch.ID})
+	err = waitTerminal(ctx, rt.Store, []int64{s.Batch.ID}, nil)
 	el := time.Since(start)
 	stopQueue(ctx, q)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"hoso/pipeline"
 	"hoso/search"
@@ -56,6 +57,7 @@ func (m *Main) doctor(ctx context.Context, args []string) error {
 		if err == nil {
 			report(true, "documents", fmt.Sprint(counts), "")
 		}
+		m.doctorProcesses(ctx, rt, report)
 	}
 	// Search index: a running server holds it.
 	ix, err := search.Open(filepath.Join(cfg.DataDir, "index"))
@@ -110,4 +112,48 @@ func dbName(url string) string {
 		return "SQLite"
 	}
 	return "PostgreSQL"
+}
+
+// doctorProcesses lists the processes working jobs, the dead among them,
+// and running jobs no live process holds.
+func (m *Main) doctorProcesses(ctx context.Context, rt *Runtime, report func(ok bool, what, detail, fix string)) {
+	procs, err := rt.Store.ProcessList(ctx)
+	if err != nil {
+		report(false, "processes", err.Error(), "")
+		return
+	}
+	host, _ := os.Hostname()
+	live := map[string]bool{}
+	var alive, dead []string
+	for _, p := range procs {
+		desc := fmt.Sprintf("%s (pid %d on %s, last heard %s ago)", p.Kind, p.PID, p.Host, p.Silent.Round(time.Second))
+		if deadProcess(p, host, heartbeatGrace) {
+			dead = append(dead, desc)
+			continue
+		}
+		live[p.ID] = true
+		alive = append(alive, desc)
+	}
+	detail := "none running"
+	if len(alive) > 0 {
+		detail = strings.Join(alive, "; ")
+	}
+	report(true, "processes", detail, "")
+	if len(dead) > 0 {
+		report(false, "dead processes", strings.Join(dead, "; "), "their jobs go back to the queue as soon as any hoso serve, worker or process runs")
+	}
+	jobs, err := rt.Store.JobsRunningBy(ctx)
+	if err != nil {
+		report(false, "running jobs", err.Error(), "")
+		return
+	}
+	var orphans []string
+	for _, j := range jobs {
+		if !live[j.AttemptedBy] {
+			orphans = append(orphans, fmt.Sprintf("%s job %d (since %s, by %s)", j.Kind, j.ID, j.AttemptedAt.UTC().Format(time.DateTime), j.AttemptedBy))
+		}
+	}
+	if len(orphans) > 0 {
+		report(false, "orphaned jobs", strings.Join(orphans, "; "), "start hoso serve, worker or process: a live process frees them at once")
+	}
 }

@@ -127,6 +127,7 @@ type flags struct {
 func (m *Main) newFlags(name string) *flags {
 	f := &flags{fs: flag.NewFlagSet("hoso "+name, flag.ContinueOnError)}
 	f.fs.SetOutput(m.Stderr)
+	f.cfg.Command = strings.ReplaceAll(name, " ", "-")
 	env := func(k, def string) string {
 		if v := m.Getenv(k); v != "" {
 			return v

@@ -65,6 +65,18 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Documents become searchable as they are checked, as under serve:
+	// one stuck upstream holds no other out of the index.
+	indexCtx, stopIndexer := context.WithCancel(context.WithoutCancel(ctx))
+	indexerDone := make(chan struct{})
+	go func() {
+		defer close(indexerDone)
+		rt.Indexer().Run(indexCtx)
+	}()
+	defer func() {
+		stopIndexer()
+		<-indexerDone
+	}()
 	sum := summary{States: map[pipeline.State]int{}}
 	var batchIDs []int64
 	if len(paths) > 0 {
@@ -92,7 +104,9 @@ func (m *Main) process(ctx context.Context, args []string) error {
 		}
 	}
 
-	waitErr := waitTerminal(ctx, rt.Store, nil)
+	prog := newProgress(m.Stderr)
+	waitErr := waitTerminal(ctx, rt.Store, nil, prog.update)
+	prog.finish()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_ = q.Stop(stopCtx)
@@ -105,7 +119,9 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	if err := workers.SweepPatterns(ctx, rt.WorkersConfig(nil)); err != nil {
 		return err
 	}
-	// Everything checked goes into the search index before the summary.
+	// What is left of the feed goes into the index before the summary.
+	stopIndexer()
+	<-indexerDone
 	if err := rt.Indexer().Drain(ctx); err != nil {
 		return err
 	}
@@ -187,13 +203,16 @@ func (m *Main) printSummary(s summary) {
 
 // waitTerminal waits until no document (of the batches, or at all) is
 // still on its way through the queue.
-func waitTerminal(ctx context.Context, st pipeline.Store, batchIDs []int64) error {
+func waitTerminal(ctx context.Context, st pipeline.Store, batchIDs []int64, each func(map[pipeline.State]int)) error {
 	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		counts, err := st.DocumentCountByState(ctx, pipeline.DocumentCountByStateParams{BatchIDs: batchIDs})
 		if err != nil {
 			return err
+		}
+		if each != nil {
+			each(counts)
 		}
 		pending := 0
 		for state, n := range counts {

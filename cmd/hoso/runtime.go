@@ -45,12 +45,16 @@ type Config struct {
 	MaxFileSize  int64
 	MaxBatchSize int64
 	Location     *time.Location // the office's time zone (days of volume counts); HOSO_TIMEZONE
+	Command      string         // serve, worker, process, …: what the process registers as
 	Logger       *slog.Logger
 }
 
 func (c *Config) fill() {
 	if c.DataDir == "" {
 		c.DataDir = "hoso-data"
+	}
+	if c.Command == "" {
+		c.Command = "hoso"
 	}
 	if c.Children <= 0 {
 		c.Children = max(1, runtime.NumCPU())
@@ -249,14 +253,44 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 			rt.cfg.Logger.InfoContext(ctx, "OCR is installed now: documents that waited for it go on", "documents", n)
 		}
 	}
+	// Registered before River starts: every running job's client is known.
+	me := newProcess(rt.cfg.Command)
+	live, err := startLiveness(ctx, rt.Store, me, rt.cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	rc.ID = me.ID
 	client, err := rt.newClient(ctx, rc)
 	if err != nil {
+		live.stop()
 		return nil, fmt.Errorf("create river client: %w", err)
 	}
 	if err := client.Start(ctx); err != nil {
+		live.stop()
 		return nil, fmt.Errorf("start workers: %w", err)
 	}
-	return client, nil
+	return &liveQueue{queue: client, live: live}, nil
+}
+
+// liveQueue is River's client with the process's registration, which
+// ends when the client stops.
+type liveQueue struct {
+	queue
+	live *liveness
+}
+
+func (q *liveQueue) Stop(ctx context.Context) error {
+	err := q.queue.Stop(ctx)
+	if err == nil {
+		q.live.stop()
+	}
+	return err
+}
+
+func (q *liveQueue) StopAndCancel(ctx context.Context) error {
+	err := q.queue.StopAndCancel(ctx)
+	q.live.stop()
+	return err
 }
 
 // WorkersConfig is the workers' configuration over the runtime.
