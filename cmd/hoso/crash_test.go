@@ -135,7 +135,7 @@ func TestCrashSafety(t *testing.T) {
 				"documents without an extract job":   `SELECT count(*) FROM document d WHERE NOT EXISTS (SELECT 1 FROM river_job j WHERE j.kind = 'extract' AND CAST(j.args->>'$.document_id' AS BIGINT) = d.id)`,
 				"jobs waiting to run":                `SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded', 'running')`,
 				// The restart frees what the killed process held, at once.
-				"jobs left running": `SELECT count(*) FROM river_job WHERE state = 'running'`,
+				"jobs left running":      `SELECT count(*) FROM river_job WHERE state = 'running'`,
 				"documents not terminal": `SELECT count(*) FROM document WHERE state NOT IN ('checked', 'failed', 'indexed')`,
 			}
 			for what, q := range checks {
