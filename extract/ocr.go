@@ -204,6 +204,7 @@ func (r *ocrRun) pdfPage(ctx context.Context, pdf string, page int) (PageText, e
 	prefix := filepath.Join(r.dir, fmt.Sprintf("p%d", r.n))
 	cmd := exec.CommandContext(ctx, r.opts.PDFToPPM, "-r", strconv.Itoa(r.opts.DPI), "-gray", "-f", strconv.Itoa(page), "-l", strconv.Itoa(page),
 		"-singlefile", "-png", pdf, prefix)
+	dieWithParent(cmd)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
 			return PageText{}, pipeline.Errorf(pipeline.ETIMEOUT, "OCR took longer than allowed (page %d was being rendered).", page)
@@ -266,7 +267,7 @@ func (r *ocrRun) recognize(ctx context.Context, img string) ([]PageText, error) 
 // orientation asks tesseract how far the page is turned (0, 90, 180, 270
 // degrees clockwise to put it upright); 0 when it cannot tell.
 func (r *ocrRun) orientation(ctx context.Context, img string) int {
-	cmd := exec.CommandContext(ctx, r.opts.Tesseract, img, "-", "--psm", "0", "-l", "osd")
+	cmd := dieWithParent(exec.CommandContext(ctx, r.opts.Tesseract, img, "-", "--psm", "0", "-l", "osd"))
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
 	out, err := cmd.Output()
 	if err != nil {
@@ -295,7 +296,7 @@ func (r *ocrRun) orientation(ctx context.Context, img string) int {
 // tesseract reads an image and returns its pages with the mean word
 // confidence of each.
 func (r *ocrRun) tesseract(ctx context.Context, img, lang string) ([]PageText, error) {
-	cmd := exec.CommandContext(ctx, r.opts.Tesseract, img, "-", "-l", lang, "--psm", "3", "tsv")
+	cmd := dieWithParent(exec.CommandContext(ctx, r.opts.Tesseract, img, "-", "-l", lang, "--psm", "3", "tsv"))
 	// One thread: hoso runs several OCR children, each on its own core.
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
 	var stderr bytes.Buffer

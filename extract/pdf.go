@@ -644,7 +644,7 @@ func pdfToTextPages(ctx context.Context, path string, opts Options, first, last 
 		args = append(args, "-f", strconv.Itoa(first), "-l", strconv.Itoa(last))
 	}
 	var out, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, opts.PDFToText, append(args, path, "-")...)
+	cmd := dieWithParent(exec.CommandContext(ctx, opts.PDFToText, append(args, path, "-")...))
 	cmd.Stdout, cmd.Stderr = &limitedWriter{w: &out, n: maxTextSize}, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("pdftotext: %w", err)

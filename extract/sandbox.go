@@ -274,7 +274,9 @@ func (s *Sandbox) start() (*child, error) {
 	}
 	tail := &tailBuffer{max: 4096}
 	cmd.Stderr = tail
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group, so that a stop kills what it started too; and it
+	// dies with this process, even one killed with SIGKILL.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start extraction child: %w", err)
 	}
@@ -476,4 +478,12 @@ func limitCPU(seconds int64) {
 		lim.Cur = lim.Max
 	}
 	_ = syscall.Setrlimit(syscall.RLIMIT_CPU, &lim)
+}
+
+// dieWithParent makes a tool the child runs (pdftotext, pdftoppm,
+// tesseract) die with the child, so that nothing of a killed process
+// goes on reading.
+func dieWithParent(cmd *exec.Cmd) *exec.Cmd {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"image"
 	"os"
 	"os/exec"
+	"strconv"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -90,10 +91,30 @@ func TestRescueAfterKill(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	children := childrenOf(first.Process.Pid)
+	if len(children) == 0 {
+		t.Error("the process has no extraction children to kill")
+	}
 	if err := syscall.Kill(-first.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	first.Wait()
+	// The sandbox children live in process groups of their own; they die
+	// with their parent all the same, and nothing goes on reading.
+	for _, pid := range children {
+		gone := false
+		for range 100 {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", pid)); err != nil || processState(pid) == "Z" {
+				gone = true
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !gone {
+			syscall.Kill(-pid, syscall.SIGKILL)
+			t.Errorf("child %d of the killed process still runs", pid)
+		}
+	}
 	total := probe(`SELECT count(*) FROM document`)
 	t.Logf("killed holding OCR job %d and %d extraction jobs; %d documents", ocrJob, extractJobs, total)
 
@@ -247,4 +268,40 @@ func TestProgressLine(t *testing.T) {
 	if !strings.HasPrefix(b.String(), "70 of 100 documents done") || strings.Contains(b.String(), "\r") {
 		t.Errorf("not a terminal: %q, want plain lines", b.String())
 	}
+}
+
+// childrenOf lists the PIDs whose parent is pid.
+func childrenOf(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// processState is the state letter of a process ("Z" for a zombie).
+func processState(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
