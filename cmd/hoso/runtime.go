@@ -227,7 +227,8 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 	}
 	workers.Register(w, rt.WorkersConfig(ex))
 	rc := &river.Config{
-		Logger: rt.cfg.Logger,
+		Logger:       rt.cfg.Logger,
+		ErrorHandler: &workers.GiveUp{Config: rt.WorkersConfig(ex)},
 		// Twice as many extract workers as children: a job fetched ahead
 		// waits in the sandbox for the next free child, so the children
 		// never stand idle while River fetches.

@@ -100,8 +100,8 @@ func (s *Store) ProcessForget(ctx context.Context, ids []string) error {
 }
 
 // JobsRescue makes the jobs that dead processes were running available
-// again at once, with a note of why in the job's errors; their attempts
-// are not spent by it (the process was killed, the job did not fail).
+// again at once, with a note of why in the job's errors; the attempt the
+// kill cut short is given back (the job did not fail, its process died).
 // PostgreSQL only: on SQLite one process owns the database, and frees
 // what it left running when it starts again.
 func (s *Store) JobsRescue(ctx context.Context, dead []string) (int64, error) {
@@ -109,7 +109,7 @@ func (s *Store) JobsRescue(ctx context.Context, dead []string) (int64, error) {
 		return 0, nil
 	}
 	n, err := s.db.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now(),
-			max_attempts = GREATEST(max_attempts, attempt + 1),
+			max_attempts = max_attempts + 1,
 			errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt,
 				'error', 'The process working this job stopped (' || attempted_by[array_length(attempted_by, 1)] || '); made available again by a live process.', 'trace', ''))
 		WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] = ANY($1)`, dead)

@@ -1,0 +1,67 @@
+package workers_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/riverqueue/river/rivertype"
+
+	"hoso/pipeline"
+	"hoso/pipeline/blob"
+	"hoso/pipeline/ingest"
+	"hoso/pipeline/sqlite"
+	"hoso/workers"
+)
+
+// TestGiveUp: when a stage's last attempt fails, River discards its job;
+// the document then ends as failed with the last error, never stuck in
+// a state no queue holds. Earlier attempts leave it to River's retries.
+func TestGiveUp(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, _, err := sqlite.OpenStore(ctx, filepath.Join(dir, "hoso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &ingest.Ingester{Store: st, Blobs: blobs}
+	s, err := in.Begin(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(ctx, "don.txt", strings.NewReader("Đơn đề nghị")); err != nil {
+		t.Fatal(err)
+	}
+	id := s.Outcomes[0].DocumentID
+	g := &workers.GiveUp{Config: workers.Config{Store: st}}
+	job := &rivertype.JobRow{Kind: "extract", Attempt: 4, MaxAttempts: 5, EncodedArgs: []byte(`{"document_id": ` + strconv.FormatInt(id, 10) + `}`)}
+	g.HandleError(ctx, job, errors.New("database is locked"))
+	d, err := st.DocumentGetByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.State != pipeline.StateReceived {
+		t.Fatalf("after attempt 4 of 5: %s, want received (River retries)", d.State)
+	}
+	job.Attempt = 5
+	g.HandleError(ctx, job, errors.New("database is locked"))
+	if d, err = st.DocumentGetByID(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if d.State != pipeline.StateFailed || d.Stage != pipeline.StageExtract || !strings.Contains(d.Error, "gave up after 5 attempts (database is locked)") {
+		t.Errorf("after the last attempt: %s at %s: %q", d.State, d.Stage, d.Error)
+	}
+	// A second report changes nothing (one end per document).
+	g.HandlePanic(ctx, job, "boom", "")
+	if d2, _ := st.DocumentGetByID(ctx, id); d2.Error != d.Error {
+		t.Errorf("a second give-up rewrote the reason: %q", d2.Error)
+	}
+}
