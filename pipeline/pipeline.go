@@ -30,6 +30,10 @@ func (s State) Terminal() bool {
 	return s == StateChecked || s == StateIndexed || s == StateFailed
 }
 
+// RescueNote opens the error a job is given when the process working it
+// died and another made it available again: the attempt did not fail.
+const RescueNote = "The process working this job stopped"
+
 // Settled reports whether nothing will happen to a document in state s
 // until a person acts: it is terminal, or waits for OCR to be installed.
 func (s State) Settled() bool { return s.Terminal() || s == StateWaiting }

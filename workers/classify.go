@@ -19,7 +19,7 @@ type Classify struct {
 
 // NextRetry retries soon.
 func (w *Classify) NextRetry(job *river.Job[pipeline.ClassifyArgs]) time.Time {
-	return retryAfter(job.Attempt)
+	return retryAfter(failedAttempts(job.JobRow))
 }
 
 // Work classifies one document.

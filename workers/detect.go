@@ -39,7 +39,7 @@ func NewDetect(cfg Config) *Detect {
 
 // NextRetry retries soon.
 func (w *Detect) NextRetry(job *river.Job[pipeline.DetectArgs]) time.Time {
-	return retryAfter(job.Attempt)
+	return retryAfter(failedAttempts(job.JobRow))
 }
 
 // Work checks one document.

@@ -27,7 +27,7 @@ func (w *Extract) Timeout(*river.Job[pipeline.ExtractArgs]) time.Duration {
 
 // NextRetry retries soon: a crash is retried once, then quarantined.
 func (w *Extract) NextRetry(job *river.Job[pipeline.ExtractArgs]) time.Time {
-	return retryAfter(job.Attempt)
+	return retryAfter(failedAttempts(job.JobRow))
 }
 
 // Work extracts one document.

@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"hoso/pipeline"
@@ -63,5 +65,21 @@ func TestGiveUp(t *testing.T) {
 	g.HandlePanic(ctx, job, "boom", "")
 	if d2, _ := st.DocumentGetByID(ctx, id); d2.Error != d.Error {
 		t.Errorf("a second give-up rewrote the reason: %q", d2.Error)
+	}
+}
+
+// TestRetryAfterRescues: attempts cut short by a dead process do not
+// lengthen the wait before the next try.
+func TestRetryAfterRescues(t *testing.T) {
+	job := &rivertype.JobRow{Attempt: 12}
+	for range 11 {
+		job.Errors = append(job.Errors, rivertype.AttemptError{Error: pipeline.RescueNote + " (process-a); made available again by a live process."})
+	}
+	w := &workers.Extract{}
+	soon := time.Until(w.NextRetry(&river.Job[pipeline.ExtractArgs]{JobRow: job}))
+	job.Errors = nil
+	late := time.Until(w.NextRetry(&river.Job[pipeline.ExtractArgs]{JobRow: job}))
+	if soon > 2*time.Second || late < time.Minute {
+		t.Errorf("next try after 11 rescues and 1 failure in %v, after 12 failures in %v", soon, late)
 	}
 }

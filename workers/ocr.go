@@ -37,7 +37,7 @@ func (w *OCR) Timeout(*river.Job[pipeline.OCRArgs]) time.Duration {
 
 // NextRetry retries soon.
 func (w *OCR) NextRetry(job *river.Job[pipeline.OCRArgs]) time.Time {
-	return retryAfter(job.Attempt)
+	return retryAfter(failedAttempts(job.JobRow))
 }
 
 // Work reads one document's scans.

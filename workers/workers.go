@@ -6,9 +6,11 @@ package workers
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"hoso/classify"
 	"hoso/detect"
@@ -75,6 +77,19 @@ func Register(w *river.Workers, cfg Config) {
 	river.AddWorker(w, &Detect{cfg: cfg, templates: &templateCache{byType: map[string]templateEntry{}}, sweeper: sw})
 	river.AddWorker(w, &Patterns{cfg: cfg, sweeper: sw})
 	river.AddWorker(w, &Volume{cfg: cfg})
+}
+
+// failedAttempts counts a job's attempts that failed, leaving out those
+// its process died in (the rescue's note, sqlstore.JobsRescue): a file
+// whose process was killed ten times is not made to wait minutes.
+func failedAttempts(job *rivertype.JobRow) int {
+	n := job.Attempt
+	for _, e := range job.Errors {
+		if strings.HasPrefix(e.Error, pipeline.RescueNote) {
+			n--
+		}
+	}
+	return max(n, 1)
 }
 
 // retryAfter is a short backoff: the stages fail transiently on a busy

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"hoso/pipeline"
 )
 
 // Process is a running serve, worker or process command, registered under
@@ -111,8 +113,8 @@ func (s *Store) JobsRescue(ctx context.Context, dead []string) (int64, error) {
 	n, err := s.db.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now(),
 			max_attempts = max_attempts + 1,
 			errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt,
-				'error', 'The process working this job stopped (' || attempted_by[array_length(attempted_by, 1)] || '); made available again by a live process.', 'trace', ''))
-		WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] = ANY($1)`, dead)
+				'error', $2 || ' (' || attempted_by[array_length(attempted_by, 1)] || '); made available again by a live process.', 'trace', ''))
+		WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] = ANY($1)`, dead, pipeline.RescueNote)
 	if err != nil {
 		return 0, fmt.Errorf("rescue jobs of stopped processes: %w", err)
 	}
