@@ -244,9 +244,9 @@ func TestAuditTrail(t *testing.T) {
 	if strings.Join(actions, " ") != strings.Join(want, " ") {
 		t.Errorf("audit actions = %v, want %v", actions, want)
 	}
-	n, problems, err := f.store.AuditVerify(ctx)
-	if err != nil || len(problems) != 0 || n < 5 {
-		t.Errorf("AuditVerify = %d, %v, %v", n, problems, err)
+	rep, err := f.store.AuditVerify(ctx, nil)
+	if err != nil || len(rep.Problems) != 0 || rep.Checked < 5 {
+		t.Errorf("AuditVerify = %+v, %v", rep, err)
 	}
 }
 

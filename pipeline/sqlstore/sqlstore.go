@@ -77,13 +77,17 @@ type DB interface {
 type Store struct {
 	db  DB
 	now func() time.Time
+	// auditKey keys the audit chain (SetAuditKey); auditPlain is how many
+	// plain records preceded the key, -1 when unknown.
+	auditKey   []byte
+	auditPlain int64
 }
 
 var _ pipeline.Store = (*Store)(nil)
 
 // New returns a Store over db.
 func New(db DB) *Store {
-	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }, auditPlain: -1}
 }
 
 // DB returns the store's database.
