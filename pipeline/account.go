@@ -384,6 +384,9 @@ type AccountStore interface {
 	// SessionGet returns the session with that hash if it has not expired.
 	SessionGet(ctx context.Context, tokenHash string) (*Session, error)
 	SessionDelete(ctx context.Context, tokenHash string) error
+	// SessionRevokeUser ends every session of the user but keep's (a
+	// password change keeps the session that made it; "" ends them all).
+	SessionRevokeUser(ctx context.Context, userID int64, keep string) error
 
 	TokenCreate(ctx context.Context, userID int64, name, tokenHash string) (*Token, error)
 	// TokenUser returns the user a token belongs to and notes its use.

@@ -141,6 +141,14 @@ func (s *Server) userUpdateForm(w http.ResponseWriter, r *http.Request) {
 		s.userFail(w, r, err)
 		return
 	}
+	// A reset or a disabled account ends the user's sessions: whoever
+	// held the old password is out.
+	if u.Disabled || page.Secret != "" {
+		if err := s.cfg.Store.SessionRevokeUser(ctx, u.ID, ""); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	if err := s.audit(r, pipeline.AuditUserChange, "user:"+u.Name, change); err != nil {
 		s.fail(w, r, err)
 		return

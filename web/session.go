@@ -201,6 +201,12 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// Whoever knew the old password is signed out everywhere else.
+	keep, _ := ctx.Value(sessionKey).(string)
+	if err := s.cfg.Store.SessionRevokeUser(ctx, u.ID, keep); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if err := s.audit(r, pipeline.AuditUserChange, "user:"+u.Name, map[string]string{"change": "password"}); err != nil {
 		s.fail(w, r, err)
 		return

@@ -143,7 +143,13 @@ func (s *Server) handle(pattern string, roles []string, h http.HandlerFunc) {
 			s.fail(w, r, pipeline.Errorf(pipeline.EFORBIDDEN, "Your role (%s) may not use this page.", u.Role))
 			return
 		}
-		if u.MustChangePassword && !isAPI(r) && r.URL.Path != "/account/password" {
+		if u.MustChangePassword && r.URL.Path != "/account/password" && r.URL.Path != "/logout" {
+			// A one-time password opens nothing but the page that
+			// replaces it: not the pages, not the API, not River's UI.
+			if isAPI(r) || strings.HasPrefix(r.URL.Path, "/admin/jobs/api") || r.Method != http.MethodGet {
+				s.fail(w, r, pipeline.Errorf(pipeline.EFORBIDDEN, "Choose a new password first (on the page /account/password): a one-time password opens nothing else."))
+				return
+			}
 			http.Redirect(w, r, "/account/password", http.StatusSeeOther)
 			return
 		}

@@ -139,6 +139,11 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		if err := st.UserUpdate(ctx, u); err != nil {
 			return err
 		}
+		if sub != "enable" {
+			if err := st.SessionRevokeUser(ctx, u.ID, ""); err != nil {
+				return err
+			}
+		}
 		if err := cliAudit(ctx, st, pipeline.AuditUserChange, "user:"+u.Name, map[string]string{"change": sub}); err != nil {
 			return err
 		}

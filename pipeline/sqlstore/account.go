@@ -310,6 +310,14 @@ func (s *Store) SessionDelete(ctx context.Context, tokenHash string) error {
 	return err
 }
 
+// SessionRevokeUser ends the user's sessions but keep.
+func (s *Store) SessionRevokeUser(ctx context.Context, userID int64, keep string) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM user_session WHERE user_id = $1 AND token_hash <> $2`, userID, keep); err != nil {
+		return fmt.Errorf("revoke sessions: %w", err)
+	}
+	return nil
+}
+
 // TokenCreate stores an API token's hash.
 func (s *Store) TokenCreate(ctx context.Context, userID int64, name, tokenHash string) (*pipeline.Token, error) {
 	t := &pipeline.Token{UserID: userID, Name: strings.TrimSpace(name), CreatedAt: s.now()}
