@@ -146,6 +146,8 @@ const (
 	AuditReindex        = "reindex"
 	AuditExport         = "audit_export"
 	AuditCheckpointMade = "audit_checkpoint"
+	AuditJobAction      = "job_action" // a change through River's job UI
+	AuditDataExport     = "export"     // hoso export on the command line
 )
 
 // ComputeHash returns the record's chained hash: SHA-256 over the previous

@@ -223,7 +223,8 @@ type auditPage struct {
 
 var auditActions = []string{pipeline.AuditLogin, pipeline.AuditLoginFailed, pipeline.AuditLogout, pipeline.AuditUpload, pipeline.AuditView,
 	pipeline.AuditDownload, pipeline.AuditSearch, pipeline.AuditRetry, pipeline.AuditClassification, pipeline.AuditRuleChange,
-	pipeline.AuditFlagDecision, pipeline.AuditCorrection, pipeline.AuditUserChange, pipeline.AuditTokenChange, pipeline.AuditReindex, pipeline.AuditExport}
+	pipeline.AuditFlagDecision, pipeline.AuditCorrection, pipeline.AuditUserChange, pipeline.AuditTokenChange, pipeline.AuditReindex, pipeline.AuditExport,
+	pipeline.AuditJobAction, pipeline.AuditDataExport, pipeline.AuditCheckpointMade}
 
 // auditPage lists the trail newest first, 100 at a time.
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {

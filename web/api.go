@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"hoso/extract"
 	"hoso/pipeline"
@@ -433,10 +434,20 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 func (s *Server) runSearch(r *http.Request, req search.Request) (*search.Response, error) {
 	req.Scope = scope(r)
 	res, err := s.cfg.Index.Search(r.Context(), req)
+	q, cut := AuditText(req.Query)
+	detail := map[string]any{"q": q}
+	if cut {
+		detail["q_length"] = utf8.RuneCountInString(req.Query)
+	}
 	if err != nil {
+		// A refused or failed search is a trace too.
+		detail["error"] = pipeline.ErrorCode(err)
+		if aerr := s.audit(r, pipeline.AuditSearch, "search", detail); aerr != nil {
+			return nil, aerr
+		}
 		return nil, err
 	}
-	detail := map[string]any{"q": req.Query, "hits": res.Total}
+	detail["hits"] = res.Total
 	for k, v := range map[string]string{"type": req.Type, "department": req.Department, "tag": req.Tag, "batch": req.Batch, "after": req.After, "match": req.Match} {
 		if v != "" {
 			detail[k] = v

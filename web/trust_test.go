@@ -2,8 +2,15 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/netip"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
+
+	"hoso/pipeline"
 
 	"hoso/web"
 	"hoso/web/auth"
@@ -79,5 +86,159 @@ func TestAPIRefusesMustChangePassword(t *testing.T) {
 	}
 	if resp, _ := b.do("POST", "/logout", url.Values{}); resp.StatusCode != 303 {
 		t.Errorf("sign out with a one-time password: %d", resp.StatusCode)
+	}
+}
+
+// TestLoginSameAnswerForAll: an unknown name, a disabled account, a locked
+// account and a wrong password get the same status and the same page, and
+// each failure is in the trail with its reason.
+func TestLoginSameAnswerForAll(t *testing.T) {
+	f := newFixture(t, web.Config{MaxFailedLogins: 2, LockFor: time.Hour, LoginsPerAddress: 1000})
+	ctx := context.Background()
+	d, _ := f.store.UserGetByName(ctx, "officer-tax")
+	d.Disabled = true
+	if err := f.store.UserUpdate(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := f.store.UserGetByName(ctx, "clerk-land")
+	l.LockedUntil = time.Now().Add(time.Hour)
+	if err := f.store.UserUpdate(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		status int
+		body   string
+	}
+	try := func(name, password string) answer {
+		resp, body := f.browser().do("POST", "/login", url.Values{"name": {name}, "password": {password}}, "Accept-Language", "en")
+		// The page repeats the name typed; take it out to compare.
+		return answer{resp.StatusCode, strings.ReplaceAll(body, name, "NAME")}
+	}
+	want := try("officer-land", "wrong password")
+	if want.status != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", want.status)
+	}
+	for _, c := range []struct{ what, name, password string }{
+		{"unknown name", "nobody-at-all", "wrong password"},
+		{"disabled account, right password", "officer-tax", testPassword},
+		{"disabled account, wrong password", "officer-tax", "wrong password"},
+		{"locked account, right password", "clerk-land", testPassword},
+	} {
+		if got := try(c.name, c.password); got != want {
+			t.Errorf("%s: %d, want the same answer as a wrong password (%d)\n%s", c.what, got.status, want.status, got.body)
+		}
+	}
+	recs, _ := f.store.AuditList(ctx, pipeline.AuditListParams{Action: pipeline.AuditLoginFailed})
+	reasons := map[string]bool{}
+	for _, r := range recs {
+		var d map[string]string
+		json.Unmarshal([]byte(r.Detail), &d)
+		reasons[d["reason"]] = true
+	}
+	for _, r := range []string{"unknown", "disabled", "locked", "password"} {
+		if !reasons[r] {
+			t.Errorf("no failed sign-in recorded with reason %q: %v", r, reasons)
+		}
+	}
+}
+
+// TestLoginLimiterCountsFailures: good sign-ins never lock an address out
+// (17 good ones locked out the 18th); failures do.
+func TestLoginLimiterCountsFailures(t *testing.T) {
+	f := newFixture(t, web.Config{LoginsPerAddress: 5, LoginWindow: time.Hour, MaxFailedLogins: 100})
+	for i := range 12 {
+		if resp := f.browser().login("officer-land", testPassword, "/"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("good sign-in %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	for range 5 {
+		f.browser().login("officer-land", "wrong", "/")
+	}
+	if resp := f.browser().login("officer-land", testPassword, "/"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("after 5 failures from one address: %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestTrustedProxies: X-Forwarded-For is believed only from a configured
+// proxy; otherwise a client cannot pick the address it is counted and
+// recorded under.
+func TestTrustedProxies(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		proxies []netip.Prefix
+		want    string
+	}{
+		{"no proxy configured", nil, "127.0.0.1"},
+		{"behind a trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, "203.0.113.7"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, web.Config{TrustedProxies: c.proxies, LoginsPerAddress: 2, LoginWindow: time.Hour, MaxFailedLogins: 100})
+			b := f.browser()
+			// The client forges a first hop; the proxy appends the real one.
+			for range 3 {
+				b.do("POST", "/login", url.Values{"name": {"officer-land"}, "password": {"wrong"}}, "X-Forwarded-For", "10.9.9.9, 203.0.113.7")
+			}
+			recs, _ := f.store.AuditList(context.Background(), pipeline.AuditListParams{Action: pipeline.AuditLoginFailed})
+			if len(recs) == 0 || recs[0].Remote != c.want {
+				t.Fatalf("recorded address %+v, want %s", recs, c.want)
+			}
+			// The limit applies to the client's address, not the proxy's:
+			// another client behind the same proxy still gets in.
+			resp, _ := b.do("POST", "/login", url.Values{"name": {"officer-land"}, "password": {testPassword}}, "X-Forwarded-For", "198.51.100.1")
+			wantStatus := http.StatusSeeOther
+			if c.proxies == nil {
+				wantStatus = http.StatusUnauthorized // all come from 127.0.0.1
+			}
+			if resp.StatusCode != wantStatus {
+				t.Errorf("another client: %d, want %d", resp.StatusCode, wantStatus)
+			}
+		})
+	}
+}
+
+// TestReadsAudited: reads of content and lists leave records, from the
+// pages and the API: page images and the correction form, batches, the
+// flag list, the dashboard, the audit trail itself, metrics, River's job
+// actions; a failed search too, with its query cut to 1,000 characters.
+func TestReadsAudited(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	ctx := context.Background()
+	doc, batch := itoa(f.doc["land"]), itoa(f.batch["land"])
+	cases := []struct {
+		user, method, path string
+		object, part       string
+	}{
+		{"clerk-land", "GET", "/documents/" + doc + "/pages/1/edit", "document:" + doc, "page_text"},
+		{"clerk-land", "GET", "/batches/" + batch, "batch:" + batch, ""},
+		{"clerk-land", "GET", "/api/v1/batches/" + batch, "batch:" + batch, ""},
+		{"clerk-land", "GET", "/api/v1/batches", "batches", ""},
+		{"supervisor-land", "GET", "/flags", "flags", ""},
+		{"supervisor-land", "GET", "/api/v1/flags", "flags", ""},
+		{"supervisor-land", "GET", "/dashboard", "dashboard", ""},
+		{"admin", "GET", "/admin/audit", "audit", ""},
+		{"admin", "GET", "/api/v1/audit", "audit", ""},
+		{"admin", "GET", "/metrics", "metrics", ""},
+		{"admin", "POST", "/admin/jobs/api/jobs/delete", "jobs", ""},
+	}
+	for _, c := range cases {
+		resp, body := f.do(c.user, c.method, c.path, strings.NewReader("{}"), "Content-Type", "application/json")
+		if resp.StatusCode >= 400 {
+			t.Errorf("%s %s: %d %s", c.method, c.path, resp.StatusCode, body)
+			continue
+		}
+		recs, _ := f.store.AuditList(ctx, pipeline.AuditListParams{BeforeSeq: 1 << 62, Limit: 1})
+		if len(recs) == 0 || recs[0].Object != c.object || recs[0].UserName != c.user || !strings.Contains(recs[0].Detail, c.part) {
+			t.Errorf("%s %s left no record of %s: %+v", c.method, c.path, c.object, recs)
+		}
+	}
+	// A failed search is recorded, with at most 1,000 characters of it.
+	long := strings.Repeat("a ", 50_000)
+	resp, body := f.do("officer-land", "GET", "/api/v1/search?q="+url.QueryEscape(long), nil, "Accept-Language", "en")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "characters") {
+		t.Errorf("a 100 KB query: %d %s, want 400 saying it is too long", resp.StatusCode, body)
+	}
+	recs, _ := f.store.AuditList(ctx, pipeline.AuditListParams{Action: pipeline.AuditSearch, BeforeSeq: 1 << 62, Limit: 1})
+	if len(recs) != 1 || !strings.Contains(recs[0].Detail, `"error":"invalid"`) || len(recs[0].Detail) > 1200 {
+		t.Errorf("failed search record: %d records, detail of %d bytes", len(recs), len(recs[0].Detail))
 	}
 }

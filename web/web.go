@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -53,10 +54,14 @@ type Config struct {
 	// a row (default 5) for LockFor (default 15 minutes).
 	MaxFailedLogins int
 	LockFor         time.Duration
-	// LoginsPerAddress caps sign-in attempts from one address per
+	// LoginsPerAddress caps failed sign-ins from one address per
 	// LoginWindow (default 20 per 5 minutes).
 	LoginsPerAddress int
 	LoginWindow      time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (HOSO_TRUSTED_PROXIES); default none: the connection's
+	// address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP handler.
@@ -171,9 +176,9 @@ func (s *Server) routes() {
 	s.handle("POST /account/password", anyone, s.passwordChange)
 
 	// Clerks: batches.
-	s.handle("GET /batches", uploaders, s.batchesPage)
+	s.handle("GET /batches", uploaders, s.viewed("batches", "", s.batchesPage))
 	s.handle("POST /batches", uploaders, s.batchUploadForm)
-	s.handle("GET /batches/{id}", uploaders, s.batchPage)
+	s.handle("GET /batches/{id}", uploaders, s.viewed("batch:{id}", "", s.batchPage))
 	s.handle("POST /batches/{id}/retry", uploaders, s.batchRetryForm)
 
 	// Officers: search and documents.
@@ -181,19 +186,19 @@ func (s *Server) routes() {
 	s.handle("GET /documents/{id}", readers, s.documentPage)
 	s.handle("GET /documents/{id}/original", readers, s.documentOriginal)
 	s.handle("GET /documents/{id}/preview", readers, s.documentPreview)
-	s.handle("GET /documents/{id}/pages/{n}/image", readers, s.pageImage)
+	s.handle("GET /documents/{id}/pages/{n}/image", readers, s.viewed("document:{id}", "page_image", s.pageImage))
 	s.handle("POST /documents/{id}/classification", uploaders, s.documentCorrectForm)
-	s.handle("GET /documents/{id}/pages/{n}/edit", uploaders, s.rekeyForm)
+	s.handle("GET /documents/{id}/pages/{n}/edit", uploaders, s.viewed("document:{id}", "page_text", s.rekeyForm))
 	s.handle("POST /documents/{id}/pages/{n}/edit", uploaders, s.rekeySave)
 
 	// Supervisors: flags, rules, figures.
-	s.handle("GET /flags", reviewers, s.flagsPage)
+	s.handle("GET /flags", reviewers, s.viewed("flags", "", s.flagsPage))
 	s.handle("GET /flags/{id}", reviewers, s.flagPage)
 	s.handle("POST /flags/{id}/decisions", reviewers, s.flagDecideForm)
 	s.handle("GET /rules", ruleEditors, s.rulesPage)
 	s.handle("POST /rules", ruleEditors, s.rulesUpload)
 	s.handle("POST /rules/apply", ruleEditors, s.rulesApply)
-	s.handle("GET /dashboard", reviewers, s.dashboardPage)
+	s.handle("GET /dashboard", reviewers, s.viewed("dashboard", "", s.dashboardPage))
 
 	// Admins.
 	s.handle("GET /admin/users", admins, s.usersPage)
@@ -202,20 +207,20 @@ func (s *Server) routes() {
 	s.handle("POST /admin/tokens", admins, s.tokenCreateForm)
 	s.handle("POST /admin/tokens/{id}/revoke", admins, s.tokenRevokeForm)
 	s.handle("POST /admin/departments", admins, s.departmentCreateForm)
-	s.handle("GET /admin/audit", admins, s.auditPage)
+	s.handle("GET /admin/audit", admins, s.viewed("audit", "", s.auditPage))
 	s.handle("GET /admin/audit/export", admins, s.auditExport)
 	if s.cfg.Jobs != nil {
-		s.handle("/admin/jobs/", admins, s.jobsPage)
+		s.handle("/admin/jobs/", admins, s.recorded(pipeline.AuditJobAction, "jobs", "", true, s.jobsPage))
 	}
 	if s.cfg.Metrics != nil {
-		s.handle("GET /metrics", admins, s.cfg.Metrics.ServeHTTP)
+		s.handle("GET /metrics", admins, s.viewed("metrics", "", s.cfg.Metrics.ServeHTTP))
 	}
 
 	// The API.
 	s.handle("GET /api/v1/me", anyone, s.me)
 	s.handle("POST /api/v1/batches", uploaders, s.batchCreate)
-	s.handle("GET /api/v1/batches", uploaders, s.batchList)
-	s.handle("GET /api/v1/batches/{id}", uploaders, s.batchGet)
+	s.handle("GET /api/v1/batches", uploaders, s.viewed("batches", "", s.batchList))
+	s.handle("GET /api/v1/batches/{id}", uploaders, s.viewed("batch:{id}", "", s.batchGet))
 	s.handle("POST /api/v1/batches/{id}/retry", uploaders, s.batchRetry)
 	s.handle("GET /api/v1/documents/{id}", readers, s.documentGet)
 	s.handle("GET /api/v1/documents/{id}/original", readers, s.documentOriginal)
@@ -223,10 +228,10 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/documents/{id}/classification", uploaders, s.documentCorrect)
 	s.handle("GET /api/v1/search", searchers, s.search)
 	s.handle("POST /api/v1/reindex", admins, s.reindex)
-	s.handle("GET /api/v1/flags", reviewers, s.flagList)
+	s.handle("GET /api/v1/flags", reviewers, s.viewed("flags", "", s.flagList))
 	s.handle("GET /api/v1/flags/{id}", reviewers, s.flagGet)
 	s.handle("POST /api/v1/flags/{id}/decisions", reviewers, s.flagDecide)
-	s.handle("GET /api/v1/audit", admins, s.auditList)
+	s.handle("GET /api/v1/audit", admins, s.viewed("audit", "", s.auditList))
 }
 
 // The policy for pages: scripts and styles from hoso only, no inline
@@ -396,20 +401,54 @@ func pathID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// remoteAddr is the client's address as the connection shows it; hoso
-// does not trust forwarding headers it cannot check.
-func remoteAddr(r *http.Request) string {
+// clientAddr is the client's address: the connection's, or, when the
+// connection comes from a trusted proxy (Config.TrustedProxies), the
+// nearest address in X-Forwarded-For that is not a trusted proxy. A
+// forwarding header from anyone else is ignored: it is whatever the
+// client wrote.
+func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if len(s.cfg.TrustedProxies) == 0 || !s.trusted(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop == "" {
+			continue
+		}
+		if _, err := netip.ParseAddr(hop); err != nil {
+			return host // not an address: trust nothing beyond the proxy
+		}
+		if !s.trusted(hop) {
+			return hop
+		}
+		host = hop
 	}
 	return host
+}
+
+func (s *Server) trusted(addr string) bool {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // audit appends a record for the signed-in user. A trail that cannot be
 // written stops the action: nothing is shown that is not recorded.
 func (s *Server) audit(r *http.Request, action, object string, detail any) error {
-	rec := &pipeline.AuditRecord{Remote: remoteAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}
+	rec := &pipeline.AuditRecord{Remote: s.clientAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}
 	if u := currentUser(r); u != nil {
 		rec.UserID, rec.UserName = u.ID, u.Name
 	}

@@ -143,9 +143,36 @@ func NewLimiter(max int, window time.Duration) *Limiter {
 // Allow records an attempt for key and reports whether it is within the
 // limit, and if not, how long until the next is.
 func (l *Limiter) Allow(key string) (bool, time.Duration) {
+	ok, wait := l.Check(key)
+	if ok {
+		l.Add(key)
+	}
+	return ok, wait
+}
+
+// Check reports whether key is within the limit without counting an
+// event, and if not, how long until it is.
+func (l *Limiter) Check(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	ts := l.prune(key, now)
+	if len(ts) >= l.Max {
+		return false, ts[0].Add(l.Window).Sub(now)
+	}
+	return true, 0
+}
+
+// Add counts an event for key (a failed sign-in).
+func (l *Limiter) Add(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.events[key] = append(l.prune(key, now), now)
+}
+
+// prune drops events older than the window; l.mu is held.
+func (l *Limiter) prune(key string, now time.Time) []time.Time {
 	cut := now.Add(-l.Window)
 	if len(l.events) > 10000 {
 		for k, ts := range l.events {
@@ -160,10 +187,6 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 		i++
 	}
 	ts = ts[i:]
-	if len(ts) >= l.Max {
-		l.events[key] = ts
-		return false, ts[0].Add(l.Window).Sub(now)
-	}
-	l.events[key] = append(ts, now)
-	return true, 0
+	l.events[key] = ts
+	return ts
 }
