@@ -132,7 +132,7 @@ func (s *Server) pageImage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'")
-	w.Header().Set("Cache-Control", "private, max-age=3600")
+	w.Header().Set("Cache-Control", "no-store")
 	w.Write(img)
 }
 

@@ -242,3 +242,26 @@ func TestReadsAudited(t *testing.T) {
 		t.Errorf("failed search record: %d records, detail of %d bytes", len(recs), len(recs[0].Detail))
 	}
 }
+
+// TestNoStoreAndNoListing: originals, texts and API answers are not kept
+// by browsers or proxies; /static/ lists nothing.
+func TestNoStoreAndNoListing(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	doc := itoa(f.doc["land"])
+	for _, path := range []string{"/api/v1/documents/" + doc + "/original", "/documents/" + doc + "/original", "/api/v1/documents/" + doc + "/text",
+		"/api/v1/documents/" + doc, "/api/v1/me", "/documents/" + doc} {
+		resp, _ := f.do("officer-land", "GET", path, nil)
+		if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: %d, Cache-Control %q; want no-store", path, resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+	}
+	for _, path := range []string{"/static/", "/static/../static/", "/static//"} {
+		resp, body := f.do("", "GET", path, nil)
+		if resp.StatusCode == 200 || strings.Contains(body, `<a href="app.css">`) {
+			t.Errorf("GET %s: %d lists the folder", path, resp.StatusCode)
+		}
+	}
+	if resp, _ := f.do("", "GET", "/static/app.css", nil); resp.StatusCode != 200 {
+		t.Errorf("GET /static/app.css: %d", resp.StatusCode)
+	}
+}

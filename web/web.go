@@ -252,6 +252,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	// Nothing hoso answers is kept by browsers or proxies (originals,
+	// texts, API answers, pages), but its own scripts and styles.
+	if !strings.HasPrefix(r.URL.Path, "/static/") {
+		h.Set("Cache-Control", "no-store")
+	}
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/api/"):
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
