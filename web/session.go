@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -201,8 +202,13 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 	case next == current:
 		page.Message = t.T("password.same")
 	default:
-		if err := auth.CheckNewPassword(next, u.Name); err != nil {
+		switch err := auth.CheckNewPassword(next, u.Name); {
+		case errors.Is(err, auth.ErrPasswordShort):
 			page.Message = t.T("password.weak", auth.MinPasswordLength)
+		case errors.Is(err, auth.ErrPasswordUserName):
+			page.Message = t.T("password.user_name")
+		case err != nil:
+			page.Message = t.T("password.common")
 		}
 	}
 	if page.Message != "" {

@@ -265,3 +265,22 @@ func TestNoStoreAndNoListing(t *testing.T) {
 		t.Errorf("GET /static/app.css: %d", resp.StatusCode)
 	}
 }
+
+// TestPasswordChangeRefusesCommon: "aaaaaaaaaa" was accepted as a new
+// password; common, repetitive and name-like ones are refused with a
+// reason.
+func TestPasswordChangeRefusesCommon(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	b := f.browser()
+	b.login("officer-land", testPassword, "/")
+	for _, c := range []struct{ password, want string }{
+		{"aaaaaaaaaa", "too easy to guess"},
+		{"Password2024!", "too easy to guess"},
+		{"officer-land-2024", "user name"},
+	} {
+		resp, body := b.do("POST", "/account/password", url.Values{"current": {testPassword}, "new": {c.password}, "again": {c.password}}, "Accept-Language", "en")
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, c.want) {
+			t.Errorf("new password %q: %d, want 400 saying %q", c.password, resp.StatusCode, c.want)
+		}
+	}
+}

@@ -73,17 +73,6 @@ func CheckPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// CheckNewPassword says what is wrong with a password a user chose.
-func CheckNewPassword(password, userName string) error {
-	if len([]rune(password)) < MinPasswordLength {
-		return fmt.Errorf("a password needs at least %d characters", MinPasswordLength)
-	}
-	if strings.EqualFold(password, userName) {
-		return fmt.Errorf("a password must not be the user name")
-	}
-	return nil
-}
-
 // alphabet for one-time passwords: no 0/O, 1/l/I to misread on paper.
 const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
