@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"hoso/pipeline"
 
@@ -281,6 +282,67 @@ func TestPasswordChangeRefusesCommon(t *testing.T) {
 		resp, body := b.do("POST", "/account/password", url.Values{"current": {testPassword}, "new": {c.password}, "again": {c.password}}, "Accept-Language", "en")
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, c.want) {
 			t.Errorf("new password %q: %d, want 400 saying %q", c.password, resp.StatusCode, c.want)
+		}
+	}
+}
+
+// rawUpload posts a hand-made multipart body as clerk-land.
+func rawUpload(f *fixture, body string) (*http.Response, string) {
+	f.t.Helper()
+	return f.do("clerk-land", "POST", "/api/v1/batches", strings.NewReader(body), "Content-Type", "multipart/form-data; boundary=XX", "Accept-Language", "en")
+}
+
+func rawPart(name, filename, content string) string {
+	return "--XX\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"" + filename + "\"\r\n\r\n" + content + "\r\n"
+}
+
+// TestMalformedUploadAnswers400: a malformed multipart body answered 500
+// and left a batch the client never heard of. It answers 400 saying what
+// was wrong and which batch holds what arrived; the batch records the
+// file that did not; bad file names are refused with a reason.
+func TestMalformedUploadAnswers400(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	ctx := context.Background()
+	head := "--XX\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nlô hỏng\r\n" + rawPart("files", "a.txt", "Biên bản số một.")
+	for _, c := range []struct{ what, body string }{
+		{"a header line without a colon", head + "--XX\r\nContent-Disposition form-data\r\n\r\nx\r\n--XX--\r\n"},
+		{"NUL in a file name", head + rawPart("files", "bad\x00name.txt", "x") + "--XX--\r\n"},
+		{"a body cut off", head + "--XX\r\nContent-Disposition: form-data; name=\"files\"; filename=\"b.txt\"\r\n\r\nBiên bản số hai bị cắt"},
+	} {
+		resp, body := rawUpload(f, c.body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "cut off or malformed") || !strings.Contains(body, "in batch") {
+			t.Errorf("%s: %d %s, want 400 naming the batch", c.what, resp.StatusCode, body)
+			continue
+		}
+		batches, _ := f.store.BatchList(ctx, pipeline.BatchListParams{Scope: pipeline.ScopeAll})
+		b := batches[0]
+		rej, _ := f.store.RejectionListByBatch(ctx, b.ID)
+		if len(rej) == 0 || !strings.Contains(rej[len(rej)-1].Reason, "did not arrive") {
+			t.Errorf("%s: the batch does not say what is missing: %+v", c.what, rej)
+		}
+	}
+	// File names: NUL, text-direction override, invalid UTF-8, too long,
+	// and a nameless part with content are refused; a good one goes in.
+	body := "--XX\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nlô tên\r\n" +
+		rawPart("files", "ok.txt", "Biên bản.") +
+		"--XX\r\nContent-Disposition: form-data; name=\"files\"; filename*=UTF-8''tab%09name%0A.txt\r\n\r\nx\r\n" +
+		rawPart("files", "photo\u202Egpj.exe", "y") +
+		rawPart("files", "bad\xffname.txt", "z") +
+		rawPart("files", strings.Repeat("a", 300)+".txt", "w") +
+		rawPart("files", "", "content without a name") +
+		"--XX--\r\n"
+	resp, out := rawUpload(f, body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload with bad names: %d %s", resp.StatusCode, out)
+	}
+	var created web.BatchCreated
+	json.Unmarshal([]byte(out), &created)
+	if len(created.Documents) != 1 || len(created.Rejected) != 5 {
+		t.Fatalf("documents %d, refused %d; want 1 and 5: %s", len(created.Documents), len(created.Rejected), out)
+	}
+	for _, r := range created.Rejected {
+		if r.Reason == "" || strings.ContainsAny(r.Path, "\x00\u202E") || !utf8.ValidString(r.Path) || len(r.Path) > 304 {
+			t.Errorf("refusal %+v: a reason and a clean name are needed", r)
 		}
 	}
 }

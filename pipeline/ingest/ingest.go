@@ -234,6 +234,7 @@ func (s *Session) Reject(ctx context.Context, rel string, cause error) error {
 }
 
 func (s *Session) reject(ctx context.Context, rel string, cause error) error {
+	rel = extract.DisplayName(rel)
 	r := pipeline.Rejection{BatchID: s.Batch.ID, Path: rel, Code: pipeline.ErrorCode(cause), Reason: pipeline.ErrorMessage(cause)}
 	if err := s.in.Store.RejectionCreate(ctx, r); err != nil {
 		return err
