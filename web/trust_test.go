@@ -1,11 +1,15 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"image/png"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -344,5 +348,69 @@ func TestMalformedUploadAnswers400(t *testing.T) {
 		if r.Reason == "" || strings.ContainsAny(r.Path, "\x00\u202E") || !utf8.ValidString(r.Path) || len(r.Path) > 304 {
 			t.Errorf("refusal %+v: a reason and a clean name are needed", r)
 		}
+	}
+}
+
+// hugePagePDF is a one-page PDF whose page is side × side points.
+func hugePagePDF(side int) []byte {
+	var b strings.Builder
+	var offs []int
+	obj := func(s string) {
+		offs = append(offs, b.Len())
+		b.WriteString(s)
+	}
+	b.WriteString("%PDF-1.4\n")
+	obj("1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")
+	obj("2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n")
+	obj(fmt.Sprintf("3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents 4 0 R >> endobj\n", side, side))
+	stream := "0 0 1 rg 0 0 100 100 re f\n"
+	obj(fmt.Sprintf("4 0 obj << /Length %d >> stream\n%sendstream endobj\n", len(stream), stream))
+	xref := b.Len()
+	b.WriteString(fmt.Sprintf("xref\n0 %d\n0000000000 65535 f \n", len(offs)+1))
+	for _, o := range offs {
+		b.WriteString(fmt.Sprintf("%010d 00000 n \n", o))
+	}
+	b.WriteString(fmt.Sprintf("trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref))
+	return []byte(b.String())
+}
+
+// TestPageImageBounded: a 14,400 × 14,400 pt page took 8 s and 790 MB per
+// picture. The picture fits in MaxPageSide pixels whatever the page's
+// size, and when the render slots are taken the answer is 503 with
+// Retry-After instead of another render.
+func TestPageImageBounded(t *testing.T) {
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		t.Skip("pdftoppm (poppler-utils) is not installed")
+	}
+	f := newFixture(t, web.Config{MaxRenders: 1})
+	ctx := context.Background()
+	info, err := f.blobs.Put(ctx, bytes.NewReader(hugePagePDF(14400)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.store.DocumentCreate(ctx, pipeline.DocumentCreateParams{BatchID: f.batch["land"], Filename: "huge.pdf", Path: "huge.pdf", SHA256: info.SHA256, Size: info.Size, MIME: "application/pdf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.ExtractComplete(ctx, pipeline.ExtractCompleteParams{DocumentID: d.ID, MIME: "application/pdf", Pages: []pipeline.Page{{Number: 1, Text: "x", Quality: 1}}, Quality: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID, Classification: pipeline.Classification{Type: "application", Department: "land", Rule: "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/documents/" + itoa(d.ID) + "/pages/1/image"
+	resp, body := f.do("officer-land", "GET", path, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+	}
+	cfg, err := png.DecodeConfig(strings.NewReader(body))
+	if err != nil || cfg.Width > web.MaxPageSide || cfg.Height > web.MaxPageSide {
+		t.Errorf("page picture %dx%d (%v), want at most %d pixels a side", cfg.Width, cfg.Height, err, web.MaxPageSide)
+	}
+	release := f.server.HoldRender()
+	resp, _ = f.do("officer-land", "GET", path, nil)
+	release()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a render while the slots are taken: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }

@@ -58,6 +58,9 @@ type Config struct {
 	// LoginWindow (default 20 per 5 minutes).
 	LoginsPerAddress int
 	LoginWindow      time.Duration
+	// MaxRenders is how many page pictures are drawn at once; default 2.
+	// More are answered 503 with Retry-After.
+	MaxRenders int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (HOSO_TRUSTED_PROXIES); default none: the connection's
 	// address is the client's.
@@ -73,6 +76,7 @@ type Server struct {
 	pages      map[string]*template.Template
 	logins     *auth.Limiter
 	names      *nameSource
+	renders    chan struct{} // page pictures being drawn
 }
 
 // New returns a Server.
@@ -101,7 +105,11 @@ func New(cfg Config) *Server {
 	if cfg.LoginWindow <= 0 {
 		cfg.LoginWindow = 5 * time.Minute
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), logins: auth.NewLimiter(cfg.LoginsPerAddress, cfg.LoginWindow), names: newNameSource(cfg.Store)}
+	if cfg.MaxRenders <= 0 {
+		cfg.MaxRenders = 2
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), logins: auth.NewLimiter(cfg.LoginsPerAddress, cfg.LoginWindow), names: newNameSource(cfg.Store),
+		renders: make(chan struct{}, cfg.MaxRenders)}
 	s.pages = parsePages()
 	s.routes()
 	cop := http.NewCrossOriginProtection()
@@ -361,6 +369,7 @@ var statuses = map[string]int{
 	pipeline.EFORBIDDEN:    http.StatusForbidden,
 	pipeline.ELOCKED:       http.StatusForbidden,
 	pipeline.ETOOMANY:      http.StatusTooManyRequests,
+	pipeline.EBUSY:         http.StatusServiceUnavailable,
 }
 
 type apiError struct {
