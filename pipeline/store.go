@@ -248,6 +248,11 @@ type PageCorrectParams struct {
 	Text       string
 	Quality    float64
 	Language   string
+	// KeepDepartment holds the document in its department through the
+	// reclassification the new text brings, as a person's decision would:
+	// a clerk's rewrite never moves a document to another department
+	// (only a supervisor's correction or decision does).
+	KeepDepartment bool
 }
 
 // PatternsCompleteParams are the parameters of Store.PatternsComplete.

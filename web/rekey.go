@@ -89,7 +89,8 @@ func (s *Server) rekeySave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	old, err := s.cfg.Store.PageCorrect(r.Context(), pipeline.PageCorrectParams{Scope: scope(r), DocumentID: page.Doc.ID,
-		Number: page.Page.Number, Text: text, Quality: extract.Quality(text), Language: extract.Language(text)})
+		Number: page.Page.Number, Text: text, Quality: extract.Quality(text), Language: extract.Language(text),
+		KeepDepartment: currentUser(r).Role != pipeline.RoleSupervisor})
 	if err != nil {
 		if code := pipeline.ErrorCode(err); code == pipeline.ECONFLICT {
 			page.Message = pipeline.ErrorMessage(err)

@@ -414,3 +414,29 @@ func TestPageImageBounded(t *testing.T) {
 		t.Errorf("a render while the slots are taken: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
+
+// TestCorrectionCannotMoveDocument: a clerk's rewrite of a page holds the
+// document in its department (the rules may change its type, not where it
+// is); intake is not open to clerks who do not work in it.
+func TestCorrectionCannotMoveDocument(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	ctx := context.Background()
+	doc := f.doc["land"]
+	b := f.browser()
+	b.login("clerk-land", testPassword, "/")
+	resp, body := b.do("POST", "/documents/"+itoa(doc)+"/pages/1/edit", url.Values{"text": {"Hóa đơn thuế giá trị gia tăng số 123."}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rekey: %d %s", resp.StatusCode, body)
+	}
+	d, _ := f.store.DocumentGet(ctx, pipeline.ScopeAll, doc)
+	if d.DepartmentSource != pipeline.SourceManual || d.Department != "land" {
+		t.Errorf("after a clerk's rewrite: department %q from %q; want land, held", d.Department, d.DepartmentSource)
+	}
+	// A document in intake is not the land clerk's to read.
+	ib, _ := f.store.BatchCreate(ctx, pipeline.BatchCreateParams{Name: "intake", Department: pipeline.DepartmentIntake})
+	info, _ := f.blobs.Put(ctx, strings.NewReader("%PDF-1.4 intake"), 0)
+	id, _ := f.store.DocumentCreate(ctx, pipeline.DocumentCreateParams{BatchID: ib.ID, Filename: "i.pdf", Path: "i.pdf", SHA256: info.SHA256, Size: info.Size, MIME: "application/pdf"})
+	if resp, _ := f.do("clerk-land", "GET", "/api/v1/documents/"+itoa(id.ID)+"/original", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a land clerk reading an intake document: %d, want 404", resp.StatusCode)
+	}
+}

@@ -690,6 +690,11 @@ func (s *Store) PageCorrect(ctx context.Context, p pipeline.PageCorrectParams) (
 		if n == 0 {
 			return pipeline.Errorf(pipeline.ECONFLICT, "Document %d is still being processed; correct it once it is searchable.", p.DocumentID)
 		}
+		if p.KeepDepartment {
+			if _, err := tx.Exec(ctx, `UPDATE document SET department_source = $2 WHERE id = $1`, p.DocumentID, pipeline.SourceManual); err != nil {
+				return err
+			}
+		}
 		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
 	})
 	if err != nil {

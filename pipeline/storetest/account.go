@@ -396,3 +396,44 @@ func testAuditKeyed(t *testing.T, h Harness) {
 		t.Fatalf("AuditVerify(rewritten with a guessed key) = %+v, %v; want every keyed record reported", rep, err)
 	}
 }
+
+// testCorrectionKeepsDepartment: a clerk rewrote a page so that the rules
+// moved the document to the clerk's department, away from its uploader. A
+// rewrite with KeepDepartment holds the department through the
+// reclassification; a supervisor's (without it) lets the rules decide.
+func testCorrectionKeepsDepartment(t *testing.T, h Harness) {
+	ctx := context.Background()
+	st := h.Store
+	b, err := st.BatchCreate(ctx, pipeline.BatchCreateParams{Name: "land", Department: "land"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	land := pipeline.Scope{Departments: []string{"land"}}
+	for i, keep := range []bool{true, false} {
+		d := mustDoc(t, st, b.ID, fmt.Sprintf("so-do-%d.pdf", i), sha(900+i))
+		if err := st.ExtractComplete(ctx, pipeline.ExtractCompleteParams{DocumentID: d.ID, Pages: []pipeline.Page{{Number: 1, Text: "thửa đất"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID, Classification: pipeline.Classification{Type: "land_title", Department: "land"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.PageCorrect(ctx, pipeline.PageCorrectParams{Scope: land, DocumentID: d.ID, Number: 1, Text: "hóa đơn thuế", KeepDepartment: keep}); err != nil {
+			t.Fatal(err)
+		}
+		// The rules now read the text as a finance document.
+		if err := st.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID, Classification: pipeline.Classification{Type: "invoice", Department: "finance"}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.DocumentGet(ctx, pipeline.ScopeAll, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "finance"
+		if keep {
+			want = "land"
+		}
+		if got.Department != want || got.Type != "invoice" {
+			t.Errorf("KeepDepartment %v: department %q type %q, want %q invoice", keep, got.Department, got.Type, want)
+		}
+	}
+}

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("Duplicates", func(t *testing.T) { testDuplicates(t, open(t)) })
 	t.Run("StagesOnce", func(t *testing.T) { testStagesOnce(t, open(t)) })
 	t.Run("Corrections", func(t *testing.T) { testCorrections(t, open(t)) })
+	t.Run("CorrectionKeepsDepartment", func(t *testing.T) { testCorrectionKeepsDepartment(t, open(t)) })
 	t.Run("Fail", func(t *testing.T) { testFail(t, open(t)) })
 	t.Run("ListAndCount", func(t *testing.T) { testListAndCount(t, open(t)) })
 	t.Run("Rejections", func(t *testing.T) { testRejections(t, open(t)) })
