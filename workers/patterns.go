@@ -167,8 +167,16 @@ func checkPatterns(ctx context.Context, cfg Config, sigs *signatureCache, id int
 	if err != nil {
 		return err
 	}
-	if f, ok := detect.ExactDuplicates(doc.SHA256, same, doc.Department); ok {
-		p.Flags = append(p.Flags, f)
+	if len(same) > 1 {
+		refs := make([]detect.DocumentRef, 0, len(same))
+		for _, sid := range same {
+			d, err := cfg.Store.DocumentGetByID(ctx, sid)
+			if err != nil {
+				return err
+			}
+			refs = append(refs, detect.DocumentRef{ID: d.ID, Department: d.Department})
+		}
+		p.Flags = append(p.Flags, detect.ExactDuplicates(doc.SHA256, refs)...)
 	}
 	ids, err := cfg.Store.IdentifierListByDocument(ctx, id)
 	if err != nil {
@@ -185,9 +193,7 @@ func checkPatterns(ctx context.Context, cfg Config, sigs *signatureCache, id int
 		if err != nil {
 			return err
 		}
-		if f, ok := detect.Recurring(ident.Kind, ident.Value, occ, doc.Department, cfg.Detect); ok {
-			p.Flags = append(p.Flags, f)
-		}
+		p.Flags = append(p.Flags, detect.Recurring(ident.Kind, ident.Value, occ, cfg.Detect)...)
 	}
 	if err := nearDuplicates(ctx, cfg, sigs, doc, &p); err != nil {
 		return err
