@@ -180,3 +180,25 @@ func TestAuditTailRemovalNeedsCheckpoint(t *testing.T) {
 		t.Errorf("verify --checkpoint after removing the tail: exit %d\n%s", code, out)
 	}
 }
+
+// TestCommandLineAudited: reads of the archive from the terminal leave
+// records as reads from the pages do: processing (an upload), hoso export
+// --text (every text of the archive) and hoso search.
+func TestCommandLineAudited(t *testing.T) {
+	b := backends(t)[0]
+	if _, errs, code := run(t, b, "process", filepath.Join("testdata", "fixtures")); code != 0 {
+		t.Fatal(errs)
+	}
+	if _, errs, code := run(t, b, "export", "--text"); code != 0 {
+		t.Fatal(errs)
+	}
+	if _, errs, code := run(t, b, "search", "phép"); code != 0 {
+		t.Fatal(errs)
+	}
+	out, _, _ := run(t, b, "audit", "export")
+	for _, want := range []string{`"action":"upload"`, `"action":"export","object":"export","detail":"{\"flags\":false,\"text\":true}"`, `"action":"search","object":"search","detail":"{\"hits\":`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit trail lacks %s:\n%s", want, out)
+		}
+	}
+}
