@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"hoso/pipeline"
+	"hoso/pipeline/sqlite"
 )
 
 // execSQL changes the backend's database behind hoso's back, as someone
@@ -200,5 +201,34 @@ func TestCommandLineAudited(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit trail lacks %s:\n%s", want, out)
 		}
+	}
+}
+
+// TestAuditUpgradeKeepsOldRecords: a trail written before the audit key
+// (plain SHA-256 records) still verifies, is said to be plain, and the
+// keyed records continue it.
+func TestAuditUpgradeKeepsOldRecords(t *testing.T) {
+	b := backends(t)[0]
+	ctx := context.Background()
+	st, _, err := sqlite.OpenStore(ctx, filepath.Join(b.env["HOSO_DATA"], "hoso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := st.AuditAppend(ctx, &pipeline.AuditRecord{UserName: "lan", Action: pipeline.AuditView, Object: fmt.Sprintf("document:%d", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	if _, errs, code := run(t, b, "departments", "add", "archive"); code != 0 {
+		t.Fatal(errs)
+	}
+	out, errs, code := run(t, b, "audit", "verify")
+	if code != 0 || !strings.Contains(out, "intact: 4 records") || !strings.Contains(out, "Records 1 to 3 were written before the audit key") {
+		t.Fatalf("verify after the upgrade: exit %d\n%s%s", code, out, errs)
+	}
+	key, _ := os.ReadFile(filepath.Join(b.env["HOSO_DATA"], "audit.key"))
+	if !strings.Contains(string(key), "plain-records 3") {
+		t.Errorf("the key file does not record the plain records:\n%s", key)
 	}
 }
