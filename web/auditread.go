@@ -1,8 +1,10 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"hoso/pipeline"
@@ -44,6 +46,10 @@ func (s *Server) recorded(action, object, part string, onlyChanges bool, h http.
 			return
 		}
 		aw := &auditWriter{ResponseWriter: w, record: func() error {
+			obj := strings.ReplaceAll(object, "{id}", r.PathValue("id"))
+			if action == pipeline.AuditView && !strings.HasPrefix(obj, "document:") && s.viewedRecently(r, obj) {
+				return nil
+			}
 			detail := map[string]any{}
 			if part != "" {
 				detail["part"] = part
@@ -62,13 +68,38 @@ func (s *Server) recorded(action, object, part string, onlyChanges bool, h http.
 				p, _ := AuditText(r.URL.Path)
 				detail["path"] = p
 			}
-			return s.audit(r, action, strings.ReplaceAll(object, "{id}", r.PathValue("id")), detail)
+			return s.audit(r, action, obj, detail)
 		}}
 		h(aw, r)
 		if !aw.done {
 			aw.WriteHeader(http.StatusOK)
 		}
 	}
+}
+
+// repeatViews is how long a view of a list, a batch, the dashboard or the
+// metrics by the same user is recorded once: pages refresh themselves
+// every few seconds and Prometheus scrapes, and a record each time would
+// drown the trail. Every read of a document's content is recorded.
+const repeatViews = 10 * time.Minute
+
+// viewedRecently reports whether the user's view of obj with the same
+// query is on record within repeatViews.
+func (s *Server) viewedRecently(r *http.Request, obj string) bool {
+	u := currentUser(r)
+	if u == nil {
+		return false
+	}
+	recs, err := s.cfg.Store.AuditList(r.Context(), pipeline.AuditListParams{UserName: u.Name, Action: pipeline.AuditView, Object: obj,
+		Since: time.Now().Add(-repeatViews), BeforeSeq: 1 << 62, Limit: 1})
+	if err != nil || len(recs) == 0 {
+		return false
+	}
+	q, _ := AuditText(r.URL.RawQuery)
+	var d map[string]any
+	_ = json.Unmarshal([]byte(recs[0].Detail), &d)
+	was, _ := d["query"].(string)
+	return was == q
 }
 
 // auditWriter writes the audit record when the answer's status is known.

@@ -236,6 +236,23 @@ func TestReadsAudited(t *testing.T) {
 			t.Errorf("%s %s left no record of %s: %+v", c.method, c.path, c.object, recs)
 		}
 	}
+	// A page refreshing itself is one record per ten minutes; every read
+	// of a document's text is one.
+	count := func(obj string) int {
+		recs, _ := f.store.AuditList(ctx, pipeline.AuditListParams{Object: obj, Limit: 1000})
+		return len(recs)
+	}
+	before, beforeDoc := count("dashboard"), count("document:"+doc)
+	for range 3 {
+		f.do("supervisor-land", "GET", "/dashboard", nil)
+		f.do("supervisor-land", "GET", "/api/v1/documents/"+doc+"/text", nil)
+	}
+	if n := count("dashboard") - before; n != 0 {
+		t.Errorf("three more dashboard views: %d more records, want 0 (one within ten minutes is on record)", n)
+	}
+	if n := count("document:"+doc) - beforeDoc; n != 3 {
+		t.Errorf("three reads of a text: %d records, want 3", n)
+	}
 	// A failed search is recorded, with at most 1,000 characters of it.
 	long := strings.Repeat("a ", 50_000)
 	resp, body := f.do("officer-land", "GET", "/api/v1/search?q="+url.QueryEscape(long), nil, "Accept-Language", "en")
