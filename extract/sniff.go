@@ -83,24 +83,21 @@ var programs = map[string]bool{
 	"application/x-shellscript": true, "application/javascript": true, "text/javascript": true,
 }
 
-// Readable reports whether hoso can take a file of this format as a
-// document: it reads the text (PDF, DOCX, ODT, HTML, plain text) or will
-// with OCR (PNG, JPEG, TIFF). Archives are unpacked instead.
-func Readable(mime string) bool {
-	switch mime {
-	case MIMEPDF, MIMEDOCX, MIMEODT, MIMEHTML, MIMEText, MIMEPNG, MIMEJPEG, MIMETIFF:
-		return true
-	}
-	return false
-}
-
-// Refusal is why a file of a format hoso cannot take is refused at upload:
-// a program is unsafe, anything else unsupported.
+// Refusal says why a file is refused at upload, by its format, or nil
+// when it may be a document: programs are unsafe; sound, video and fonts
+// are no office's paperwork. Files of other formats are taken, and those
+// the extractors cannot read (a damaged PDF that lost its header, a format
+// not read yet) fail with the reason, the original kept.
 func Refusal(mime string) error {
-	if programs[mime] {
-		return pipeline.Errorf(pipeline.EUNSAFE, "Refused: the file is a program (%s), not a document.", Describe(mime))
+	base, _, _ := strings.Cut(mime, ";")
+	switch {
+	case programs[base]:
+		return pipeline.Errorf(pipeline.EUNSAFE, "Refused: the file is a program (%s), not a document.", Describe(base))
+	case strings.HasPrefix(base, "audio/"), strings.HasPrefix(base, "video/"), strings.HasPrefix(base, "font/"),
+		base == "application/vnd.ms-fontobject", base == "application/x-font-ttf":
+		return pipeline.Errorf(pipeline.EUNSUPPORTED, "Refused: hoso cannot read this kind of file (%s). Save it as PDF, DOCX, ODT, HTML or plain text and upload it again.", Describe(base))
 	}
-	return pipeline.Errorf(pipeline.EUNSUPPORTED, "Refused: hoso cannot read this kind of file (%s). Save it as PDF, DOCX, ODT, HTML or plain text and upload it again.", Describe(mime))
+	return nil
 }
 
 // sniffZip looks inside a ZIP container for the parts that make it an

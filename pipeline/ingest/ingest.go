@@ -157,8 +157,10 @@ func (s *Session) add(ctx context.Context, rel string, r io.Reader, depth int) e
 	}
 	// Programs and formats the office cannot read are refused by their
 	// content, whatever their name, with the reason.
-	if err == nil && mime != "" && !extract.Readable(mime) {
-		return s.reject(ctx, rel, extract.Refusal(mime))
+	if err == nil && mime != "" {
+		if rerr := extract.Refusal(mime); rerr != nil {
+			return s.reject(ctx, rel, rerr)
+		}
 	}
 	doc, err := s.in.Store.DocumentCreate(ctx, pipeline.DocumentCreateParams{
 		BatchID: s.Batch.ID, Filename: path.Base(rel), Path: rel, SHA256: info.SHA256, Size: info.Size, MIME: mime,

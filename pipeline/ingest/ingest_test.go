@@ -222,7 +222,8 @@ func TestExecutablesRefused(t *testing.T) {
 		{"don-xin-phep.pdf", pe, pipeline.EUNSAFE}, // a program named as a document
 		{"tool", elf[:min(len(elf), 8192)], pipeline.EUNSAFE},
 		{"cai-dat.sh", []byte("#!/bin/sh\nrm -rf /\n"), pipeline.EUNSAFE},
-		{"legacy.msi", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 600)...), pipeline.EUNSUPPORTED},
+		{"ghi-am.pdf", append([]byte("RIFF\x24\x08\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00"), make([]byte, 600)...), pipeline.EUNSUPPORTED},
+		{"hong.pdf", []byte("\x00\x01 not a PDF any more, its header lost"), ""}, // damaged: a document that will fail with its reason
 		{"ghi-chu.txt", []byte("Biên bản họp ngày 5 tháng 7."), ""},
 	}
 	for _, f := range files {

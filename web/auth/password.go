@@ -42,10 +42,19 @@ func CheckNewPassword(password, userName string) error {
 	}
 	lower := strings.ToLower(password)
 	name := strings.ToLower(strings.TrimSpace(userName))
-	if name != "" && (lower == name || (len([]rune(name)) >= 4 && strings.Contains(lower, name)) || strings.Contains(name, lower)) {
+	if name != "" && (lower == name || strings.Contains(name, lower)) {
 		return ErrPasswordUserName
 	}
-	if commonPassword(lower) {
+	// The name with a few characters around it is the name: what is left
+	// without it must be a password on its own.
+	rest := lower
+	if len([]rune(name)) >= 3 {
+		rest = strings.ReplaceAll(lower, name, "")
+		if rest != lower && len([]rune(strings.TrimSpace(rest))) < MinPasswordLength {
+			return ErrPasswordUserName
+		}
+	}
+	if commonPassword(lower) || (rest != lower && commonPassword(strings.TrimSpace(rest))) {
 		return ErrPasswordCommon
 	}
 	return nil

@@ -28,6 +28,8 @@ func TestCommonPasswordsRefused(t *testing.T) {
 		{"12345678901", "lan", ErrPasswordCommon},
 		{"LanLanLanLan", "lanlanlanlan", ErrPasswordUserName},
 		{"minhtran2024!", "minhtran", ErrPasswordUserName},
+		{"minhpassword123", "minh", ErrPasswordCommon},
+		{"mật khẩu riêng của minh", "minh", nil},
 		{"correct horse battery", "lan", nil},
 		{"sông Hồng chảy qua ba mùa", "lan", nil},
 		{"Tr4m-ch1m-g0-c0ng", "lan", nil},
