@@ -98,6 +98,33 @@ func ExactDuplicates(sha256 string, docs []DocumentRef) []pipeline.FlagUpsert {
 	return out
 }
 
+// ByDepartment splits a flag that gathers documents into one share per
+// department of its evidence, each listing only that department's
+// documents; a share needs at least min of them. title names a share
+// from its count.
+func ByDepartment(f pipeline.FlagUpsert, departments map[int64]string, min int, title func(n int) string) []pipeline.FlagUpsert {
+	refs := make([]DocumentRef, 0, len(f.Evidence))
+	for _, e := range f.Evidence {
+		refs = append(refs, DocumentRef{ID: e.DocumentID, Department: departments[e.DocumentID]})
+	}
+	var out []pipeline.FlagUpsert
+	for _, dep := range departmentsOf(refs) {
+		share := f
+		share.Key, share.Department, share.Evidence = departmentKey(f.Key, dep), dep, nil
+		for i, e := range f.Evidence {
+			if refs[i].Department == dep {
+				share.Evidence = append(share.Evidence, e)
+			}
+		}
+		if len(share.Evidence) < min {
+			continue
+		}
+		share.Title = title(len(share.Evidence))
+		out = append(out, share)
+	}
+	return out
+}
+
 // departmentsOf lists the documents' departments in order.
 func departmentsOf(docs []DocumentRef) []string {
 	var deps []string

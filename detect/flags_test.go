@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,11 @@ func TestFlagsPerDepartment(t *testing.T) {
 		if len(f.Evidence) != 2 || !strings.Contains(f.Title, "2 documents") || strings.Contains(f.Title, "4 documents") {
 			t.Errorf("flag of %s: %q with %d documents", f.Department, f.Title, len(f.Evidence))
 		}
+	}
+	near, _ := NearDuplicates(5, []NearDuplicateMatch{{DocumentID: 1, ClusterID: 1, Similarity: 0.9}, {DocumentID: 2, ClusterID: 1, Similarity: 0.9}, {DocumentID: 3, ClusterID: 3, Similarity: 0.95}}, nil, "land")
+	shares := ByDepartment(near, map[int64]string{1: "land", 2: "finance", 3: "finance", 5: "land"}, 2, func(n int) string { return strconv.Itoa(n) + " near-identical documents" })
+	if len(shares) != 2 || shares[0].Department != "finance" || shares[0].Key != "cluster:1|finance" || len(shares[0].Evidence) != 2 || shares[1].Title != "2 near-identical documents" {
+		t.Errorf("near-duplicates across departments: %+v", shares)
 	}
 	sum := strings.Repeat("ab", 32)
 	dups := ExactDuplicates(sum, []DocumentRef{{ID: 1, Department: "land"}, {ID: 2, Department: "land"}, {ID: 3, Department: "finance"}})

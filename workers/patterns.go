@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -266,7 +267,16 @@ func nearDuplicates(ctx context.Context, cfg Config, sigs *signatureCache, doc *
 		return err
 	}
 	flag, root := detect.NearDuplicates(doc.ID, matches, members, doc.Department)
-	p.Flags = append(p.Flags, flag)
+	// Each department sees its own share of the cluster.
+	deps := map[int64]string{}
+	for _, e := range flag.Evidence {
+		d, err := cfg.Store.DocumentGetByID(ctx, e.DocumentID)
+		if err != nil {
+			return err
+		}
+		deps[d.ID] = d.Department
+	}
+	p.Flags = append(p.Flags, detect.ByDepartment(flag, deps, 2, func(n int) string { return fmt.Sprintf("%d near-identical documents", n) })...)
 	p.ClusterID, p.Merge = root, cl
 	return nil
 }
