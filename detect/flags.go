@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -57,56 +58,131 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// DocumentRef is a document and its department, for the flags that
+// gather documents: each department sees only its own.
+type DocumentRef struct {
+	ID         int64
+	Department string
+}
+
+// departmentKey is the key of a department's share of a flag: each
+// department's supervisors get the flag with their own evidence, and
+// what lies in other departments is neither listed nor counted.
+func departmentKey(key, department string) string {
+	if department == "" {
+		department = pipeline.DepartmentIntake
+	}
+	return key + "|" + department
+}
+
 // ExactDuplicates flags documents with the same original: one flag per
-// file, listing every copy.
-func ExactDuplicates(sha256 string, documentIDs []int64, department string) (pipeline.FlagUpsert, bool) {
-	if len(documentIDs) < 2 {
-		return pipeline.FlagUpsert{}, false
+// file and department that holds two copies or more, listing them.
+func ExactDuplicates(sha256 string, docs []DocumentRef) []pipeline.FlagUpsert {
+	if len(docs) < 2 {
+		return nil
 	}
-	f := pipeline.FlagUpsert{
-		Kind: pipeline.FlagExactDuplicate, Key: sha256, Severity: "low", Department: department,
-		Title: fmt.Sprintf("The same file was uploaded %d times", len(documentIDs)),
+	var out []pipeline.FlagUpsert
+	for _, dep := range departmentsOf(docs) {
+		f := pipeline.FlagUpsert{Kind: pipeline.FlagExactDuplicate, Key: departmentKey(sha256, dep), Severity: "low", Department: dep}
+		for _, d := range docs {
+			if d.Department == dep {
+				f.Evidence = append(f.Evidence, pipeline.FlagEvidence{DocumentID: d.ID, Detail: "SHA-256 " + sha256[:16] + "…"})
+			}
+		}
+		if len(f.Evidence) < 2 {
+			continue // one copy here is no duplicate to this department
+		}
+		f.Title = fmt.Sprintf("The same file was uploaded %d times", len(f.Evidence))
+		out = append(out, f)
 	}
-	for _, id := range documentIDs {
-		f.Evidence = append(f.Evidence, pipeline.FlagEvidence{DocumentID: id, Detail: "SHA-256 " + sha256[:16] + "…"})
+	return out
+}
+
+// ByDepartment splits a flag that gathers documents into one share per
+// department of its evidence, each listing only that department's
+// documents; a share needs at least min of them. title names a share
+// from its count.
+func ByDepartment(f pipeline.FlagUpsert, departments map[int64]string, min int, title func(n int) string) []pipeline.FlagUpsert {
+	refs := make([]DocumentRef, 0, len(f.Evidence))
+	for _, e := range f.Evidence {
+		refs = append(refs, DocumentRef{ID: e.DocumentID, Department: departments[e.DocumentID]})
 	}
-	return f, true
+	var out []pipeline.FlagUpsert
+	for _, dep := range departmentsOf(refs) {
+		share := f
+		share.Key, share.Department, share.Evidence = departmentKey(f.Key, dep), dep, nil
+		for i, e := range f.Evidence {
+			if refs[i].Department == dep {
+				share.Evidence = append(share.Evidence, e)
+			}
+		}
+		if len(share.Evidence) < min {
+			continue
+		}
+		share.Title = title(len(share.Evidence))
+		out = append(out, share)
+	}
+	return out
+}
+
+// departmentsOf lists the documents' departments in order.
+func departmentsOf(docs []DocumentRef) []string {
+	var deps []string
+	for i := range docs {
+		if docs[i].Department == "" {
+			docs[i].Department = pipeline.DepartmentIntake
+		}
+		if !slices.Contains(deps, docs[i].Department) {
+			deps = append(deps, docs[i].Department)
+		}
+	}
+	sort.Strings(deps)
+	return deps
 }
 
 // Recurring flags an identifier found in enough documents from more than
-// one batch within the window: one flag per identifier, listing each
-// document and where in it.
-func Recurring(kind, value string, occ []pipeline.IdentifierOccurrence, department string, cfg Config) (pipeline.FlagUpsert, bool) {
+// one batch within the window: one flag per identifier and department,
+// listing that department's documents and where in them, and counting
+// only those.
+func Recurring(kind, value string, occ []pipeline.IdentifierOccurrence, cfg Config) []pipeline.FlagUpsert {
 	cfg = cfg.WithDefaults()
 	severity, watched := cfg.RecurringSeverity[kind]
 	if !watched {
-		return pipeline.FlagUpsert{}, false
+		return nil
 	}
 	first := map[int64]pipeline.IdentifierOccurrence{}
 	batches := map[int64]bool{}
+	var refs []DocumentRef
 	for _, o := range occ {
 		if _, ok := first[o.DocumentID]; !ok {
 			first[o.DocumentID] = o
+			refs = append(refs, DocumentRef{ID: o.DocumentID, Department: o.Department})
 		}
 		batches[o.BatchID] = true
 	}
 	if len(first) < cfg.RecurringMin || len(batches) < 2 {
-		return pipeline.FlagUpsert{}, false
+		return nil
 	}
-	f := pipeline.FlagUpsert{
-		Kind: pipeline.FlagRecurringIdentifier, Key: kind + ":" + value, Severity: severity, Department: department,
-		Title: fmt.Sprintf("%s %s appears in %d documents from %d batches", kindName(kind), value, len(first), len(batches)),
+	var out []pipeline.FlagUpsert
+	for _, dep := range departmentsOf(refs) {
+		f := pipeline.FlagUpsert{Kind: pipeline.FlagRecurringIdentifier, Key: departmentKey(kind+":"+value, dep), Severity: severity, Department: dep}
+		var ids []int64
+		own := map[int64]bool{}
+		for _, r := range refs {
+			if r.Department == dep {
+				ids = append(ids, r.ID)
+				own[first[r.ID].BatchID] = true
+			}
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		f.Title = fmt.Sprintf("%s %s appears in %d documents from %d batches", kindName(kind), value, len(ids), len(own))
+		for _, id := range ids {
+			o := first[id]
+			f.Evidence = append(f.Evidence, pipeline.FlagEvidence{DocumentID: id, Detail: fmt.Sprintf("%q on page %d, character %d", o.Raw, o.Page, o.Offset)})
+		}
+		out = append(out, f)
 	}
-	ids := make([]int64, 0, len(first))
-	for id := range first {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		o := first[id]
-		f.Evidence = append(f.Evidence, pipeline.FlagEvidence{DocumentID: id, Detail: fmt.Sprintf("%q on page %d, character %d", o.Raw, o.Page, o.Offset)})
-	}
-	return f, true
+	return out
 }
 
 func kindName(kind string) string {

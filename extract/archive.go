@@ -9,6 +9,8 @@ import (
 	"io"
 	"path"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"hoso/pipeline"
 )
@@ -75,6 +77,9 @@ func Unpack(r io.ReaderAt, size int64, mime string, limits ArchiveLimits, fn fun
 
 // SafeEntryName cleans an archive entry's name, or says why it is unsafe.
 func SafeEntryName(name string) (string, error) {
+	if err := CheckName(name); err != nil {
+		return "", err
+	}
 	n := strings.ReplaceAll(name, "\\", "/")
 	if strings.HasPrefix(n, "/") || (len(n) > 1 && n[1] == ':') {
 		return "", pipeline.Errorf(pipeline.EUNSAFE, "Refused: the archive entry %q has an absolute path.", name)
@@ -85,6 +90,56 @@ func SafeEntryName(name string) (string, error) {
 		}
 	}
 	return path.Clean(n), nil
+}
+
+// MaxNameLength is the longest file name (one folder or file of a path)
+// hoso takes, in bytes, as file systems do.
+const MaxNameLength = 255
+
+// CheckName refuses a file name that is not valid UTF-8, holds control
+// characters (NUL, line breaks) or text-direction overrides (which make
+// "gpj.exe" show as "exe.jpg"), or has a part over MaxNameLength bytes.
+func CheckName(name string) error {
+	if !utf8.ValidString(name) {
+		return pipeline.Errorf(pipeline.EINVALID, "Refused: the file name is not valid UTF-8 text.")
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || bidiControl(r) {
+			return pipeline.Errorf(pipeline.EUNSAFE, "Refused: the file name holds control or text-direction characters, which can disguise what the file is.")
+		}
+	}
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if len(part) > MaxNameLength {
+			return pipeline.Errorf(pipeline.EINVALID, "Refused: the file name is longer than %d bytes.", MaxNameLength)
+		}
+	}
+	return nil
+}
+
+// bidiControl reports the invisible marks that change the direction of
+// text.
+func bidiControl(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
+// DisplayName is a name safe to record and show: invalid bytes, control
+// and text-direction characters become U+FFFD, and it is cut to 300 bytes.
+func DisplayName(name string) string {
+	name = strings.ToValidUTF8(name, "\uFFFD")
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || bidiControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, name)
+	if len(name) > 300 {
+		cut := 300
+		for cut > 0 && !utf8.RuneStart(name[cut]) {
+			cut--
+		}
+		name = name[:cut] + "…"
+	}
+	return name
 }
 
 func unpackZip(r io.ReaderAt, size int64, limits ArchiveLimits, fn func(ArchiveEntry) error) error {

@@ -53,6 +53,9 @@ func Sniff(r io.ReaderAt, size int64) (string, error) {
 		}
 	}
 	base, _, _ := strings.Cut(m.String(), ";")
+	if programs[base] {
+		return base, nil
+	}
 	switch {
 	case base == "text/html" || base == "application/xhtml+xml":
 		return MIMEHTML, nil
@@ -67,6 +70,34 @@ func Sniff(r io.ReaderAt, size int64) (string, error) {
 		return MIMEText, nil
 	}
 	return base, nil
+}
+
+// programs are the formats of executables and scripts: never documents.
+var programs = map[string]bool{
+	"application/vnd.microsoft.portable-executable": true, "application/x-msdownload": true, "application/x-dosexec": true,
+	"application/x-elf": true, "application/x-executable": true, "application/x-sharedlib": true, "application/x-object": true,
+	"application/x-coredump": true, "application/x-mach-binary": true, "application/x-java-applet": true, "application/wasm": true,
+	"application/x-ms-shortcut": true, "application/java-archive": true, "application/x-java-archive": true,
+	"application/vnd.android.package-archive": true, "application/x-ms-installer": true, "application/x-msi": true,
+	"text/x-shellscript": true, "text/x-python": true, "text/x-perl": true, "text/x-php": true, "text/x-lua": true, "text/x-tcl": true,
+	"application/x-shellscript": true, "application/javascript": true, "text/javascript": true,
+}
+
+// Refusal says why a file is refused at upload, by its format, or nil
+// when it may be a document: programs are unsafe; sound, video and fonts
+// are no office's paperwork. Files of other formats are taken, and those
+// the extractors cannot read (a damaged PDF that lost its header, a format
+// not read yet) fail with the reason, the original kept.
+func Refusal(mime string) error {
+	base, _, _ := strings.Cut(mime, ";")
+	switch {
+	case programs[base]:
+		return pipeline.Errorf(pipeline.EUNSAFE, "Refused: the file is a program (%s), not a document.", Describe(base))
+	case strings.HasPrefix(base, "audio/"), strings.HasPrefix(base, "video/"), strings.HasPrefix(base, "font/"),
+		base == "application/vnd.ms-fontobject", base == "application/x-font-ttf":
+		return pipeline.Errorf(pipeline.EUNSUPPORTED, "Refused: hoso cannot read this kind of file (%s). Save it as PDF, DOCX, ODT, HTML or plain text and upload it again.", Describe(base))
+	}
+	return nil
 }
 
 // sniffZip looks inside a ZIP container for the parts that make it an
@@ -169,6 +200,23 @@ func Describe(mime string) string {
 		return "Microsoft Office file in the old binary format"
 	case MIMEUnknown, "":
 		return "a format hoso does not recognise"
+	case "application/vnd.microsoft.portable-executable", "application/x-msdownload", "application/x-dosexec":
+		return "Windows program (.exe, .dll)"
+	case "application/x-elf", "application/x-executable", "application/x-sharedlib", "application/x-object", "application/x-coredump":
+		return "Linux program or library"
+	case "application/x-mach-binary":
+		return "macOS program"
+	case "application/x-java-applet", "application/java-archive", "application/x-java-archive":
+		return "Java program"
+	case "application/vnd.android.package-archive":
+		return "Android app (.apk)"
+	case "application/x-ms-installer", "application/x-msi":
+		return "Windows installer (.msi)"
+	case "text/x-shellscript", "application/x-shellscript", "text/x-python", "text/x-perl", "text/x-php", "text/x-lua", "text/x-tcl",
+		"application/javascript", "text/javascript":
+		return "script (a program in text)"
+	case "application/wasm":
+		return "WebAssembly program"
 	case MIMETar:
 		return "TAR archive"
 	case MIMEGzip:

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -100,9 +102,11 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
-// AuditRecord is one entry of the audit trail. Hash is the SHA-256 of the
-// previous record's hash and this record's content; changing or removing a
-// record breaks the chain from there on.
+// AuditRecord is one entry of the audit trail. Hash chains it to the
+// record before: for records of chain version 2 (AuditChainKeyed) it is an
+// HMAC-SHA256 keyed by a secret kept outside the database, so someone who
+// can write to the database cannot recompute it; records of version 1
+// (written before the key existed) carry a plain SHA-256.
 type AuditRecord struct {
 	Seq      int64     `json:"seq"`
 	At       time.Time `json:"at"`
@@ -112,9 +116,16 @@ type AuditRecord struct {
 	Action   string    `json:"action"`
 	Object   string    `json:"object"` // e.g. "document:12"
 	Detail   string    `json:"detail"` // JSON, e.g. the search query
+	Version  int       `json:"version"`
 	PrevHash string    `json:"prev_hash"`
 	Hash     string    `json:"hash"`
 }
+
+// Audit chain versions.
+const (
+	AuditChainPlain = 1 // SHA-256: shows accidents, not a rewrite
+	AuditChainKeyed = 2 // HMAC-SHA256 with the audit key
+)
 
 // Audit actions.
 const (
@@ -134,6 +145,9 @@ const (
 	AuditTokenChange    = "token_change"
 	AuditReindex        = "reindex"
 	AuditExport         = "audit_export"
+	AuditCheckpointMade = "audit_checkpoint"
+	AuditJobAction      = "job_action" // a change through River's job UI
+	AuditDataExport     = "export"     // hoso export on the command line
 )
 
 // ComputeHash returns the record's chained hash: SHA-256 over the previous
@@ -141,13 +155,82 @@ const (
 // share an encoding.
 func (a *AuditRecord) ComputeHash() string {
 	h := sha256.New()
-	for _, f := range []string{a.PrevHash, strconv.FormatInt(a.Seq, 10), a.At.UTC().Format(time.RFC3339Nano),
-		strconv.FormatInt(a.UserID, 10), a.UserName, a.Remote, a.Action, a.Object, a.Detail} {
-		h.Write([]byte(strconv.Itoa(len(f))))
-		h.Write([]byte{':'})
-		h.Write([]byte(f))
-	}
+	a.encode(h, a.PrevHash, strconv.FormatInt(a.Seq, 10), a.At.UTC().Format(time.RFC3339Nano),
+		strconv.FormatInt(a.UserID, 10), a.UserName, a.Remote, a.Action, a.Object, a.Detail)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (a *AuditRecord) encode(w interface{ Write([]byte) (int, error) }, fields ...string) {
+	for _, f := range fields {
+		w.Write([]byte(strconv.Itoa(len(f))))
+		w.Write([]byte{':'})
+		w.Write([]byte(f))
+	}
+}
+
+// ComputeMAC returns the record's keyed chain hash (version 2): an
+// HMAC-SHA256 under key over the version, the previous hash and the
+// record's fields.
+func (a *AuditRecord) ComputeMAC(key []byte) string {
+	h := hmac.New(sha256.New, key)
+	a.encode(h, "hoso-audit", strconv.Itoa(AuditChainKeyed), a.PrevHash, strconv.FormatInt(a.Seq, 10), a.At.UTC().Format(time.RFC3339Nano),
+		strconv.FormatInt(a.UserID, 10), a.UserName, a.Remote, a.Action, a.Object, a.Detail)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// AuditKeyID names a key without revealing it, so that a process with
+// another key refuses to extend the chain.
+func AuditKeyID(key []byte) string {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte("hoso audit key id"))
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// AuditSigningKey derives the Ed25519 key that signs checkpoints from the
+// audit key: one secret to keep, and a public key to publish.
+func AuditSigningKey(key []byte) ed25519.PrivateKey {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte("hoso audit checkpoint signing key"))
+	return ed25519.NewKeyFromSeed(h.Sum(nil))
+}
+
+// AuditCheckpoint is a signed statement of the chain's head: kept away from
+// the database, it shows any later rewrite or removal of the records up to
+// it, even by someone who has the database and the key.
+type AuditCheckpoint struct {
+	Seq       int64     `json:"seq"`
+	Hash      string    `json:"hash"`
+	At        time.Time `json:"at"`
+	PublicKey string    `json:"public_key"` // hex Ed25519
+	Signature string    `json:"signature"`  // hex Ed25519 over Message
+}
+
+// Message is what the signature covers.
+func (c *AuditCheckpoint) Message() []byte {
+	return []byte("hoso audit checkpoint v1\n" + strconv.FormatInt(c.Seq, 10) + "\n" + c.Hash + "\n" + c.At.UTC().Format(time.RFC3339Nano) + "\n")
+}
+
+// SignAuditCheckpoint signs a checkpoint of the head seq/hash.
+func SignAuditCheckpoint(key []byte, seq int64, hash string, at time.Time) *AuditCheckpoint {
+	sk := AuditSigningKey(key)
+	c := &AuditCheckpoint{Seq: seq, Hash: hash, At: at.UTC().Truncate(time.Second)}
+	c.PublicKey = hex.EncodeToString(sk.Public().(ed25519.PublicKey))
+	c.Signature = hex.EncodeToString(ed25519.Sign(sk, c.Message()))
+	return c
+}
+
+// CheckSignature reports whether the checkpoint is signed by publicKey (hex);
+// an empty publicKey accepts the one the checkpoint names.
+func (c *AuditCheckpoint) CheckSignature(publicKey string) error {
+	if publicKey != "" && publicKey != c.PublicKey {
+		return Errorf(EINVALID, "The checkpoint was signed with another key (%s), not this trail's (%s).", c.PublicKey, publicKey)
+	}
+	pk, err1 := hex.DecodeString(c.PublicKey)
+	sig, err2 := hex.DecodeString(c.Signature)
+	if err1 != nil || err2 != nil || len(pk) != ed25519.PublicKeySize || !ed25519.Verify(pk, c.Message(), sig) {
+		return Errorf(EINVALID, "The checkpoint's signature is not valid: the file was changed or is not a checkpoint.")
+	}
+	return nil
 }
 
 // AuditDetail encodes v as a record's detail.
@@ -181,39 +264,84 @@ type AuditProblem struct {
 	Message string `json:"message"`
 }
 
+// AuditReport is the result of checking the chain.
+type AuditReport struct {
+	Checked int64 `json:"checked"`
+	// Plain counts records of chain version 1, written before the audit
+	// key: they show accidents but not a rewrite by someone who can write
+	// to the database.
+	Plain    int64          `json:"plain"`
+	HeadSeq  int64          `json:"head_seq"`
+	HeadHash string         `json:"head_hash"`
+	Problems []AuditProblem `json:"problems"`
+	// Checkpoint is set when a checkpoint was checked and held.
+	Checkpoint *AuditCheckpoint `json:"checkpoint,omitempty"`
+}
+
 // VerifyAudit walks records in seq order and reports every break: a
 // record whose hash does not match its content (changed), a gap in the
-// numbers or a previous hash that does not match (removed), and a chain
-// that stops short of the head (the newest removed). next is called until
-// it returns nil.
-func VerifyAudit(next func() (*AuditRecord, error), headSeq int64, headHash string) (int64, []AuditProblem, error) {
-	var problems []AuditProblem
+// numbers or a previous hash that does not match (removed), a chain that
+// stops short of the head (the newest removed), a plain record after a
+// keyed one (rewritten without the key), and, when cp is given, a record
+// at the checkpoint that differs from the one signed or a chain that stops
+// before it. next is called until it returns nil. key is the audit key;
+// without it keyed records cannot be checked and are reported. plainMax,
+// when not negative, is how many records the trail held when the key was
+// made (kept beside the key): more plain records than that means the trail
+// was rewritten without the key.
+func VerifyAudit(next func() (*AuditRecord, error), headSeq int64, headHash string, key []byte, plainMax int64, cp *AuditCheckpoint) (*AuditReport, error) {
+	rep := &AuditReport{HeadSeq: headSeq, HeadHash: headHash}
+	add := func(seq int64, msg string) {
+		rep.Problems = append(rep.Problems, AuditProblem{Seq: seq, Message: msg})
+	}
+	itoa := func(n int64) string { return strconv.FormatInt(n, 10) }
 	var prev *AuditRecord
-	var n int64
+	keyed, cpSeen := false, false
 	for {
 		r, err := next()
 		if err != nil {
-			return n, problems, err
+			return rep, err
 		}
 		if r == nil {
 			break
 		}
-		n++
+		rep.Checked++
 		wantSeq, wantPrev := int64(1), ""
 		if prev != nil {
 			wantSeq, wantPrev = prev.Seq+1, prev.Hash
 		}
 		if r.Seq != wantSeq {
-			msg := "record " + strconv.FormatInt(wantSeq, 10) + " is missing"
+			msg := "record " + itoa(wantSeq) + " is missing"
 			if r.Seq-1 > wantSeq {
-				msg = "records " + strconv.FormatInt(wantSeq, 10) + " to " + strconv.FormatInt(r.Seq-1, 10) + " are missing"
+				msg = "records " + itoa(wantSeq) + " to " + itoa(r.Seq-1) + " are missing"
 			}
-			problems = append(problems, AuditProblem{Seq: wantSeq, Message: msg})
+			add(wantSeq, msg)
 		} else if r.PrevHash != wantPrev {
-			problems = append(problems, AuditProblem{Seq: r.Seq, Message: "record " + strconv.FormatInt(r.Seq, 10) + " does not follow the record before it (previous hash differs)"})
+			add(r.Seq, "record "+itoa(r.Seq)+" does not follow the record before it (previous hash differs)")
 		}
-		if r.ComputeHash() != r.Hash {
-			problems = append(problems, AuditProblem{Seq: r.Seq, Message: "record " + strconv.FormatInt(r.Seq, 10) + " was changed: its content does not match its hash"})
+		switch r.Version {
+		case AuditChainKeyed:
+			keyed = true
+			if key == nil {
+				add(r.Seq, "record "+itoa(r.Seq)+" is keyed but the audit key was not given: it cannot be checked")
+			} else if r.ComputeMAC(key) != r.Hash {
+				add(r.Seq, "record "+itoa(r.Seq)+" was changed: its content does not match its keyed hash")
+			}
+		default:
+			rep.Plain++
+			if keyed {
+				add(r.Seq, "record "+itoa(r.Seq)+" is not keyed though keyed records come before it: it was written without the key")
+			} else if plainMax >= 0 && rep.Plain > plainMax {
+				add(r.Seq, "record "+itoa(r.Seq)+" is not keyed, but the audit key was made when the trail held "+itoa(plainMax)+" records: the trail was rewritten without the key")
+			} else if r.ComputeHash() != r.Hash {
+				add(r.Seq, "record "+itoa(r.Seq)+" was changed: its content does not match its hash")
+			}
+		}
+		if cp != nil && r.Seq == cp.Seq {
+			cpSeen = true
+			if r.Hash != cp.Hash {
+				add(r.Seq, "record "+itoa(r.Seq)+" differs from the one the checkpoint of "+cp.At.UTC().Format(time.RFC3339)+" vouches for: the trail up to it was rewritten")
+			}
 		}
 		prev = r
 	}
@@ -222,11 +350,17 @@ func VerifyAudit(next func() (*AuditRecord, error), headSeq int64, headHash stri
 		last, lastHash = prev.Seq, prev.Hash
 	}
 	if headSeq != last {
-		problems = append(problems, AuditProblem{Seq: last + 1, Message: "the trail ends at record " + strconv.FormatInt(last, 10) + " but " + strconv.FormatInt(headSeq, 10) + " were written: the newest records were removed"})
+		add(last+1, "the trail ends at record "+itoa(last)+" but "+itoa(headSeq)+" were written: the newest records were removed")
 	} else if headHash != lastHash {
-		problems = append(problems, AuditProblem{Seq: last, Message: "record " + strconv.FormatInt(last, 10) + " differs from the one written last"})
+		add(last, "record "+itoa(last)+" differs from the one written last")
 	}
-	return n, problems, nil
+	if cp != nil && !cpSeen {
+		add(cp.Seq, "the trail ends at record "+itoa(last)+" but the checkpoint of "+cp.At.UTC().Format(time.RFC3339)+" vouches for "+itoa(cp.Seq)+" records: records were removed")
+	}
+	if cp != nil && len(rep.Problems) == 0 {
+		rep.Checkpoint = cp
+	}
+	return rep, nil
 }
 
 // AccountStore keeps users, departments, sessions, tokens and the audit
@@ -252,6 +386,9 @@ type AccountStore interface {
 	// SessionGet returns the session with that hash if it has not expired.
 	SessionGet(ctx context.Context, tokenHash string) (*Session, error)
 	SessionDelete(ctx context.Context, tokenHash string) error
+	// SessionRevokeUser ends every session of the user but keep's (a
+	// password change keeps the session that made it; "" ends them all).
+	SessionRevokeUser(ctx context.Context, userID int64, keep string) error
 
 	TokenCreate(ctx context.Context, userID int64, name, tokenHash string) (*Token, error)
 	// TokenUser returns the user a token belongs to and notes its use.
@@ -263,6 +400,7 @@ type AccountStore interface {
 	// PrevHash and Hash (and At when zero).
 	AuditAppend(ctx context.Context, r *AuditRecord) error
 	AuditList(ctx context.Context, p AuditListParams) ([]*AuditRecord, error)
-	// AuditVerify checks the whole chain.
-	AuditVerify(ctx context.Context) (checked int64, problems []AuditProblem, err error)
+	// AuditVerify checks the whole chain, and the checkpoint when given
+	// (its signature is the caller's to check).
+	AuditVerify(ctx context.Context, cp *AuditCheckpoint) (*AuditReport, error)
 }

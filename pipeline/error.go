@@ -27,6 +27,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // signed in, but the role may not
 	ELOCKED       = "locked"       // too many wrong passwords
 	ETOOMANY      = "too_many_requests"
+	EBUSY         = "busy"        // the server does as much of this as it may at once: try again soon
 	EOCRMISSING   = "ocr_missing" // a document waits: OCR is not installed
 )
 

@@ -35,12 +35,9 @@ type Flag struct {
 	Status     string         `json:"status"`
 	Assignee   string         `json:"assignee"`
 	Evidence   []FlagEvidence `json:"evidence"`
-	// Hidden counts evidence documents in departments the reader may not
-	// see.
-	Hidden    int            `json:"hidden_evidence,omitempty"`
-	Decisions []FlagDecision `json:"decisions"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	Decisions  []FlagDecision `json:"decisions"`
+	CreatedAt  time.Time      `json:"created_at"`
+	UpdatedAt  time.Time      `json:"updated_at"`
 }
 
 // FlagEvidence is a document in a flag, with what in it matched.
@@ -102,6 +99,7 @@ type FlagDecideParams struct {
 type IdentifierOccurrence struct {
 	DocumentID int64     `json:"document_id"`
 	BatchID    int64     `json:"batch_id"`
+	Department string    `json:"department"` // the document's
 	Raw        string    `json:"raw"`
 	Page       int       `json:"page"`
 	Offset     int       `json:"offset"`

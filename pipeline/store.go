@@ -68,8 +68,8 @@ type Store interface {
 	DocumentIDsBySHA256(ctx context.Context, sha256 string) ([]int64, error)
 
 	FlagList(ctx context.Context, params FlagListParams) ([]*Flag, error)
-	// FlagGet returns a flag in scope with the evidence in scope; Hidden
-	// counts the evidence documents outside it.
+	// FlagGet returns a flag in scope with the evidence in scope; what
+	// lies outside the scope is neither listed nor counted.
 	FlagGet(ctx context.Context, scope Scope, id int64) (*Flag, error)
 	FlagDecide(ctx context.Context, params FlagDecideParams) (*Flag, error)
 	// PatternsPending lists documents whose cross-document patterns are
@@ -248,6 +248,11 @@ type PageCorrectParams struct {
 	Text       string
 	Quality    float64
 	Language   string
+	// KeepDepartment holds the document in its department through the
+	// reclassification the new text brings, as a person's decision would:
+	// a clerk's rewrite never moves a document to another department
+	// (only a supervisor's correction or decision does).
+	KeepDepartment bool
 }
 
 // PatternsCompleteParams are the parameters of Store.PatternsComplete.

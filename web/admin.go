@@ -141,6 +141,14 @@ func (s *Server) userUpdateForm(w http.ResponseWriter, r *http.Request) {
 		s.userFail(w, r, err)
 		return
 	}
+	// A reset or a disabled account ends the user's sessions: whoever
+	// held the old password is out.
+	if u.Disabled || page.Secret != "" {
+		if err := s.cfg.Store.SessionRevokeUser(ctx, u.ID, ""); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	if err := s.audit(r, pipeline.AuditUserChange, "user:"+u.Name, change); err != nil {
 		s.fail(w, r, err)
 		return
@@ -215,7 +223,8 @@ type auditPage struct {
 
 var auditActions = []string{pipeline.AuditLogin, pipeline.AuditLoginFailed, pipeline.AuditLogout, pipeline.AuditUpload, pipeline.AuditView,
 	pipeline.AuditDownload, pipeline.AuditSearch, pipeline.AuditRetry, pipeline.AuditClassification, pipeline.AuditRuleChange,
-	pipeline.AuditFlagDecision, pipeline.AuditCorrection, pipeline.AuditUserChange, pipeline.AuditTokenChange, pipeline.AuditReindex, pipeline.AuditExport}
+	pipeline.AuditFlagDecision, pipeline.AuditCorrection, pipeline.AuditUserChange, pipeline.AuditTokenChange, pipeline.AuditReindex, pipeline.AuditExport,
+	pipeline.AuditJobAction, pipeline.AuditDataExport, pipeline.AuditCheckpointMade}
 
 // auditPage lists the trail newest first, 100 at a time.
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {

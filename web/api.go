@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"hoso/extract"
 	"hoso/pipeline"
@@ -86,13 +87,37 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, 
 		_ = s.audit(r, pipeline.AuditUpload, "batch:"+strconv.FormatInt(sess.Batch.ID, 10),
 			map[string]any{"name": sess.Batch.Name, "department": sess.Batch.Department, "documents": len(resp.Documents), "rejected": len(resp.Rejected)})
 	}
+	begin := func() error {
+		if sess != nil {
+			return nil
+		}
+		if name == "" {
+			return pipeline.Errorf(pipeline.EINVALID, "Put the batch name before the files in the form.")
+		}
+		dep, err := uploadDepartment(u, department)
+		if err != nil {
+			return err
+		}
+		sess, err = s.cfg.Ingester.BeginBatch(ctx, pipeline.BatchCreateParams{Name: name, CreatedBy: u.ID, Department: dep})
+		return err
+	}
+	// cut records where a malformed or cut-off body stopped the upload,
+	// so the batch says which file did not arrive, then ends it.
+	cut := func(rel string, err error) (*BatchCreated, error) {
+		if sess != nil {
+			if rerr := sess.Reject(ctx, rel, pipeline.Errorf(pipeline.EINVALID, "The upload was cut off or malformed here: this file and any after it did not arrive; upload them again.")); rerr != nil {
+				err = rerr
+			}
+		}
+		finish()
+		return resp, err
+	}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			finish()
-			return resp, err
+			return cut("…", uploadBodyError{err})
 		}
 		switch part.FormName() {
 		case "name", "batch":
@@ -104,32 +129,50 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, 
 			department = strings.TrimSpace(string(b))
 			continue
 		}
+		body := &uploadBody{r: part}
 		filename := partFilename(part)
 		if filename == "" {
+			// A browser sends an empty, nameless part for a file input
+			// left empty; a nameless part with content is refused.
+			var one [1]byte
+			if n, _ := io.ReadFull(body, one[:]); n == 0 {
+				if body.err != nil {
+					return cut("…", body.err)
+				}
+				continue
+			}
+			if err := begin(); err != nil {
+				return nil, err
+			}
+			_, _ = io.Copy(io.Discard, body)
+			if body.err != nil {
+				return cut("…", body.err)
+			}
+			if err := sess.Reject(ctx, "…", pipeline.Errorf(pipeline.EINVALID, "Refused: a file arrived without a name.")); err != nil {
+				finish()
+				return resp, err
+			}
 			continue
 		}
-		if sess == nil {
-			if name == "" {
-				return nil, pipeline.Errorf(pipeline.EINVALID, "Put the batch name before the files in the form.")
-			}
-			dep, err := uploadDepartment(u, department)
-			if err != nil {
-				return nil, err
-			}
-			if sess, err = s.cfg.Ingester.BeginBatch(ctx, pipeline.BatchCreateParams{Name: name, CreatedBy: u.ID, Department: dep}); err != nil {
-				return nil, err
-			}
+		if err := begin(); err != nil {
+			return nil, err
 		}
 		rel, perr := extract.SafeEntryName(filename)
 		if perr != nil {
-			_, _ = io.Copy(io.Discard, part)
+			_, _ = io.Copy(io.Discard, body)
+			if body.err != nil {
+				return cut(filename, body.err)
+			}
 			if err := sess.Reject(ctx, filename, perr); err != nil {
 				finish()
 				return resp, err
 			}
 			continue
 		}
-		if err := sess.Add(ctx, rel, part); err != nil {
+		if err := sess.Add(ctx, rel, body); err != nil {
+			if body.err != nil {
+				return cut(rel, body.err)
+			}
 			finish()
 			return resp, err
 		}
@@ -142,6 +185,28 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, 
 	return resp, nil
 }
 
+// uploadBody reads a part and keeps the error the request body gave:
+// such an error is the client's (a cut-off or malformed body), not hoso's.
+type uploadBody struct {
+	r   io.Reader
+	err error
+}
+
+func (b *uploadBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = uploadBodyError{err}
+		return n, b.err
+	}
+	return n, err
+}
+
+// uploadBodyError is a request body that could not be read to its end.
+type uploadBodyError struct{ err error }
+
+func (e uploadBodyError) Error() string { return "read upload: " + e.err.Error() }
+func (e uploadBodyError) Unwrap() error { return e.err }
+
 // uploadFailed answers an upload cut short. Files stored before the
 // failure stay in the batch; the message says which batch to look at.
 func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, resp *BatchCreated, err error) {
@@ -150,9 +215,10 @@ func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, resp *Batc
 
 func uploadError(resp *BatchCreated, err error) error {
 	var mbe *http.MaxBytesError
+	var be uploadBodyError
 	if errors.As(err, &mbe) {
 		err = pipeline.Errorf(pipeline.ETOOLARGE, "The upload is larger than the limit of %d MB.", mbe.Limit/1_000_000)
-	} else if pipeline.ErrorCode(err) == pipeline.EINTERNAL && !errors.Is(err, context.Canceled) && strings.Contains(err.Error(), "multipart") {
+	} else if errors.As(err, &be) && !errors.Is(err, context.Canceled) {
 		err = pipeline.Errorf(pipeline.EINVALID, "The upload was cut off or malformed.")
 	}
 	if resp != nil {
@@ -433,10 +499,20 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 func (s *Server) runSearch(r *http.Request, req search.Request) (*search.Response, error) {
 	req.Scope = scope(r)
 	res, err := s.cfg.Index.Search(r.Context(), req)
+	q, cut := AuditText(req.Query)
+	detail := map[string]any{"q": q}
+	if cut {
+		detail["q_length"] = utf8.RuneCountInString(req.Query)
+	}
 	if err != nil {
+		// A refused or failed search is a trace too.
+		detail["error"] = pipeline.ErrorCode(err)
+		if aerr := s.audit(r, pipeline.AuditSearch, "search", detail); aerr != nil {
+			return nil, aerr
+		}
 		return nil, err
 	}
-	detail := map[string]any{"q": req.Query, "hits": res.Total}
+	detail["hits"] = res.Total
 	for k, v := range map[string]string{"type": req.Type, "department": req.Department, "tag": req.Tag, "batch": req.Batch, "after": req.After, "match": req.Match} {
 		if v != "" {
 			detail[k] = v

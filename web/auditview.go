@@ -49,8 +49,11 @@ func (n *names) AuditObject(obj string) auditLink {
 		if id == "apply" {
 			return auditLink{t.T("audit.obj.rules_apply"), "/rules"}
 		}
+		if id == "dryrun" {
+			return auditLink{t.T("audit.obj.rules_dryrun"), "/rules"}
+		}
 		return auditLink{t.T("audit.obj.rules", id), "/rules?from=0&to=" + url.QueryEscape(id)}
-	case "search", "index", "audit", "session":
+	case "search", "index", "audit", "session", "batches", "flags", "dashboard", "metrics", "jobs", "export":
 		return auditLink{t.T("audit.obj." + kind), ""}
 	}
 	return auditLink{obj, ""}
@@ -161,7 +164,7 @@ func (n *names) auditField(key string, v any) auditField {
 }
 
 // auditFreeText are the keys whose values people wrote.
-var auditFreeText = map[string]bool{"q": true, "name": true, "note": true, "query": true, "after": true, "sha256": true}
+var auditFreeText = map[string]bool{"q": true, "name": true, "note": true, "query": true, "after": true, "sha256": true, "path": true}
 
 // auditValue is one value as the page shows it: names for codes.
 func (n *names) auditValue(key string, v any) string {

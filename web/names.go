@@ -231,6 +231,9 @@ func (n *names) FlagTitle(f *pipeline.Flag) string {
 		}
 	case pipeline.FlagRecurringIdentifier:
 		kind, value, ok := strings.Cut(f.Key, ":")
+		if i := strings.LastIndex(value, "|"); i >= 0 {
+			value = value[:i] // the department's share
+		}
 		if at := strings.Index(f.Title, value); ok && at >= 0 {
 			counts := flagCountsRE.FindAllString(f.Title[at+len(value):], -1)
 			if len(counts) >= 2 {

@@ -13,12 +13,13 @@ import (
 func TestFlagTitles(t *testing.T) {
 	vi := &names{t: translator{Lang: "vi", cat: catalogs["vi"]}, rules: classify.DefaultRules()}
 	en := &names{t: translator{Lang: "en", cat: catalogs["en"]}, rules: classify.DefaultRules()}
-	exact, _ := detect.ExactDuplicates("ab"+string(make([]byte, 62)), []int64{1, 2, 3}, "land")
-	occ := []pipeline.IdentifierOccurrence{{DocumentID: 1, BatchID: 1}, {DocumentID: 2, BatchID: 2}, {DocumentID: 3, BatchID: 3}}
-	rec, ok := detect.Recurring("phone", "+84912345678", occ, "land", detect.Config{})
-	if !ok {
+	exact := detect.ExactDuplicates("ab"+string(make([]byte, 62)), []detect.DocumentRef{{ID: 1, Department: "land"}, {ID: 2, Department: "land"}, {ID: 3, Department: "land"}})[0]
+	occ := []pipeline.IdentifierOccurrence{{DocumentID: 1, BatchID: 1, Department: "land"}, {DocumentID: 2, BatchID: 2, Department: "land"}, {DocumentID: 3, BatchID: 3, Department: "land"}}
+	recs := detect.Recurring("phone", "+84912345678", occ, detect.Config{})
+	if len(recs) != 1 {
 		t.Fatal("no recurring flag")
 	}
+	rec := recs[0]
 	vol := detect.VolumeFlag(detect.Spike{VolumeKey: detect.VolumeKey{Type: "permit", Department: "land"}, Day: "2024-03-05", Count: 42, Median: 3, Threshold: 9}, nil)
 	red := pipeline.FlagUpsert{Kind: "red_flag", Key: "personal-account-payment:7", Title: "Money is asked to be paid into a personal account or as an unofficial fee."}
 	for _, tt := range []struct {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"image/png"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -100,7 +101,8 @@ func (s *Server) rekeySave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	old, err := s.cfg.Store.PageCorrect(r.Context(), pipeline.PageCorrectParams{Scope: scope(r), DocumentID: page.Doc.ID,
-		Number: page.Page.Number, Text: text, Quality: extract.Quality(text), Language: extract.Language(text)})
+		Number: page.Page.Number, Text: text, Quality: extract.Quality(text), Language: extract.Language(text),
+		KeepDepartment: currentUser(r).Role != pipeline.RoleSupervisor})
 	if err != nil {
 		if code := pipeline.ErrorCode(err); code == pipeline.ECONFLICT {
 			page.Message = pipeline.ErrorMessage(err)
@@ -137,6 +139,16 @@ func (s *Server) pageImage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// A bounded number of renders at once; the others are asked to come
+	// back rather than wait and pile up.
+	select {
+	case s.renders <- struct{}{}:
+		defer func() { <-s.renders }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		s.fail(w, r, pipeline.Errorf(pipeline.EBUSY, "Pages are being drawn for others; try again in a few seconds."))
+		return
+	}
 	img, ctype, err := renderPage(r.Context(), path, d.MIME, n)
 	if err != nil {
 		s.fail(w, r, err)
@@ -144,9 +156,19 @@ func (s *Server) pageImage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'")
-	w.Header().Set("Cache-Control", "private, max-age=3600")
+	w.Header().Set("Cache-Control", "no-store")
 	w.Write(img)
 }
+
+// MaxPageSide is the longest side of a page picture, in pixels: a page
+// of A4 at about 135 dpi.
+const MaxPageSide = 1600
+
+// MaxPagePixels is the largest picture decoded to be shown (TIFF).
+const MaxPagePixels = 40_000_000
+
+// renderMemory is the address space a renderer may use.
+const renderMemory = 1 << 30
 
 func renderPage(ctx context.Context, path, mime string, n int) ([]byte, string, error) {
 	switch mime {
@@ -165,6 +187,13 @@ func renderPage(ctx context.Context, path, mime string, n int) ([]byte, string, 
 			return nil, "", err
 		}
 		defer f.Close()
+		// Decoding allocates the whole picture: look at its size first.
+		if cfg, err := tiff.DecodeConfig(f); err == nil && cfg.Width*cfg.Height > MaxPagePixels {
+			return nil, "", pipeline.Errorf(pipeline.ETOOLARGE, "The page is too large to show (%d × %d pixels); download the original.", cfg.Width, cfg.Height)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, "", err
+		}
 		img, err := tiff.Decode(f)
 		if err != nil {
 			return nil, "", pipeline.Errorf(pipeline.ECORRUPT, "The TIFF cannot be shown: %v", err)
@@ -185,7 +214,11 @@ func renderPage(ctx context.Context, path, mime string, n int) ([]byte, string, 
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		out := filepath.Join(dir, "page")
-		if msg, err := exec.CommandContext(ctx, tool, "-r", "100", "-gray", "-f", strconv.Itoa(n), "-l", strconv.Itoa(n), "-singlefile", "-png", path, out).CombinedOutput(); err != nil {
+		// The picture fits in MaxPageSide pixels whatever the page's size
+		// (a 14,400 pt page took 790 MB at 100 dpi), and pdftoppm runs
+		// with a memory and a processor limit of its own.
+		cmd := extract.LimitedCommand(ctx, renderMemory, 20, tool, "-scale-to", strconv.Itoa(MaxPageSide), "-gray", "-f", strconv.Itoa(n), "-l", strconv.Itoa(n), "-singlefile", "-png", path, out)
+		if msg, err := cmd.CombinedOutput(); err != nil {
 			return nil, "", pipeline.Errorf(pipeline.ECORRUPT, "Page %d cannot be shown: %s", n, strings.TrimSpace(string(msg)))
 		}
 		b, err := os.ReadFile(out + ".png")

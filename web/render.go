@@ -267,7 +267,12 @@ type errorPage struct {
 	Message string
 }
 
+// static serves the style sheets and scripts; never a folder's listing.
 func (s *Server) static(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/") {
+		s.fail(w, r, pipeline.Errorf(pipeline.ENOTFOUND, "There is no such page."))
+		return
+	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	http.FileServerFS(staticFS).ServeHTTP(w, r)
 }

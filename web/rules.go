@@ -163,6 +163,11 @@ func (s *Server) rulesUpload(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
+		// The trial read the texts of the newest documents in scope.
+		if err := s.audit(r, pipeline.AuditView, "rules:dryrun", map[string]any{"documents": page.DryRunN}); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	s.renderRules(w, r, http.StatusOK, page)
 }

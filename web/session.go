@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -38,8 +39,11 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", &loginPage{Next: safeNext(r.URL.Query().Get("next"))})
 }
 
-// login checks a password. Wrong names and wrong passwords get the same
-// answer; a locked account and a throttled address say so and for how long.
+// login checks a password. Every failure gets the same answer with the
+// same status after the same work (a password hash compared): a wrong
+// name, a wrong password, a disabled or a locked account, too many
+// failures from one address. Only failures count towards the limits, by
+// account (in the database) and by address (in memory).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
@@ -50,40 +54,54 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	t := s.translator(r)
 	page := &loginPage{Name: strings.TrimSpace(r.PostFormValue("name")), Next: safeNext(r.PostFormValue("next"))}
 	password := r.PostFormValue("password")
-	if ok, wait := s.logins.Allow(remoteAddr(r)); !ok {
-		page.Message = t.T("login.too_many", minutes(wait))
-		s.render(w, r, http.StatusTooManyRequests, "login", page)
-		return
-	}
+	addr := s.clientAddr(r)
 	u, err := s.cfg.Store.UserGetByName(ctx, page.Name)
 	if err != nil && pipeline.ErrorCode(err) != pipeline.ENOTFOUND {
 		s.fail(w, r, err)
 		return
 	}
 	now := time.Now()
-	if u != nil && u.LockedUntil.After(now) {
-		page.Message = t.T("login.locked", minutes(u.LockedUntil.Sub(now)))
-		s.auditAs(r, u, pipeline.AuditLoginFailed, "user:"+u.Name, map[string]string{"reason": "locked"})
-		s.render(w, r, http.StatusForbidden, "login", page)
-		return
+	hash := dummyHash
+	if u != nil && !u.Disabled {
+		hash = u.PasswordHash
 	}
-	if u == nil || u.Disabled || !auth.CheckPassword(u.PasswordHash, password) {
-		if u == nil {
-			// Spend the same time as a real check, so timing does not
-			// tell which names exist.
-			auth.CheckPassword(dummyHash, password)
-		}
-		if u != nil && !u.Disabled {
-			if u, err = s.cfg.Store.UserLoginFailed(ctx, u.ID, s.cfg.MaxFailedLogins, s.cfg.LockFor); err != nil {
+	// The hash is compared in every case, so the time taken tells nothing.
+	passwordOK := auth.CheckPassword(hash, password) && u != nil && !u.Disabled
+	addrOK, _ := s.logins.Check(addr)
+	reason := ""
+	switch {
+	case !addrOK:
+		reason = "too_many"
+	case u == nil:
+		reason = "unknown"
+	case u.Disabled:
+		reason = "disabled"
+	case u.LockedUntil.After(now):
+		reason = "locked"
+	case !passwordOK:
+		reason = "password"
+	}
+	if reason != "" {
+		s.logins.Add(addr)
+		if reason == "password" {
+			if _, err := s.cfg.Store.UserLoginFailed(ctx, u.ID, s.cfg.MaxFailedLogins, s.cfg.LockFor); err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			s.auditAs(r, u, pipeline.AuditLoginFailed, "user:"+u.Name, map[string]string{"reason": "password"})
-			if u.LockedUntil.After(now) {
-				page.Message = t.T("login.locked", minutes(u.LockedUntil.Sub(now)))
-				s.render(w, r, http.StatusForbidden, "login", page)
-				return
+		}
+		who := u
+		if who == nil {
+			// An unknown name is kept as typed, cut short: it may be a
+			// password typed in the wrong field.
+			name := page.Name
+			if len(name) > 64 {
+				name = strings.ToValidUTF8(name[:64], "")
 			}
+			who = &pipeline.User{Name: name}
+		}
+		if err := s.auditAs(r, who, pipeline.AuditLoginFailed, "user:"+who.Name, map[string]string{"reason": reason}); err != nil {
+			s.fail(w, r, err)
+			return
 		}
 		page.Message = t.T("login.wrong")
 		s.render(w, r, http.StatusUnauthorized, "login", page)
@@ -118,7 +136,7 @@ var dummyHash, _ = auth.HashPassword("not a password anyone has")
 func minutes(d time.Duration) int { return max(1, int(math.Ceil(d.Minutes()))) }
 
 func (s *Server) auditAs(r *http.Request, u *pipeline.User, action, object string, detail any) error {
-	rec := &pipeline.AuditRecord{UserID: u.ID, UserName: u.Name, Remote: remoteAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}
+	rec := &pipeline.AuditRecord{UserID: u.ID, UserName: u.Name, Remote: s.clientAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}
 	err := s.cfg.Store.AuditAppend(r.Context(), rec)
 	if err != nil {
 		s.cfg.Logger.ErrorContext(r.Context(), "Audit record not written", "action", action, "error", err)
@@ -184,8 +202,13 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 	case next == current:
 		page.Message = t.T("password.same")
 	default:
-		if err := auth.CheckNewPassword(next, u.Name); err != nil {
+		switch err := auth.CheckNewPassword(next, u.Name); {
+		case errors.Is(err, auth.ErrPasswordShort):
 			page.Message = t.T("password.weak", auth.MinPasswordLength)
+		case errors.Is(err, auth.ErrPasswordUserName):
+			page.Message = t.T("password.user_name")
+		case err != nil:
+			page.Message = t.T("password.common")
 		}
 	}
 	if page.Message != "" {
@@ -198,6 +221,12 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 	}
 	u.MustChangePassword = false
 	if err := s.cfg.Store.UserUpdate(ctx, u); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Whoever knew the old password is signed out everywhere else.
+	keep, _ := ctx.Value(sessionKey).(string)
+	if err := s.cfg.Store.SessionRevokeUser(ctx, u.ID, keep); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -53,10 +54,17 @@ type Config struct {
 	// a row (default 5) for LockFor (default 15 minutes).
 	MaxFailedLogins int
 	LockFor         time.Duration
-	// LoginsPerAddress caps sign-in attempts from one address per
+	// LoginsPerAddress caps failed sign-ins from one address per
 	// LoginWindow (default 20 per 5 minutes).
 	LoginsPerAddress int
 	LoginWindow      time.Duration
+	// MaxRenders is how many page pictures are drawn at once; default 2.
+	// More are answered 503 with Retry-After.
+	MaxRenders int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (HOSO_TRUSTED_PROXIES); default none: the connection's
+	// address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP handler.
@@ -68,6 +76,7 @@ type Server struct {
 	pages      map[string]*template.Template
 	logins     *auth.Limiter
 	names      *nameSource
+	renders    chan struct{} // page pictures being drawn
 }
 
 // New returns a Server.
@@ -96,7 +105,11 @@ func New(cfg Config) *Server {
 	if cfg.LoginWindow <= 0 {
 		cfg.LoginWindow = 5 * time.Minute
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), logins: auth.NewLimiter(cfg.LoginsPerAddress, cfg.LoginWindow), names: newNameSource(cfg.Store)}
+	if cfg.MaxRenders <= 0 {
+		cfg.MaxRenders = 2
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), logins: auth.NewLimiter(cfg.LoginsPerAddress, cfg.LoginWindow), names: newNameSource(cfg.Store),
+		renders: make(chan struct{}, cfg.MaxRenders)}
 	s.pages = parsePages()
 	s.routes()
 	cop := http.NewCrossOriginProtection()
@@ -143,7 +156,13 @@ func (s *Server) handle(pattern string, roles []string, h http.HandlerFunc) {
 			s.fail(w, r, pipeline.Errorf(pipeline.EFORBIDDEN, "Your role (%s) may not use this page.", u.Role))
 			return
 		}
-		if u.MustChangePassword && !isAPI(r) && r.URL.Path != "/account/password" {
+		if u.MustChangePassword && r.URL.Path != "/account/password" && r.URL.Path != "/logout" {
+			// A one-time password opens nothing but the page that
+			// replaces it: not the pages, not the API, not River's UI.
+			if isAPI(r) || strings.HasPrefix(r.URL.Path, "/admin/jobs/api") || r.Method != http.MethodGet {
+				s.fail(w, r, pipeline.Errorf(pipeline.EFORBIDDEN, "Choose a new password first (on the page /account/password): a one-time password opens nothing else."))
+				return
+			}
 			http.Redirect(w, r, "/account/password", http.StatusSeeOther)
 			return
 		}
@@ -165,9 +184,9 @@ func (s *Server) routes() {
 	s.handle("POST /account/password", anyone, s.passwordChange)
 
 	// Clerks: batches.
-	s.handle("GET /batches", uploaders, s.batchesPage)
+	s.handle("GET /batches", uploaders, s.viewed("batches", "", s.batchesPage))
 	s.handle("POST /batches", uploaders, s.batchUploadForm)
-	s.handle("GET /batches/{id}", uploaders, s.batchPage)
+	s.handle("GET /batches/{id}", uploaders, s.viewed("batch:{id}", "", s.batchPage))
 	s.handle("POST /batches/{id}/retry", uploaders, s.batchRetryForm)
 
 	// Officers: search and documents.
@@ -175,19 +194,19 @@ func (s *Server) routes() {
 	s.handle("GET /documents/{id}", readers, s.documentPage)
 	s.handle("GET /documents/{id}/original", readers, s.documentOriginal)
 	s.handle("GET /documents/{id}/preview", readers, s.documentPreview)
-	s.handle("GET /documents/{id}/pages/{n}/image", readers, s.pageImage)
+	s.handle("GET /documents/{id}/pages/{n}/image", readers, s.viewed("document:{id}", "page_image", s.pageImage))
 	s.handle("POST /documents/{id}/classification", uploaders, s.documentCorrectForm)
-	s.handle("GET /documents/{id}/pages/{n}/edit", uploaders, s.rekeyForm)
+	s.handle("GET /documents/{id}/pages/{n}/edit", uploaders, s.viewed("document:{id}", "page_text", s.rekeyForm))
 	s.handle("POST /documents/{id}/pages/{n}/edit", uploaders, s.rekeySave)
 
 	// Supervisors: flags, rules, figures.
-	s.handle("GET /flags", reviewers, s.flagsPage)
+	s.handle("GET /flags", reviewers, s.viewed("flags", "", s.flagsPage))
 	s.handle("GET /flags/{id}", reviewers, s.flagPage)
 	s.handle("POST /flags/{id}/decisions", reviewers, s.flagDecideForm)
 	s.handle("GET /rules", ruleEditors, s.rulesPage)
 	s.handle("POST /rules", ruleEditors, s.rulesUpload)
 	s.handle("POST /rules/apply", ruleEditors, s.rulesApply)
-	s.handle("GET /dashboard", reviewers, s.dashboardPage)
+	s.handle("GET /dashboard", reviewers, s.viewed("dashboard", "", s.dashboardPage))
 
 	// Admins.
 	s.handle("GET /admin/users", admins, s.usersPage)
@@ -196,20 +215,20 @@ func (s *Server) routes() {
 	s.handle("POST /admin/tokens", admins, s.tokenCreateForm)
 	s.handle("POST /admin/tokens/{id}/revoke", admins, s.tokenRevokeForm)
 	s.handle("POST /admin/departments", admins, s.departmentCreateForm)
-	s.handle("GET /admin/audit", admins, s.auditPage)
+	s.handle("GET /admin/audit", admins, s.viewed("audit", "", s.auditPage))
 	s.handle("GET /admin/audit/export", admins, s.auditExport)
 	if s.cfg.Jobs != nil {
-		s.handle("/admin/jobs/", admins, s.jobsPage)
+		s.handle("/admin/jobs/", admins, s.recorded(pipeline.AuditJobAction, "jobs", "", true, s.jobsPage))
 	}
 	if s.cfg.Metrics != nil {
-		s.handle("GET /metrics", admins, s.cfg.Metrics.ServeHTTP)
+		s.handle("GET /metrics", admins, s.viewed("metrics", "", s.cfg.Metrics.ServeHTTP))
 	}
 
 	// The API.
 	s.handle("GET /api/v1/me", anyone, s.me)
 	s.handle("POST /api/v1/batches", uploaders, s.batchCreate)
-	s.handle("GET /api/v1/batches", uploaders, s.batchList)
-	s.handle("GET /api/v1/batches/{id}", uploaders, s.batchGet)
+	s.handle("GET /api/v1/batches", uploaders, s.viewed("batches", "", s.batchList))
+	s.handle("GET /api/v1/batches/{id}", uploaders, s.viewed("batch:{id}", "", s.batchGet))
 	s.handle("POST /api/v1/batches/{id}/retry", uploaders, s.batchRetry)
 	s.handle("GET /api/v1/documents/{id}", readers, s.documentGet)
 	s.handle("GET /api/v1/documents/{id}/original", readers, s.documentOriginal)
@@ -217,10 +236,10 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/documents/{id}/classification", uploaders, s.documentCorrect)
 	s.handle("GET /api/v1/search", searchers, s.search)
 	s.handle("POST /api/v1/reindex", admins, s.reindex)
-	s.handle("GET /api/v1/flags", reviewers, s.flagList)
+	s.handle("GET /api/v1/flags", reviewers, s.viewed("flags", "", s.flagList))
 	s.handle("GET /api/v1/flags/{id}", reviewers, s.flagGet)
 	s.handle("POST /api/v1/flags/{id}/decisions", reviewers, s.flagDecide)
-	s.handle("GET /api/v1/audit", admins, s.auditList)
+	s.handle("GET /api/v1/audit", admins, s.viewed("audit", "", s.auditList))
 }
 
 // The policy for pages: scripts and styles from hoso only, no inline
@@ -241,6 +260,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	// Nothing hoso answers is kept by browsers or proxies (originals,
+	// texts, API answers, pages), but its own scripts and styles.
+	if !strings.HasPrefix(r.URL.Path, "/static/") {
+		h.Set("Cache-Control", "no-store")
+	}
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/api/"):
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
@@ -345,6 +369,7 @@ var statuses = map[string]int{
 	pipeline.EFORBIDDEN:    http.StatusForbidden,
 	pipeline.ELOCKED:       http.StatusForbidden,
 	pipeline.ETOOMANY:      http.StatusTooManyRequests,
+	pipeline.EBUSY:         http.StatusServiceUnavailable,
 }
 
 type apiError struct {
@@ -390,20 +415,54 @@ func pathID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// remoteAddr is the client's address as the connection shows it; hoso
-// does not trust forwarding headers it cannot check.
-func remoteAddr(r *http.Request) string {
+// clientAddr is the client's address: the connection's, or, when the
+// connection comes from a trusted proxy (Config.TrustedProxies), the
+// nearest address in X-Forwarded-For that is not a trusted proxy. A
+// forwarding header from anyone else is ignored: it is whatever the
+// client wrote.
+func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if len(s.cfg.TrustedProxies) == 0 || !s.trusted(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop == "" {
+			continue
+		}
+		if _, err := netip.ParseAddr(hop); err != nil {
+			return host // not an address: trust nothing beyond the proxy
+		}
+		if !s.trusted(hop) {
+			return hop
+		}
+		host = hop
 	}
 	return host
+}
+
+func (s *Server) trusted(addr string) bool {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // audit appends a record for the signed-in user. A trail that cannot be
 // written stops the action: nothing is shown that is not recorded.
 func (s *Server) audit(r *http.Request, action, object string, detail any) error {
-	rec := &pipeline.AuditRecord{Remote: remoteAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}
+	rec := &pipeline.AuditRecord{Remote: s.clientAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}
 	if u := currentUser(r); u != nil {
 		rec.UserID, rec.UserName = u.ID, u.Name
 	}

@@ -27,6 +27,7 @@ import (
 type fixture struct {
 	t      *testing.T
 	store  *sqlstore.Store
+	blobs  *blob.Dir
 	index  *search.Index
 	server *web.Server
 	ts     *httptest.Server
@@ -124,6 +125,7 @@ func newFixture(t *testing.T, cfg web.Config) *fixture {
 		t.Fatal(err)
 	}
 	cfg.Store, cfg.Blobs, cfg.Index = st, blobs, ix
+	f.blobs = blobs
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(tWriter{t}, nil))
 	}

@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -167,8 +168,16 @@ func checkPatterns(ctx context.Context, cfg Config, sigs *signatureCache, id int
 	if err != nil {
 		return err
 	}
-	if f, ok := detect.ExactDuplicates(doc.SHA256, same, doc.Department); ok {
-		p.Flags = append(p.Flags, f)
+	if len(same) > 1 {
+		refs := make([]detect.DocumentRef, 0, len(same))
+		for _, sid := range same {
+			d, err := cfg.Store.DocumentGetByID(ctx, sid)
+			if err != nil {
+				return err
+			}
+			refs = append(refs, detect.DocumentRef{ID: d.ID, Department: d.Department})
+		}
+		p.Flags = append(p.Flags, detect.ExactDuplicates(doc.SHA256, refs)...)
 	}
 	ids, err := cfg.Store.IdentifierListByDocument(ctx, id)
 	if err != nil {
@@ -185,9 +194,7 @@ func checkPatterns(ctx context.Context, cfg Config, sigs *signatureCache, id int
 		if err != nil {
 			return err
 		}
-		if f, ok := detect.Recurring(ident.Kind, ident.Value, occ, doc.Department, cfg.Detect); ok {
-			p.Flags = append(p.Flags, f)
-		}
+		p.Flags = append(p.Flags, detect.Recurring(ident.Kind, ident.Value, occ, cfg.Detect)...)
 	}
 	if err := nearDuplicates(ctx, cfg, sigs, doc, &p); err != nil {
 		return err
@@ -260,7 +267,16 @@ func nearDuplicates(ctx context.Context, cfg Config, sigs *signatureCache, doc *
 		return err
 	}
 	flag, root := detect.NearDuplicates(doc.ID, matches, members, doc.Department)
-	p.Flags = append(p.Flags, flag)
+	// Each department sees its own share of the cluster.
+	deps := map[int64]string{}
+	for _, e := range flag.Evidence {
+		d, err := cfg.Store.DocumentGetByID(ctx, e.DocumentID)
+		if err != nil {
+			return err
+		}
+		deps[d.ID] = d.Department
+	}
+	p.Flags = append(p.Flags, detect.ByDepartment(flag, deps, 2, func(n int) string { return fmt.Sprintf("%d near-identical documents", n) })...)
 	p.ClusterID, p.Merge = root, cl
 	return nil
 }

@@ -54,6 +54,10 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rt.Close()
+	// What leaves the archive is recorded before it leaves.
+	if err := cliAudit(ctx, rt.Store, pipeline.AuditDataExport, "export", map[string]any{"text": *withText, "flags": *flags}); err != nil {
+		return err
+	}
 	w := bufio.NewWriterSize(m.Stdout, 1<<16)
 	defer w.Flush()
 	enc := json.NewEncoder(w)

@@ -55,7 +55,7 @@ func TestFlagsEndToEnd(t *testing.T) {
 	for _, f := range flags {
 		kinds[f["kind"].(string)+" "+f["key"].(string)] = len(f["evidence"].([]any))
 	}
-	if len(flags) != 3 || kinds["recurring_identifier phone:+84987654321"] != 3 || len(kinds) != 3 {
+	if len(flags) != 3 || kinds["recurring_identifier phone:+84987654321|one-stop"] != 3 || len(kinds) != 3 {
 		t.Fatalf("flags: %v\n%s", kinds, out)
 	}
 	for k, n := range kinds {

@@ -67,7 +67,7 @@ func init() {
 		{"volume", "flag days with far more documents of a type than usual", (*Main).volume},
 		{"users", "add users, print API tokens, reset passwords", (*Main).users},
 		{"departments", "list or add departments", (*Main).departments},
-		{"audit", "verify the audit trail's chain, or export it as JSON Lines", (*Main).audit},
+		{"audit", "verify the audit trail's chain, sign a checkpoint of it, or export it as JSON Lines", (*Main).audit},
 		{"bench", "measure extraction and end-to-end speed", (*Main).bench},
 	}
 }
@@ -137,6 +137,7 @@ func (m *Main) newFlags(name string) *flags {
 	f.fs.StringVar(&f.cfg.DataDir, "data", env("HOSO_DATA", "hoso-data"), "data folder (database, originals)")
 	f.fs.StringVar(&f.cfg.DatabaseURL, "database-url", env("HOSO_DATABASE_URL", ""), "PostgreSQL URL; empty means SQLite inside the data folder")
 	f.cfg.Schema = m.Getenv("HOSO_DATABASE_SCHEMA")
+	f.cfg.AuditKey = m.Getenv("HOSO_AUDIT_KEY")
 	f.fs.DurationVar(&f.cfg.Timeout, "timeout", envDuration(env("HOSO_EXTRACT_TIMEOUT", ""), 2*time.Minute), "extraction time limit per file")
 	f.cfg.RescueAfter = envDuration(env("HOSO_RESCUE_AFTER", ""), 0)
 	f.cfg.OCRChildren = envInt(env("HOSO_OCR_CHILDREN", ""), 1)

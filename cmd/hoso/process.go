@@ -97,6 +97,17 @@ func (m *Main) process(ctx context.Context, args []string) error {
 		}
 		sum.BatchID = s.Batch.ID
 		batchIDs = []int64{s.Batch.ID}
+		accepted := 0
+		for _, o := range s.Outcomes {
+			if o.Accepted() {
+				accepted++
+			}
+		}
+		if err := cliAudit(ctx, rt.Store, pipeline.AuditUpload, fmt.Sprintf("batch:%d", s.Batch.ID),
+			map[string]any{"name": s.Batch.Name, "documents": accepted, "rejected": len(s.Outcomes) - accepted}); err != nil {
+			stopQueue(ctx, q)
+			return err
+		}
 		for _, o := range s.Outcomes {
 			if !o.Accepted() {
 				sum.Rejections = append(sum.Rejections, o)

@@ -36,6 +36,9 @@ func (m *Main) reclassify(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, "No document to reclassify.")
 		return nil
 	}
+	if err := cliAudit(ctx, rt.Store, pipeline.AuditClassification, "rules:apply", map[string]any{"documents": len(ids), "type": *typ}); err != nil {
+		return err
+	}
 	for _, id := range ids {
 		if d, err := rt.Store.DocumentGetByID(ctx, id); err == nil {
 			before[id] = d.Type

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"hoso/pipeline"
 	"hoso/search"
 )
 
@@ -36,6 +37,8 @@ func (m *Main) reindex(ctx context.Context, args []string) error {
 		} else if err != nil {
 			return err
 		} else if res, err = rt.Index.Reindex(ctx, rt.Store); err != nil {
+			return err
+		} else if err := cliAudit(ctx, rt.Store, pipeline.AuditReindex, "index", map[string]any{"documents": res.Documents, "generation": res.Generation}); err != nil {
 			return err
 		}
 	}

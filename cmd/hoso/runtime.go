@@ -46,6 +46,7 @@ type Config struct {
 	MaxBatchSize int64
 	Location     *time.Location // the office's time zone (days of volume counts); HOSO_TIMEZONE
 	Command      string         // serve, worker, process, …: what the process registers as
+	AuditKey     string         // hex secret keying the audit chain; HOSO_AUDIT_KEY, default DataDir/audit.key
 	Logger       *slog.Logger
 }
 
@@ -101,6 +102,8 @@ type Runtime struct {
 	// requeue makes jobs of a dead process available (SQLite only).
 	requeue func(ctx context.Context) (int64, error)
 	closeDB func() error
+	// auditKey keys the audit chain and signs its checkpoints.
+	auditKey []byte
 }
 
 type queue interface {
@@ -165,6 +168,10 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 			}
 			return jobsHandler(ctx, riverui.NewEndpoints(c, nil), rt.cfg.Logger)
 		}
+	}
+	if rt.auditKey, err = loadAuditKey(ctx, rt.Store, cfg); err != nil {
+		rt.closeDB()
+		return nil, err
 	}
 	rt.Metrics = web.NewMetrics(rt.Store, nil, cfg.Logger)
 	pdftotext, _ := exec.LookPath("pdftotext")

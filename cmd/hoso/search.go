@@ -10,9 +10,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"hoso/pipeline"
 	"hoso/search"
+	"hoso/web"
 )
 
 func (m *Main) search(ctx context.Context, args []string) error {
@@ -115,7 +117,22 @@ func (m *Main) searchLocal(ctx context.Context, cfg Config, req search.Request) 
 	if err := rt.OpenIndex(); err != nil {
 		return nil, err
 	}
-	return rt.Index.Search(ctx, req)
+	res, err := rt.Index.Search(ctx, req)
+	// A search from the terminal reads the archive as one from a page does.
+	q, cut := web.AuditText(req.Query)
+	detail := map[string]any{"q": q}
+	if cut {
+		detail["q_length"] = utf8.RuneCountInString(req.Query)
+	}
+	if err != nil {
+		detail["error"] = pipeline.ErrorCode(err)
+	} else {
+		detail["hits"] = res.Total
+	}
+	if aerr := cliAudit(ctx, rt.Store, pipeline.AuditSearch, "search", detail); aerr != nil {
+		return nil, aerr
+	}
+	return res, err
 }
 
 func searchRemote(ctx context.Context, server, token string, req search.Request) (*search.Response, error) {

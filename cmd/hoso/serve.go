@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"hoso/web"
@@ -52,6 +54,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	proxies, err := parseProxies(m.Getenv("HOSO_TRUSTED_PROXIES"))
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
@@ -59,7 +65,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	srv := &http.Server{
 		Handler: web.New(web.Config{Store: rt.Store, Blobs: rt.Blobs, Ingester: rt.Ingester(), Index: rt.Index, Logger: f.cfg.Logger,
 			Jobs: jobs, Metrics: rt.Metrics.Handler(), SecureCookies: m.Getenv("HOSO_SECURE_COOKIES") == "true",
-			FourEyes: m.Getenv("HOSO_FOUR_EYES") == "true"}),
+			FourEyes: m.Getenv("HOSO_FOUR_EYES") == "true", TrustedProxies: proxies}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
@@ -124,4 +130,22 @@ func envOr(v, def string) string {
 		return v
 	}
 	return def
+}
+
+// parseProxies reads HOSO_TRUSTED_PROXIES: addresses or CIDR ranges,
+// separated by commas or spaces.
+func parseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("HOSO_TRUSTED_PROXIES: %q is not an address or a range such as 10.0.0.0/8", f)}
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

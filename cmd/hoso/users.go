@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/user"
 	"strings"
 	"text/tabwriter"
@@ -136,6 +139,11 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		if err := st.UserUpdate(ctx, u); err != nil {
 			return err
 		}
+		if sub != "enable" {
+			if err := st.SessionRevokeUser(ctx, u.ID, ""); err != nil {
+				return err
+			}
+		}
 		if err := cliAudit(ctx, st, pipeline.AuditUserChange, "user:"+u.Name, map[string]string{"change": sub}); err != nil {
 			return err
 		}
@@ -182,38 +190,35 @@ func (m *Main) departments(ctx context.Context, args []string) error {
 }
 
 func (m *Main) audit(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "verify" && args[0] != "export") {
-		return usageError{"audit needs a subcommand: verify, or export [--user U] [--action A] [--since DATE] [--until DATE]"}
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "export" && args[0] != "checkpoint") {
+		return usageError{"audit needs a subcommand: verify [--checkpoint FILE], checkpoint [--out FILE], or export [--user U] [--action A] [--since DATE] [--until DATE]"}
 	}
 	sub := args[0]
 	f := m.newFlags("audit " + sub)
 	var p pipeline.AuditListParams
-	var since, until string
-	if sub == "export" {
+	var since, until, cpFile, out string
+	switch sub {
+	case "export":
 		f.fs.StringVar(&p.UserName, "user", "", "only this user's records")
 		f.fs.StringVar(&p.Action, "action", "", "only this action")
 		f.fs.StringVar(&p.Object, "object", "", "only this object, e.g. document:12")
 		f.fs.StringVar(&since, "since", "", "from this date (yyyy-mm-dd)")
 		f.fs.StringVar(&until, "until", "", "up to and including this date")
+	case "verify":
+		f.fs.StringVar(&cpFile, "checkpoint", "", "a checkpoint written by hoso audit checkpoint: the records up to it must be the ones it signed")
+	case "checkpoint":
+		f.fs.StringVar(&out, "out", "", "write the checkpoint to this file instead of the standard output")
 	}
 	rt, _, err := f.open(ctx, args[1:])
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
-	if sub == "verify" {
-		n, problems, err := rt.Store.AuditVerify(ctx)
-		if err != nil {
-			return err
-		}
-		if len(problems) == 0 {
-			fmt.Fprintf(m.Stdout, "The audit trail is intact: %d records, each chained to the one before.\n", n)
-			return nil
-		}
-		for _, pr := range problems {
-			fmt.Fprintf(m.Stdout, "record %d: %s\n", pr.Seq, pr.Message)
-		}
-		return pipeline.Errorf(pipeline.ECORRUPT, "The audit trail was tampered with: %d problems in %d records (the first at record %d).", len(problems), n, problems[0].Seq)
+	switch sub {
+	case "verify":
+		return m.auditVerify(ctx, rt, cpFile)
+	case "checkpoint":
+		return m.auditCheckpoint(ctx, rt, out)
 	}
 	for i, s := range []string{since, until} {
 		if s == "" {
@@ -246,4 +251,80 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 		}
 		p.AfterSeq = list[len(list)-1].Seq
 	}
+}
+
+func (m *Main) auditVerify(ctx context.Context, rt *Runtime, cpFile string) error {
+	var cp *pipeline.AuditCheckpoint
+	if cpFile != "" {
+		b, err := os.ReadFile(cpFile)
+		if err != nil {
+			return pipeline.Errorf(pipeline.EINVALID, "Cannot read the checkpoint %s: %v.", cpFile, err)
+		}
+		cp = &pipeline.AuditCheckpoint{}
+		if err := json.Unmarshal(b, cp); err != nil {
+			return pipeline.Errorf(pipeline.EINVALID, "%s is not a checkpoint written by hoso audit checkpoint.", cpFile)
+		}
+		if err := cp.CheckSignature(auditPublicKey(rt.auditKey)); err != nil {
+			return err
+		}
+	}
+	rep, err := rt.Store.AuditVerify(ctx, cp)
+	if err != nil {
+		return err
+	}
+	if len(rep.Problems) == 0 {
+		fmt.Fprintf(m.Stdout, "The audit trail is intact: %d records, each chained to the one before.\n", rep.Checked)
+		if rep.Plain > 0 {
+			fmt.Fprintf(m.Stdout, "Records 1 to %d were written before the audit key existed: they are chained by plain SHA-256, which someone with write access to the database could recompute; checkpoints protect them from here on.\n", rep.Plain)
+		}
+		if rep.Checkpoint != nil {
+			fmt.Fprintf(m.Stdout, "The checkpoint of %s holds: records 1 to %d are the ones it signed.\n", rep.Checkpoint.At.Local().Format(time.RFC3339), rep.Checkpoint.Seq)
+		}
+		return nil
+	}
+	for _, pr := range rep.Problems {
+		fmt.Fprintf(m.Stdout, "record %d: %s\n", pr.Seq, pr.Message)
+	}
+	return pipeline.Errorf(pipeline.ECORRUPT, "The audit trail was tampered with: %d problems in %d records (the first at record %d).", len(rep.Problems), rep.Checked, rep.Problems[0].Seq)
+}
+
+// auditPublicKey is the hex public key that signs this trail's checkpoints.
+func auditPublicKey(key []byte) string {
+	return hex.EncodeToString(pipeline.AuditSigningKey(key).Public().(ed25519.PublicKey))
+}
+
+// auditCheckpoint verifies the trail, records the checkpoint in it and
+// writes a signed statement of the new head for safekeeping elsewhere.
+func (m *Main) auditCheckpoint(ctx context.Context, rt *Runtime, out string) error {
+	rep, err := rt.Store.AuditVerify(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if len(rep.Problems) > 0 {
+		return pipeline.Errorf(pipeline.ECORRUPT, "The audit trail was tampered with (%d problems, the first at record %d): run hoso audit verify; no checkpoint was signed.", len(rep.Problems), rep.Problems[0].Seq)
+	}
+	who := "cli"
+	if u, err := user.Current(); err == nil {
+		who = "cli:" + u.Username
+	}
+	r := &pipeline.AuditRecord{UserName: who, Remote: "local", Action: pipeline.AuditCheckpointMade, Object: "audit", Detail: pipeline.AuditDetail(map[string]any{"seq": rep.HeadSeq})}
+	if err := rt.Store.AuditAppend(ctx, r); err != nil {
+		return err
+	}
+	cp := pipeline.SignAuditCheckpoint(rt.auditKey, r.Seq, r.Hash, r.At)
+	b, err := json.MarshalIndent(cp, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if out == "" {
+		_, err = m.Stdout.Write(b)
+	} else {
+		err = os.WriteFile(out, b, 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stderr, "Checkpoint of record %d signed with key %s. Keep it away from this machine (another server, paper, mail to the inspector); hoso audit verify --checkpoint FILE checks the trail against it.\n", cp.Seq, cp.PublicKey)
+	return nil
 }

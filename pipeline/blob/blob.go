@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"hoso/pipeline"
 )
@@ -27,7 +29,29 @@ func Open(root string) (*Dir, error) {
 	if err := os.MkdirAll(filepath.Join(root, "tmp"), 0o750); err != nil {
 		return nil, fmt.Errorf("create blob folder: %w", err)
 	}
-	return &Dir{root: root}, nil
+	d := &Dir{root: root}
+	d.removeLeftovers(time.Minute)
+	return d, nil
+}
+
+// removeLeftovers removes temporary files that a process stopped in the
+// middle of a write left behind. A write in progress touches its file
+// all the time; one untouched for idle is abandoned.
+func (d *Dir) removeLeftovers(idle time.Duration) {
+	dir := filepath.Join(d.root, "tmp")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	cut := time.Now().Add(-idle)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "put-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cut) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func (d *Dir) path(sum string) string {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"hoso/pipeline"
 )
@@ -72,5 +73,29 @@ func TestFormatSize(t *testing.T) {
 		if got := FormatSize(n); got != want {
 			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestLeftoverTempRemovedAtOpen: a crash mid-upload leaves a temporary
+// blob; the next start removes it, but not a write still going on.
+func TestLeftoverTempRemovedAtOpen(t *testing.T) {
+	root := t.TempDir()
+	if _, err := Open(root); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(root, "tmp", "put-123")
+	live := filepath.Join(root, "tmp", "put-456")
+	os.WriteFile(old, []byte("half an upload"), 0o600)
+	os.WriteFile(live, []byte("an upload going on"), 0o600)
+	past := time.Now().Add(-time.Hour)
+	os.Chtimes(old, past, past)
+	if _, err := Open(root); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("leftover temporary blob still there: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a temporary blob being written was removed: %v", err)
 	}
 }

@@ -155,6 +155,13 @@ func (s *Session) add(ctx context.Context, rel string, r io.Reader, depth int) e
 	if extract.IsArchive(mime) {
 		return s.unpack(ctx, rel, info, mime, depth)
 	}
+	// Programs and formats the office cannot read are refused by their
+	// content, whatever their name, with the reason.
+	if err == nil && mime != "" {
+		if rerr := extract.Refusal(mime); rerr != nil {
+			return s.reject(ctx, rel, rerr)
+		}
+	}
 	doc, err := s.in.Store.DocumentCreate(ctx, pipeline.DocumentCreateParams{
 		BatchID: s.Batch.ID, Filename: path.Base(rel), Path: rel, SHA256: info.SHA256, Size: info.Size, MIME: mime,
 	})
@@ -229,6 +236,7 @@ func (s *Session) Reject(ctx context.Context, rel string, cause error) error {
 }
 
 func (s *Session) reject(ctx context.Context, rel string, cause error) error {
+	rel = extract.DisplayName(rel)
 	r := pipeline.Rejection{BatchID: s.Batch.ID, Path: rel, Code: pipeline.ErrorCode(cause), Reason: pipeline.ErrorMessage(cause)}
 	if err := s.in.Store.RejectionCreate(ctx, r); err != nil {
 		return err

@@ -198,3 +198,45 @@ func TestCorpusArchives(t *testing.T) {
 		t.Errorf("%d documents and %d refusals from the hostile archives", docs, refused)
 	}
 }
+
+// TestExecutablesRefused: setup.exe was stored as a document. Programs and
+// formats the office cannot read are refused by content, whatever their
+// name, with a reason; documents beside them go through.
+func TestExecutablesRefused(t *testing.T) {
+	ctx := context.Background()
+	in := newIngester(t, ingest.Limits{})
+	s, err := in.Begin(ctx, "programs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe := append([]byte("MZ"), make([]byte, 0x3a)...)
+	pe = append(pe, 0x40, 0, 0, 0)
+	pe = append(append(pe, "PE\x00\x00"...), make([]byte, 200)...)
+	elf, _ := os.ReadFile("/proc/self/exe")
+	files := []struct {
+		name string
+		body []byte
+		code string
+	}{
+		{"setup.exe", pe, pipeline.EUNSAFE},
+		{"don-xin-phep.pdf", pe, pipeline.EUNSAFE}, // a program named as a document
+		{"tool", elf[:min(len(elf), 8192)], pipeline.EUNSAFE},
+		{"cai-dat.sh", []byte("#!/bin/sh\nrm -rf /\n"), pipeline.EUNSAFE},
+		{"ghi-am.pdf", append([]byte("RIFF\x24\x08\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00"), make([]byte, 600)...), pipeline.EUNSUPPORTED},
+		{"hong.pdf", []byte("\x00\x01 not a PDF any more, its header lost"), ""}, // damaged: a document that will fail with its reason
+		{"ghi-chu.txt", []byte("Biên bản họp ngày 5 tháng 7."), ""},
+	}
+	for _, f := range files {
+		if err := s.Add(ctx, f.name, bytes.NewReader(f.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, o := range s.Outcomes {
+		if o.Code != files[i].code {
+			t.Errorf("%s: code %q (%s), want %q", o.Path, o.Code, o.Reason, files[i].code)
+		}
+		if o.Code != "" && (o.DocumentID != 0 || o.Reason == "") {
+			t.Errorf("%s refused without a reason, or stored as a document: %+v", o.Path, o)
+		}
+	}
+}

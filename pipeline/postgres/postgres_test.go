@@ -52,6 +52,11 @@ func openSchema(t *testing.T) (*postgres.DB, storetest.Harness) {
 			}
 			return n
 		},
+		Exec: func(ctx context.Context, sql string) {
+			if _, err := db.Pool().Exec(ctx, sql); err != nil {
+				t.Fatal(err)
+			}
+		},
 	}
 }
 

@@ -33,6 +33,11 @@ func TestConformance(t *testing.T) {
 				}
 				return n
 			},
+			Exec: func(ctx context.Context, sql string) {
+				if _, err := db.SQL().ExecContext(ctx, sql); err != nil {
+					t.Fatal(err)
+				}
+			},
 		}
 	})
 }

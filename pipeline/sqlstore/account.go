@@ -310,6 +310,14 @@ func (s *Store) SessionDelete(ctx context.Context, tokenHash string) error {
 	return err
 }
 
+// SessionRevokeUser ends the user's sessions but keep.
+func (s *Store) SessionRevokeUser(ctx context.Context, userID int64, keep string) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM user_session WHERE user_id = $1 AND token_hash <> $2`, userID, keep); err != nil {
+		return fmt.Errorf("revoke sessions: %w", err)
+	}
+	return nil
+}
+
 // TokenCreate stores an API token's hash.
 func (s *Store) TokenCreate(ctx context.Context, userID int64, name, tokenHash string) (*pipeline.Token, error) {
 	t := &pipeline.Token{UserID: userID, Name: strings.TrimSpace(name), CreatedAt: s.now()}
@@ -382,37 +390,74 @@ func (s *Store) TokenRevoke(ctx context.Context, id int64) error {
 	return nil
 }
 
+// SetAuditKey sets the secret that keys the audit chain. A store without
+// a key writes plain records (version 1) and refuses to extend a keyed
+// chain.
+func (s *Store) SetAuditKey(key []byte) { s.auditKey = key }
+
+// SetAuditPlainRecords says how many plain records the trail held when the
+// key was made (kept beside the key, out of the database's reach): verify
+// reports any more as a rewrite. Negative means unknown.
+func (s *Store) SetAuditPlainRecords(n int64) { s.auditPlain = n }
+
+// AuditHead returns the chain's length and the ID of the key it is bound
+// to, "" when no keyed record was written yet.
+func (s *Store) AuditHead(ctx context.Context) (seq int64, keyID string, err error) {
+	if err := s.db.QueryRow(ctx, `SELECT seq, key_id FROM audit_head WHERE id = 1`).Scan(&seq, &keyID); err != nil {
+		return 0, "", fmt.Errorf("read the audit head: %w", err)
+	}
+	return seq, keyID, nil
+}
+
 // AuditAppend adds a record to the chain. The update of the head row
-// serializes appends on both databases.
+// serializes appends on both databases. With a key the record is keyed
+// and the chain bound to the key; another key, or none, is refused.
 func (s *Store) AuditAppend(ctx context.Context, r *pipeline.AuditRecord) error {
 	if r.At.IsZero() {
 		r.At = s.now()
 	}
 	// The database keeps microseconds; hash what will be read back.
 	r.At = r.At.UTC().Truncate(time.Microsecond)
+	keyID := ""
+	if s.auditKey != nil {
+		keyID = pipeline.AuditKeyID(s.auditKey)
+	}
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := tx.QueryRow(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&r.Seq, &r.PrevHash); err != nil {
+		var bound string
+		if err := tx.QueryRow(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash, key_id`).Scan(&r.Seq, &r.PrevHash, &bound); err != nil {
 			return err
 		}
-		r.Hash = r.ComputeHash()
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, at, user_id, user_name, remote, action, object, detail, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r.Seq, r.At, r.UserID, r.UserName, r.Remote, r.Action, r.Object, r.Detail, r.PrevHash, r.Hash); err != nil {
+		if bound != "" && bound != keyID {
+			return pipeline.Errorf(pipeline.EINVALID, "The audit trail is keyed with another key than this process has: give the key it was written with (HOSO_AUDIT_KEY or audit.key in the data folder).")
+		}
+		if keyID == "" {
+			r.Version = pipeline.AuditChainPlain
+			r.Hash = r.ComputeHash()
+		} else {
+			r.Version = pipeline.AuditChainKeyed
+			r.Hash = r.ComputeMAC(s.auditKey)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, at, user_id, user_name, remote, action, object, detail, chain_version, prev_hash, hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, r.Seq, r.At, r.UserID, r.UserName, r.Remote, r.Action, r.Object, r.Detail, r.Version, r.PrevHash, r.Hash); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, r.Hash)
+		_, err := tx.Exec(ctx, `UPDATE audit_head SET hash = $1, key_id = $2 WHERE id = 1`, r.Hash, keyID)
 		return err
 	})
 	if err != nil {
+		if pipeline.ErrorCode(err) != pipeline.EINTERNAL {
+			return err
+		}
 		return fmt.Errorf("append to the audit trail: %w", err)
 	}
 	return nil
 }
 
-const auditColumns = `seq, at, user_id, user_name, remote, action, object, detail, prev_hash, hash`
+const auditColumns = `seq, at, user_id, user_name, remote, action, object, detail, chain_version, prev_hash, hash`
 
 func scanAudit(row Row) (*pipeline.AuditRecord, error) {
 	r := &pipeline.AuditRecord{}
-	if err := row.Scan(&r.Seq, &r.At, &r.UserID, &r.UserName, &r.Remote, &r.Action, &r.Object, &r.Detail, &r.PrevHash, &r.Hash); err != nil {
+	if err := row.Scan(&r.Seq, &r.At, &r.UserID, &r.UserName, &r.Remote, &r.Action, &r.Object, &r.Detail, &r.Version, &r.PrevHash, &r.Hash); err != nil {
 		return nil, err
 	}
 	r.At = r.At.UTC()
@@ -471,12 +516,12 @@ func (s *Store) AuditList(ctx context.Context, p pipeline.AuditListParams) ([]*p
 	return out, rows.Err()
 }
 
-// AuditVerify checks the chain, a page at a time.
-func (s *Store) AuditVerify(ctx context.Context) (int64, []pipeline.AuditProblem, error) {
+// AuditVerify checks the chain, a page at a time, with the store's key.
+func (s *Store) AuditVerify(ctx context.Context, cp *pipeline.AuditCheckpoint) (*pipeline.AuditReport, error) {
 	var headSeq int64
 	var headHash string
 	if err := s.db.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
-		return 0, nil, fmt.Errorf("read the audit head: %w", err)
+		return nil, fmt.Errorf("read the audit head: %w", err)
 	}
 	var page []*pipeline.AuditRecord
 	var after int64
@@ -500,5 +545,5 @@ func (s *Store) AuditVerify(ctx context.Context) (int64, []pipeline.AuditProblem
 		after = r.Seq
 		return r, nil
 	}
-	return pipeline.VerifyAudit(next, headSeq, headHash)
+	return pipeline.VerifyAudit(next, headSeq, headHash, s.auditKey, s.auditPlain, cp)
 }

@@ -146,10 +146,6 @@ func (s *Store) FlagGet(ctx context.Context, scope pipeline.Scope, id int64) (*p
 	} else if err != nil {
 		return nil, fmt.Errorf("get flag %d: %w", id, err)
 	}
-	var total int
-	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM flag_evidence WHERE flag_id = $1`, id).Scan(&total); err != nil {
-		return nil, err
-	}
 	args = []any{id}
 	cond = scopeCond(scope, "d.department", &args)
 	rows, err := s.db.Query(ctx, `SELECT e.document_id, e.detail FROM flag_evidence e JOIN document d ON d.id = e.document_id
@@ -166,7 +162,8 @@ func (s *Store) FlagGet(ctx context.Context, scope pipeline.Scope, id int64) (*p
 		f.Evidence = append(f.Evidence, e)
 	}
 	rows.Close()
-	f.Hidden = total - len(f.Evidence)
+	// Evidence in departments the reader does not see is neither listed
+	// nor counted.
 	rows, err = s.db.Query(ctx, `SELECT status, reason, note, decided_by, evidence, decided_at FROM flag_decision WHERE flag_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, err
@@ -247,7 +244,7 @@ func (s *Store) FlagDecide(ctx context.Context, p pipeline.FlagDecideParams) (*p
 
 // IdentifierOccurrences lists the documents holding an identifier.
 func (s *Store) IdentifierOccurrences(ctx context.Context, kind, value string, since time.Time) ([]pipeline.IdentifierOccurrence, error) {
-	rows, err := s.db.Query(ctx, `SELECT i.document_id, d.batch_id, i.raw, i.page, i.char_offset, d.created_at
+	rows, err := s.db.Query(ctx, `SELECT i.document_id, d.batch_id, d.department, i.raw, i.page, i.char_offset, d.created_at
 		FROM identifier i JOIN document d ON d.id = i.document_id
 		WHERE i.kind = $1 AND i.value = $2 AND d.created_at >= $3 ORDER BY i.document_id, i.page, i.char_offset`, kind, value, since)
 	if err != nil {
@@ -257,7 +254,7 @@ func (s *Store) IdentifierOccurrences(ctx context.Context, kind, value string, s
 	var out []pipeline.IdentifierOccurrence
 	for rows.Next() {
 		var o pipeline.IdentifierOccurrence
-		if err := rows.Scan(&o.DocumentID, &o.BatchID, &o.Raw, &o.Page, &o.Offset, &o.CreatedAt); err != nil {
+		if err := rows.Scan(&o.DocumentID, &o.BatchID, &o.Department, &o.Raw, &o.Page, &o.Offset, &o.CreatedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, o)

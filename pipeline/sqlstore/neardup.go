@@ -54,31 +54,55 @@ func (s *Store) clusterJoin(ctx context.Context, tx Tx, documentID, clusterID in
 		if _, err := tx.Exec(ctx, `UPDATE near_dup_signature SET cluster_id = $1 WHERE cluster_id = $2`, clusterID, c); err != nil {
 			return err
 		}
-		// The merged cluster's flag hands over to the surviving one.
-		var flagID int64
-		var status string
-		err := tx.QueryRow(ctx, `SELECT id, status FROM flag WHERE kind = $1 AND flag_key = $2`, pipeline.FlagNearDuplicate, fmt.Sprintf("cluster:%d", c)).Scan(&flagID, &status)
-		if errors.Is(err, ErrNoRows) {
-			continue
-		} else if err != nil {
+		// The merged cluster's flags (one per department) hand over to the
+		// surviving one's.
+		rows, err := tx.Query(ctx, `SELECT id, status FROM flag WHERE kind = $1 AND (flag_key = $2 OR flag_key LIKE $3)`,
+			pipeline.FlagNearDuplicate, fmt.Sprintf("cluster:%d", c), fmt.Sprintf("cluster:%d|%%", c))
+		if err != nil {
 			return err
 		}
-		if status == pipeline.FlagOpen {
-			var total int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM flag_evidence WHERE flag_id = $1`, flagID).Scan(&total); err != nil {
+		type found struct {
+			id     int64
+			status string
+		}
+		var flags []found
+		for rows.Next() {
+			var f found
+			if err := rows.Scan(&f.id, &f.status); err != nil {
+				rows.Close()
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE flag SET status = $2, updated_at = $3 WHERE id = $1`, flagID, pipeline.FlagDismissed, s.now()); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO flag_decision (flag_id, status, reason, note, decided_by, evidence, decided_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, flagID, pipeline.FlagDismissed, "merged",
-				fmt.Sprintf("A document joined this cluster to the one of document %d; review the flag of that cluster.", clusterID), "hoso", total, s.now()); err != nil {
+			flags = append(flags, f)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, f := range flags {
+			if err := s.flagMerged(ctx, tx, f.id, f.status, clusterID); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// flagMerged dismisses an open flag of a cluster merged into another.
+func (s *Store) flagMerged(ctx context.Context, tx Tx, flagID int64, status string, clusterID int64) error {
+	if status != pipeline.FlagOpen {
+		return nil
+	}
+	var total int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM flag_evidence WHERE flag_id = $1`, flagID).Scan(&total); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE flag SET status = $2, updated_at = $3 WHERE id = $1`, flagID, pipeline.FlagDismissed, s.now()); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO flag_decision (flag_id, status, reason, note, decided_by, evidence, decided_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, flagID, pipeline.FlagDismissed, "merged",
+		fmt.Sprintf("A document joined this cluster to the one of document %d; review the flag of that cluster.", clusterID), "hoso", total, s.now())
+	return err
 }
 
 // NearDupCandidateIDs returns the documents sharing a bucket.

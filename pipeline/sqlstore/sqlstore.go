@@ -77,13 +77,17 @@ type DB interface {
 type Store struct {
 	db  DB
 	now func() time.Time
+	// auditKey keys the audit chain (SetAuditKey); auditPlain is how many
+	// plain records preceded the key, -1 when unknown.
+	auditKey   []byte
+	auditPlain int64
 }
 
 var _ pipeline.Store = (*Store)(nil)
 
 // New returns a Store over db.
 func New(db DB) *Store {
-	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }, auditPlain: -1}
 }
 
 // DB returns the store's database.
@@ -685,6 +689,11 @@ func (s *Store) PageCorrect(ctx context.Context, p pipeline.PageCorrectParams) (
 		}
 		if n == 0 {
 			return pipeline.Errorf(pipeline.ECONFLICT, "Document %d is still being processed; correct it once it is searchable.", p.DocumentID)
+		}
+		if p.KeepDepartment {
+			if _, err := tx.Exec(ctx, `UPDATE document SET department_source = $2 WHERE id = $1`, p.DocumentID, pipeline.SourceManual); err != nil {
+				return err
+			}
 		}
 		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
 	})

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -193,8 +194,9 @@ func testScope(t *testing.T, h Harness) {
 		t.Fatalf("FlagList(administration, document) = %v, %v", fl, err)
 	}
 	f, err := st.FlagGet(ctx, admin, fl[0].ID)
-	if err != nil || len(f.Evidence) != 1 || f.Evidence[0].DocumentID != other || f.Hidden != 1 {
-		t.Errorf("FlagGet(administration) = %+v, %v; want 1 document shown, 1 hidden", f, err)
+	// Evidence of another department is neither listed nor counted.
+	if err != nil || len(f.Evidence) != 1 || f.Evidence[0].DocumentID != other {
+		t.Errorf("FlagGet(administration) = %+v, %v; want 1 document shown, none hinted at", f, err)
 	}
 	_, err = st.FlagGet(ctx, land, fl[0].ID)
 	wantCode(t, "FlagGet(other department)", err, pipeline.ENOTFOUND)
@@ -219,8 +221,8 @@ func testScope(t *testing.T, h Harness) {
 func testAudit(t *testing.T, h Harness) {
 	ctx := context.Background()
 	st := h.Store
-	if n, problems, err := st.AuditVerify(ctx); err != nil || n != 0 || len(problems) != 0 {
-		t.Fatalf("AuditVerify(empty) = %d, %v, %v", n, problems, err)
+	if rep, err := st.AuditVerify(ctx, nil); err != nil || rep.Checked != 0 || len(rep.Problems) != 0 {
+		t.Fatalf("AuditVerify(empty) = %+v, %v", rep, err)
 	}
 	for i, a := range []string{pipeline.AuditLogin, pipeline.AuditSearch, pipeline.AuditView, pipeline.AuditDownload, pipeline.AuditLogout} {
 		r := &pipeline.AuditRecord{UserID: 3, UserName: "lan", Remote: "10.0.0.7", Action: a, Object: "document:" + strings.Repeat("1", i+1),
@@ -232,9 +234,9 @@ func testAudit(t *testing.T, h Harness) {
 			t.Errorf("AuditAppend = seq %d hash %q", r.Seq, r.Hash)
 		}
 	}
-	n, problems, err := st.AuditVerify(ctx)
-	if err != nil || n != 5 || len(problems) != 0 {
-		t.Fatalf("AuditVerify = %d, %v, %v; want 5 records, no problems", n, problems, err)
+	rep, err := st.AuditVerify(ctx, nil)
+	if err != nil || rep.Checked != 5 || len(rep.Problems) != 0 {
+		t.Fatalf("AuditVerify = %+v, %v; want 5 records, no problems", rep, err)
 	}
 	list, err := st.AuditList(ctx, pipeline.AuditListParams{Action: pipeline.AuditSearch})
 	if err != nil || len(list) != 1 || list[0].Seq != 2 {
@@ -308,5 +310,131 @@ func testFourEyes(t *testing.T, h Harness) {
 	}
 	if f, err = decide(low, "lan"); err != nil || f.Status != pipeline.FlagConfirmed {
 		t.Errorf("a low-severity confirmation: %+v, %v; want confirmed at once", f, err)
+	}
+}
+
+// testAuditKeyed: once keyed, the chain resists a rewrite by someone who
+// can write to the database but lacks the key: a changed record, records
+// removed and renumbered with a recomputed plain chain, and a new head
+// all show. Plain records from before the key still verify.
+func testAuditKeyed(t *testing.T, h Harness) {
+	ctx := context.Background()
+	st := h.Store
+	keyed, ok := st.(interface{ SetAuditKey([]byte) })
+	if !ok || h.Exec == nil {
+		t.Skip("the store takes no audit key")
+	}
+	appendN := func(from, n int) {
+		for i := from; i < from+n; i++ {
+			r := &pipeline.AuditRecord{UserID: 3, UserName: "lan", Action: pipeline.AuditView, Object: fmt.Sprintf("document:%d", i)}
+			if err := st.AuditAppend(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	appendN(1, 2) // before the key: plain records
+	key := []byte("0123456789abcdef0123456789abcdef")
+	keyed.SetAuditKey(key)
+	appendN(3, 4)
+	rep, err := st.AuditVerify(ctx, nil)
+	if err != nil || rep.Checked != 6 || rep.Plain != 2 || len(rep.Problems) != 0 {
+		t.Fatalf("AuditVerify(keyed) = %+v, %v; want 6 records, 2 plain, no problems", rep, err)
+	}
+	list, _ := st.AuditList(ctx, pipeline.AuditListParams{})
+	if list[5].Version != pipeline.AuditChainKeyed || list[0].Version != pipeline.AuditChainPlain {
+		t.Errorf("versions %d, %d", list[0].Version, list[5].Version)
+	}
+	cp := pipeline.SignAuditCheckpoint(key, rep.HeadSeq, rep.HeadHash, time.Now())
+	if rep, err := st.AuditVerify(ctx, cp); err != nil || len(rep.Problems) != 0 || rep.Checkpoint == nil {
+		t.Fatalf("AuditVerify(checkpoint) = %+v, %v", rep, err)
+	}
+
+	// Without the key, the store refuses to extend the keyed chain.
+	keyed.SetAuditKey(nil)
+	if err := st.AuditAppend(ctx, &pipeline.AuditRecord{Action: pipeline.AuditView}); pipeline.ErrorCode(err) != pipeline.EINVALID {
+		t.Errorf("AuditAppend without the key = %v, want EINVALID", err)
+	}
+	keyed.SetAuditKey([]byte("another key, another key, another"))
+	if err := st.AuditAppend(ctx, &pipeline.AuditRecord{Action: pipeline.AuditView}); pipeline.ErrorCode(err) != pipeline.EINVALID {
+		t.Errorf("AuditAppend with another key = %v, want EINVALID", err)
+	}
+	keyed.SetAuditKey(key)
+
+	// The attack: delete record 4, renumber, recompute every hash as a
+	// plain chain and set the head. A plain SHA-256 chain hid this.
+	h.Exec(ctx, `DELETE FROM audit_log WHERE seq = 4`)
+	h.Exec(ctx, `UPDATE audit_log SET seq = -seq WHERE seq > 4`)
+	h.Exec(ctx, `UPDATE audit_log SET seq = -seq - 1 WHERE seq < 0`)
+	h.Exec(ctx, `UPDATE audit_log SET user_name = 'minh' WHERE seq = 3`)
+	list, _ = st.AuditList(ctx, pipeline.AuditListParams{})
+	prev := ""
+	for _, r := range list {
+		r.PrevHash = prev
+		r.Version = pipeline.AuditChainPlain
+		r.Hash = r.ComputeHash()
+		h.Exec(ctx, fmt.Sprintf(`UPDATE audit_log SET prev_hash = '%s', hash = '%s', chain_version = 1 WHERE seq = %d`, r.PrevHash, r.Hash, r.Seq))
+		prev = r.Hash
+	}
+	h.Exec(ctx, fmt.Sprintf(`UPDATE audit_head SET seq = %d, hash = '%s', key_id = ''`, len(list), prev))
+	// The database alone now looks consistent, but the checkpoint and
+	// the key's binding do not agree.
+	rep, err = st.AuditVerify(ctx, cp)
+	if err != nil || len(rep.Problems) == 0 {
+		t.Fatalf("AuditVerify(rewritten, checkpoint) = %+v, %v; want problems", rep, err)
+	}
+	// Rewritten with keyed records instead, it needs the key; without it
+	// the HMACs do not match.
+	prev = list[1].Hash
+	for _, r := range list[2:] {
+		r.PrevHash = prev
+		r.Hash = r.ComputeMAC([]byte("a guessed key, a guessed key, a g"))
+		h.Exec(ctx, fmt.Sprintf(`UPDATE audit_log SET prev_hash = '%s', hash = '%s', chain_version = 2 WHERE seq = %d`, r.PrevHash, r.Hash, r.Seq))
+		prev = r.Hash
+	}
+	h.Exec(ctx, fmt.Sprintf(`UPDATE audit_head SET hash = '%s'`, prev))
+	rep, err = st.AuditVerify(ctx, nil)
+	if err != nil || len(rep.Problems) < 3 || !strings.Contains(rep.Problems[0].Message, "keyed hash") {
+		t.Fatalf("AuditVerify(rewritten with a guessed key) = %+v, %v; want every keyed record reported", rep, err)
+	}
+}
+
+// testCorrectionKeepsDepartment: a clerk rewrote a page so that the rules
+// moved the document to the clerk's department, away from its uploader. A
+// rewrite with KeepDepartment holds the department through the
+// reclassification; a supervisor's (without it) lets the rules decide.
+func testCorrectionKeepsDepartment(t *testing.T, h Harness) {
+	ctx := context.Background()
+	st := h.Store
+	b, err := st.BatchCreate(ctx, pipeline.BatchCreateParams{Name: "land", Department: "land"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	land := pipeline.Scope{Departments: []string{"land"}}
+	for i, keep := range []bool{true, false} {
+		d := mustDoc(t, st, b.ID, fmt.Sprintf("so-do-%d.pdf", i), sha(900+i))
+		if err := st.ExtractComplete(ctx, pipeline.ExtractCompleteParams{DocumentID: d.ID, Pages: []pipeline.Page{{Number: 1, Text: "thửa đất"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID, Classification: pipeline.Classification{Type: "land_title", Department: "land"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.PageCorrect(ctx, pipeline.PageCorrectParams{Scope: land, DocumentID: d.ID, Number: 1, Text: "hóa đơn thuế", KeepDepartment: keep}); err != nil {
+			t.Fatal(err)
+		}
+		// The rules now read the text as a finance document.
+		if err := st.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: d.ID, Classification: pipeline.Classification{Type: "invoice", Department: "finance"}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.DocumentGet(ctx, pipeline.ScopeAll, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "finance"
+		if keep {
+			want = "land"
+		}
+		if got.Department != want || got.Type != "invoice" {
+			t.Errorf("KeepDepartment %v: department %q type %q, want %q invoice", keep, got.Department, got.Type, want)
+		}
 	}
 }

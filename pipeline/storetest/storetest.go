@@ -21,6 +21,9 @@ type Harness struct {
 	Jobs func(ctx context.Context, kind string, documentID int64) int
 	// Feed counts change-feed entries for a document.
 	Feed func(ctx context.Context, documentID int64) int
+	// Exec changes the database behind the store's back, as an attacker
+	// with access to it could.
+	Exec func(ctx context.Context, sql string)
 }
 
 // Run runs the suite. open must return a fresh, empty store each call.
@@ -30,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("Duplicates", func(t *testing.T) { testDuplicates(t, open(t)) })
 	t.Run("StagesOnce", func(t *testing.T) { testStagesOnce(t, open(t)) })
 	t.Run("Corrections", func(t *testing.T) { testCorrections(t, open(t)) })
+	t.Run("CorrectionKeepsDepartment", func(t *testing.T) { testCorrectionKeepsDepartment(t, open(t)) })
 	t.Run("Fail", func(t *testing.T) { testFail(t, open(t)) })
 	t.Run("ListAndCount", func(t *testing.T) { testListAndCount(t, open(t)) })
 	t.Run("Rejections", func(t *testing.T) { testRejections(t, open(t)) })
@@ -40,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("SessionsAndTokens", func(t *testing.T) { testSessionsAndTokens(t, open(t)) })
 	t.Run("Scope", func(t *testing.T) { testScope(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("AuditKeyed", func(t *testing.T) { testAuditKeyed(t, open(t)) })
 	t.Run("Figures", func(t *testing.T) { testFigures(t, open(t)) })
 	t.Run("FourEyes", func(t *testing.T) { testFourEyes(t, open(t)) })
 }

@@ -73,17 +73,6 @@ func CheckPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// CheckNewPassword says what is wrong with a password a user chose.
-func CheckNewPassword(password, userName string) error {
-	if len([]rune(password)) < MinPasswordLength {
-		return fmt.Errorf("a password needs at least %d characters", MinPasswordLength)
-	}
-	if strings.EqualFold(password, userName) {
-		return fmt.Errorf("a password must not be the user name")
-	}
-	return nil
-}
-
 // alphabet for one-time passwords: no 0/O, 1/l/I to misread on paper.
 const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -143,9 +132,36 @@ func NewLimiter(max int, window time.Duration) *Limiter {
 // Allow records an attempt for key and reports whether it is within the
 // limit, and if not, how long until the next is.
 func (l *Limiter) Allow(key string) (bool, time.Duration) {
+	ok, wait := l.Check(key)
+	if ok {
+		l.Add(key)
+	}
+	return ok, wait
+}
+
+// Check reports whether key is within the limit without counting an
+// event, and if not, how long until it is.
+func (l *Limiter) Check(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	ts := l.prune(key, now)
+	if len(ts) >= l.Max {
+		return false, ts[0].Add(l.Window).Sub(now)
+	}
+	return true, 0
+}
+
+// Add counts an event for key (a failed sign-in).
+func (l *Limiter) Add(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.events[key] = append(l.prune(key, now), now)
+}
+
+// prune drops events older than the window; l.mu is held.
+func (l *Limiter) prune(key string, now time.Time) []time.Time {
 	cut := now.Add(-l.Window)
 	if len(l.events) > 10000 {
 		for k, ts := range l.events {
@@ -160,10 +176,6 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 		i++
 	}
 	ts = ts[i:]
-	if len(ts) >= l.Max {
-		l.events[key] = ts
-		return false, ts[0].Add(l.Window).Sub(now)
-	}
-	l.events[key] = append(ts, now)
-	return true, 0
+	l.events[key] = ts
+	return ts
 }
