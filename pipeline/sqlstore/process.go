@@ -103,14 +103,15 @@ func (s *Store) ProcessForget(ctx context.Context, ids []string) error {
 
 // JobsRescue makes the jobs that dead processes were running available
 // again at once, with a note of why in the job's errors; the attempt the
-// kill cut short is given back (the job did not fail, its process died).
+// kill cut short is given back (the job did not fail, its process died),
+// and it keeps its place in the queue, ahead of jobs never started.
 // PostgreSQL only: on SQLite one process owns the database, and frees
 // what it left running when it starts again.
 func (s *Store) JobsRescue(ctx context.Context, dead []string) (int64, error) {
 	if len(dead) == 0 || s.db.Dialect() != "postgres" {
 		return 0, nil
 	}
-	n, err := s.db.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now(),
+	n, err := s.db.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = LEAST(scheduled_at, now()),
 			max_attempts = max_attempts + 1,
 			errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt,
 				'error', $2 || ' (' || attempted_by[array_length(attempted_by, 1)] || '); made available again by a live process.', 'trace', ''))
