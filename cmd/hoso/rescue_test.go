@@ -164,6 +164,83 @@ func TestRescueAfterKill(t *testing.T) {
 	}
 }
 
+// TestWorkersRescueEachOther: a `hoso worker` runs beside `hoso process`
+// on PostgreSQL; the process is killed holding jobs and never restarted.
+// The worker sees it gone and finishes its documents.
+func TestWorkersRescueEachOther(t *testing.T) {
+	bs := backends(t)
+	if len(bs) < 2 {
+		t.Skip("PostgreSQL only")
+	}
+	b := bs[1]
+	b.env["HOSO_EXTRACT_CHILDREN"] = "1"
+	dir := t.TempDir()
+	page, err := scanfixture.Render(scanfixture.Vietnamese, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := scanfixture.Downscale(page, 2)
+	for i := range 2 {
+		scan := scanfixture.PDF([][]byte{scanfixture.JPEG(half, 70), scanfixture.JPEG(half, 70)}, []image.Point{half.Rect.Size(), half.Rect.Size()}, 150, "")
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("scan-%d.pdf", i)), scan, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, errs, code := run(t, b, "migrate"); code != 0 {
+		t.Fatalf("migrate: %s", errs)
+	}
+	worker := hosoCommand(b, "worker")
+	var workerErr strings.Builder
+	worker.Stderr = &workerErr
+	if err := worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-worker.Process.Pid, syscall.SIGKILL)
+		worker.Wait()
+	})
+	first := hosoCommand(b, "process", "--batch", "nodes", dir)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	probe := openProbe(t, b)
+	deadline := time.Now().Add(3 * time.Minute)
+	var held int
+	for {
+		// A job the process (not the worker) runs.
+		held = probe(`SELECT coalesce(min(j.id), 0) FROM river_job j JOIN process p ON p.id = j.attempted_by[array_length(j.attempted_by, 1)]
+			WHERE j.state = 'running' AND p.kind = 'process' AND j.kind IN ('extract', 'ocr')`)
+		if held > 0 {
+			break
+		}
+		if time.Now().After(deadline) || probe(`SELECT count(*) FROM document WHERE state NOT IN ('checked', 'indexed', 'failed')`) == 0 && probe(`SELECT count(*) FROM document`) == 2 {
+			syscall.Kill(-first.Process.Pid, syscall.SIGKILL)
+			t.Skip("the worker took every job: nothing of the process's to rescue this time")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	syscall.Kill(-first.Process.Pid, syscall.SIGKILL)
+	first.Wait()
+	killed := time.Now()
+	for probe(`SELECT count(*) FROM document WHERE state NOT IN ('checked', 'indexed', 'failed')`) != 0 ||
+		probe(fmt.Sprintf(`SELECT count(*) FROM river_job WHERE id = %d AND state = 'running'`, held)) != 0 {
+		if time.Since(killed) > 3*time.Minute {
+			t.Fatalf("the worker did not finish the killed process's documents within 3 minutes\n%s", workerErr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("the worker finished the killed process's documents %v after the kill", time.Since(killed).Round(100*time.Millisecond))
+	if n := probe(fmt.Sprintf(`SELECT count(*) FROM river_job WHERE id = %d AND state = 'completed' AND errors::text LIKE '%%made available again%%'`, held)); n != 1 {
+		t.Errorf("job %d, held by the killed process, was not freed and finished: state %d (1 completed), %d errors, %d attempts", held,
+			probe(fmt.Sprintf(`SELECT CASE WHEN state = 'completed' THEN 1 ELSE 0 END FROM river_job WHERE id = %d`, held)),
+			probe(fmt.Sprintf(`SELECT coalesce(array_length(errors, 1), 0) FROM river_job WHERE id = %d`, held)),
+			probe(fmt.Sprintf(`SELECT attempt FROM river_job WHERE id = %d`, held)))
+	}
+	if n := probe(`SELECT count(*) FROM process WHERE kind = 'process'`); n != 0 {
+		t.Errorf("the killed process is still registered")
+	}
+}
+
 // TestLivenessSilentProcess: a process of another machine whose heartbeat
 // stopped has its running jobs freed by a live one; a live one's are not.
 func TestLivenessSilentProcess(t *testing.T) {
