@@ -116,6 +116,7 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	}
 
 	prog := newProgress(m.Stderr)
+	prog.stalled = func() string { return stalledJobs(ctx, rt.Store) }
 	waitErr := waitTerminal(ctx, rt.Store, nil, prog.update)
 	prog.finish()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

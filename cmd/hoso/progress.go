@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"hoso/pipeline"
+	"hoso/pipeline/sqlstore"
 )
 
 // progress tells what `hoso process` is doing while it works: on a
@@ -24,6 +26,8 @@ type progress struct {
 	done0 int // documents already settled when the run began
 	first bool
 	shown bool
+	// stalled says what waits on a process gone silent, if anything.
+	stalled func() string
 }
 
 func newProgress(w io.Writer) *progress {
@@ -53,6 +57,11 @@ func (p *progress) update(counts map[pipeline.State]int) {
 	}
 	p.last = now
 	line := progressLine(counts, settled, total, settled-p.done0, now.Sub(p.start))
+	if p.stalled != nil {
+		if w := p.stalled(); w != "" {
+			line += "; " + w
+		}
+	}
 	if p.tty {
 		fmt.Fprintf(p.w, "\r\033[K%s", line)
 		p.shown = true
@@ -86,4 +95,45 @@ func progressLine(counts map[pipeline.State]int, settled, total, doneNow int, el
 		}
 	}
 	return line
+}
+
+// stalledJobs says which jobs wait on processes that have gone silent but
+// are not yet taken for dead, and by when they will be freed.
+func stalledJobs(ctx context.Context, st *sqlstore.Store) string {
+	procs, err := st.ProcessList(ctx)
+	if err != nil {
+		return ""
+	}
+	silent := map[string]sqlstore.Process{}
+	for _, p := range procs {
+		if p.Silent > 2*heartbeatEvery {
+			silent[p.ID] = p
+		}
+	}
+	if len(silent) == 0 {
+		return ""
+	}
+	jobs, err := st.JobsRunningBy(ctx)
+	if err != nil {
+		return ""
+	}
+	n := 0
+	var until time.Time
+	var who string
+	for _, j := range jobs {
+		if p, ok := silent[j.AttemptedBy]; ok {
+			n++
+			if t := time.Now().Add(heartbeatGrace - p.Silent); t.After(until) {
+				until, who = t, fmt.Sprintf("pid %d on %s", p.PID, p.Host)
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	what := "jobs wait"
+	if n == 1 {
+		what = "job waits"
+	}
+	return fmt.Sprintf("%d %s on a silent process (%s), freed by %s at the latest", n, what, who, until.Format(time.TimeOnly))
 }

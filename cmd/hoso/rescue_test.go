@@ -278,6 +278,10 @@ func TestLivenessSilentProcess(t *testing.T) {
 		return id
 	}
 	dead, living := job("worker-far-away-1"), job("worker-next-door-2")
+	// What hoso process says while it waits on the silent one.
+	if got := stalledJobs(ctx, st); !strings.HasPrefix(got, "1 job waits on a silent process (pid 1 on far-away), freed by ") {
+		t.Errorf("stalledJobs = %q", got)
+	}
 	me := newProcess("test")
 	l, err := startLiveness(ctx, st, me, rt.cfg.Logger)
 	if err != nil {
