@@ -146,6 +146,10 @@ type Store interface {
 	ChangeFeedAfter(ctx context.Context, seq int64, limit int) ([]Change, error)
 	// DocumentMarkIndexed moves checked documents to indexed.
 	DocumentMarkIndexed(ctx context.Context, ids []int64) error
+	// DocumentMarkIndexedThrough moves to indexed the checked documents
+	// whose every change-feed entry is at or before seq (the index's
+	// mark): a process killed after writing the index, before their state.
+	DocumentMarkIndexedThrough(ctx context.Context, seq int64) (int64, error)
 
 	// RuleSetCreate stores a rule file as the next version, unless it is
 	// the same text as the latest version, which it returns.

@@ -25,6 +25,8 @@ type Indexer struct {
 	BatchSize int           // changes per batch; default 500
 	Poll      time.Duration // wait when the feed is empty; default 200ms
 	Logger    *slog.Logger
+
+	healed bool // documents left "checked" behind the mark are set right
 }
 
 // HighWaterMark is the last change-feed entry in the index.
@@ -76,6 +78,15 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 	hwm, err := highWaterMark(idx)
 	if err != nil {
 		return err
+	}
+	if !in.healed && hwm > 0 {
+		// A process killed between writing the index and the documents'
+		// state left them "checked" behind the mark, where no batch will
+		// reach them again.
+		if _, err := in.Store.DocumentMarkIndexedThrough(ctx, hwm); err != nil {
+			return err
+		}
+		in.healed = true
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -176,6 +187,11 @@ func (in *Indexer) write(ctx context.Context, idx bleve.Index, p *preparedBatch)
 	if err := p.w.commit(idx, p.mark); err != nil {
 		return err
 	}
+	// The index holds them and its mark is past them: their state must
+	// follow even when the indexer is being stopped, or they would stay
+	// "checked" with nothing left to index them again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	return in.Store.DocumentMarkIndexed(ctx, p.indexed)
 }
 

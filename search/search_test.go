@@ -241,6 +241,11 @@ func TestIndexerCrash(t *testing.T) {
 	if err := ix.Close(); err != nil { // the process stops between batches
 		t.Fatal(err)
 	}
+	// ... and the first document's state did not follow the index: the
+	// process was killed between the index's write and the database's.
+	if _, err := st.DB().Exec(ctx, `UPDATE document SET state = 'checked' WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
 
 	if _, err := Open(path + "-other"); err != nil {
 		t.Fatal(err)
@@ -253,12 +258,17 @@ func TestIndexerCrash(t *testing.T) {
 	if again, _ := ix.HighWaterMark(); again != hwm || hwm != 2 {
 		t.Errorf("high-water mark %d after reopening, %d before", again, hwm)
 	}
-	f.ix, f.in.Index = ix, ix
+	f.ix, f.in = ix, &Indexer{Index: ix, Store: st, BatchSize: 2} // a new process
 	if err := f.in.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := ix.Count(); n != 5 {
 		t.Errorf("%d documents after resuming, want 5", n)
+	}
+	for id := int64(1); id <= 5; id++ {
+		if d, err := st.DocumentGetByID(ctx, id); err != nil || d.State != pipeline.StateIndexed {
+			t.Errorf("document %d after resuming: %v %v, want indexed", id, d.State, err)
+		}
 	}
 	if _, err := Open(path); err != ErrInUse {
 		t.Errorf("second open of a held index: %v, want ErrInUse", err)

@@ -12,3 +12,7 @@ CREATE TABLE process (
     started_at TIMESTAMP NOT NULL,
     heartbeat_at TIMESTAMP NOT NULL
 );
+
+-- The indexer finds documents the index holds whose state did not follow
+-- (a process killed between the two writes): by document, their last entry.
+CREATE INDEX change_feed_document ON change_feed (document_id, seq);

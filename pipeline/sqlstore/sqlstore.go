@@ -940,6 +940,19 @@ func (s *Store) DocumentMarkIndexed(ctx context.Context, ids []int64) error {
 	return nil
 }
 
+// DocumentMarkIndexedThrough moves to indexed the checked documents the
+// index already holds in their last version.
+func (s *Store) DocumentMarkIndexedThrough(ctx context.Context, seq int64) (int64, error) {
+	n, err := s.db.Exec(ctx, `UPDATE document SET state = $1, updated_at = $2 WHERE state = $3
+		AND EXISTS (SELECT 1 FROM change_feed c WHERE c.document_id = document.id)
+		AND NOT EXISTS (SELECT 1 FROM change_feed c WHERE c.document_id = document.id AND c.seq > $4)`,
+		string(pipeline.StateIndexed), s.now(), string(pipeline.StateChecked), seq)
+	if err != nil {
+		return 0, fmt.Errorf("mark documents indexed through %d: %w", seq, err)
+	}
+	return n, nil
+}
+
 // DocumentReclassify sends documents back to classification in chunks,
 // each chunk's state change and jobs in one transaction.
 func (s *Store) DocumentReclassify(ctx context.Context, p pipeline.DocumentReclassifyParams) ([]int64, error) {
