@@ -146,6 +146,7 @@ type request struct {
 	CPUSeconds int64       `json:"cpu_seconds"`
 	MaxPages   int         `json:"max_pages"`
 	PDFToText  string      `json:"pdftotext"`
+	AttachDir  string      `json:"attach_dir,omitempty"`
 }
 
 type response struct {
@@ -431,7 +432,7 @@ func serveChild(in io.Reader, out io.Writer) int {
 		limitCPU(req.CPUSeconds)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(req.TimeoutMS)*time.Millisecond)
 		deadline, _ := ctx.Deadline()
-		opts := Options{Deadline: deadline, MaxPages: req.MaxPages, PDFToText: req.PDFToText}
+		opts := Options{Deadline: deadline, MaxPages: req.MaxPages, PDFToText: req.PDFToText, AttachDir: req.AttachDir}
 		var res *Result
 		var err error
 		if req.OCR != nil {

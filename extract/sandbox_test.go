@@ -154,7 +154,8 @@ func TestSandboxDomainErrors(t *testing.T) {
 	}{
 		{"empty.pdf", nil, pipeline.EEMPTY},
 		{"scan.png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"), pipeline.ENEEDSOCR},
-		{"old.doc", mustRead(t, filepath.Join(corpus(t, "mixed-formats", "testdata"), "doc.doc")), pipeline.EUNSUPPORTED},
+		{"old.doc", mustRead(t, filepath.Join(corpus(t, "mixed-formats", "testdata"), "doc.doc")), pipeline.ECORRUPT}, // cut to 4 KiB
+		{"setup.msi", mustRead(t, filepath.Join(corpus(t, "mixed-formats", "testdata"), "msi.msi")), pipeline.EUNSUPPORTED},
 		{"blank.txt", []byte(" \n\t "), pipeline.EEMPTY},
 	}
 	for _, tt := range tests {
