@@ -159,16 +159,22 @@ type response struct {
 // *pipeline.Error) means the file cannot be read and never will be; a
 // *CrashError means the child died on it.
 func (s *Sandbox) Extract(ctx context.Context, path string) (*Result, error) {
-	return s.extract(ctx, path, nil)
+	return s.extract(ctx, path, nil, "")
+}
+
+// ExtractInto is Extract for files that may carry others (e-mails): the
+// child saves their attachments under dir, listed in Result.Attachments.
+func (s *Sandbox) ExtractInto(ctx context.Context, path, dir string) (*Result, error) {
+	return s.extract(ctx, path, nil, dir)
 }
 
 // ExtractOCR extracts the file at path in a child, reading scans by OCR
 // (see FileOCR). An error wrapping ErrOCRMissing says what to install.
 func (s *Sandbox) ExtractOCR(ctx context.Context, path string, ocr OCROptions) (*Result, error) {
-	return s.extract(ctx, path, &ocr)
+	return s.extract(ctx, path, &ocr, "")
 }
 
-func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions) (*Result, error) {
+func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions, attachDir string) (*Result, error) {
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -189,7 +195,7 @@ func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions) (*R
 		return nil, err
 	}
 	req := request{Path: path, TimeoutMS: s.cfg.Timeout.Milliseconds(), CPUSeconds: int64(s.cfg.CPUTime.Seconds() + 0.999),
-		MaxPages: s.cfg.MaxPages, PDFToText: s.cfg.PDFToText, OCR: ocr}
+		MaxPages: s.cfg.MaxPages, PDFToText: s.cfg.PDFToText, OCR: ocr, AttachDir: attachDir}
 	resp, err := c.do(ctx, req, s.cfg.Timeout)
 	if err != nil {
 		c.stop()
