@@ -96,11 +96,20 @@ func TestSandboxChildCrashes(t *testing.T) {
 }
 
 func TestSandboxChildOutOfMemory(t *testing.T) {
-	sb := fakeChild(t, `read line; echo "fatal error: runtime: out of memory" >&2; exit 2`, 10*time.Second)
+	for _, words := range []string{"hoso: memory limit exceeded", "fatal error: runtime: out of memory"} {
+		testChildOutOfMemory(t, words)
+	}
+}
+
+func testChildOutOfMemory(t *testing.T, words string) {
+	sb := fakeChild(t, `read line; echo "`+words+`" >&2; exit 2`, 10*time.Second)
 	_, err := sb.Extract(context.Background(), "/dev/null")
 	var crash *CrashError
 	if !errors.As(err, &crash) || crash.Code != pipeline.ELIMIT {
 		t.Fatalf("Extract with a child out of memory: %v, want code %s", err, pipeline.ELIMIT)
+	}
+	if want := "The file is too large to read within the memory limit of 1024 MB."; crash.Message != want {
+		t.Errorf("out of memory: message %q, want %q", crash.Message, want)
 	}
 }
 

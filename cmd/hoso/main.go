@@ -142,7 +142,7 @@ func (m *Main) newFlags(name string) *flags {
 	f.cfg.Tesseract = m.Getenv("HOSO_TESSERACT")
 	f.cfg.OCRTimeout = envDuration(env("HOSO_OCR_TIMEOUT", ""), 10*time.Minute)
 	f.fs.IntVar(&f.cfg.Children, "children", envInt(env("HOSO_EXTRACT_CHILDREN", ""), 0), "extraction processes (default: number of CPUs)")
-	mem := f.fs.Int("memory-mb", envInt(env("HOSO_EXTRACT_MEMORY_MB", ""), 3072), "memory limit of an extraction process, in MB")
+	mem := f.fs.Int("memory-mb", envInt(env("HOSO_EXTRACT_MEMORY_MB", ""), extract.DefaultMemory>>20), "memory limit of an extraction process, in MB")
 	maxFile := f.fs.Int("max-file-mb", envInt(env("HOSO_MAX_FILE_MB", ""), 200), "largest accepted file, in MB")
 	maxBatch := f.fs.Int("max-batch-mb", envInt(env("HOSO_MAX_BATCH_MB", ""), 2000), "largest accepted batch, in MB")
 	if tz := m.Getenv("HOSO_TIMEZONE"); tz != "" {

@@ -111,7 +111,15 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	rt := &Runtime{cfg: cfg, ocrTools: workers.CachedOCRTools(cfg.Tesseract)}
+	tools := workers.CachedOCRTools(cfg.Tesseract)
+	// Each OCR child reads a document's pages in parallel, one tesseract
+	// thread each, so that children × pages ≈ cores.
+	pages := max(1, runtime.NumCPU()/cfg.OCRChildren)
+	rt := &Runtime{cfg: cfg, ocrTools: func() extract.OCROptions {
+		o := tools()
+		o.Parallel = pages
+		return o
+	}}
 	var err error
 	if rt.Blobs, err = blob.Open(filepath.Join(cfg.DataDir, "blobs")); err != nil {
 		return nil, err
