@@ -298,3 +298,67 @@ func FuzzPPT(f *testing.F) {
 		}
 	})
 }
+
+// TestFormatsWordF1 scores hoso's text of each office fixture against
+// LibreOffice's text export of the same file (word F1, reported per
+// format); it runs where LibreOffice is installed.
+func TestFormatsWordF1(t *testing.T) {
+	soffice, err := exec.LookPath("soffice")
+	if err != nil {
+		t.Skip("LibreOffice is not installed")
+	}
+	needCatdoc(t)
+	const csvUTF8 = "csv:Text - txt - csv (StarCalc):9,34,76" // tab-separated, UTF-8
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"doc.doc":   legacyFixture(t, "quyetdinh.doc"),
+		"xls.xls":   legacyFixture(t, "ngansach.xls"),
+		"ppt.ppt":   legacyFixture(t, "baocao.ppt.gz"),
+		"xlsx.xlsx": xlsxOf(t, []string{"Thu chi"}, map[string][][]any{"Thu chi": {{"Hạng mục", "Số tiền"}, {"Xây dựng trường học", 1500}}}),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ext := filepath.Ext(name)
+		target := map[string]string{".doc": "txt:Text", ".xls": csvUTF8, ".xlsx": csvUTF8, ".ppt": "pdf"}[ext]
+		cmd := exec.CommandContext(t.Context(), soffice, "--headless", "--convert-to", target, "--outdir", dir, filepath.Join(dir, name))
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("soffice %s: %v %s", name, err, out)
+		}
+	}
+	for name := range files {
+		base := strings.TrimSuffix(name, filepath.Ext(name))
+		refs, _ := filepath.Glob(filepath.Join(dir, base+".*"))
+		var want string
+		for _, r := range refs {
+			switch filepath.Ext(r) {
+			case ".txt", ".csv":
+				b, _ := os.ReadFile(r)
+				want = string(b)
+			case ".pdf":
+				if p, err := exec.LookPath("pdftotext"); err == nil {
+					out, _ := exec.Command(p, r, "-").Output()
+					want = string(out)
+				}
+			}
+		}
+		if want == "" {
+			continue
+		}
+		res, err := File(t.Context(), filepath.Join(dir, name), Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var got strings.Builder
+		for _, p := range res.Pages {
+			got.WriteString(strings.ReplaceAll(p.Text, "[notes]", ""))
+		}
+		f1, prec, rec := wordF1(got.String(), want)
+		t.Logf("%-5s word F1 %.3f (precision %.3f, recall %.3f) against LibreOffice", strings.TrimPrefix(filepath.Ext(name), "."), f1, prec, rec)
+		if rec < 0.85 {
+			t.Errorf("%s: recall %.3f of LibreOffice's words:\n%q\nagainst\n%q", name, rec, got.String(), want)
+		}
+	}
+}
