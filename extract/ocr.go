@@ -184,12 +184,14 @@ func FileOCR(ctx context.Context, path string, opts Options, ocr OCROptions) (*R
 }
 
 type ocrRun struct {
-	opts     OCROptions
-	dir      string
-	deadline time.Time
-	n        atomic.Int64
-	mu       sync.Mutex
-	lang     string // chosen after the first page
+	opts      OCROptions
+	dir       string
+	deadline  time.Time
+	n         atomic.Int64
+	osdRuns   atomic.Int64 // orientation passes run
+	mu        sync.Mutex
+	lang      string      // chosen after the first page
+	firstSize image.Point // the first page's size in pixels
 }
 
 // pdfPages reads the pages todo (indexes into pages) by OCR, keeping the
@@ -281,14 +283,67 @@ func (r *ocrRun) image(ctx context.Context, path, mime string) ([]PageText, erro
 	return r.recognize(ctx, path)
 }
 
-// recognize straightens a page by tesseract's orientation detection, then
-// reads it; a TIFF may give several pages.
+// recognize reads a page, straightened by tesseract's orientation
+// detection where that pays: on the first page, on a page whose size or
+// shape differs from the first's, and on a page read with low confidence
+// (then the upright reading is kept if it is surer). Other pages of a
+// document are scanned the way its first page was.
 func (r *ocrRun) recognize(ctx context.Context, img string) ([]PageText, error) {
+	size := imageSize(img)
+	r.mu.Lock()
+	first := r.firstSize == (image.Point{})
+	if first {
+		r.firstSize = size
+	}
+	odd := size != r.firstSize
+	r.mu.Unlock()
+	if first || odd {
+		r.osdRuns.Add(1)
+		return r.read(ctx, r.upright(ctx, img))
+	}
+	pages, err := r.read(ctx, img)
+	if err != nil || len(pages) != 1 || pages[0].Confidence >= NeedsReviewConfidence {
+		return pages, err
+	}
+	r.osdRuns.Add(1)
+	upright := r.upright(ctx, img)
+	if upright == img {
+		return pages, nil
+	}
+	again, err := r.read(ctx, upright)
+	if err != nil || len(again) != 1 || again[0].Confidence <= pages[0].Confidence {
+		return pages, nil
+	}
+	return again, nil
+}
+
+// upright returns the page turned upright by tesseract's orientation
+// detection, or img itself.
+func (r *ocrRun) upright(ctx context.Context, img string) string {
 	if rot := r.orientation(ctx, img); rot != 0 {
 		if rotated, err := rotateImage(img, rot, filepath.Join(r.dir, fmt.Sprintf("r%d.png", r.n.Add(1)))); err == nil {
-			img = rotated
+			return rotated
 		}
 	}
+	return img
+}
+
+// imageSize is an image file's size in pixels (zero when unreadable).
+func imageSize(path string) image.Point {
+	f, err := os.Open(path)
+	if err != nil {
+		return image.Point{}
+	}
+	defer f.Close()
+	c, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return image.Point{}
+	}
+	return image.Pt(c.Width, c.Height)
+}
+
+// read reads a page image with the document's language, once known.
+func (r *ocrRun) read(ctx context.Context, img string) ([]PageText, error) {
 	r.mu.Lock()
 	lang := r.lang
 	r.mu.Unlock()

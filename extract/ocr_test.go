@@ -206,3 +206,27 @@ func TestOCRParallelPages(t *testing.T) {
 		}
 	}
 }
+
+// TestOCROrientationWherePays: the orientation pass runs on the first
+// page, on pages of another shape and on pages read with low confidence,
+// so an upside-down page among upright ones of the same size and a page
+// turned sideways are still read upright.
+func TestOCROrientationWherePays(t *testing.T) {
+	tools := ocrTools(t)
+	vi, _ := scanfixture.Render(scanfixture.Vietnamese, 300)
+	vi = scanfixture.Downscale(vi, 2)
+	down, side := Rotate(vi, 180), Rotate(vi, 90)
+	pdf := writeTemp(t, "scan.pdf", scanfixture.PDF(
+		[][]byte{scanfixture.JPEG(vi, 70), scanfixture.JPEG(down, 70), scanfixture.JPEG(side, 70)},
+		[]image.Point{vi.Rect.Size(), down.Rect.Size(), side.Rect.Size()}, 150, ""))
+	tools.Parallel = 2
+	res, err := FileOCR(t.Context(), pdf, Options{}, tools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range res.Pages {
+		if acc := accuracy(p.Text, scanfixture.Vietnamese); acc < 0.9 {
+			t.Errorf("page %d: accuracy %.3f, confidence %.0f", i+1, acc, p.Confidence)
+		}
+	}
+}
