@@ -37,6 +37,7 @@ type Config struct {
 	Timeout      time.Duration // extraction wall-clock limit per file
 	Children     int           // extraction children (and extract workers)
 	OCRChildren  int           // OCR children (and OCR workers); HOSO_OCR_CHILDREN, default 1
+	OCRPages     int           // pages of one PDF an OCR child reads at once; HOSO_OCR_PAGES, default cores / OCRChildren
 	OCRTimeout   time.Duration // OCR wall-clock limit per document; HOSO_OCR_TIMEOUT, default 10m
 	Tesseract    string        // path of tesseract; HOSO_TESSERACT, default looked up on the PATH
 	Memory       int64         // extraction child memory limit, bytes
@@ -57,6 +58,9 @@ func (c *Config) fill() {
 	}
 	if c.OCRChildren <= 0 {
 		c.OCRChildren = 1
+	}
+	if c.OCRPages <= 0 {
+		c.OCRPages = max(1, runtime.NumCPU()/c.OCRChildren)
 	}
 	if c.OCRTimeout <= 0 {
 		c.OCRTimeout = 10 * time.Minute
@@ -114,7 +118,7 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	tools := workers.CachedOCRTools(cfg.Tesseract)
 	// Each OCR child reads a document's pages in parallel, one tesseract
 	// thread each, so that children × pages ≈ cores.
-	pages := max(1, runtime.NumCPU()/cfg.OCRChildren)
+	pages := cfg.OCRPages
 	rt := &Runtime{cfg: cfg, ocrTools: func() extract.OCROptions {
 		o := tools()
 		o.Parallel = pages
