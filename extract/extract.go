@@ -108,6 +108,11 @@ func File(ctx context.Context, path string, opts Options) (*Result, error) {
 	switch mime {
 	case MIMEPDF:
 		res.Pages, err = PDF(ctx, f, st.Size(), path, opts)
+		for i := range res.Pages {
+			if t, ok := Unshift(res.Pages[i].Text); ok {
+				res.Pages[i].Text = t
+			}
+		}
 	case MIMEDOCX:
 		res.Pages, err = DOCX(f, st.Size())
 	case MIMEODT:

@@ -1,0 +1,76 @@
+package extract
+
+import (
+	"strings"
+	"unicode"
+)
+
+// commonWords are frequent words of English and (without marks)
+// Vietnamese: a text layer read right holds many of them.
+var commonWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`the of and to in for on is with by this that are be from at as it or an was
+		which not have has its their can will all one may other more these any such been were
+		shall under each than also into but if only who use used
+		va cua cac la co nhung duoc cho trong ngay thang nam tai ve theo so viec nguoi khong mot de
+		nay khi da tu voi cong ban hoac phai can`) {
+		commonWords[w] = true
+	}
+}
+
+// wordHits counts the common words among text's words.
+func wordHits(text string) (hits, words int) {
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
+		words++
+		if commonWords[w] {
+			hits++
+		}
+	}
+	return hits, words
+}
+
+// shiftRunes moves every printable ASCII character of s by k code points.
+func shiftRunes(s string, k int) string {
+	return strings.Map(func(r rune) rune {
+		if r <= ' ' || r > '~' {
+			return r
+		}
+		r += rune(k)
+		if r <= ' ' || r > '~' {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// Unshift recognises a text layer whose glyph codes are shifted by a
+// constant (a subset font without a Unicode map whose codes are glyph
+// numbers: pdftotext prints ")RXQGDWLRQ" for "Foundation") and decodes it:
+// the shift that turns the most words into common words of English or
+// Vietnamese wins, when it makes a fifth of the words common and the text
+// as read makes almost none. It returns s unchanged otherwise.
+func Unshift(s string) (string, bool) {
+	sample := s
+	if len(sample) > 4000 {
+		sample = sample[:4000]
+	}
+	hits, words := wordHits(sample)
+	if words < 5 || hits*20 > words {
+		return s, false
+	}
+	best, bestHits := 0, hits
+	for k := -94; k <= 94; k++ {
+		if k == 0 {
+			continue
+		}
+		h, _ := wordHits(shiftRunes(sample, k))
+		if h > bestHits {
+			best, bestHits = k, h
+		}
+	}
+	if best == 0 || bestHits*5 < words {
+		return s, false
+	}
+	return shiftRunes(s, best), true
+}
