@@ -55,6 +55,20 @@ func Unshift(s string) (string, bool) {
 	if len(sample) > 4000 {
 		sample = sample[:4000]
 	}
+	// A shifted layer is printable ASCII: a page with letters beyond it
+	// (Vietnamese marks) is text as it is.
+	ascii, other := 0, 0
+	for _, r := range sample {
+		switch {
+		case r > '~' && unicode.IsLetter(r):
+			other++
+		case r > ' ' && r <= '~':
+			ascii++
+		}
+	}
+	if other*20 > ascii {
+		return s, false
+	}
 	hits, words := wordHits(sample)
 	if words < 5 || hits*20 > words {
 		return s, false
