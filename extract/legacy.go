@@ -123,11 +123,14 @@ func runConverter(ctx context.Context, opts Options, what, tool string, args ...
 	if err != nil {
 		return "", pipeline.Errorf(pipeline.EUNSUPPORTED, "Reading a %s needs the %s program, which is not installed on this server (Debian package catdoc).", what, tool)
 	}
-	if !opts.Deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, opts.Deadline)
-		defer cancel()
+	// Without a deadline (in-process use), a converter that loops on a
+	// damaged file still ends.
+	deadline := opts.Deadline
+	if deadline.IsZero() {
+		deadline = time.Now().Add(2 * time.Minute)
 	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	out := &capped{max: maxToolOutput}
 	var stderr bytes.Buffer
