@@ -19,15 +19,21 @@ func init() {
 	}
 }
 
-// wordHits counts the common words among text's words.
-func wordHits(text string) (hits, words int) {
+// wordHits counts the common words among text's words, and how many
+// different ones there are.
+func wordHits(text string) (hits, words, distinct int) {
+	seen := map[string]bool{}
 	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
 		words++
 		if commonWords[w] {
 			hits++
+			if !seen[w] {
+				seen[w] = true
+				distinct++
+			}
 		}
 	}
-	return hits, words
+	return hits, words, distinct
 }
 
 // shiftRunes moves every printable ASCII character of s by k code points.
@@ -48,8 +54,10 @@ func shiftRunes(s string, k int) string {
 // constant (a subset font without a Unicode map whose codes are glyph
 // numbers: pdftotext prints ")RXQGDWLRQ" for "Foundation") and decodes it:
 // the shift that turns the most words into common words of English or
-// Vietnamese wins, when it makes a fifth of the words common and the text
-// as read makes almost none. It returns s unchanged otherwise.
+// Vietnamese wins, when it makes a quarter of the words (at least five,
+// four of them different) common, pushes no character out of the
+// printable range and the text as read makes almost none common. Short texts (under ten
+// words) are left as they are: a shift may make anything of them. It returns s unchanged otherwise.
 func Unshift(s string) (string, bool) {
 	sample := s
 	if len(sample) > 4000 {
@@ -69,21 +77,24 @@ func Unshift(s string) (string, bool) {
 	if other*20 > ascii {
 		return s, false
 	}
-	hits, words := wordHits(sample)
-	if words < 5 || hits*20 > words {
+	hits, words, _ := wordHits(sample)
+	if words < 10 || hits*20 > words {
 		return s, false
 	}
-	best, bestHits := 0, hits
+	best, bestHits, bestDistinct := 0, hits, 0
 	for k := -94; k <= 94; k++ {
 		if k == 0 {
 			continue
 		}
-		h, _ := wordHits(shiftRunes(sample, k))
-		if h > bestHits {
-			best, bestHits = k, h
+		shifted := shiftRunes(sample, k)
+		if strings.Count(shifted, "\uFFFD")*50 > len(sample) {
+			continue // characters pushed out of the printable range: not this shift
+		}
+		if h, _, d := wordHits(shifted); h > bestHits {
+			best, bestHits, bestDistinct = k, h, d
 		}
 	}
-	if best == 0 || bestHits*5 < words {
+	if best == 0 || bestHits < 5 || bestDistinct < 4 || bestHits*4 < words {
 		return s, false
 	}
 	return shiftRunes(s, best), true

@@ -46,7 +46,8 @@ func TestUnshiftPDF(t *testing.T) {
 	}
 	// A right text layer, or a page with too few words to tell, is left
 	// alone.
-	for _, s := range []string{text, "Foundation", "QĐ-UBND 12/2024"} {
+	for _, s := range []string{text, "Foundation", "QĐ-UBND 12/2024", "Header\nFoo: bar\nABC: DEF", "Signed: 12-34-2007T12:34:56\nFingerprint: asdfSa2123\nName: Foo Bar",
+		"Contents\n1 Foo 2\n2 Bar 2\n3 Baz 2\n4 Foo 2\n5 Bar 3\n6 Baz 3\n7 Foo 3\n8 Bar 4\n9 Baz 4"} {
 		if out, ok := Unshift(s); ok || out != s {
 			t.Errorf("Unshift(%q) = %q, %v", s, out, ok)
 		}
