@@ -38,6 +38,11 @@ type SandboxConfig struct {
 	// Memory is the child's address-space limit in bytes, which the
 	// converters it runs inherit. Default DefaultMemory.
 	Memory int64
+	// Budget, when set, is a CPU budget shared with other sandboxes: a
+	// token is held while a file is read, so that extraction and OCR
+	// children together keep to the cores (OCR takes them all when
+	// extraction is idle).
+	Budget chan struct{}
 	// FilesPerChild is how many files a child reads before it is replaced,
 	// to bound what a leak can cost. Default 200.
 	FilesPerChild int
@@ -193,6 +198,14 @@ func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions, att
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.sem }()
+	if s.cfg.Budget != nil {
+		select {
+		case s.cfg.Budget <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-s.cfg.Budget }()
+	}
 	if s.recording {
 		start := time.Now()
 		defer func() {

@@ -217,3 +217,28 @@ func FuzzExtractPDF(f *testing.F) {
 		}
 	})
 }
+
+// TestSandboxBudget: a file is read only with a token of the shared CPU
+// budget, held while it is read and given back after.
+func TestSandboxBudget(t *testing.T) {
+	budget := make(chan struct{}, 1)
+	sb, err := NewSandbox(SandboxConfig{Timeout: 10 * time.Second, Children: 1, Budget: budget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	doc := writeTemp(t, "a.txt", []byte("Giấy chứng nhận quyền sử dụng đất"))
+	budget <- struct{}{} // another sandbox holds the only core
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := sb.Extract(ctx, doc); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Extract with the budget spent = %v, want it to wait", err)
+	}
+	<-budget
+	if res, err := sb.Extract(context.Background(), doc); err != nil || res.Pages[0].Text != "Giấy chứng nhận quyền sử dụng đất" {
+		t.Fatalf("Extract = %v, %v", res, err)
+	}
+	if len(budget) != 0 {
+		t.Errorf("%d tokens still held after the file", len(budget))
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -77,26 +76,25 @@ func (m *Main) benchOCR(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, "tesseract alone on the same %d pages: %.1f s, %.2f pages/s; hoso/tesseract = %.2f\n",
 		pages, alone.Seconds(), float64(pages)/alone.Seconds(), alone.Seconds()/ocrTime.Seconds())
 
-	// A mixed batch end to end, with one page at a time and with the
-	// configured pages in parallel.
+	// A mixed batch end to end: one OCR child reading one page at a time,
+	// then the configured children and pages (default: a child per core,
+	// sharing the cores with extraction).
 	var one time.Duration
-	for _, par := range []int{1, f.cfg.OCRPages} {
-		if par <= 0 {
-			par = max(1, runtime.NumCPU()/max(1, f.cfg.OCRChildren))
-		}
+	for i, setting := range [][2]int{{1, 1}, {f.cfg.OCRChildren, f.cfg.OCRPages}} {
 		cfg := f.cfg
-		cfg.OCRPages = par
-		cfg.DataDir = filepath.Join(dir, fmt.Sprintf("data-%d", par))
+		cfg.OCRChildren, cfg.OCRPages = setting[0], setting[1]
+		cfg.fill()
+		cfg.DataDir = filepath.Join(dir, fmt.Sprintf("data-%d", i))
 		el, line, err := m.benchOCRBatch(ctx, cfg, scans)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "%s, %d OCR page(s) at once", line, par)
-		if par == 1 {
+		fmt.Fprintf(m.Stdout, "%s; %d OCR child(ren), %d page(s) at once each", line, cfg.OCRChildren, cfg.OCRPages)
+		if i == 0 {
 			one = el
 			fmt.Fprintln(m.Stdout)
 		} else {
-			fmt.Fprintf(m.Stdout, ": %.2f× faster than one at a time\n", one.Seconds()/el.Seconds())
+			fmt.Fprintf(m.Stdout, ": %.2f× faster than one child\n", one.Seconds()/el.Seconds())
 		}
 	}
 	return nil

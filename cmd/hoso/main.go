@@ -138,7 +138,7 @@ func (m *Main) newFlags(name string) *flags {
 	f.cfg.Schema = m.Getenv("HOSO_DATABASE_SCHEMA")
 	f.fs.DurationVar(&f.cfg.Timeout, "timeout", envDuration(env("HOSO_EXTRACT_TIMEOUT", ""), 2*time.Minute), "extraction time limit per file")
 	f.cfg.RescueAfter = envDuration(env("HOSO_RESCUE_AFTER", ""), 0)
-	f.cfg.OCRChildren = envInt(env("HOSO_OCR_CHILDREN", ""), 1)
+	f.cfg.OCRChildren = envInt(env("HOSO_OCR_CHILDREN", ""), 0)
 	f.cfg.OCRPages = envInt(env("HOSO_OCR_PAGES", ""), 0)
 	f.cfg.Tesseract = m.Getenv("HOSO_TESSERACT")
 	f.cfg.OCRTimeout = envDuration(env("HOSO_OCR_TIMEOUT", ""), 10*time.Minute)

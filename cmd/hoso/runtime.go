@@ -36,7 +36,7 @@ type Config struct {
 	Schema       string        // PostgreSQL schema (tests); HOSO_DATABASE_SCHEMA
 	Timeout      time.Duration // extraction wall-clock limit per file
 	Children     int           // extraction children (and extract workers)
-	OCRChildren  int           // OCR children (and OCR workers); HOSO_OCR_CHILDREN, default 1
+	OCRChildren  int           // OCR children (and OCR workers); HOSO_OCR_CHILDREN, default the number of CPUs
 	OCRPages     int           // pages of one PDF an OCR child reads at once; HOSO_OCR_PAGES, default cores / OCRChildren
 	OCRTimeout   time.Duration // OCR wall-clock limit per document; HOSO_OCR_TIMEOUT, default 10m
 	Tesseract    string        // path of tesseract; HOSO_TESSERACT, default looked up on the PATH
@@ -57,7 +57,7 @@ func (c *Config) fill() {
 		c.Children = max(1, runtime.NumCPU())
 	}
 	if c.OCRChildren <= 0 {
-		c.OCRChildren = 1
+		c.OCRChildren = max(1, runtime.NumCPU())
 	}
 	if c.OCRPages <= 0 {
 		c.OCRPages = max(1, runtime.NumCPU()/c.OCRChildren)
@@ -176,15 +176,18 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	rt.Metrics = web.NewMetrics(rt.Store, nil, cfg.Logger)
 	pdftotext, _ := exec.LookPath("pdftotext")
+	// Extraction and OCR children share one CPU budget: a file at a time
+	// per core, so OCR takes every core when extraction is idle.
+	budget := make(chan struct{}, max(1, runtime.NumCPU()))
 	rt.Sandbox, err = extract.NewSandbox(extract.SandboxConfig{
-		Children: cfg.Children, Timeout: cfg.Timeout, Memory: cfg.Memory, PDFToText: pdftotext,
+		Children: cfg.Children, Timeout: cfg.Timeout, Memory: cfg.Memory, PDFToText: pdftotext, Budget: budget,
 	})
 	if err != nil {
 		rt.closeDB()
 		return nil, err
 	}
 	rt.OCRSandbox, err = extract.NewSandbox(extract.SandboxConfig{
-		Children: cfg.OCRChildren, Timeout: cfg.OCRTimeout, Memory: cfg.Memory, PDFToText: pdftotext, FilesPerChild: 50,
+		Children: cfg.OCRChildren, Timeout: cfg.OCRTimeout, Memory: cfg.Memory, PDFToText: pdftotext, FilesPerChild: 50, Budget: budget,
 	})
 	if err != nil {
 		rt.Sandbox.Close()
