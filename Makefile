@@ -7,7 +7,7 @@ FUZZTIME ?= 5s
 export HOSO_TEST_DATABASE_URL
 
 FUZZ_TARGETS := extract:FuzzSniff extract:FuzzDecodeText extract:FuzzHTML extract:FuzzDOCX \
-	extract:FuzzODT extract:FuzzUnpack extract:FuzzExtractPDF classify:FuzzClassify detect:FuzzIdentifiers search:FuzzParseQuery search:FuzzFold
+	extract:FuzzODT extract:FuzzRTF extract:FuzzPPT extract:FuzzMail extract:FuzzUnpack extract:FuzzExtractPDF classify:FuzzClassify detect:FuzzIdentifiers search:FuzzParseQuery search:FuzzFold
 
 .PHONY: test deps postgres vet unit fuzz build
 
@@ -19,11 +19,14 @@ build:
 # Debian packages the tests drive: poppler-utils (pdftotext, pdftoppm),
 # tesseract with its Vietnamese and English data (OCR), DejaVu fonts (the
 # OCR fixtures are rendered with them), Liberation Mono (code on the pages
-# draws Vietnamese marks whole) and Chromium (browser tests).
+# draws Vietnamese marks whole), Chromium (browser tests) and catdoc
+# (catdoc and xls2csv read Word and Excel 97-2003 files; no Go reader of
+# those binary formats is kept up, and these run inside the sandbox).
 deps:
 	@missing=""; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v xls2csv >/dev/null || missing="$$missing catdoc"; \
 	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr"; \
 	[ -e /usr/share/tesseract-ocr/5/tessdata/vie.traineddata ] || missing="$$missing tesseract-ocr-vie"; \
 	[ -e /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || missing="$$missing tesseract-ocr-eng"; \

@@ -52,6 +52,10 @@ type Result struct {
 	Language string     `json:"language,omitempty"` // "vi", "en" or "" (see Language)
 	Pages    []PageText `json:"pages"`
 	Quality  float64    `json:"quality"`
+	// Message holds an e-mail's header fields; Attachments the files it
+	// carried, saved under Options.AttachDir.
+	Message     *Message     `json:"message,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
 // Extractor is the name of the extractor that produced most of the text.
@@ -76,6 +80,9 @@ type Options struct {
 	MaxPages int
 	// PDFToText is the path of pdftotext, or "" when it is not installed.
 	PDFToText string
+	// AttachDir is where the attachments of e-mails are saved; "" lists
+	// them without saving.
+	AttachDir string
 }
 
 // File extracts the text of the file at path, in-process. Untrusted input
@@ -101,10 +108,35 @@ func File(ctx context.Context, path string, opts Options) (*Result, error) {
 	switch mime {
 	case MIMEPDF:
 		res.Pages, err = PDF(ctx, f, st.Size(), path, opts)
+		for i := range res.Pages {
+			if t, ok := Unshift(res.Pages[i].Text); ok {
+				res.Pages[i].Text = t
+			}
+		}
 	case MIMEDOCX:
 		res.Pages, err = DOCX(f, st.Size())
 	case MIMEODT:
 		res.Pages, err = ODT(f, st.Size())
+	case MIMEXLSX:
+		res.Pages, err = XLSX(f, st.Size())
+	case MIMEPPTX:
+		res.Pages, err = PPTX(f, st.Size())
+	case MIMEODS:
+		res.Pages, err = ODS(f, st.Size())
+	case MIMEODP:
+		res.Pages, err = ODP(f, st.Size())
+	case MIMERTF:
+		res.Pages, err = RTF(f)
+	case MIMEDOC:
+		res.Pages, err = DOC(ctx, f, st.Size(), path, opts)
+	case MIMEXLS:
+		res.Pages, err = XLS(ctx, f, st.Size(), path, opts)
+	case MIMEPPT:
+		res.Pages, err = PPT(f, st.Size())
+	case MIMEEML:
+		res.Pages, res.Message, res.Attachments, err = EML(f, opts.AttachDir)
+	case MIMEMSG:
+		res.Pages, res.Message, res.Attachments, err = MSG(f, st.Size(), opts.AttachDir)
 	case MIMEHTML:
 		res.Pages, err = HTML(f)
 	case MIMEText:
@@ -114,7 +146,7 @@ func File(ctx context.Context, path string, opts Options) (*Result, error) {
 	case MIMEPNG, MIMEJPEG, MIMETIFF:
 		err = pipeline.Errorf(pipeline.ENEEDSOCR, "The file is an %s: its text can only be read by OCR, which is not available yet.", Describe(mime))
 	default:
-		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "hoso cannot read this kind of file (%s). Save it as PDF, DOCX, ODT, HTML or plain text and upload it again.", Describe(mime))
+		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "hoso cannot read this kind of file (%s). Save it as PDF, DOCX, ODT, XLSX, PPTX, RTF, HTML or plain text and upload it again.", Describe(mime))
 	}
 	if err != nil {
 		return res, err
@@ -133,7 +165,7 @@ func File(ctx context.Context, path string, opts Options) (*Result, error) {
 		all.WriteByte('\n')
 	}
 	res.Language = Language(all.String())
-	if res.Quality == 0 {
+	if res.Quality == 0 && len(res.Attachments) == 0 {
 		if mime == MIMEPDF {
 			return res, pipeline.Errorf(pipeline.ENEEDSOCR, "This PDF has no text layer (it is probably a scan): its text can only be read by OCR, which is not available yet.")
 		}

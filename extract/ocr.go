@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"hoso/pipeline"
@@ -40,6 +42,10 @@ type OCROptions struct {
 	// TextLayerBar is the quality under which a PDF page's text layer is
 	// read again by OCR. Default 0.5.
 	TextLayerBar float64
+	// Parallel is how many pages of one PDF are rendered and read at once
+	// (each tesseract runs one thread): OCR children × Parallel ≈ cores.
+	// Default 1.
+	Parallel int
 }
 
 // NeedsReviewConfidence is the mean word confidence (0–100) under which
@@ -147,22 +153,18 @@ func FileOCR(ctx context.Context, path string, opts Options, ocr OCROptions) (*R
 		}
 		res.Pages = pages
 	} else {
+		var todo []int
 		for i := range res.Pages {
-			if len(res.Pages) > 0 && i >= opts.MaxPages && opts.MaxPages > 0 {
+			if i >= opts.MaxPages && opts.MaxPages > 0 {
 				break
 			}
-			p := &res.Pages[i]
-			if !noText && UsableTextLayer(*p, ocr.TextLayerBar) {
+			if !noText && UsableTextLayer(res.Pages[i], ocr.TextLayerBar) {
 				continue
 			}
-			o, err := r.pdfPage(ctx, path, i+1)
-			if err != nil {
-				return res, err
-			}
-			// The better text wins; a blank scan page stays blank.
-			if o.Quality*Plausible(o.Text) > p.Quality*Plausible(p.Text) {
-				*p = o
-			}
+			todo = append(todo, i)
+		}
+		if err := r.pdfPages(ctx, path, res.Pages, todo); err != nil {
+			return res, err
 		}
 	}
 	res.Quality = DocumentQuality(res.Pages)
@@ -182,11 +184,62 @@ func FileOCR(ctx context.Context, path string, opts Options, ocr OCROptions) (*R
 }
 
 type ocrRun struct {
-	opts     OCROptions
-	dir      string
-	deadline time.Time
-	n        int
-	lang     string // chosen after the first page
+	opts      OCROptions
+	dir       string
+	deadline  time.Time
+	n         atomic.Int64
+	osdRuns   atomic.Int64 // orientation passes run
+	mu        sync.Mutex
+	lang      string      // chosen after the first page
+	firstSize image.Point // the first page's size in pixels
+}
+
+// pdfPages reads the pages todo (indexes into pages) by OCR, keeping the
+// better text of each: the first alone (it chooses the language), the
+// rest opts.Parallel at a time.
+func (r *ocrRun) pdfPages(ctx context.Context, path string, pages []PageText, todo []int) error {
+	read := func(i int) error {
+		o, err := r.pdfPage(ctx, path, i+1)
+		if err != nil {
+			return err
+		}
+		// The better text wins; a blank scan page stays blank.
+		if p := &pages[i]; o.Quality*Plausible(o.Text) > p.Quality*Plausible(p.Text) {
+			*p = o
+		}
+		return nil
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if err := read(todo[0]); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, max(1, r.opts.Parallel))
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for _, i := range todo[1:] {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := read(i); err != nil {
+				once.Do(func() { first = err; cancel() })
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 func (r *ocrRun) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -200,8 +253,8 @@ func (r *ocrRun) ctx(ctx context.Context) (context.Context, context.CancelFunc) 
 func (r *ocrRun) pdfPage(ctx context.Context, pdf string, page int) (PageText, error) {
 	ctx, cancel := r.ctx(ctx)
 	defer cancel()
-	r.n++
-	prefix := filepath.Join(r.dir, fmt.Sprintf("p%d", r.n))
+	n := r.n.Add(1)
+	prefix := filepath.Join(r.dir, fmt.Sprintf("p%d", n))
 	cmd := exec.CommandContext(ctx, r.opts.PDFToPPM, "-r", strconv.Itoa(r.opts.DPI), "-gray", "-f", strconv.Itoa(page), "-l", strconv.Itoa(page),
 		"-singlefile", "-png", pdf, prefix)
 	dieWithParent(cmd)
@@ -231,15 +284,70 @@ func (r *ocrRun) image(ctx context.Context, path, mime string) ([]PageText, erro
 	return r.recognize(ctx, path)
 }
 
-// recognize straightens a page by tesseract's orientation detection, then
-// reads it; a TIFF may give several pages.
+// recognize reads a page, straightened by tesseract's orientation
+// detection where that pays: on the first page, on a page whose size or
+// shape differs from the first's, and on a page read with low confidence
+// (then the upright reading is kept if it is surer). Other pages of a
+// document are scanned the way its first page was.
 func (r *ocrRun) recognize(ctx context.Context, img string) ([]PageText, error) {
+	size := imageSize(img)
+	r.mu.Lock()
+	first := r.firstSize == (image.Point{})
+	if first {
+		r.firstSize = size
+	}
+	odd := size != r.firstSize
+	r.mu.Unlock()
+	if first || odd {
+		r.osdRuns.Add(1)
+		return r.read(ctx, r.upright(ctx, img))
+	}
+	pages, err := r.read(ctx, img)
+	if err != nil || len(pages) != 1 || pages[0].Confidence >= NeedsReviewConfidence {
+		return pages, err
+	}
+	r.osdRuns.Add(1)
+	upright := r.upright(ctx, img)
+	if upright == img {
+		return pages, nil
+	}
+	again, err := r.read(ctx, upright)
+	if err != nil || len(again) != 1 || again[0].Confidence <= pages[0].Confidence {
+		return pages, nil
+	}
+	return again, nil
+}
+
+// upright returns the page turned upright by tesseract's orientation
+// detection, or img itself.
+func (r *ocrRun) upright(ctx context.Context, img string) string {
 	if rot := r.orientation(ctx, img); rot != 0 {
-		if rotated, err := rotateImage(img, rot, filepath.Join(r.dir, fmt.Sprintf("r%d.png", r.n))); err == nil {
-			img = rotated
+		if rotated, err := rotateImage(img, rot, filepath.Join(r.dir, fmt.Sprintf("r%d.png", r.n.Add(1)))); err == nil {
+			return rotated
 		}
 	}
+	return img
+}
+
+// imageSize is an image file's size in pixels (zero when unreadable).
+func imageSize(path string) image.Point {
+	f, err := os.Open(path)
+	if err != nil {
+		return image.Point{}
+	}
+	defer f.Close()
+	c, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return image.Point{}
+	}
+	return image.Pt(c.Width, c.Height)
+}
+
+// read reads a page image with the document's language, once known.
+func (r *ocrRun) read(ctx context.Context, img string) ([]PageText, error) {
+	r.mu.Lock()
 	lang := r.lang
+	r.mu.Unlock()
 	if lang == "" {
 		lang = strings.Join(r.opts.Languages, "+")
 	}
@@ -249,6 +357,8 @@ func (r *ocrRun) recognize(ctx context.Context, img string) ([]PageText, error) 
 	}
 	// The first page says which language the document is in; the rest
 	// are read with that language's data alone, faster and surer.
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.lang == "" && len(r.opts.Languages) > 1 {
 		var all strings.Builder
 		for _, p := range pages {

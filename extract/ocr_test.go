@@ -178,3 +178,55 @@ func TestOCRMissingTools(t *testing.T) {
 		t.Errorf("FileOCR without Vietnamese data: %v", err)
 	}
 }
+
+// TestOCRParallelPages: a scanned PDF's pages read several at once come
+// out in their order with the text each page holds, as one at a time.
+func TestOCRParallelPages(t *testing.T) {
+	tools := ocrTools(t)
+	vi, _ := scanfixture.Render(scanfixture.Vietnamese, 300)
+	en, _ := scanfixture.Render(scanfixture.English, 300)
+	vi, en = scanfixture.Downscale(vi, 2), scanfixture.Downscale(en, 2)
+	pdf := writeTemp(t, "scan.pdf", scanfixture.PDF(
+		[][]byte{scanfixture.JPEG(vi, 70), scanfixture.JPEG(en, 70), scanfixture.JPEG(vi, 70)},
+		[]image.Point{vi.Rect.Size(), en.Rect.Size(), vi.Rect.Size()}, 150, ""))
+	wants := []string{scanfixture.Vietnamese, scanfixture.English, scanfixture.Vietnamese}
+	for _, parallel := range []int{1, 3} {
+		tools.Parallel = parallel
+		res, err := FileOCR(t.Context(), pdf, Options{}, tools)
+		if err != nil {
+			t.Fatalf("parallel %d: %v", parallel, err)
+		}
+		if len(res.Pages) != len(wants) {
+			t.Fatalf("parallel %d: %d pages", parallel, len(res.Pages))
+		}
+		for i, p := range res.Pages {
+			if acc := accuracy(p.Text, wants[i]); acc < 0.9 || p.Extractor != ExtractorOCR {
+				t.Errorf("parallel %d, page %d: accuracy %.3f by %s", parallel, i+1, acc, p.Extractor)
+			}
+		}
+	}
+}
+
+// TestOCROrientationWherePays: the orientation pass runs on the first
+// page, on pages of another shape and on pages read with low confidence,
+// so an upside-down page among upright ones of the same size and a page
+// turned sideways are still read upright.
+func TestOCROrientationWherePays(t *testing.T) {
+	tools := ocrTools(t)
+	vi, _ := scanfixture.Render(scanfixture.Vietnamese, 300)
+	vi = scanfixture.Downscale(vi, 2)
+	down, side := Rotate(vi, 180), Rotate(vi, 90)
+	pdf := writeTemp(t, "scan.pdf", scanfixture.PDF(
+		[][]byte{scanfixture.JPEG(vi, 70), scanfixture.JPEG(down, 70), scanfixture.JPEG(side, 70)},
+		[]image.Point{vi.Rect.Size(), down.Rect.Size(), side.Rect.Size()}, 150, ""))
+	tools.Parallel = 2
+	res, err := FileOCR(t.Context(), pdf, Options{}, tools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range res.Pages {
+		if acc := accuracy(p.Text, scanfixture.Vietnamese); acc < 0.9 {
+			t.Errorf("page %d: accuracy %.3f, confidence %.0f", i+1, acc, p.Confidence)
+		}
+	}
+}

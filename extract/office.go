@@ -2,9 +2,12 @@ package extract
 
 import (
 	"archive/zip"
+	"cmp"
 	"encoding/xml"
 	"errors"
 	"io"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,8 +95,10 @@ func (b *pageBuilder) done() []PageText {
 	return b.pages
 }
 
-// DOCX reads a Word document's body: paragraphs, tables, tabs and breaks;
-// explicit page breaks start a new page.
+// DOCX reads a Word document's body: paragraphs, tables, tabs, breaks and
+// text boxes; explicit page breaks start a new page. Headers come first on
+// the first page under a "[header]" line; footers, footnotes, endnotes and
+// comments close the last page, each under its own marker line.
 func DOCX(r io.ReaderAt, size int64) ([]PageText, error) {
 	const what = "Word document"
 	zr, err := openZip(r, size, what)
@@ -106,11 +111,89 @@ func DOCX(r io.ReaderAt, size int64) ([]PageText, error) {
 	}
 	defer rc.Close()
 	b := &pageBuilder{extractor: ExtractorDOCX}
+	if err := docxPart(rc, what, b); err != nil {
+		return nil, err
+	}
+	pages := b.done()
+	parts := map[string][]string{}
+	for _, f := range zr.File {
+		dir, name := path.Split(f.Name)
+		if dir != "word/" {
+			continue
+		}
+		for _, kind := range []string{"header", "footer", "footnotes", "endnotes", "comments"} {
+			if strings.HasPrefix(name, kind) && strings.HasSuffix(name, ".xml") {
+				parts[kind] = append(parts[kind], f.Name)
+			}
+		}
+	}
+	extra := map[string]string{}
+	for kind, names := range parts {
+		slices.SortFunc(names, func(a, b string) int { return cmp.Compare(partNumber(a), partNumber(b)) })
+		var texts []string
+		for _, name := range names {
+			rc, err := openPart(zr, name, what)
+			if err != nil {
+				continue
+			}
+			pb := &pageBuilder{extractor: ExtractorDOCX}
+			err = docxPart(rc, what, pb)
+			rc.Close()
+			if err != nil {
+				continue
+			}
+			var sb strings.Builder
+			for _, p := range pb.done() {
+				sb.WriteString(p.Text)
+				sb.WriteByte('\n')
+			}
+			if t := strings.TrimSpace(sb.String()); t != "" && !slices.Contains(texts, t) {
+				texts = append(texts, t)
+			}
+		}
+		extra[kind] = strings.Join(texts, "\n")
+	}
+	return withSections(pages, extra), nil
+}
+
+// withSections puts a document's header text at the start of its first
+// page and its other sections at the end of the last, each under a marker
+// line, so a document whose text is all in its header is not empty.
+func withSections(pages []PageText, extra map[string]string) []PageText {
+	if h := extra["header"]; h != "" {
+		pages[0].Text = strings.TrimSpace("[header]\n" + h + "\n\n" + pages[0].Text)
+	}
+	last := &pages[len(pages)-1]
+	for _, kind := range []string{"footer", "footnotes", "endnotes", "comments"} {
+		if t := extra[kind]; t != "" {
+			last.Text = strings.TrimSpace(last.Text + "\n\n[" + kind + "]\n" + t)
+		}
+	}
+	return pages
+}
+
+// partNumber is the number in a part's name (header2.xml → 2).
+func partNumber(name string) int {
+	n, _ := strconv.Atoi(strings.TrimFunc(path.Base(name), func(r rune) bool { return r < '0' || r > '9' }))
+	return n
+}
+
+// docxPart reads one WordprocessingML part into b. Of alternate content
+// (a text box drawn both as DrawingML and as VML) only the first choice is
+// read, so its text comes once.
+func docxPart(rc io.Reader, what string, b *pageBuilder) error {
 	inText := false
-	cell := 0 // inside table cells, paragraphs end with a space, cells with a tab
-	err = xmlText(rc, what, func(tok xml.Token) {
+	cell := 0     // inside table cells, paragraphs end with a space, cells with a tab
+	fallback := 0 // inside mc:Fallback
+	return xmlText(rc, what, func(tok xml.Token) {
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if t.Name.Local == "Fallback" {
+				fallback++
+			}
+			if fallback > 0 {
+				return
+			}
 			switch t.Name.Local {
 			case "t":
 				inText = true
@@ -126,6 +209,13 @@ func DOCX(r io.ReaderAt, size int64) ([]PageText, error) {
 				cell++
 			}
 		case xml.EndElement:
+			if t.Name.Local == "Fallback" {
+				fallback--
+				return
+			}
+			if fallback > 0 {
+				return
+			}
 			switch t.Name.Local {
 			case "t":
 				inText = false
@@ -145,15 +235,11 @@ func DOCX(r io.ReaderAt, size int64) ([]PageText, error) {
 				b.newline()
 			}
 		case xml.CharData:
-			if inText {
+			if inText && fallback == 0 {
 				b.sb.Write(t)
 			}
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return b.done(), nil
 }
 
 func attr(e xml.StartElement, local string) string {
@@ -166,7 +252,9 @@ func attr(e xml.StartElement, local string) string {
 }
 
 // ODT reads an OpenDocument text: paragraphs and headings, spaces (text:s),
-// tabs and line breaks; soft page breaks start a new page.
+// tabs, line breaks and frames; soft page breaks start a new page.
+// Headers and footers (from the master pages in styles.xml), footnotes,
+// endnotes and comments are kept as marked sections, as for DOCX.
 func ODT(r io.ReaderAt, size int64) ([]PageText, error) {
 	const what = "OpenDocument text"
 	zr, err := openZip(r, size, what)
@@ -178,37 +266,90 @@ func ODT(r io.ReaderAt, size int64) ([]PageText, error) {
 		return nil, err
 	}
 	defer rc.Close()
+	extra := map[string]*strings.Builder{}
 	b := &pageBuilder{extractor: ExtractorODT}
-	depth := 0 // inside text:p or text:h
-	skip := 0  // inside annotations and other non-body text
-	cell := 0  // inside table cells
-	err = xmlText(rc, what, func(tok xml.Token) {
+	if err := odtPart(rc, what, b, extra); err != nil {
+		return nil, err
+	}
+	pages := b.done()
+	if rc, err := openPart(zr, "styles.xml", what); err == nil {
+		sb := &pageBuilder{extractor: ExtractorODT}
+		_ = odtPart(rc, what, sb, extra)
+		rc.Close()
+	}
+	texts := map[string]string{}
+	for k, sb := range extra {
+		texts[k] = strings.TrimSpace(sb.String())
+	}
+	return withSections(pages, texts), nil
+}
+
+// odtPart reads the text of an ODF part into b, and its headers, footers,
+// notes and comments into extra by section name.
+func odtPart(rc io.Reader, what string, b *pageBuilder, extra map[string]*strings.Builder) error {
+	depth := 0        // inside text:p or text:h
+	skip := 0         // inside tracked changes and note citations
+	cell := 0         // inside table cells
+	var side []string // the sections being read (nested: a comment in a footnote)
+	sb := func() *strings.Builder {
+		if len(side) == 0 {
+			return &b.sb
+		}
+		k := side[len(side)-1]
+		if extra[k] == nil {
+			extra[k] = &strings.Builder{}
+		}
+		return extra[k]
+	}
+	return xmlText(rc, what, func(tok xml.Token) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
-			case "annotation", "note-citation", "tracked-changes":
+			case "note-citation", "tracked-changes", "creator", "date":
 				skip++
+			case "annotation":
+				side = append(side, "comments")
+			case "note":
+				if attr(t, "note-class") == "endnote" {
+					side = append(side, "endnotes")
+				} else {
+					side = append(side, "footnotes")
+				}
+			case "header", "header-left", "header-first":
+				side = append(side, "header")
+			case "footer", "footer-left", "footer-first":
+				side = append(side, "footer")
 			case "table-cell":
 				cell++
 			case "p", "h":
 				depth++
 			case "s":
 				n, _ := strconv.Atoi(attr(t, "c"))
-				b.sb.WriteString(strings.Repeat(" ", max(1, min(n, 100))))
+				sb().WriteString(strings.Repeat(" ", max(1, min(n, 100))))
 			case "tab":
-				b.sb.WriteByte('\t')
+				sb().WriteByte('\t')
 			case "line-break":
-				b.sb.WriteByte('\n')
+				sb().WriteByte('\n')
 			case "soft-page-break":
-				b.pageBreak()
+				if len(side) == 0 {
+					b.pageBreak()
+				}
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
-			case "annotation", "note-citation", "tracked-changes":
+			case "note-citation", "tracked-changes", "creator", "date":
 				skip--
+			case "annotation", "note", "header", "header-left", "header-first", "footer", "footer-left", "footer-first":
+				if len(side) > 0 {
+					side = side[:len(side)-1]
+				}
 			case "p", "h":
 				depth--
-				if cell > 0 {
+				if len(side) > 0 {
+					if s := sb(); s.Len() > 0 && !strings.HasSuffix(s.String(), "\n") {
+						s.WriteByte('\n')
+					}
+				} else if cell > 0 {
 					b.trimRight(" ")
 					b.sb.WriteByte(' ')
 				} else {
@@ -216,20 +357,20 @@ func ODT(r io.ReaderAt, size int64) ([]PageText, error) {
 				}
 			case "table-cell":
 				cell--
-				b.trimRight(" ")
-				b.sb.WriteByte('\t')
+				if len(side) == 0 {
+					b.trimRight(" ")
+					b.sb.WriteByte('\t')
+				}
 			case "table-row":
-				b.trimRight("\t ")
-				b.newline()
+				if len(side) == 0 {
+					b.trimRight("\t ")
+					b.newline()
+				}
 			}
 		case xml.CharData:
 			if depth > 0 && skip == 0 {
-				b.sb.Write(t)
+				sb().Write(t)
 			}
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return b.done(), nil
 }

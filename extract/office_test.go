@@ -83,7 +83,7 @@ func TestODT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"QUYẾT ĐỊNH\nVề việc   cấp\tgiấy phép\nxây dựng", "Điều 1. Cho phép"}
+	want := []string{"QUYẾT ĐỊNH\nVề việc   cấp\tgiấy phép\nxây dựng", "Điều 1. Cho phép\n\n[comments]\nghi chú"}
 	if diff := cmp.Diff(want, texts(pages)); diff != "" {
 		t.Errorf("ODT pages (-want +got):\n%s", diff)
 	}

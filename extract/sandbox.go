@@ -35,8 +35,14 @@ type SandboxConfig struct {
 	Timeout time.Duration
 	// CPUTime is the CPU-time limit for one file. Default: Timeout.
 	CPUTime time.Duration
-	// Memory is the child's address-space limit in bytes. Default 3 GiB.
+	// Memory is the child's address-space limit in bytes, which the
+	// converters it runs inherit. Default DefaultMemory.
 	Memory int64
+	// Budget, when set, is a CPU budget shared with other sandboxes: a
+	// token is held while a file is read, so that extraction and OCR
+	// children together keep to the cores (OCR takes them all when
+	// extraction is idle).
+	Budget chan struct{}
 	// FilesPerChild is how many files a child reads before it is replaced,
 	// to bound what a leak can cost. Default 200.
 	FilesPerChild int
@@ -47,13 +53,19 @@ type SandboxConfig struct {
 	PDFToText string
 }
 
+// DefaultMemory is the default address-space limit of an extraction
+// child: a file that needs more fails as too large to read within the
+// memory limit.
+const DefaultMemory = 1 << 30
+
 // CrashError is returned when the child died, was killed or ran out of a
 // limit on a file: the file may be hostile, or the machine was short of
 // memory; the caller retries a few times, then quarantines the document.
 type CrashError struct {
-	Code    string // ETIMEOUT, ELIMIT or ECORRUPT
+	Code    string // ETIMEOUT, ELIMIT (CPU or memory) or ECORRUPT
 	Message string // for the clerk
 	Detail  string // the child's last words, for the log
+	memory  bool   // the child ran out of memory
 }
 
 func (e *CrashError) Error() string {
@@ -113,7 +125,7 @@ func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 		cfg.CPUTime = cfg.Timeout
 	}
 	if cfg.Memory <= 0 {
-		cfg.Memory = 3 << 30
+		cfg.Memory = DefaultMemory
 	}
 	if cfg.FilesPerChild <= 0 {
 		cfg.FilesPerChild = 200
@@ -146,34 +158,54 @@ type request struct {
 	CPUSeconds int64       `json:"cpu_seconds"`
 	MaxPages   int         `json:"max_pages"`
 	PDFToText  string      `json:"pdftotext"`
+	AttachDir  string      `json:"attach_dir,omitempty"`
 }
 
 type response struct {
 	Result  *Result `json:"result"`
 	Code    string  `json:"code,omitempty"`
 	Message string  `json:"message,omitempty"`
+	// Retire says the child holds so much address space after this file
+	// (Go never gives its heap's address space back) that the next file
+	// could run out of its limit: it exits, and the parent starts a new
+	// one.
+	Retire bool `json:"retire,omitempty"`
 }
 
 // Extract extracts the file at path in a child. A domain error (a
 // *pipeline.Error) means the file cannot be read and never will be; a
 // *CrashError means the child died on it.
 func (s *Sandbox) Extract(ctx context.Context, path string) (*Result, error) {
-	return s.extract(ctx, path, nil)
+	return s.extract(ctx, path, nil, "")
+}
+
+// ExtractInto is Extract for files that may carry others (e-mails): the
+// child saves their attachments under dir, listed in Result.Attachments.
+func (s *Sandbox) ExtractInto(ctx context.Context, path, dir string) (*Result, error) {
+	return s.extract(ctx, path, nil, dir)
 }
 
 // ExtractOCR extracts the file at path in a child, reading scans by OCR
 // (see FileOCR). An error wrapping ErrOCRMissing says what to install.
 func (s *Sandbox) ExtractOCR(ctx context.Context, path string, ocr OCROptions) (*Result, error) {
-	return s.extract(ctx, path, &ocr)
+	return s.extract(ctx, path, &ocr, "")
 }
 
-func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions) (*Result, error) {
+func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions, attachDir string) (*Result, error) {
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.sem }()
+	if s.cfg.Budget != nil {
+		select {
+		case s.cfg.Budget <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-s.cfg.Budget }()
+	}
 	if s.recording {
 		start := time.Now()
 		defer func() {
@@ -188,7 +220,7 @@ func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions) (*R
 		return nil, err
 	}
 	req := request{Path: path, TimeoutMS: s.cfg.Timeout.Milliseconds(), CPUSeconds: int64(s.cfg.CPUTime.Seconds() + 0.999),
-		MaxPages: s.cfg.MaxPages, PDFToText: s.cfg.PDFToText, OCR: ocr}
+		MaxPages: s.cfg.MaxPages, PDFToText: s.cfg.PDFToText, OCR: ocr, AttachDir: attachDir}
 	resp, err := c.do(ctx, req, s.cfg.Timeout)
 	if err != nil {
 		c.stop()
@@ -196,10 +228,13 @@ func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions) (*R
 		if errors.As(err, &ce) && ce.Code == pipeline.ETIMEOUT {
 			ce.Message = fmt.Sprintf("Extraction took longer than %s; the file is probably damaged or far too complex.", s.cfg.Timeout)
 		}
+		if errors.As(err, &ce) && ce.memory {
+			ce.Message = fmt.Sprintf("The file is too large to read within the memory limit of %d MB.", s.cfg.Memory>>20)
+		}
 		return nil, err
 	}
 	c.files++
-	if c.files >= s.cfg.FilesPerChild {
+	if c.files >= s.cfg.FilesPerChild || resp.Retire {
 		c.stop()
 	} else {
 		s.put(c)
@@ -348,8 +383,8 @@ func (c *child) crash() error {
 	switch {
 	case strings.Contains(tail, "cpu time limit"):
 		return &CrashError{Code: pipeline.ELIMIT, Message: "Extraction used more CPU time than allowed; the file is probably damaged or far too complex.", Detail: detail}
-	case strings.Contains(tail, "out of memory") || strings.Contains(tail, "cannot allocate memory"):
-		return &CrashError{Code: pipeline.ELIMIT, Message: "Extraction needed more memory than allowed; the file is probably damaged or far too large.", Detail: detail}
+	case strings.Contains(tail, "out of memory") || strings.Contains(tail, "cannot allocate memory") || strings.Contains(tail, "memory limit"):
+		return &CrashError{Code: pipeline.ELIMIT, Message: "The file is too large to read within the memory limit.", Detail: detail, memory: true}
 	case strings.Contains(tail, "stack overflow") || strings.Contains(tail, "stack exceeds"):
 		return &CrashError{Code: pipeline.ECORRUPT, Message: "The file is damaged: its structure loops back on itself and cannot be read.", Detail: detail}
 	}
@@ -406,9 +441,24 @@ func RunChildIfRequested() {
 }
 
 func serveChild(in io.Reader, out io.Writer) int {
-	if m, err := strconv.ParseInt(os.Getenv("HOSO_EXTRACT_MEMORY"), 10, 64); err == nil && m > 0 {
-		_ = syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: uint64(m), Max: uint64(m)})
-		debug.SetMemoryLimit(m / 2)
+	limit, _ := strconv.ParseInt(os.Getenv("HOSO_EXTRACT_MEMORY"), 10, 64)
+	if limit > 0 {
+		// The limit is on resident memory: Go reserves far more address
+		// space than it uses (1.7 GB for a child reading a small PDF), so
+		// the address-space limit is only a backstop, 2 GiB above it, for
+		// the child and the converters it runs. A watchdog ends the child
+		// when its resident memory passes the limit.
+		as := uint64(limit) + 2<<30
+		_ = syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: as, Max: as})
+		debug.SetMemoryLimit(limit * 3 / 4)
+		go func() {
+			for range time.Tick(20 * time.Millisecond) {
+				if residentMemory() > limit {
+					fmt.Fprintln(os.Stderr, "hoso: memory limit exceeded")
+					os.Exit(3)
+				}
+			}
+		}()
 	}
 	debug.SetMaxStack(64 << 20)
 	// The PDF reader allocates freely; fewer collections buy speed, and the
@@ -433,7 +483,7 @@ func serveChild(in io.Reader, out io.Writer) int {
 		limitCPU(req.CPUSeconds)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(req.TimeoutMS)*time.Millisecond)
 		deadline, _ := ctx.Deadline()
-		opts := Options{Deadline: deadline, MaxPages: req.MaxPages, PDFToText: req.PDFToText}
+		opts := Options{Deadline: deadline, MaxPages: req.MaxPages, PDFToText: req.PDFToText, AttachDir: req.AttachDir}
 		var res *Result
 		var err error
 		if req.OCR != nil {
@@ -451,11 +501,32 @@ func serveChild(in io.Reader, out io.Writer) int {
 				resp.Message = "The file could not be read: " + err.Error()
 			}
 		}
+		if limit > 0 {
+			resp.Retire = residentMemory() > limit/2
+		}
 		if err := enc.Encode(resp); err != nil {
 			return 2
 		}
+		if resp.Retire {
+			return 0
+		}
 	}
 	return 0
+}
+
+// residentMemory is this process's resident set in bytes (0 when
+// /proc cannot tell).
+func residentMemory() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
 }
 
 // limitCPU allows this process seconds more CPU time from now; past that

@@ -96,11 +96,20 @@ func TestSandboxChildCrashes(t *testing.T) {
 }
 
 func TestSandboxChildOutOfMemory(t *testing.T) {
-	sb := fakeChild(t, `read line; echo "fatal error: runtime: out of memory" >&2; exit 2`, 10*time.Second)
+	for _, words := range []string{"hoso: memory limit exceeded", "fatal error: runtime: out of memory"} {
+		testChildOutOfMemory(t, words)
+	}
+}
+
+func testChildOutOfMemory(t *testing.T, words string) {
+	sb := fakeChild(t, `read line; echo "`+words+`" >&2; exit 2`, 10*time.Second)
 	_, err := sb.Extract(context.Background(), "/dev/null")
 	var crash *CrashError
 	if !errors.As(err, &crash) || crash.Code != pipeline.ELIMIT {
 		t.Fatalf("Extract with a child out of memory: %v, want code %s", err, pipeline.ELIMIT)
+	}
+	if want := "The file is too large to read within the memory limit of 1024 MB."; crash.Message != want {
+		t.Errorf("out of memory: message %q, want %q", crash.Message, want)
 	}
 }
 
@@ -154,7 +163,8 @@ func TestSandboxDomainErrors(t *testing.T) {
 	}{
 		{"empty.pdf", nil, pipeline.EEMPTY},
 		{"scan.png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"), pipeline.ENEEDSOCR},
-		{"old.doc", mustRead(t, filepath.Join(corpus(t, "mixed-formats", "testdata"), "doc.doc")), pipeline.EUNSUPPORTED},
+		{"old.doc", mustRead(t, filepath.Join(corpus(t, "mixed-formats", "testdata"), "doc.doc")), pipeline.ECORRUPT}, // cut to 4 KiB
+		{"setup.msi", mustRead(t, filepath.Join(corpus(t, "mixed-formats", "testdata"), "msi.msi")), pipeline.EUNSUPPORTED},
 		{"blank.txt", []byte(" \n\t "), pipeline.EEMPTY},
 	}
 	for _, tt := range tests {
@@ -206,4 +216,29 @@ func FuzzExtractPDF(f *testing.F) {
 			t.Fatalf("Extract: internal error %v", err)
 		}
 	})
+}
+
+// TestSandboxBudget: a file is read only with a token of the shared CPU
+// budget, held while it is read and given back after.
+func TestSandboxBudget(t *testing.T) {
+	budget := make(chan struct{}, 1)
+	sb, err := NewSandbox(SandboxConfig{Timeout: 10 * time.Second, Children: 1, Budget: budget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	doc := writeTemp(t, "a.txt", []byte("Giấy chứng nhận quyền sử dụng đất"))
+	budget <- struct{}{} // another sandbox holds the only core
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := sb.Extract(ctx, doc); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Extract with the budget spent = %v, want it to wait", err)
+	}
+	<-budget
+	if res, err := sb.Extract(context.Background(), doc); err != nil || res.Pages[0].Text != "Giấy chứng nhận quyền sử dụng đất" {
+		t.Fatalf("Extract = %v, %v", res, err)
+	}
+	if len(budget) != 0 {
+		t.Errorf("%d tokens still held after the file", len(budget))
+	}
 }

@@ -16,6 +16,17 @@ const (
 	MIMEPDF     = "application/pdf"
 	MIMEDOCX    = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 	MIMEODT     = "application/vnd.oasis.opendocument.text"
+	MIMEXLSX    = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	MIMEPPTX    = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+	MIMEODS     = "application/vnd.oasis.opendocument.spreadsheet"
+	MIMEODP     = "application/vnd.oasis.opendocument.presentation"
+	MIMERTF     = "text/rtf"
+	MIMEDOC     = "application/msword"
+	MIMEXLS     = "application/vnd.ms-excel"
+	MIMEPPT     = "application/vnd.ms-powerpoint"
+	MIMEMSG     = "application/vnd.ms-outlook"
+	MIMEOLE     = "application/x-ole-storage"
+	MIMEEML     = "message/rfc822"
 	MIMEHTML    = "text/html"
 	MIMEText    = "text/plain"
 	MIMEZip     = "application/zip"
@@ -46,6 +57,12 @@ func Sniff(r io.ReaderAt, size int64) (string, error) {
 	if i := bytes.Index(head[:min(len(head), 1024)], []byte("%PDF-")); i >= 0 {
 		return MIMEPDF, nil
 	}
+	if bytes.HasPrefix(head, oleMagic) {
+		return sniffOLE(r, size, head), nil
+	}
+	if bytes.HasPrefix(head, []byte("{\\rtf")) {
+		return MIMERTF, nil
+	}
 	m := mimetype.Detect(head)
 	for p := m; p != nil; p = p.Parent() {
 		if p.Is("application/zip") {
@@ -59,6 +76,8 @@ func Sniff(r io.ReaderAt, size int64) (string, error) {
 	switch {
 	case base == "text/html" || base == "application/xhtml+xml":
 		return MIMEHTML, nil
+	case base == MIMEEML || looksLikeMail(head):
+		return MIMEEML, nil
 	case base == "image/png", base == "image/jpeg", base == "image/tiff":
 		return base, nil
 	case strings.HasPrefix(base, "text/"):
@@ -137,9 +156,9 @@ func sniffZip(r io.ReaderAt, size int64, guess string) string {
 	case docx:
 		return MIMEDOCX
 	case xlsx:
-		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		return MIMEXLSX
 	case pptx:
-		return "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+		return MIMEPPTX
 	}
 	return MIMEZip
 }
@@ -186,17 +205,27 @@ func Describe(mime string) string {
 		return "ZIP archive"
 	case MIMEPNG, MIMEJPEG, MIMETIFF:
 		return "image (" + strings.TrimPrefix(mime, "image/") + ")"
-	case "application/msword":
+	case MIMEDOC:
 		return "Word 97-2003 document (.doc)"
-	case "application/vnd.ms-excel":
+	case MIMEXLS:
 		return "Excel 97-2003 workbook (.xls)"
-	case "application/vnd.ms-powerpoint":
+	case MIMEPPT:
 		return "PowerPoint 97-2003 presentation (.ppt)"
-	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+	case MIMEXLSX:
 		return "Excel workbook (.xlsx)"
-	case "application/vnd.openxmlformats-officedocument.presentationml.presentation":
+	case MIMEPPTX:
 		return "PowerPoint presentation (.pptx)"
-	case "application/x-ole-storage", "application/vnd.ms-outlook":
+	case MIMEODS:
+		return "OpenDocument spreadsheet"
+	case MIMEODP:
+		return "OpenDocument presentation"
+	case MIMERTF:
+		return "Rich Text Format document (.rtf)"
+	case MIMEEML:
+		return "e-mail message (.eml)"
+	case MIMEMSG:
+		return "Outlook message (.msg)"
+	case MIMEOLE:
 		return "Microsoft Office file in the old binary format"
 	case MIMEUnknown, "":
 		return "a format hoso does not recognise"
@@ -223,4 +252,54 @@ func Describe(mime string) string {
 		return "gzip file"
 	}
 	return mime
+}
+
+var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+
+// sniffOLE tells the legacy Office formats apart by the streams their
+// compound file holds, which is what the applications themselves read.
+// A compound file whose directory cannot be read (a truncated file) keeps
+// the type the first sector's class ID suggests, so the clerk hears that
+// the workbook is damaged.
+func sniffOLE(r io.ReaderAt, size int64, head []byte) string {
+	names, err := oleNames(io.NewSectionReader(r, 0, size))
+	if err != nil {
+		base, _, _ := strings.Cut(mimetype.Detect(head).String(), ";")
+		return base
+	}
+	switch {
+	case names["WordDocument"]:
+		return MIMEDOC
+	case names["Workbook"] || names["Book"]:
+		return MIMEXLS
+	case names["PowerPoint Document"]:
+		return MIMEPPT
+	case names["__properties_version1.0"] || names["__nameid_version1.0"]:
+		return MIMEMSG
+	}
+	return MIMEOLE
+}
+
+// looksLikeMail accepts an Internet message: its first lines are header
+// fields, among them a From or Received and one more a message carries.
+func looksLikeMail(head []byte) bool {
+	seen := map[string]bool{}
+	for i, line := range strings.Split(string(head), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			break
+		}
+		if i > 60 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		name, _, ok := strings.Cut(line, ":")
+		if !ok || strings.ContainsAny(name, " \t") {
+			return false
+		}
+		seen[strings.ToLower(name)] = true
+	}
+	return (seen["from"] || seen["received"]) && (seen["date"] || seen["subject"] || seen["message-id"] || seen["to"])
 }

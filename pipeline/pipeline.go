@@ -77,6 +77,35 @@ type BatchSummary struct {
 	Rejected  int           `json:"rejected"`
 }
 
+// Message holds the header fields of an e-mail.
+type Message struct {
+	From    string    `json:"from,omitempty"`
+	To      string    `json:"to,omitempty"`
+	Cc      string    `json:"cc,omitempty"`
+	Date    time.Time `json:"date,omitzero"`
+	Subject string    `json:"subject,omitempty"`
+}
+
+// Fields lists the message's header fields as document fields (page 0:
+// they come from the header, not from a page): mail_from, mail_to,
+// mail_cc, mail_date (yyyy-mm-dd, raw RFC 3339) and mail_subject.
+func (m *Message) Fields() []Field {
+	var out []Field
+	add := func(name, typ, value, raw string) {
+		if raw != "" {
+			out = append(out, Field{Name: name, Type: typ, Value: value, Raw: raw})
+		}
+	}
+	add("mail_from", "text", m.From, m.From)
+	add("mail_to", "text", m.To, m.To)
+	add("mail_cc", "text", m.Cc, m.Cc)
+	if !m.Date.IsZero() {
+		add("mail_date", "date", m.Date.Format("2006-01-02"), m.Date.Format(time.RFC3339))
+	}
+	add("mail_subject", "text", m.Subject, m.Subject)
+	return out
+}
+
 // Document is one accepted file and everything known about it.
 type Document struct {
 	ID          int64   `json:"id"`
@@ -97,6 +126,10 @@ type Document struct {
 	Language    string  `json:"language"` // vi, en, or "" when extraction could not tell
 	DuplicateOf *int64  `json:"duplicate_of"`
 	Crashes     int     `json:"crashes,omitempty"`
+	// ParentID is the e-mail this document was attached to; Message the
+	// header fields of a document that is an e-mail.
+	ParentID *int64   `json:"parent_id"`
+	Message  *Message `json:"message,omitempty"`
 	// Type, Department and Tags come from classification; Type is "" before
 	// it and "unclassified" when no rule claimed the document.
 	Type           string          `json:"type"`

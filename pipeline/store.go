@@ -228,6 +228,11 @@ type ExtractCompleteParams struct {
 	Quality    float64
 	Extractor  string
 	Language   string
+	// Message holds an e-mail's header fields; Attachments its files,
+	// stored already, which become documents of the same batch (with the
+	// e-mail as their parent), each with its own extraction job.
+	Message     *Message
+	Attachments []DocumentCreateParams
 }
 
 // ClassifyCompleteParams are the parameters of Store.ClassifyComplete.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -49,7 +51,17 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 		return err
 	}
 	start := time.Now()
-	res, err := w.cfg.Extractor.Extract(ctx, path)
+	var res *extract.Result
+	var attachDir string
+	if ae, ok := w.cfg.Extractor.(attachmentExtractor); ok {
+		if attachDir, err = os.MkdirTemp("", "hoso-attachments-*"); err != nil {
+			return fmt.Errorf("make a folder for attachments: %w", err)
+		}
+		defer os.RemoveAll(attachDir)
+		res, err = ae.ExtractInto(ctx, path, attachDir)
+	} else {
+		res, err = w.cfg.Extractor.Extract(ctx, path)
+	}
 	var crash *extract.CrashError
 	switch {
 	case errors.As(err, &crash):
@@ -93,14 +105,61 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 		}
 	}
 	pages := pipelinePages(res.Pages)
+	atts, err := w.storeAttachments(ctx, doc, res.Attachments, attachDir)
+	if err != nil {
+		return err
+	}
+	var msg *pipeline.Message
+	if m := res.Message; m != nil {
+		msg = &pipeline.Message{From: m.From, To: m.To, Cc: m.Cc, Date: m.Date, Subject: m.Subject}
+	}
 	err = w.cfg.Store.ExtractComplete(ctx, pipeline.ExtractCompleteParams{
 		DocumentID: id, MIME: res.MIME, Pages: pages, Quality: res.Quality, Extractor: res.Extractor(), Language: res.Language,
+		Message: msg, Attachments: atts,
 	})
 	if err != nil {
 		return err
 	}
 	w.cfg.Logger.DebugContext(ctx, "Document extracted", "document_id", id, "pages", len(pages), "duration", time.Since(start))
 	return nil
+}
+
+// attachmentExtractor is an Extractor that saves the files an e-mail
+// carries (*extract.Sandbox).
+type attachmentExtractor interface {
+	ExtractInto(ctx context.Context, path, dir string) (*extract.Result, error)
+}
+
+// storeAttachments keeps the attachments the child saved under dir as
+// originals, to become documents of the e-mail's batch. Their paths are
+// the e-mail's path and their names, so the batch page shows where each
+// came from.
+func (w *Extract) storeAttachments(ctx context.Context, doc *pipeline.Document, atts []extract.Attachment, dir string) ([]pipeline.DocumentCreateParams, error) {
+	var out []pipeline.DocumentCreateParams
+	for _, a := range atts {
+		if a.Path == "" || filepath.Dir(a.Path) != filepath.Clean(dir) {
+			continue // not saved, or not where it was asked to be
+		}
+		f, err := os.Open(a.Path)
+		if err != nil {
+			return nil, fmt.Errorf("open attachment: %w", err)
+		}
+		info, err := w.cfg.Blobs.Put(ctx, f, 0)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store attachment: %w", err)
+		}
+		mime := ""
+		if info.Size > 0 {
+			if f, err := os.Open(a.Path); err == nil {
+				mime, _ = extract.Sniff(f, info.Size)
+				f.Close()
+			}
+		}
+		out = append(out, pipeline.DocumentCreateParams{BatchID: doc.BatchID, Filename: a.Name, Path: doc.Path + "/" + a.Name,
+			SHA256: info.SHA256, Size: info.Size, MIME: mime})
+	}
+	return out, nil
 }
 
 // ocrBar is the text-layer quality under which a PDF page is read again by

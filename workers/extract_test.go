@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +150,45 @@ func TestStages(t *testing.T) {
 	empty := waitDocument(t, in.Store, add(t, in, "empty.txt", ""))
 	if empty.State != pipeline.StateFailed || empty.ErrorCode != pipeline.EEMPTY || empty.Error != "The file is empty." {
 		t.Errorf("empty file: %+v", empty)
+	}
+}
+
+// TestEmailAttachments: an e-mail's header fields are stored, and its
+// attachments become documents of its batch, linked to it, that go
+// through every stage themselves (a forwarded message in it too).
+func TestEmailAttachments(t *testing.T) {
+	sb, err := extract.NewSandbox(extract.SandboxConfig{Timeout: 30 * time.Second, Children: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := pipelineFor(t, sb)
+	const eml = "From: An <an@example.vn>\r\nTo: tuphap@example.vn\r\nDate: Tue, 5 Mar 2024 09:30:00 +0700\r\nSubject: Don de nghi\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nKinh gui phong Tu phap, xin gui don kem theo.\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename=\"don.txt\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		"xJDGoE4gxJDhu4AgTkdI4buKCkPhuqVwIGLhuqNuIHNhbyB04burIHPhu5UgZ+G7kWM=\r\n" +
+		"--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@example.vn\r\nSubject: Chuyen tiep\r\n\r\nNoi dung thu chuyen tiep\r\n--b--\r\n"
+	id := add(t, in, "thu.eml", eml)
+	mail := waitDocument(t, in.Store, id)
+	if mail.State != pipeline.StateChecked || mail.MIME != extract.MIMEEML || mail.Message == nil ||
+		mail.Message.Subject != "Don de nghi" || mail.Message.From != "An <an@example.vn>" || mail.Message.Date.IsZero() {
+		t.Fatalf("e-mail: %+v, message %+v", mail, mail.Message)
+	}
+	docs, err := in.Store.DocumentListByBatch(context.Background(), mail.BatchID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, d := range docs[1:] {
+		d = waitDocument(t, in.Store, d.ID)
+		paths = append(paths, d.Path)
+		if d.ParentID == nil || *d.ParentID != id || d.State != pipeline.StateChecked {
+			t.Errorf("%s: parent %v, state %s (%s)", d.Path, d.ParentID, d.State, d.Error)
+		}
+		if d.Filename == "don.txt" && d.Type != "application" {
+			t.Errorf("attachment don.txt: type %q, want it classified like any upload", d.Type)
+		}
+	}
+	if want := []string{"thu.eml/don.txt", "thu.eml/message.eml"}; !slices.Equal(paths, want) {
+		t.Errorf("attachments %q, want %q", paths, want)
 	}
 }

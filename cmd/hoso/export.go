@@ -29,7 +29,9 @@ type exportRow struct {
 	Extractor   string  `json:"extractor"`
 	Language    string  `json:"language"`
 	DuplicateOf *int64  `json:"duplicate_of"`
-	CreatedAt   string  `json:"created_at"`
+	// ParentID is the e-mail the document was attached to.
+	ParentID  *int64 `json:"parent_id"`
+	CreatedAt string `json:"created_at"`
 	// Classification: type, department and tags, the captured fields and
 	// the explanation, with the rule-set version that gave them.
 	Type           string                `json:"type"`
@@ -96,8 +98,12 @@ func (m *Main) export(ctx context.Context, args []string) error {
 				Type:      d.Type, Department: d.Department, Tags: d.Tags, Fields: []pipeline.Field{},
 				TypeSource: d.TypeSource, DeptSource: d.DepartmentSource, UploadDept: d.UploadDepartment,
 			}
+			row.ParentID = d.ParentID
 			if c := d.Classification; c != nil {
 				row.Fields, row.Explanation, row.RuleSetVersion = c.Fields, &c.Explanation, &c.RuleSetVersion
+			}
+			if d.Message != nil {
+				row.Fields = append(d.Message.Fields(), row.Fields...)
 			}
 			if row.Identifiers, err = rt.Store.IdentifierListByDocument(ctx, d.ID); err != nil {
 				return err

@@ -138,13 +138,13 @@ func (m *Main) process(ctx context.Context, args []string) error {
 		return err
 	}
 
-	docs, err := listDocuments(ctx, rt.Store, batchIDs)
-	if err != nil {
-		return err
-	}
-	sum.docs = docs
-	for _, d := range docs {
+	// The summary streams the documents: memory for the failures and the
+	// waiting, not for the batch.
+	err = eachDocument(ctx, rt.Store, batchIDs, func(d *pipeline.Document) {
 		sum.Documents++
+		if len(sum.docs) <= 50 {
+			sum.docs = append(sum.docs, d)
+		}
 		if d.Waiting() {
 			sum.States[pipeline.StateWaiting]++
 			sum.Waiting = append(sum.Waiting, failure{DocumentID: d.ID, Path: d.Path, Stage: string(d.Stage), Code: d.ErrorCode, Reason: d.Error})
@@ -155,6 +155,9 @@ func (m *Main) process(ctx context.Context, args []string) error {
 		if d.State == pipeline.StateFailed {
 			sum.Failures = append(sum.Failures, failure{DocumentID: d.ID, Path: d.Path, Stage: string(d.Stage), Code: d.ErrorCode, Reason: d.Error})
 		}
+	})
+	if err != nil {
+		return err
 	}
 	sum.Rejected = len(sum.Rejections)
 	el := time.Since(start).Seconds()
@@ -184,7 +187,7 @@ func (m *Main) printSummary(s summary) {
 			fmt.Fprintf(w, "  %-10s %d\n", st, n)
 		}
 	}
-	if len(s.docs) <= 50 {
+	if s.Documents <= 50 {
 		for _, d := range s.docs {
 			if d.State != pipeline.StateFailed && !d.Waiting() {
 				fmt.Fprintf(w, "  %-9s %s (%s, %d pages)\n", d.State, d.Path, extract.Describe(d.MIME), d.Pages)
@@ -267,6 +270,31 @@ func listDocuments(ctx context.Context, st pipeline.Store, batchIDs []int64) ([]
 			return out, nil
 		}
 		out = append(out, docs...)
+		after = docs[len(docs)-1].ID
+	}
+}
+
+// eachDocument calls fn for every document of the batches (of all batches
+// when batchIDs is empty), in ID order, reading them a page at a time.
+func eachDocument(ctx context.Context, st pipeline.Store, batchIDs []int64, fn func(*pipeline.Document)) error {
+	in := map[int64]bool{}
+	for _, id := range batchIDs {
+		in[id] = true
+	}
+	var after int64
+	for {
+		docs, err := st.DocumentList(ctx, pipeline.DocumentListParams{AfterID: after, Limit: 500})
+		if err != nil {
+			return err
+		}
+		if len(docs) == 0 {
+			return nil
+		}
+		for _, d := range docs {
+			if len(in) == 0 || in[d.BatchID] {
+				fn(d)
+			}
+		}
 		after = docs[len(docs)-1].ID
 	}
 }

@@ -36,7 +36,8 @@ type Config struct {
 	Schema       string        // PostgreSQL schema (tests); HOSO_DATABASE_SCHEMA
 	Timeout      time.Duration // extraction wall-clock limit per file
 	Children     int           // extraction children (and extract workers)
-	OCRChildren  int           // OCR children (and OCR workers); HOSO_OCR_CHILDREN, default 1
+	OCRChildren  int           // OCR children (and OCR workers); HOSO_OCR_CHILDREN, default the number of CPUs
+	OCRPages     int           // pages of one PDF an OCR child reads at once; HOSO_OCR_PAGES, default cores / OCRChildren
 	OCRTimeout   time.Duration // OCR wall-clock limit per document; HOSO_OCR_TIMEOUT, default 10m
 	Tesseract    string        // path of tesseract; HOSO_TESSERACT, default looked up on the PATH
 	Memory       int64         // extraction child memory limit, bytes
@@ -61,7 +62,10 @@ func (c *Config) fill() {
 		c.Children = max(1, runtime.NumCPU())
 	}
 	if c.OCRChildren <= 0 {
-		c.OCRChildren = 1
+		c.OCRChildren = max(1, runtime.NumCPU())
+	}
+	if c.OCRPages <= 0 {
+		c.OCRPages = max(1, runtime.NumCPU()/c.OCRChildren)
 	}
 	if c.OCRTimeout <= 0 {
 		c.OCRTimeout = 10 * time.Minute
@@ -118,7 +122,15 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	rt := &Runtime{cfg: cfg, ocrTools: workers.CachedOCRTools(cfg.Tesseract)}
+	tools := workers.CachedOCRTools(cfg.Tesseract)
+	// Each OCR child reads a document's pages in parallel, one tesseract
+	// thread each, so that children × pages ≈ cores.
+	pages := cfg.OCRPages
+	rt := &Runtime{cfg: cfg, ocrTools: func() extract.OCROptions {
+		o := tools()
+		o.Parallel = pages
+		return o
+	}}
 	var err error
 	if rt.Blobs, err = blob.Open(filepath.Join(cfg.DataDir, "blobs")); err != nil {
 		return nil, err
@@ -175,15 +187,18 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	rt.Metrics = web.NewMetrics(rt.Store, nil, cfg.Logger)
 	pdftotext, _ := exec.LookPath("pdftotext")
+	// Extraction and OCR children share one CPU budget: a file at a time
+	// per core, so OCR takes every core when extraction is idle.
+	budget := make(chan struct{}, max(1, runtime.NumCPU()))
 	rt.Sandbox, err = extract.NewSandbox(extract.SandboxConfig{
-		Children: cfg.Children, Timeout: cfg.Timeout, Memory: cfg.Memory, PDFToText: pdftotext,
+		Children: cfg.Children, Timeout: cfg.Timeout, Memory: cfg.Memory, PDFToText: pdftotext, Budget: budget,
 	})
 	if err != nil {
 		rt.closeDB()
 		return nil, err
 	}
 	rt.OCRSandbox, err = extract.NewSandbox(extract.SandboxConfig{
-		Children: cfg.OCRChildren, Timeout: cfg.OCRTimeout, Memory: cfg.Memory, PDFToText: pdftotext, FilesPerChild: 50,
+		Children: cfg.OCRChildren, Timeout: cfg.OCRTimeout, Memory: cfg.Memory, PDFToText: pdftotext, FilesPerChild: 50, Budget: budget,
 	})
 	if err != nil {
 		rt.Sandbox.Close()

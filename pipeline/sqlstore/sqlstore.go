@@ -290,19 +290,25 @@ func (s *Store) BatchList(ctx context.Context, p pipeline.BatchListParams) ([]*p
 const documentColumns = `d.id, d.batch_id, b.name, d.filename, d.path, d.sha256, d.size, d.mime,
 	d.state, d.stage, d.error_code, d.error, d.pages, d.quality, d.extractor, d.duplicate_of,
 	d.crashes, d.created_at, d.updated_at, d.doc_type, d.department, d.tags, d.classification, d.language,
-	b.department, d.type_source, d.department_source`
+	b.department, d.type_source, d.department_source, d.parent_id, d.message`
 
 const documentFrom = ` FROM document d JOIN batch b ON b.id = d.batch_id `
 
 func scanDocument(row Row) (*pipeline.Document, error) {
 	d := &pipeline.Document{}
-	var state, stage, tags, class string
+	var state, stage, tags, class, message string
 	err := row.Scan(&d.ID, &d.BatchID, &d.BatchName, &d.Filename, &d.Path, &d.SHA256, &d.Size, &d.MIME,
 		&state, &stage, &d.ErrorCode, &d.Error, &d.Pages, &d.Quality, &d.Extractor, &d.DuplicateOf,
 		&d.Crashes, &d.CreatedAt, &d.UpdatedAt, &d.Type, &d.Department, &tags, &class, &d.Language,
-		&d.UploadDepartment, &d.TypeSource, &d.DepartmentSource)
+		&d.UploadDepartment, &d.TypeSource, &d.DepartmentSource, &d.ParentID, &message)
 	if err != nil {
 		return nil, err
+	}
+	if message != "" {
+		d.Message = &pipeline.Message{}
+		if err := json.Unmarshal([]byte(message), d.Message); err != nil {
+			return nil, fmt.Errorf("document %d: message: %w", d.ID, err)
+		}
 	}
 	d.Tags = []string{}
 	if err := json.Unmarshal([]byte(tags), &d.Tags); err != nil {
@@ -342,30 +348,39 @@ func (s *Store) DocumentCreate(ctx context.Context, p pipeline.DocumentCreatePar
 		return nil, pipeline.Errorf(pipeline.EINVALID, "A document needs the SHA-256 of its original.")
 	}
 	var id int64
-	err := s.inTx(ctx, func(tx Tx) error {
-		var dup *int64
-		var first int64
-		err := tx.QueryRow(ctx, `SELECT id FROM document WHERE sha256 = $1 ORDER BY id LIMIT 1`, p.SHA256).Scan(&first)
-		if err == nil {
-			dup = &first
-		} else if !errors.Is(err, ErrNoRows) {
-			return err
-		}
-		now := s.now()
-		err = tx.QueryRow(ctx, `INSERT INTO document
-			(batch_id, filename, path, sha256, size, mime, state, stage, duplicate_of, created_at, updated_at, department)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id`,
-			p.BatchID, p.Filename, p.Path, p.SHA256, p.Size, p.MIME,
-			string(pipeline.StateReceived), string(pipeline.StageExtract), dup, now, pipeline.DepartmentIntake).Scan(&id)
-		if err != nil {
-			return err
-		}
-		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ExtractArgs{DocumentID: id}, Queue: pipeline.QueueExtract, MaxAttempts: 5}})
+	err := s.inTx(ctx, func(tx Tx) (err error) {
+		id, err = s.documentInsert(ctx, tx, p, nil)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create document: %w", err)
 	}
 	return s.DocumentGetByID(ctx, id)
+}
+
+// documentInsert adds a document (linked to its first copy when its
+// bytes are known, and to the e-mail it came in when parent is set) and
+// queues its extraction.
+func (s *Store) documentInsert(ctx context.Context, tx Tx, p pipeline.DocumentCreateParams, parent *int64) (int64, error) {
+	var id int64
+	var dup *int64
+	var first int64
+	err := tx.QueryRow(ctx, `SELECT id FROM document WHERE sha256 = $1 ORDER BY id LIMIT 1`, p.SHA256).Scan(&first)
+	if err == nil {
+		dup = &first
+	} else if !errors.Is(err, ErrNoRows) {
+		return 0, err
+	}
+	now := s.now()
+	err = tx.QueryRow(ctx, `INSERT INTO document
+		(batch_id, filename, path, sha256, size, mime, state, stage, duplicate_of, created_at, updated_at, department, parent_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id`,
+		p.BatchID, p.Filename, p.Path, p.SHA256, p.Size, p.MIME,
+		string(pipeline.StateReceived), string(pipeline.StageExtract), dup, now, pipeline.DepartmentIntake, parent).Scan(&id)
+	if err != nil {
+		return 0, err
+	}
+	return id, tx.InsertJobs(ctx, []Job{{Args: pipeline.ExtractArgs{DocumentID: id}, Queue: pipeline.QueueExtract, MaxAttempts: 5}})
 }
 
 // DocumentGetByID returns a document.
@@ -610,12 +625,34 @@ const pageChunk = 100
 // ExtractComplete stores pages and queues classification.
 func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteParams) error {
 	err := s.inTx(ctx, func(tx Tx) error {
+		message := ""
+		if p.Message != nil {
+			b, err := json.Marshal(p.Message)
+			if err != nil {
+				return err
+			}
+			message = string(b)
+		}
 		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4, mime = $5, pages = $6, quality = $7,
-			extractor = $8, language = $10, error_code = '', error = '' WHERE id = $1 AND state = $9`,
+			extractor = $8, language = $10, error_code = '', error = '', message = $11 WHERE id = $1 AND state = $9`,
 			p.DocumentID, string(pipeline.StateExtracted), string(pipeline.StageClassify), s.now(), p.MIME, len(p.Pages), p.Quality,
-			p.Extractor, string(pipeline.StateReceived), p.Language)
+			p.Extractor, string(pipeline.StateReceived), p.Language, message)
 		if err != nil || n != 1 {
 			return err // n == 0: extracted already (see advance)
+		}
+		// Attachments of an e-mail: created once, with the extraction that
+		// found them (a retry after a crash finds the document extracted).
+		var children int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM document WHERE parent_id = $1`, p.DocumentID).Scan(&children); err != nil {
+			return err
+		}
+		for _, a := range p.Attachments {
+			if children > 0 {
+				break
+			}
+			if _, err := s.documentInsert(ctx, tx, a, &p.DocumentID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM page WHERE document_id = $1`, p.DocumentID); err != nil {
 			return err

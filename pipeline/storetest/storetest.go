@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -32,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("DocumentCreate", func(t *testing.T) { testDocumentCreate(t, open(t)) })
 	t.Run("Duplicates", func(t *testing.T) { testDuplicates(t, open(t)) })
 	t.Run("StagesOnce", func(t *testing.T) { testStagesOnce(t, open(t)) })
+	t.Run("MessageAttachments", func(t *testing.T) { testMessageAttachments(t, open(t)) })
 	t.Run("Corrections", func(t *testing.T) { testCorrections(t, open(t)) })
 	t.Run("CorrectionKeepsDepartment", func(t *testing.T) { testCorrectionKeepsDepartment(t, open(t)) })
 	t.Run("Fail", func(t *testing.T) { testFail(t, open(t)) })
@@ -202,6 +204,55 @@ func testDuplicates(t *testing.T, h Harness) {
 		if d.ID == first.ID {
 			t.Errorf("%s: duplicate shares the first copy's row", d.Path)
 		}
+	}
+}
+
+// testMessageAttachments: an e-mail's fields are stored with its
+// extraction, and its attachments become documents of the same batch,
+// linked to it and queued for extraction, once even when the extraction
+// is replayed.
+func testMessageAttachments(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b := mustBatch(t, h.Store, "b")
+	mail := mustDoc(t, h.Store, b.ID, "thư.eml", sha(3))
+	msg := &pipeline.Message{From: "An <an@example.vn>", To: "tuphap@example.vn", Subject: "Đề nghị", Date: time.Date(2024, 3, 5, 2, 30, 0, 0, time.UTC)}
+	p := pipeline.ExtractCompleteParams{DocumentID: mail.ID, MIME: "message/rfc822", Pages: []pipeline.Page{{Number: 1, Text: "Đề nghị"}},
+		Quality: 1, Extractor: "mail", Message: msg, Attachments: []pipeline.DocumentCreateParams{
+			{BatchID: b.ID, Filename: "đơn.pdf", Path: "thư.eml/đơn.pdf", SHA256: sha(4), Size: 9, MIME: "application/pdf"},
+			{BatchID: b.ID, Filename: "copy.eml", Path: "thư.eml/copy.eml", SHA256: sha(3), Size: 5, MIME: "message/rfc822"},
+		}}
+	for range 2 {
+		if err := h.Store.ExtractComplete(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := h.Store.DocumentGetByID(ctx, mail.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(msg, got.Message); diff != "" {
+		t.Errorf("Message (-want +got):\n%s", diff)
+	}
+	docs, err := h.Store.DocumentListByBatch(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 3 {
+		t.Fatalf("%d documents in the batch, want the e-mail and 2 attachments", len(docs))
+	}
+	for _, d := range docs[1:] {
+		if d.ParentID == nil || *d.ParentID != mail.ID {
+			t.Errorf("%s: ParentID = %v, want %d", d.Path, d.ParentID, mail.ID)
+		}
+		if n := h.Jobs(ctx, "extract", d.ID); n != 1 {
+			t.Errorf("%s: %d extract jobs, want 1", d.Path, n)
+		}
+	}
+	if docs[2].DuplicateOf == nil || *docs[2].DuplicateOf != mail.ID {
+		t.Errorf("an attachment identical to a document: DuplicateOf = %v", docs[2].DuplicateOf)
+	}
+	if docs[0].ParentID != nil || docs[0].Message == nil {
+		t.Errorf("the e-mail: ParentID %v, Message %v", docs[0].ParentID, docs[0].Message)
 	}
 }
 
