@@ -131,7 +131,7 @@ func runConverter(ctx context.Context, opts Options, what, tool string, args ...
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd := dieWithParent(exec.CommandContext(ctx, bin, args...))
 	out := &capped{max: maxToolOutput}
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = out, &stderr
