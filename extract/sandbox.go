@@ -35,8 +35,9 @@ type SandboxConfig struct {
 	Timeout time.Duration
 	// CPUTime is the CPU-time limit for one file. Default: Timeout.
 	CPUTime time.Duration
-	// Memory is the child's address-space limit in bytes, which the
-	// converters it runs inherit. Default DefaultMemory.
+	// Memory is the child's resident-memory limit in bytes; its address
+	// space, which the converters it runs inherit, is capped 2 GiB above.
+	// Default DefaultMemory.
 	Memory int64
 	// Budget, when set, is a CPU budget shared with other sandboxes: a
 	// token is held while a file is read, so that extraction and OCR
@@ -53,7 +54,7 @@ type SandboxConfig struct {
 	PDFToText string
 }
 
-// DefaultMemory is the default address-space limit of an extraction
+// DefaultMemory is the default resident-memory limit of an extraction
 // child: a file that needs more fails as too large to read within the
 // memory limit.
 const DefaultMemory = 1 << 30
