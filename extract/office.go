@@ -27,6 +27,16 @@ func openZip(r io.ReaderAt, size int64, what string) (*zip.Reader, error) {
 	return zr, nil
 }
 
+// openZipPart opens one part of a zipped office file, for the formats
+// that read a single part.
+func openZipPart(r io.ReaderAt, size int64, part, what string) (io.ReadCloser, error) {
+	zr, err := openZip(r, size, what)
+	if err != nil {
+		return nil, err
+	}
+	return openPart(zr, part, what)
+}
+
 func openPart(zr *zip.Reader, name, what string) (io.ReadCloser, error) {
 	for _, f := range zr.File {
 		if f.Name == name {

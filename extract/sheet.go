@@ -79,11 +79,7 @@ func XLSX(r io.ReaderAt, size int64) ([]PageText, error) {
 // cells and rows (how ODF fills a sheet to its edge) cost nothing.
 func ODS(r io.ReaderAt, size int64) ([]PageText, error) {
 	const what = "OpenDocument spreadsheet"
-	zr, err := openZip(r, size, what)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := openPart(zr, "content.xml", what)
+	rc, err := openZipPart(r, size, "content.xml", what)
 	if err != nil {
 		return nil, err
 	}

@@ -153,11 +153,7 @@ func drawingText(zr *zip.Reader, part, what string) (string, error) {
 // its text, then its speaker notes under a "[notes]" line.
 func ODP(r io.ReaderAt, size int64) ([]PageText, error) {
 	const what = "OpenDocument presentation"
-	zr, err := openZip(r, size, what)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := openPart(zr, "content.xml", what)
+	rc, err := openZipPart(r, size, "content.xml", what)
 	if err != nil {
 		return nil, err
 	}

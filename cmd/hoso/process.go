@@ -67,16 +67,8 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	}
 	// Documents become searchable as they are checked, as under serve:
 	// one stuck upstream holds no other out of the index.
-	indexCtx, stopIndexer := context.WithCancel(context.WithoutCancel(ctx))
-	indexerDone := make(chan struct{})
-	go func() {
-		defer close(indexerDone)
-		rt.Indexer().Run(indexCtx)
-	}()
-	defer func() {
-		stopIndexer()
-		<-indexerDone
-	}()
+	stopIndexer := rt.RunIndexer(ctx)
+	defer stopIndexer()
 	sum := summary{States: map[pipeline.State]int{}}
 	var batchIDs []int64
 	if len(paths) > 0 {
@@ -133,7 +125,6 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	}
 	// What is left of the feed goes into the index before the summary.
 	stopIndexer()
-	<-indexerDone
 	if err := rt.Indexer().Drain(ctx); err != nil {
 		return err
 	}

@@ -338,6 +338,22 @@ func (rt *Runtime) Indexer() *search.Indexer {
 	return &search.Indexer{Index: rt.Index, Store: rt.Store, Logger: rt.cfg.Logger}
 }
 
+// RunIndexer tails the change feed into the index in the background
+// until the returned stop is called; stop waits for it to end and may be
+// called more than once.
+func (rt *Runtime) RunIndexer(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rt.Indexer().Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 // Close closes the index, the sandbox and the database.
 func (rt *Runtime) Close() error {
 	var err error

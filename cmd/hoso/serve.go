@@ -32,16 +32,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stopQueue(ctx, q)
-	indexCtx, stopIndexer := context.WithCancel(context.WithoutCancel(ctx))
-	indexerDone := make(chan struct{})
-	go func() {
-		defer close(indexerDone)
-		rt.Indexer().Run(indexCtx)
-	}()
-	defer func() {
-		stopIndexer()
-		<-indexerDone
-	}()
+	stopIndexer := rt.RunIndexer(ctx)
+	defer stopIndexer()
 
 	password, err := web.CreateFirstAdmin(ctx, rt.Store)
 	if err != nil {
