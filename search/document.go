@@ -156,10 +156,6 @@ func bleveDocument(src source) (doc *document.Document, l lengths) {
 	}
 	addText(fieldFold, f.fold, text, optIndexed|optStored|optVectors)
 	addText(fieldAux, f.aux, "", optIndexed)
-	// Pairs count by presence: their number in a document or its length
-	// adds nothing to the ranking (measured), and leaving them out halves
-	// what a pair costs to index.
-	addText(fieldPairs, f.pairs, "", optIndexed|index.SkipFreqNorm)
 	addText(fieldEnglish, f.en, "", optIndexed|optVectors)
 	addText(fieldIDs, f.ids, "", optIndexed|optVectors)
 
