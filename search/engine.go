@@ -44,7 +44,7 @@ const (
 
 // pairSample is how many documents holding both words of a pair are
 // checked for them side by side, to estimate how many hold the pair.
-const pairSample = 512
+const pairSample = 256
 
 // minHits is how many documents a ranked query must find before it stops
 // relaxing how many of its words a document must hold.

@@ -83,6 +83,7 @@ func (s *snapshotSearch) pairIDF() error {
 type pairScorer struct {
 	english *roaring.Bitmap // the segment's English documents: no pairs
 	pairs   []scoredPair
+	ub      float64 // the most a document can score from its pairs
 }
 
 type scoredPair struct {
@@ -107,6 +108,7 @@ func (s *snapshotSearch) newPairScorer(sg *segmentSearch) (*pairScorer, error) {
 			return nil, err
 		}
 		ps.pairs = append(ps.pairs, scoredPair{first: first, second: second, weight: weightPair * p.idf})
+		ps.ub += weightPair * p.idf
 	}
 	return ps, nil
 }

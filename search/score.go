@@ -2,6 +2,7 @@ package search
 
 import (
 	"container/heap"
+	"math"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -44,8 +45,10 @@ func (s *snapshotSearch) newScorer(sg *segmentSearch) (*scorer, error) {
 }
 
 // score returns a document's score: its words, and its adjacent query
-// words.
-func (sc *scorer) score(doc uint32) float64 {
+// words. A document whose words leave it below floor even with every pair
+// is not checked for them: it cannot make the page, and its score by its
+// words alone says so.
+func (sc *scorer) score(doc uint32, floor float64) float64 {
 	for i, tp := range sc.terms {
 		sc.tp[i] = 0
 		t := &sc.q.terms[i]
@@ -60,7 +63,11 @@ func (sc *scorer) score(doc uint32) float64 {
 			sc.tp[i] = t.idf * tfPart(f, dl, t.avgdl)
 		}
 	}
-	return sc.q.combine(sc.tp) + sc.pairs.score(doc)
+	words := sc.q.combine(sc.tp)
+	if words+sc.pairs.ub < floor {
+		return words
+	}
+	return words + sc.pairs.score(doc)
 }
 
 // tfPart is BM25's saturating term frequency.
@@ -220,7 +227,11 @@ func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor) error {
 					return s.ctx.Err()
 				}
 				doc := it.Next()
-				h := hit{seg: si, doc: doc, id: ids[doc], score: sc.score(doc)}
+				floor := math.Inf(-1)
+				if r.full() {
+					floor = r.worst().score
+				}
+				h := hit{seg: si, doc: doc, id: ids[doc], score: sc.score(doc, floor)}
 				if after != nil && !after.allows(h) {
 					continue
 				}
