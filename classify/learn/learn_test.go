@@ -2,6 +2,7 @@ package learn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -236,5 +237,59 @@ func BenchmarkSuggest(b *testing.B) {
 	for b.Loop() {
 		m.Suggest(docs[i%len(docs)].Text)
 		i++
+	}
+}
+
+func TestScore(t *testing.T) {
+	tests := []struct {
+		want, got []string
+		acc, f1   float64
+	}{
+		{[]string{"a", "b"}, []string{"a", "b"}, 1, 1},
+		{[]string{"a", "a", "b", "b"}, []string{"a", "a", "a", "unclassified"}, 0.5, (0.8 + 0) / 2},
+		{nil, nil, 0, 0},
+	}
+	for _, tt := range tests {
+		acc, f1 := Score(tt.want, tt.got)
+		if math.Abs(acc-tt.acc) > 1e-9 || math.Abs(f1-tt.f1) > 1e-9 {
+			t.Errorf("Score(%v, %v) = %v, %v; want %v, %v", tt.want, tt.got, acc, f1, tt.acc, tt.f1)
+		}
+	}
+}
+
+func TestBody(t *testing.T) {
+	long := strings.Repeat("văn bản dài ", 8)
+	tests := []struct{ text, want string }{
+		{"BỘ TÀI CHÍNH\nSố: 1/2024/TT-BTC\n\n" + long, long},
+		{long + "\nSố: 1", ""},
+		{"short\nlines\nonly", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := body(tt.text); got != tt.want {
+			t.Errorf("body(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestHeadingless: a model trained on documents with their heading lines
+// knows them without: the bodies are learned too.
+func TestHeadingless(t *testing.T) {
+	var ex []Example
+	for _, e := range generate(30, 6) {
+		ex = append(ex, Example{Text: "HEADER " + e.Label + "\nNo. 12\n" + e.Text, Label: e.Label})
+	}
+	m, err := Train(ex, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	right, test := 0, generate(10, 8)
+	for _, e := range test {
+		if m.Suggest(e.Text).Label == e.Label {
+			right++
+		}
+	}
+	if acc := float64(right) / float64(len(test)); acc < 0.9 {
+		t.Errorf("accuracy %.3f on bodies without their heading, want at least 0.9", acc)
 	}
 }

@@ -15,7 +15,9 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"hoso/pipeline"
 )
@@ -92,14 +94,53 @@ func Train(examples []Example, cfg Config) (*Model, error) {
 	if len(m.Labels) < 2 {
 		return nil, ErrTooFew
 	}
-	feats := parallelFeatures(examples)
-	m.vocabulary(feats, cfg.MinDocs)
+	views, ys, source := withBodies(examples, ys)
+	feats := parallelFeatures(views)
+	m.vocabulary(feats, source, cfg.MinDocs)
 	xs := make([]vector, len(feats))
 	for i, f := range feats {
 		xs[i] = m.vectorize(f)
 	}
 	m.fit(xs, ys, cfg)
 	return m, nil
+}
+
+// bodyLine is the length from which a line counts as body text rather than
+// a heading line (issuer, number, motto, date).
+const bodyLine = 60
+
+// body returns a text from its first long line on, or "" when it starts
+// with one.
+func body(text string) string {
+	for i := 0; i < len(text); {
+		end := strings.IndexByte(text[i:], '\n')
+		if end < 0 {
+			end = len(text) - i
+		}
+		if utf8.RuneCountInString(text[i:i+end]) >= bodyLine {
+			if i == 0 {
+				return ""
+			}
+			return text[i:]
+		}
+		i += end + 1
+	}
+	return ""
+}
+
+// withBodies adds to the examples their bodies without the heading lines
+// above them: documents arrive as well without their heading (a letter,
+// an attachment, a scan that lost its first lines), and a model that saw
+// only whole documents would lean on the heading, which the rules read
+// better anyway.
+func withBodies(examples []Example, ys []int) (views []Example, viewYs, source []int) {
+	for i, e := range examples {
+		views, viewYs, source = append(views, e), append(viewYs, ys[i]), append(source, i)
+		if b := body(e.Text); b != "" {
+			views, viewYs, source = append(views, Example{Text: b, Label: e.Label}), append(viewYs, ys[i]), append(source, i)
+		}
+	}
+	return views, viewYs, source
 }
 
 func withDefaults(c Config) Config {
@@ -138,12 +179,17 @@ func parallelFeatures(examples []Example) []map[string]int {
 }
 
 // vocabulary keeps the terms seen in at least minDocs documents, in a
-// fixed order, with their inverse document frequency.
-func (m *Model) vocabulary(feats []map[string]int, minDocs int) {
+// fixed order, with their inverse document frequency. The views of one
+// document (source, consecutive) count as one document.
+func (m *Model) vocabulary(feats []map[string]int, source []int, minDocs int) {
 	df := map[string]int{}
-	for _, f := range feats {
+	seen := map[string]int{}
+	for k, f := range feats {
 		for t := range f {
-			df[t]++
+			if last, ok := seen[t]; !ok || last != source[k] {
+				df[t]++
+				seen[t] = source[k]
+			}
 		}
 	}
 	for t, n := range df {
@@ -154,7 +200,7 @@ func (m *Model) vocabulary(feats []map[string]int, minDocs int) {
 	slices.Sort(m.Terms)
 	m.IDF = make([]float32, len(m.Terms))
 	m.index = make(map[string]int32, len(m.Terms))
-	n := float64(len(feats))
+	n := float64(source[len(source)-1] + 1)
 	for i, t := range m.Terms {
 		m.index[t] = int32(i)
 		m.IDF[i] = float32(math.Log((n+1)/float64(df[t]+1)) + 1)
