@@ -58,12 +58,18 @@ func Describe(s pipeline.Suggestion) string {
 }
 
 // Disagreement is the flag raised when a rule typed a document and the
-// model is confident of another type: one per document, with both
-// explanations as its evidence.
+// model is confident of another type: one per document. Its evidence
+// names the rule and the model's version, probability and terms; the
+// document holds both explanations in full. The web pages read the title
+// and the detail back in the reader's language: keep their form.
 func Disagreement(doc *pipeline.Document, res *pipeline.Classification) pipeline.FlagUpsert {
 	s := res.Suggestion
-	detail := fmt.Sprintf("Rule %q: %s Model version %d: %s (%.2f). %s",
-		res.Rule, res.Explanation.Summary, s.ModelVersion, s.Label, s.Probability, Describe(*s))
+	var terms []string
+	for _, w := range s.For[:min(5, len(s.For))] {
+		terms = append(terms, fmt.Sprintf("%q", w.Term))
+	}
+	detail := fmt.Sprintf("rule %q says %s; model version %d says %s (%.2f): %s",
+		res.Rule, res.Type, s.ModelVersion, s.Label, s.Probability, strings.Join(terms, ", "))
 	return pipeline.FlagUpsert{
 		Kind:       pipeline.FlagModelDisagrees,
 		Key:        fmt.Sprintf("document:%d", doc.ID),

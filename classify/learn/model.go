@@ -352,10 +352,12 @@ func (m *Model) scores(x vector) ([]float64, vector) {
 const ExplainTerms = 8
 
 // Suggest returns the most probable label for a text with its
-// probability and explanation. A term's weight is how much it raised the
-// label's score above the score the model expected on average over all
-// labels (weighted by their probabilities): the positive ones weighed
-// for the label, the negative ones against it.
+// probability and explanation. The explanation weighs the label against
+// the runner-up: a term's weight is what it adds to the log-odds of the
+// label over the runner-up, so the weights (with the labels' base rates)
+// sum to log(p/p_runner_up). Positive terms weighed for the label,
+// negative ones for the runner-up, against the label. The forms of one
+// phrase (in the heading, in capitals, at the start) count as one term.
 func (m *Model) Suggest(text string) pipeline.Suggestion {
 	m.ready()
 	p, x := m.scores(m.vectorize(Features(text)))
@@ -364,37 +366,62 @@ func (m *Model) Suggest(text string) pipeline.Suggestion {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(p[b], p[a]) })
-	best := order[0]
-	s := pipeline.Suggestion{Label: m.Labels[best], Probability: round(p[best], 4)}
-	if len(order) > 1 {
-		s.RunnerUp, s.RunnerUpProbability = m.Labels[order[1]], round(p[order[1]], 4)
-	}
+	best, second := order[0], order[1]
+	s := pipeline.Suggestion{Label: m.Labels[best], Probability: round(p[best], 4),
+		RunnerUp: m.Labels[second], RunnerUpProbability: round(p[second], 4)}
 	nl := len(m.Labels)
-	var contrib []pipeline.Weight
+	byTerm := map[string]float64{}
 	for j, i := range x.idx {
 		row := m.Weights[int(i)*nl : int(i)*nl+nl]
-		var expected float64
-		for c := range nl {
-			expected += p[c] * float64(row[c])
-		}
-		v := float64(x.val[j]) * (float64(row[best]) - expected)
-		contrib = append(contrib, pipeline.Weight{Term: m.Terms[i], Weight: v})
+		byTerm[displayTerm(m.Terms[i])] += float64(x.val[j]) * float64(row[best]-row[second])
+	}
+	contrib := make([]pipeline.Weight, 0, len(byTerm))
+	for t, v := range byTerm {
+		contrib = append(contrib, pipeline.Weight{Term: t, Weight: v})
 	}
 	slices.SortFunc(contrib, func(a, b pipeline.Weight) int {
 		return cmp.Or(cmp.Compare(b.Weight, a.Weight), cmp.Compare(a.Term, b.Term))
 	})
-	s.For, s.Against = []pipeline.Weight{}, []pipeline.Weight{}
-	for _, w := range contrib {
-		if v := round(w.Weight, 3); v > 0 && len(s.For) < ExplainTerms {
-			s.For = append(s.For, pipeline.Weight{Term: w.Term, Weight: v})
+	s.For = pick(contrib, func(v float64) bool { return v > 0 })
+	s.Against = pick(slices.Collect(func(yield func(pipeline.Weight) bool) {
+		for _, w := range slices.Backward(contrib) {
+			if !yield(w) {
+				return
+			}
 		}
-	}
-	for _, w := range slices.Backward(contrib) {
-		if v := round(w.Weight, 3); v < 0 && len(s.Against) < ExplainTerms {
-			s.Against = append(s.Against, pipeline.Weight{Term: w.Term, Weight: v})
-		}
-	}
+	}), func(v float64) bool { return v < 0 })
 	return s
+}
+
+// displayTerm is the form of a feature a person reads: lower case,
+// without the mark of the document's opening.
+func displayTerm(t string) string {
+	return strings.ToLower(strings.TrimPrefix(t, "^"))
+}
+
+// pick takes up to ExplainTerms terms of the wanted sign, in order,
+// leaving out a syllable already shown inside a phrase.
+func pick(ws []pipeline.Weight, sign func(float64) bool) []pipeline.Weight {
+	out := []pipeline.Weight{}
+	for _, w := range ws {
+		v := round(w.Weight, 3)
+		if !sign(v) {
+			break
+		}
+		if len(out) == ExplainTerms {
+			break
+		}
+		if slices.ContainsFunc(out, func(o pipeline.Weight) bool { return containsWords(o.Term, w.Term) }) {
+			continue
+		}
+		out = append(out, pipeline.Weight{Term: w.Term, Weight: v})
+	}
+	return out
+}
+
+// containsWords reports whether phrase holds the words of part, whole.
+func containsWords(phrase, part string) bool {
+	return strings.Contains(" "+phrase+" ", " "+part+" ")
 }
 
 func round(x float64, places int) float64 {
