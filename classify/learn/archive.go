@@ -26,29 +26,9 @@ func TrainArchive(ctx context.Context, st pipeline.ModelStore, cfg ArchiveConfig
 	if cfg.Kind == "" {
 		cfg.Kind = pipeline.ModelKindType
 	}
-	var examples []Example
-	var last int64
-	for {
-		docs, err := st.ModelTrainingDocuments(ctx, pipeline.ModelTrainingDocumentsParams{AfterID: last})
-		if err != nil {
-			return nil, err
-		}
-		if len(docs) == 0 {
-			break
-		}
-		for _, d := range docs {
-			label := d.Type
-			if cfg.Kind == pipeline.ModelKindDepartment {
-				label = d.Department
-			}
-			if label != "" {
-				examples = append(examples, Example{Text: d.Text, Label: label})
-			}
-		}
-		last = docs[len(docs)-1].ID
-		if cfg.Loaded != nil {
-			cfg.Loaded(len(examples))
-		}
+	examples, last, err := ArchiveExamples(ctx, st, cfg.Kind, cfg.Loaded)
+	if err != nil {
+		return nil, err
 	}
 	m, err := Train(examples, cfg.Config)
 	if err != nil {
@@ -63,6 +43,36 @@ func TrainArchive(ctx context.Context, st pipeline.ModelStore, cfg ArchiveConfig
 		labels[l] = m.Counts[i]
 	}
 	return st.ModelCreate(ctx, &pipeline.ModelVersion{Kind: cfg.Kind, Documents: len(examples), Labels: labels, LastDocID: last, Data: data})
+}
+
+// ArchiveExamples reads the documents a rule or a person typed, labelled
+// with their type (or department, by kind), and the newest one's ID.
+// loaded, when set, is called as they are read.
+func ArchiveExamples(ctx context.Context, st pipeline.ModelStore, kind string, loaded func(n int)) ([]Example, int64, error) {
+	var examples []Example
+	var last int64
+	for {
+		docs, err := st.ModelTrainingDocuments(ctx, pipeline.ModelTrainingDocumentsParams{AfterID: last})
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(docs) == 0 {
+			return examples, last, nil
+		}
+		for _, d := range docs {
+			label := d.Type
+			if kind == pipeline.ModelKindDepartment {
+				label = d.Department
+			}
+			if label != "" {
+				examples = append(examples, Example{Text: d.Text, Label: label})
+			}
+		}
+		last = docs[len(docs)-1].ID
+		if loaded != nil {
+			loaded(len(examples))
+		}
+	}
 }
 
 // Current keeps the model in force of a kind: the newest stored version.

@@ -293,3 +293,34 @@ func TestHeadingless(t *testing.T) {
 		t.Errorf("accuracy %.3f on bodies without their heading, want at least 0.9", acc)
 	}
 }
+
+// TestPropose: the draft rule for a kind names its own words, matches
+// most of its documents and few others, and the rule language reads it.
+func TestPropose(t *testing.T) {
+	ex := generate(40, 11)
+	p, err := Propose(ex, "complaint", ProposeConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Documents != 40 || p.Others != 240 || len(p.Terms) == 0 {
+		t.Fatalf("proposal %+v", p)
+	}
+	own := strings.ToLower(strings.Join(kinds["complaint"], " | "))
+	for _, term := range p.Terms {
+		if !strings.Contains(own, term.Term) {
+			t.Errorf("proposed term %q is not one of the kind's words (%s)", term.Term, own)
+		}
+		if strings.ContainsAny(term.Term, "0123456789") {
+			t.Errorf("proposed term %q has digits", term.Term)
+		}
+	}
+	if err := p.DryRun(ex); err != nil {
+		t.Fatalf("%v\n%s", err, p.Rule())
+	}
+	if p.MatchIn < 36 || p.MatchOut > 5 {
+		t.Errorf("the draft rule matches %d of 40 complaints and %d of 240 others:\n%s", p.MatchIn, p.MatchOut, p.Rule())
+	}
+	if _, err := Propose(ex, "nothing-like-it", ProposeConfig{}); pipeline.ErrorCode(err) != pipeline.ENOTFOUND {
+		t.Errorf("Propose(unknown type) = %v, want ENOTFOUND", err)
+	}
+}
