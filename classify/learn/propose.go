@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"hoso/classify"
 	"hoso/pipeline"
@@ -136,12 +137,23 @@ func (p *Proposal) RuleID() string { return p.Type + "-proposed" }
 func (p *Proposal) Rule() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "  - id: %s\n    type: %s\n    priority: 10\n    any:\n", p.RuleID(), p.Type)
+	// Counted with their diacritics, terms are matched with them: folded,
+	// "bán" (sell) would match "bản" (copy) as well.
+	cond := func(t string) string {
+		for _, r := range t {
+			if r >= utf8.RuneSelf {
+				return fmt.Sprintf("{phrase: %q, exact: true}", t)
+			}
+		}
+		return fmt.Sprintf("%q", t)
+	}
 	width := 0
 	for _, t := range p.Terms {
-		width = max(width, len(fmt.Sprintf("%q", t.Term)))
+		width = max(width, utf8.RuneCountInString(cond(t.Term)))
 	}
 	for _, t := range p.Terms {
-		fmt.Fprintf(&b, "      - %-*s # in %d of %d %s documents, %d of %d others\n", width, fmt.Sprintf("%q", t.Term), t.In, p.Documents, p.Type, t.Out, p.Others)
+		c := cond(t.Term)
+		fmt.Fprintf(&b, "      - %s%s # in %d of %d %s documents, %d of %d others\n", c, strings.Repeat(" ", width-utf8.RuneCountInString(c)+1), t.In, p.Documents, p.Type, t.Out, p.Others)
 	}
 	return b.String()
 }
