@@ -76,9 +76,10 @@ type ModelStore interface {
 	// type was decided by a rule or a person (never by a model), with
 	// their text.
 	ModelTrainingDocuments(ctx context.Context, p ModelTrainingDocumentsParams) ([]TrainingDocument, error)
-	// ModelDecisionsSince counts documents decided by a rule or a person
-	// changed after a time: the news a model has not seen.
-	ModelDecisionsSince(ctx context.Context, since time.Time) (int, error)
+	// ModelDecisionsSince counts the news a model has not seen: documents
+	// decided by a rule or a person after the newest it learned from
+	// (afterID), and people's corrections made after it was trained.
+	ModelDecisionsSince(ctx context.Context, afterID int64, since time.Time) (int, error)
 }
 
 // ModelTrainingDocumentsParams are the parameters of

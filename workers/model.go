@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -51,6 +52,15 @@ type ModelTrain struct {
 	cfg Config
 }
 
+// NewModelTrain returns the training worker on its own, for `hoso model
+// train`-like callers and tests that run it without the queue.
+func NewModelTrain(cfg Config) *ModelTrain {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &ModelTrain{cfg: cfg}
+}
+
 // Timeout gives training room: a large archive takes minutes.
 func (w *ModelTrain) Timeout(*river.Job[ModelTrainArgs]) time.Duration { return 30 * time.Minute }
 
@@ -64,14 +74,15 @@ func (w *ModelTrain) Work(ctx context.Context, job *river.Job[ModelTrainArgs]) e
 		minNew = DefaultModelMinNew
 	}
 	var since time.Time
+	var last int64
 	m, err := w.cfg.Store.ModelLatest(ctx, pipeline.ModelKindType)
 	switch {
 	case err == nil:
-		since = m.CreatedAt
+		since, last = m.CreatedAt, m.LastDocID
 	case pipeline.ErrorCode(err) != pipeline.ENOTFOUND:
 		return err
 	}
-	news, err := w.cfg.Store.ModelDecisionsSince(ctx, since)
+	news, err := w.cfg.Store.ModelDecisionsSince(ctx, last, since)
 	if err != nil {
 		return err
 	}

@@ -157,3 +157,37 @@ func TestModelInPipeline(t *testing.T) {
 		t.Errorf("second model learned from %d documents, %v; want 17, tax 8", v2.Documents, v2.Labels)
 	}
 }
+
+// TestModelRetrain: the periodic job trains a model once enough documents
+// were typed by rules or people since the last one, and not before.
+func TestModelRetrain(t *testing.T) {
+	ctx := context.Background()
+	in := modelPipeline(t)
+	st := in.Store
+	w := workers.NewModelTrain(workers.Config{Store: st, ModelRetrain: workers.ModelRetrainConfig{MinNew: 4}})
+	job := &river.Job[workers.ModelTrainArgs]{}
+	versions := func() int {
+		list, err := st.ModelList(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(list)
+	}
+	for i := range 3 {
+		waitDocument(t, st, add(t, in, fmt.Sprintf("tax%d.txt", i), "MẪU THUẾ\n"+fmt.Sprintf(taxBody, i)))
+	}
+	if err := w.Work(ctx, job); err != nil || versions() != 0 {
+		t.Fatalf("three decisions: %v, %d models; want none yet", err, versions())
+	}
+	waitDocument(t, st, add(t, in, "permit.txt", "MẪU PHÉP\n"+fmt.Sprintf(permitBody, 1)))
+	if err := w.Work(ctx, job); err != nil || versions() != 1 {
+		t.Fatalf("four decisions: %v, %d models; want one", err, versions())
+	}
+	if err := w.Work(ctx, job); err != nil || versions() != 1 {
+		t.Fatalf("no news: %v, %d models; want still one", err, versions())
+	}
+	job.Args.Force = true
+	if err := w.Work(ctx, job); err != nil || versions() != 2 {
+		t.Fatalf("forced: %v, %d models; want two", err, versions())
+	}
+}

@@ -152,10 +152,12 @@ func cutChars(s string, n int) string {
 }
 
 // ModelDecisionsSince counts the documents typed by a rule or a person
-// that changed after a time.
-func (s *Store) ModelDecisionsSince(ctx context.Context, since time.Time) (int, error) {
+// after afterID, and those people corrected after a time. (Other changes
+// to a document, such as indexing, are no news to a model.)
+func (s *Store) ModelDecisionsSince(ctx context.Context, afterID int64, since time.Time) (int, error) {
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM document d WHERE `+decided+` AND d.updated_at > $1`, since.UTC()).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM document d WHERE `+decided+`
+		AND (d.id > $1 OR (d.type_source = 'manual' AND d.updated_at > $2))`, afterID, since.UTC()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count decisions: %w", err)
 	}

@@ -94,13 +94,18 @@ func testModels(t *testing.T, h Harness) {
 	if err != nil || len(train) != 1 || train[0].Text != "corre" {
 		t.Errorf("ModelTrainingDocuments(after, 5 chars) = %+v, %v", train, err)
 	}
-	n, err := h.Store.ModelDecisionsSince(ctx, start)
+	n, err := h.Store.ModelDecisionsSince(ctx, 0, start)
 	if err != nil || n != 2 {
-		t.Errorf("ModelDecisionsSince = %d, %v; want 2", n, err)
+		t.Errorf("ModelDecisionsSince(0) = %d, %v; want 2", n, err)
 	}
-	n, _ = h.Store.ModelDecisionsSince(ctx, time.Now().Add(time.Hour))
-	if n != 0 {
-		t.Errorf("ModelDecisionsSince(future) = %d", n)
+	// After the newest document: only the person's correction is news,
+	// until a model trained after it.
+	last := docs["failed"].ID
+	if n, _ = h.Store.ModelDecisionsSince(ctx, last, start); n != 1 {
+		t.Errorf("ModelDecisionsSince(after all) = %d, want 1 (the correction)", n)
+	}
+	if n, _ = h.Store.ModelDecisionsSince(ctx, last, time.Now().Add(time.Hour)); n != 0 {
+		t.Errorf("ModelDecisionsSince(after all, later) = %d, want 0", n)
 	}
 }
 
