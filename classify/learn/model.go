@@ -370,10 +370,25 @@ func (m *Model) Suggest(text string) pipeline.Suggestion {
 	s := pipeline.Suggestion{Label: m.Labels[best], Probability: round(p[best], 4),
 		RunnerUp: m.Labels[second], RunnerUpProbability: round(p[second], 4)}
 	nl := len(m.Labels)
-	byTerm := map[string]float64{}
+	type term struct {
+		i int32
+		v float64
+	}
+	all := make([]term, len(x.idx))
 	for j, i := range x.idx {
 		row := m.Weights[int(i)*nl : int(i)*nl+nl]
-		byTerm[displayTerm(m.Terms[i])] += float64(x.val[j]) * float64(row[best]-row[second])
+		all[j] = term{i, float64(x.val[j]) * float64(row[best]-row[second])}
+	}
+	slices.SortFunc(all, func(a, b term) int { return cmp.Compare(b.v, a.v) })
+	// Only the strongest on each side can be shown: their forms are
+	// merged, the rest left alone.
+	const keep = 6 * ExplainTerms
+	if len(all) > 2*keep {
+		all = append(all[:keep], all[len(all)-keep:]...)
+	}
+	byTerm := map[string]float64{}
+	for _, t := range all {
+		byTerm[displayTerm(m.Terms[t.i])] += t.v
 	}
 	contrib := make([]pipeline.Weight, 0, len(byTerm))
 	for t, v := range byTerm {
