@@ -231,6 +231,10 @@ type Classification struct {
 	TypeConfidence float64     `json:"type_confidence,omitempty"`
 	ModelVersion   int         `json:"model_version,omitempty"`
 	Suggestion     *Suggestion `json:"suggestion,omitempty"`
+	// DepartmentSuggestion is the department model's answer: only ever a
+	// suggestion, for a person to accept, as the department decides who
+	// may see the document.
+	DepartmentSuggestion *Suggestion `json:"department_suggestion,omitempty"`
 }
 
 // Field is a typed value a rule captured from the text.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+
+	"hoso/pipeline"
 )
 
 // documentAcceptSuggestion is the document page's "accept" button under
@@ -15,14 +17,24 @@ func (s *Server) documentAcceptSuggestion(w http.ResponseWriter, r *http.Request
 		return
 	}
 	c := d.Classification
-	if c == nil || c.Suggestion == nil || r.PostFormValue("type") != c.Suggestion.Label {
+	var sug *pipeline.Suggestion
+	var corr correction
+	switch {
+	case c == nil:
+	case r.PostFormValue("department") != "" && c.DepartmentSuggestion != nil && r.PostFormValue("department") == c.DepartmentSuggestion.Label:
+		sug = c.DepartmentSuggestion
+		corr.Department = sug.Label
+	case c.Suggestion != nil && r.PostFormValue("type") == c.Suggestion.Label:
+		sug = c.Suggestion
+		corr.Type = sug.Label
+	}
+	if sug == nil {
 		// The suggestion changed since the page was shown.
 		http.Redirect(w, r, "/documents/"+strconv.FormatInt(d.ID, 10), http.StatusSeeOther)
 		return
 	}
-	sug := c.Suggestion
-	reason := s.translator(r).T("suggest.accept_reason", sug.ModelVersion, strconv.FormatFloat(sug.Probability, 'f', 2, 64))
-	if _, err := s.correct(r, d, correction{Type: sug.Label, Reason: reason}); err != nil {
+	corr.Reason = s.translator(r).T("suggest.accept_reason", sug.ModelVersion, strconv.FormatFloat(sug.Probability, 'f', 2, 64))
+	if _, err := s.correct(r, d, corr); err != nil {
 		var ce *correctionError
 		if !errors.As(err, &ce) {
 			s.fail(w, r, err)

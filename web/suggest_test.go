@@ -93,3 +93,32 @@ func TestAcceptSuggestion(t *testing.T) {
 		t.Errorf("the next model learned from %v, the one before from %v: the accepted suggestion is missing", v2.Labels, v1.Labels)
 	}
 }
+
+// TestAcceptDepartmentSuggestion: the department model's answer is only a
+// suggestion; a supervisor accepts it on the page, as a correction.
+func TestAcceptDepartmentSuggestion(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	ctx := context.Background()
+	id := addTyped(t, f, 1, "permit", "Giấy phép xây dựng.", nil)
+	c := pipeline.Classification{Type: "permit", Department: "land", Rule: "test",
+		DepartmentSuggestion: &pipeline.Suggestion{ModelVersion: 9, Label: "tax", Probability: 0.7, RunnerUp: "land", For: []pipeline.Weight{{Term: "thuế", Weight: 1.5}}}}
+	if _, err := f.store.DocumentReclassify(ctx, pipeline.DocumentReclassifyParams{Type: "permit"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: id, Classification: c}); err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser()
+	b.login("supervisor-land", testPassword, "/")
+	_, page := b.do("GET", "/documents/"+itoa(id), nil)
+	if !strings.Contains(page, `name="department" value="tax"`) || !strings.Contains(page, "thuế") {
+		t.Fatalf("the page shows no department suggestion:\n%s", page)
+	}
+	if resp, _ := b.do("POST", "/documents/"+itoa(id)+"/suggestion", url.Values{"department": {"tax"}}); resp.StatusCode != 303 {
+		t.Fatalf("accept: %d", resp.StatusCode)
+	}
+	d, _ := f.store.DocumentGetByID(ctx, id)
+	if d.Department != "tax" || d.DepartmentSource != pipeline.SourceManual || d.Type != "permit" || d.TypeSource != pipeline.SourceRule {
+		t.Errorf("after accepting: department %q from %q, type %q from %q", d.Department, d.DepartmentSource, d.Type, d.TypeSource)
+	}
+}

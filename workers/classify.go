@@ -59,6 +59,14 @@ func (w *Classify) Work(ctx context.Context, job *river.Job[pipeline.ClassifyArg
 		if model != nil && learn.Apply(&res, model.SuggestPages(version, texts), w.cfg.ModelThreshold) {
 			flags = append(flags, learn.Disagreement(doc, &res))
 		}
+		deps, version, err := w.cfg.DepartmentModels.Get(ctx)
+		if err != nil {
+			return err
+		}
+		if deps != nil {
+			s := deps.SuggestPages(version, texts)
+			res.DepartmentSuggestion = &s
+		}
 	}
 	w.cfg.Logger.DebugContext(ctx, "Document classified", "document_id", id, "type", res.Type, "rule", res.Rule, "rule_set_version", res.RuleSetVersion, "type_source", res.TypeSource)
 	return w.cfg.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: id, Classification: res, Flags: flags})

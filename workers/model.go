@@ -89,14 +89,17 @@ func (w *ModelTrain) Work(ctx context.Context, job *river.Job[ModelTrainArgs]) e
 	if news < minNew && !job.Args.Force {
 		return nil
 	}
-	v, err := learn.TrainArchive(ctx, w.cfg.Store, learn.ArchiveConfig{})
-	if err == nil || errors.Is(err, learn.ErrTooFew) {
-		if v != nil {
-			w.cfg.Logger.InfoContext(ctx, "Model trained", "model_version", v.Version, "documents", v.Documents, "new_decisions", news)
+	for _, kind := range []string{pipeline.ModelKindType, pipeline.ModelKindDepartment} {
+		v, err := learn.TrainArchive(ctx, w.cfg.Store, learn.ArchiveConfig{Kind: kind})
+		switch {
+		case errors.Is(err, learn.ErrTooFew):
+		case err != nil:
+			return err
+		default:
+			w.cfg.Logger.InfoContext(ctx, "Model trained", "kind", kind, "model_version", v.Version, "documents", v.Documents, "new_decisions", news)
 		}
-		return nil
 	}
-	return err
+	return nil
 }
 
 // PeriodicModelTrain is the job that retrains the model when enough new

@@ -58,6 +58,9 @@ type Config struct {
 	// NoModel turns suggestions off. ModelRetrain configures the
 	// periodic retraining.
 	Models         *learn.Current
+	// DepartmentModels gives the learned department model in force
+	// (default: the store's newest), whose answer is only suggested.
+	DepartmentModels *learn.Current
 	ModelThreshold float64
 	NoModel        bool
 	ModelRetrain   ModelRetrainConfig
@@ -80,6 +83,9 @@ func Register(w *river.Workers, cfg Config) {
 	}
 	if cfg.Models == nil {
 		cfg.Models = &learn.Current{Store: cfg.Store}
+	}
+	if cfg.DepartmentModels == nil {
+		cfg.DepartmentModels = &learn.Current{Store: cfg.Store, Kind: pipeline.ModelKindDepartment}
 	}
 	if cfg.ModelThreshold <= 0 {
 		cfg.ModelThreshold = learn.DefaultThreshold
