@@ -57,13 +57,13 @@ type Config struct {
 	// learn.DefaultThreshold; above 1: never, suggestions only);
 	// NoModel turns suggestions off. ModelRetrain configures the
 	// periodic retraining.
-	Models         *learn.Current
+	Models *learn.Current
 	// DepartmentModels gives the learned department model in force
 	// (default: the store's newest), whose answer is only suggested.
 	DepartmentModels *learn.Current
-	ModelThreshold float64
-	NoModel        bool
-	ModelRetrain   ModelRetrainConfig
+	ModelThreshold   float64
+	NoModel          bool
+	ModelRetrain     ModelRetrainConfig
 	// MaxCrashes is how many times the sandbox may die on one document
 	// before it is quarantined. Default 2.
 	MaxCrashes int
