@@ -122,3 +122,30 @@ func TestAcceptDepartmentSuggestion(t *testing.T) {
 		t.Errorf("after accepting: department %q from %q, type %q from %q", d.Department, d.DepartmentSource, d.Type, d.TypeSource)
 	}
 }
+
+// TestRulesPropose: the rules page drafts a rule for a type from the
+// documents of the supervisor's departments, with its counts.
+func TestRulesPropose(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	for i := range 6 {
+		addTyped(t, f, i, "permit", fmt.Sprintf("Giấy phép xây dựng số %d cho công trình nhà ở riêng lẻ.", i), nil)
+		addTyped(t, f, 100+i, "complaint", fmt.Sprintf("Đơn khiếu nại về việc bồi thường khi thu hồi đất, lần %d.", i), nil)
+	}
+	b := f.browser()
+	b.login("supervisor-land", testPassword, "/")
+	resp, page := b.do("GET", "/rules?propose=permit&body=1", nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "id: permit-proposed") || !strings.Contains(page, "exact: true") {
+		t.Fatalf("rules page with a proposal: %d\n%s", resp.StatusCode, page)
+	}
+	recs, _ := f.store.AuditList(context.Background(), pipeline.AuditListParams{Action: pipeline.AuditView})
+	found := false
+	for _, r := range recs {
+		found = found || r.Object == "rules:propose"
+	}
+	if !found {
+		t.Error("the proposal read the archive without a trace in the audit trail")
+	}
+	if _, page := b.do("GET", "/rules?propose=minutes", nil); !strings.Contains(page, `role="alert"`) {
+		t.Errorf("a proposal for a type without documents shows no message:\n%s", page)
+	}
+}
