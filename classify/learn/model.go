@@ -254,6 +254,7 @@ func (m *Model) fit(xs []vector, ys []int, cfg Config) {
 		classWeight[c] = math.Sqrt(float64(len(xs)) / float64(nl*n))
 	}
 	t := 0.0
+	avgW, avgB, passes := make([]float64, len(w)), make([]float64, nl), 0.0
 	for epoch := range cfg.Epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, k := range order {
@@ -291,17 +292,28 @@ func (m *Model) fit(xs []vector, ys []int, cfg Config) {
 				scale = 1
 			}
 		}
+		// The model is the average of the weights after each pass of the
+		// second half: steadier than the last pass alone.
+		if epoch >= cfg.Epochs/2 {
+			for i, x := range w {
+				avgW[i] += x * scale
+			}
+			for c, b := range bias {
+				avgB[c] += b
+			}
+			passes++
+		}
 		if cfg.Progress != nil {
 			cfg.Progress(epoch+1, cfg.Epochs)
 		}
 	}
 	m.Weights = make([]float32, len(w))
-	for i, x := range w {
-		m.Weights[i] = float32(x * scale)
+	for i, x := range avgW {
+		m.Weights[i] = float32(x / passes)
 	}
 	m.Bias = make([]float32, nl)
-	for c, b := range bias {
-		m.Bias[c] = float32(b)
+	for c, b := range avgB {
+		m.Bias[c] = float32(b / passes)
 	}
 }
 
