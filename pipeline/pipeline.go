@@ -143,9 +143,9 @@ type Document struct {
 	Department     string          `json:"department"`
 	Tags           []string        `json:"tags"`
 	Classification *Classification `json:"classification,omitempty"`
-	// TypeSource and DepartmentSource say who decided: SourceRule or
-	// SourceManual ("" before classification, and for an unclassified
-	// type). UploadDepartment is the department of the upload.
+	// TypeSource and DepartmentSource say who decided: SourceRule,
+	// SourceModel or SourceManual ("" before classification, and for an
+	// unclassified type). UploadDepartment is the department of the upload.
 	TypeSource       string `json:"type_source"`
 	DepartmentSource string `json:"department_source"`
 	UploadDepartment string `json:"upload_department"`
@@ -231,6 +231,17 @@ type Classification struct {
 	Rule           string      `json:"rule"`
 	Fields         []Field     `json:"fields"`
 	Explanation    Explanation `json:"explanation"`
+	// TypeSource is SourceModel when the learned model gave the type
+	// (no rule held), with its probability and version; "" otherwise.
+	// Suggestion is the model's answer, kept whether or not it was taken.
+	TypeSource     string      `json:"type_source,omitempty"`
+	TypeConfidence float64     `json:"type_confidence,omitempty"`
+	ModelVersion   int         `json:"model_version,omitempty"`
+	Suggestion     *Suggestion `json:"suggestion,omitempty"`
+	// DepartmentSuggestion is the department model's answer: only ever a
+	// suggestion, for a person to accept, as the department decides who
+	// may see the document.
+	DepartmentSuggestion *Suggestion `json:"department_suggestion,omitempty"`
 }
 
 // Field is a typed value a rule captured from the text.

@@ -13,6 +13,7 @@ import (
 // suite both pass.
 type Store interface {
 	AccountStore
+	ModelStore
 
 	BatchCreate(ctx context.Context, params BatchCreateParams) (*Batch, error)
 	BatchGetByID(ctx context.Context, id int64) (*Batch, error)
@@ -244,6 +245,9 @@ type ExtractCompleteParams struct {
 type ClassifyCompleteParams struct {
 	DocumentID     int64
 	Classification Classification
+	// Flags are raised with the classification (the rule and the
+	// learned model disagree).
+	Flags []FlagUpsert
 }
 
 // DetectCompleteParams are the parameters of Store.DetectComplete.

@@ -78,14 +78,16 @@ func targets() map[string]target {
 		// A correction of the type: the first is saved, the same again has
 		// nothing to change.
 		"POST /documents/{id}/classification": {object: "doc", body: form(url.Values{"type": {"permit"}, "reason": {"Giấy phép, không phải đơn."}}), ok: []int{303, 400}},
-		"GET /flags":                          {ok: ok200},
-		"GET /flags/{id}":                     {object: "flag", ok: ok200},
-		"POST /flags/{id}/decisions":          {object: "flag", body: form(url.Values{"status": {"needs_information"}, "reason": {"needs_documents"}}), ok: ok303},
-		"GET /rules":                          {ok: ok200},
-		"POST /rules":                         {body: form(url.Values{"action": {"check"}, "source": {string(classify.DefaultRulesYAML())}}), ok: ok200},
-		"POST /rules/apply":                   {ok: ok303},
-		"GET /dashboard":                      {ok: ok200},
-		"GET /admin/users":                    {ok: ok200},
+		// Without a suggestion to accept, the page is shown again.
+		"POST /documents/{id}/suggestion": {object: "doc", body: form(url.Values{"type": {"permit"}}), ok: ok303},
+		"GET /flags":                      {ok: ok200},
+		"GET /flags/{id}":                 {object: "flag", ok: ok200},
+		"POST /flags/{id}/decisions":      {object: "flag", body: form(url.Values{"status": {"needs_information"}, "reason": {"needs_documents"}}), ok: ok303},
+		"GET /rules":                      {ok: ok200},
+		"POST /rules":                     {body: form(url.Values{"action": {"check"}, "source": {string(classify.DefaultRulesYAML())}}), ok: ok200},
+		"POST /rules/apply":               {ok: ok303},
+		"GET /dashboard":                  {ok: ok200},
+		"GET /admin/users":                {ok: ok200},
 		"POST /admin/users": {body: func(*fixture, string) (io.Reader, string) {
 			counter++
 			return form(url.Values{"name": {fmt.Sprintf("new-%d", counter)}, "role": {"clerk"}, "department": {"land"}})(nil, "")

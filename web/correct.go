@@ -44,8 +44,8 @@ func (s *Server) correct(r *http.Request, d *pipeline.Document, c correction) (*
 	ctx := r.Context()
 	u := currentUser(r)
 	c.Reason = strings.TrimSpace(c.Reason)
-	if c.Type == d.Type {
-		c.Type = ""
+	if c.Type == d.Type && d.TypeSource != pipeline.SourceModel {
+		c.Type = "" // choosing the model's type confirms it: a person's decision
 	}
 	if c.Department == d.Department {
 		c.Department = ""

@@ -215,6 +215,8 @@ func (n *names) Cond(s string) condition {
 // the figures the sentence holds.
 var (
 	flagCountsRE = regexp.MustCompile(`\d+(?:\.\d+)?`)
+	// written by learn.Disagreement
+	flagDisagreeRE = regexp.MustCompile(`^Rule says (\S+), model says (\S+)$`)
 )
 
 // FlagTitle is a flag's title in the page's language.
@@ -240,6 +242,10 @@ func (n *names) FlagTitle(f *pipeline.Flag) string {
 				return n.t.T("flagtitle.recurring_identifier", n.t.T("idkind."+kind), value, counts[0], counts[1])
 			}
 		}
+	case pipeline.FlagModelDisagrees:
+		if m := flagDisagreeRE.FindStringSubmatch(f.Title); m != nil {
+			return n.t.T("flagtitle.model_disagrees", n.TypeName(m[1]), n.TypeName(m[2]))
+		}
 	case pipeline.FlagVolumeSpike:
 		parts := strings.SplitN(f.Key, ":", 3)
 		if len(parts) == 3 && len(nums) >= 2 {
@@ -262,6 +268,8 @@ var (
 	evidenceSimilarityRE = regexp.MustCompile(`^similarity ([\d.]+) to document (\d+)$`)
 	evidenceAtRE         = regexp.MustCompile(`^("(?:[^"\\]|\\.)*") on page (\d+), character (\d+)$`)
 	evidenceUploadedRE   = regexp.MustCompile(`^uploaded on (\d{4}-\d{2}-\d{2})$`)
+	// written by learn.Disagreement
+	evidenceDisagreeRE = regexp.MustCompile(`^rule "([^"]*)" says (\S+); model version (\d+) says (\S+) \(([\d.]+)\)(?:: (.*))?$`)
 )
 
 // EvidenceDetail is a flag's evidence detail in the page's language.
@@ -278,6 +286,9 @@ func (n *names) EvidenceDetail(s string) string {
 	}
 	if m := evidenceUploadedRE.FindStringSubmatch(s); m != nil {
 		return n.t.T("evidence.uploaded", n.DayOf(m[1]))
+	}
+	if m := evidenceDisagreeRE.FindStringSubmatch(s); m != nil {
+		return n.t.T("evidence.model_disagrees", m[1], n.TypeName(m[2]), m[3], n.TypeName(m[4]), m[5], m[6])
 	}
 	if s == "in the same cluster" {
 		return n.t.T("evidence.cluster")

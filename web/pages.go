@@ -408,7 +408,7 @@ func (p *flagsPage) Link(key, value string) string {
 	return "/flags?" + q.Encode()
 }
 
-var flagKinds = []string{pipeline.FlagExactDuplicate, pipeline.FlagRecurringIdentifier, "red_flag", "near_duplicate", "volume_spike"}
+var flagKinds = []string{pipeline.FlagExactDuplicate, pipeline.FlagRecurringIdentifier, "red_flag", "near_duplicate", "volume_spike", pipeline.FlagModelDisagrees}
 
 // flagFilters are the values each filter of the queue takes ("" is any).
 var flagFilters = map[string][]string{

@@ -27,6 +27,8 @@ type rulesPage struct {
 	// with the rules in force; Waiting how many of them are not done yet.
 	Applying, Waiting int
 	Classified        int // documents that have a classification
+	// Proposal is a draft rule learned from the archive's decisions.
+	Proposal *proposal
 }
 
 type dryRunRow struct {
@@ -83,6 +85,13 @@ func (s *Server) renderRules(w http.ResponseWriter, r *http.Request, status int,
 	if counts, err := s.cfg.Store.DocumentCountByState(ctx, pipeline.DocumentCountByStateParams{}); err == nil {
 		page.Waiting = counts[pipeline.StateExtracted] + counts[pipeline.StateClassified]
 		page.Classified = counts[pipeline.StateClassified] + counts[pipeline.StateChecked] + counts[pipeline.StateIndexed]
+	}
+	if page.Proposal, err = s.propose(r); err != nil {
+		if pipeline.ErrorCode(err) == pipeline.EINTERNAL {
+			s.fail(w, r, err)
+			return
+		}
+		page.Message = pipeline.ErrorMessage(err)
 	}
 	q := r.URL.Query()
 	if q.Has("from") {

@@ -196,6 +196,7 @@ func (s *Server) routes() {
 	s.handle("GET /documents/{id}/preview", readers, s.documentPreview)
 	s.handle("GET /documents/{id}/pages/{n}/image", readers, s.viewed("document:{id}", "page_image", s.pageImage))
 	s.handle("POST /documents/{id}/classification", uploaders, s.documentCorrectForm)
+	s.handle("POST /documents/{id}/suggestion", uploaders, s.documentAcceptSuggestion)
 	s.handle("GET /documents/{id}/pages/{n}/edit", uploaders, s.viewed("document:{id}", "page_text", s.rekeyForm))
 	s.handle("POST /documents/{id}/pages/{n}/edit", uploaders, s.rekeySave)
 

@@ -7,11 +7,14 @@ import (
 	"github.com/riverqueue/river"
 
 	"hoso/classify"
+	"hoso/classify/learn"
 	"hoso/pipeline"
 )
 
 // Classify works pipeline.ClassifyArgs: the rules in force give the
-// document its type, department, tags and fields, with the reason.
+// document its type, department, tags and fields, with the reason; the
+// learned model suggests a type, which the document takes when no rule
+// held and the model is confident (learn.Apply).
 type Classify struct {
 	river.WorkerDefaults[pipeline.ClassifyArgs]
 	cfg Config
@@ -47,6 +50,24 @@ func (w *Classify) Work(ctx context.Context, job *river.Job[pipeline.ClassifyArg
 		texts[i] = p.Text
 	}
 	res := rules.Classify(classify.Document{Filename: doc.Filename, Batch: doc.BatchName, Department: doc.UploadDepartment, Language: doc.Language, Pages: texts})
-	w.cfg.Logger.DebugContext(ctx, "Document classified", "document_id", id, "type", res.Type, "rule", res.Rule, "rule_set_version", res.RuleSetVersion)
-	return w.cfg.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: id, Classification: res})
+	var flags []pipeline.FlagUpsert
+	if !w.cfg.NoModel {
+		model, version, err := w.cfg.Models.Get(ctx)
+		if err != nil {
+			return err
+		}
+		if model != nil && learn.Apply(&res, model.SuggestPages(version, texts), w.cfg.ModelThreshold) {
+			flags = append(flags, learn.Disagreement(doc, &res))
+		}
+		deps, version, err := w.cfg.DepartmentModels.Get(ctx)
+		if err != nil {
+			return err
+		}
+		if deps != nil {
+			s := deps.SuggestPages(version, texts)
+			res.DepartmentSuggestion = &s
+		}
+	}
+	w.cfg.Logger.DebugContext(ctx, "Document classified", "document_id", id, "type", res.Type, "rule", res.Rule, "rule_set_version", res.RuleSetVersion, "type_source", res.TypeSource)
+	return w.cfg.Store.ClassifyComplete(ctx, pipeline.ClassifyCompleteParams{DocumentID: id, Classification: res, Flags: flags})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"hoso/classify"
+	"hoso/classify/learn"
 	"hoso/detect"
 	"hoso/extract"
 	"hoso/pipeline"
@@ -50,6 +51,19 @@ type Config struct {
 	// Rules gives the rule set in force; default: the store's newest
 	// version, else the built-in rules.
 	Rules *classify.Current
+	// Models gives the learned type model in force (default: the
+	// store's newest); ModelThreshold the probability from which its
+	// type is taken when no rule holds (default
+	// learn.DefaultThreshold; above 1: never, suggestions only);
+	// NoModel turns suggestions off. ModelRetrain configures the
+	// periodic retraining.
+	Models *learn.Current
+	// DepartmentModels gives the learned department model in force
+	// (default: the store's newest), whose answer is only suggested.
+	DepartmentModels *learn.Current
+	ModelThreshold   float64
+	NoModel          bool
+	ModelRetrain     ModelRetrainConfig
 	// MaxCrashes is how many times the sandbox may die on one document
 	// before it is quarantined. Default 2.
 	MaxCrashes int
@@ -67,6 +81,15 @@ func Register(w *river.Workers, cfg Config) {
 	if cfg.Rules == nil {
 		cfg.Rules = &classify.Current{Store: cfg.Store}
 	}
+	if cfg.Models == nil {
+		cfg.Models = &learn.Current{Store: cfg.Store}
+	}
+	if cfg.DepartmentModels == nil {
+		cfg.DepartmentModels = &learn.Current{Store: cfg.Store, Kind: pipeline.ModelKindDepartment}
+	}
+	if cfg.ModelThreshold <= 0 {
+		cfg.ModelThreshold = learn.DefaultThreshold
+	}
 	if cfg.OCRTools == nil {
 		cfg.OCRTools = CachedOCRTools("")
 	}
@@ -77,6 +100,7 @@ func Register(w *river.Workers, cfg Config) {
 	river.AddWorker(w, &Detect{cfg: cfg, templates: &templateCache{byType: map[string]templateEntry{}}, sweeper: sw})
 	river.AddWorker(w, &Patterns{cfg: cfg, sweeper: sw})
 	river.AddWorker(w, &Volume{cfg: cfg})
+	river.AddWorker(w, &ModelTrain{cfg: cfg})
 }
 
 // failedAttempts counts a job's attempts that failed, leaving out those

@@ -36,13 +36,19 @@ type exportRow struct {
 	// the explanation, with the rule-set version that gave them.
 	Type           string                `json:"type"`
 	Department     string                `json:"department"`
-	TypeSource     string                `json:"type_source"`       // rule or manual ("" before classification or unclassified)
+	TypeSource     string                `json:"type_source"`       // rule, model or manual ("" before classification or unclassified)
 	DeptSource     string                `json:"department_source"` // rule or manual
 	UploadDept     string                `json:"upload_department"` // the department the batch was uploaded for
 	Tags           []string              `json:"tags"`
 	Fields         []pipeline.Field      `json:"fields"`
 	Explanation    *pipeline.Explanation `json:"explanation"`
 	RuleSetVersion *int                  `json:"rule_set_version"`
+	// TypeConfidence is the learned model's probability when it gave the
+	// type; ModelVersion that model's version; Suggestion its answer,
+	// taken or not, with the terms that weighed for and against.
+	TypeConfidence *float64              `json:"type_confidence"`
+	ModelVersion   *int                  `json:"model_version"`
+	Suggestion     *pipeline.Suggestion  `json:"suggestion,omitempty"`
 	Identifiers    []pipeline.Identifier `json:"identifiers"`
 	Text           *string               `json:"text,omitempty"`
 }
@@ -101,6 +107,10 @@ func (m *Main) export(ctx context.Context, args []string) error {
 			row.ParentID = d.ParentID
 			if c := d.Classification; c != nil {
 				row.Fields, row.Explanation, row.RuleSetVersion = c.Fields, &c.Explanation, &c.RuleSetVersion
+				row.Suggestion = c.Suggestion
+				if d.TypeSource == pipeline.SourceModel {
+					row.TypeConfidence, row.ModelVersion = &c.TypeConfidence, &c.ModelVersion
+				}
 			}
 			if d.Message != nil {
 				row.Fields = append(d.Message.Fields(), row.Fields...)

@@ -63,6 +63,7 @@ func init() {
 		{"migrate", "create or update the database schema", (*Main).migrate},
 		{"rules", "check, load, list and try classification rules", (*Main).rules},
 		{"reclassify", "run classification again with the rules in force", (*Main).reclassify},
+		{"model", "train the learned type model, list its versions", (*Main).model},
 		{"doctor", "check the database, the index, the data folder, disk, and the extraction and OCR tools", (*Main).doctor},
 		{"volume", "flag days with far more documents of a type than usual", (*Main).volume},
 		{"users", "add users, print API tokens, reset passwords", (*Main).users},
@@ -138,6 +139,12 @@ func (m *Main) newFlags(name string) *flags {
 	f.fs.StringVar(&f.cfg.DatabaseURL, "database-url", env("HOSO_DATABASE_URL", ""), "PostgreSQL URL; empty means SQLite inside the data folder")
 	f.cfg.Schema = m.Getenv("HOSO_DATABASE_SCHEMA")
 	f.cfg.AuditKey = m.Getenv("HOSO_AUDIT_KEY")
+	f.cfg.NoModel = m.Getenv("HOSO_MODEL") == "off"
+	f.cfg.ModelThreshold = envFloat(m.Getenv("HOSO_MODEL_THRESHOLD"), 0)
+	if v := m.Getenv("HOSO_MODEL_RETRAIN_MIN"); v != "" {
+		f.cfg.ModelRetrain.MinNew = envInt(v, 0)
+		f.cfg.ModelRetrain.Off = f.cfg.ModelRetrain.MinNew <= 0
+	}
 	f.fs.DurationVar(&f.cfg.Timeout, "timeout", envDuration(env("HOSO_EXTRACT_TIMEOUT", ""), 2*time.Minute), "extraction time limit per file")
 	f.cfg.RescueAfter = envDuration(env("HOSO_RESCUE_AFTER", ""), 0)
 	f.cfg.OCRChildren = envInt(env("HOSO_OCR_CHILDREN", ""), 0)

@@ -17,7 +17,7 @@ import (
 
 func (m *Main) rules(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageError{"rules needs a subcommand: check FILE, load FILE, list, test FILE DOC..., default"}
+		return usageError{"rules needs a subcommand: check FILE, load FILE, list, test FILE DOC..., propose --type T, default"}
 	}
 	switch args[0] {
 	case "check":
@@ -28,11 +28,13 @@ func (m *Main) rules(ctx context.Context, args []string) error {
 		return m.rulesList(ctx, args[1:])
 	case "test":
 		return m.rulesTest(ctx, args[1:])
+	case "propose":
+		return m.rulesPropose(ctx, args[1:])
 	case "default":
 		_, err := m.Stdout.Write(classify.DefaultRulesYAML())
 		return err
 	}
-	return usageError{fmt.Sprintf("unknown rules subcommand %q (check, load, list, test, default)", args[0])}
+	return usageError{fmt.Sprintf("unknown rules subcommand %q (check, load, list, test, propose, default)", args[0])}
 }
 
 // readRules reads and parses a rule file, printing each problem with the

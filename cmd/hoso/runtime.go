@@ -48,7 +48,15 @@ type Config struct {
 	Location     *time.Location // the office's time zone (days of volume counts); HOSO_TIMEZONE
 	Command      string         // serve, worker, process, …: what the process registers as
 	AuditKey     string         // hex secret keying the audit chain; HOSO_AUDIT_KEY, default DataDir/audit.key
-	Logger       *slog.Logger
+	// The learned type model: HOSO_MODEL=off turns suggestions off;
+	// HOSO_MODEL_THRESHOLD the probability from which its type is taken
+	// (default learn.DefaultThreshold; above 1: suggestions only);
+	// HOSO_MODEL_RETRAIN_MIN the new decisions that retrain it (default
+	// workers.DefaultModelMinNew; 0 or below: no periodic retraining).
+	NoModel        bool
+	ModelThreshold float64
+	ModelRetrain   workers.ModelRetrainConfig
+	Logger         *slog.Logger
 }
 
 func (c *Config) fill() {
@@ -260,7 +268,7 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 			pipeline.QueueDefault: {MaxWorkers: rt.cfg.Workers},
 		},
 		Workers:              w,
-		PeriodicJobs:         []*river.PeriodicJob{workers.PeriodicPatterns(), workers.PeriodicVolume()},
+		PeriodicJobs:         []*river.PeriodicJob{workers.PeriodicPatterns(), workers.PeriodicVolume(), workers.PeriodicModelTrain(rt.cfg.ModelRetrain)},
 		FetchCooldown:        5 * time.Millisecond,
 		FetchPollInterval:    100 * time.Millisecond,
 		RescueStuckJobsAfter: rescue,
@@ -319,7 +327,8 @@ func (q *liveQueue) StopAndCancel(ctx context.Context) error {
 // WorkersConfig is the workers' configuration over the runtime.
 func (rt *Runtime) WorkersConfig(ex workers.Extractor) workers.Config {
 	return workers.Config{Store: rt.Store, Blobs: rt.Blobs, Extractor: ex, OCR: rt.OCRSandbox, OCRTools: rt.ocrTools, Logger: rt.cfg.Logger,
-		Volume: detect.VolumeConfig{Location: rt.cfg.Location}}
+		Volume:  detect.VolumeConfig{Location: rt.cfg.Location},
+		NoModel: rt.cfg.NoModel, ModelThreshold: rt.cfg.ModelThreshold, ModelRetrain: rt.cfg.ModelRetrain}
 }
 
 // OpenIndex opens the search index in the data folder.

@@ -793,6 +793,8 @@ func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyComplet
 	source := pipeline.SourceRule
 	if c.Type == pipeline.TypeUnclassified {
 		source = ""
+	} else if c.TypeSource != "" {
+		source = c.TypeSource
 	}
 	// A person's correction of the type or the department stands.
 	err = s.inTx(ctx, func(tx Tx) error {
@@ -806,6 +808,11 @@ func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyComplet
 			string(tags), string(class), c.RuleSetVersion, string(pipeline.StateExtracted), pipeline.SourceManual, source, pipeline.SourceRule)
 		if err != nil || n != 1 {
 			return err // n == 0: classified already (see advance)
+		}
+		for _, f := range p.Flags {
+			if err := s.flagUpsert(ctx, tx, f); err != nil {
+				return err
+			}
 		}
 		return tx.InsertJobs(ctx, []Job{{Args: pipeline.DetectArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
 	})

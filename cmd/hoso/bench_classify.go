@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"hoso/classify"
+	"hoso/classify/learn"
+	"hoso/pipeline"
+)
+
+// labelledRow is a row of the labelled legal documents.
+type labelledRow struct {
+	id, text, label, issuer string
+}
+
+func readLabelled(path string) ([]labelledRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	rows, err := r.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(rows) < 2 || len(rows[0]) < 5 || rows[0][0] != "id" || rows[0][1] != "text" || rows[0][2] != "type_level1" || rows[0][4] != "ministry" {
+		return nil, fmt.Errorf("%s: not the labelled legal documents (columns id,text,type_level1,domain_level2,ministry,…)", path)
+	}
+	out := make([]labelledRow, 0, len(rows)-1)
+	for _, row := range rows[1:] {
+		out = append(out, labelledRow{id: row[0], text: row[1], label: row[2], issuer: row[4]})
+	}
+	return out, nil
+}
+
+// withHeader is the row as an office receives it: the issuer and the
+// number above the text.
+func (r labelledRow) withHeader() string {
+	return r.issuer + "\nSố: " + r.id + "\n\n" + r.text
+}
+
+// benchClassify measures the learned model as an office would live it:
+// the rules (a file in testdata) type the train rows with their header
+// rebuilt; the model learns from those rule decisions only; the
+// validation rows, bare, go through the rules and the model as the
+// classify worker does. The same again with a model trained on the true
+// labels, for comparison.
+func (m *Main) benchClassify(ctx context.Context, args []string) error {
+	f := m.newFlags("bench classify")
+	dir := f.fs.String("corpus", filepath.Join("..", "shared", "corpus", "labelled", "vilegal"), "folder with train.csv and validation.csv")
+	rulesPath := f.fs.String("rules", filepath.Join("cmd", "hoso", "testdata", "vilegal-rules.yaml"), "rule file for the legal document kinds")
+	threshold := f.fs.Float64("threshold", learn.DefaultThreshold, "probability from which the model's type is taken")
+	var cfg learn.Config
+	f.fs.IntVar(&cfg.Epochs, "epochs", learn.DefaultEpochs, "passes over the training documents")
+	f.fs.Float64Var(&cfg.L2, "l2", learn.DefaultL2, "regularization strength")
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	src, err := os.ReadFile(*rulesPath)
+	if err != nil {
+		return err
+	}
+	rules, err := classify.Parse(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *rulesPath, err)
+	}
+	train, err := readLabelled(filepath.Join(*dir, "train.csv"))
+	if err != nil {
+		return err
+	}
+	val, err := readLabelled(filepath.Join(*dir, "validation.csv"))
+	if err != nil {
+		return err
+	}
+	label := func(typ string) string {
+		if typ == pipeline.TypeUnclassified {
+			return typ
+		}
+		return rules.TypeName(typ, "vi")
+	}
+	typeOf := map[string]string{}
+	for _, t := range rules.Types {
+		typeOf[t.NameVI] = t.ID
+	}
+	out := m.Stdout
+
+	// 1. The rules type the train rows, header and all.
+	var fromRules, withPeople, fromLabels []learn.Example
+	var want, got []string
+	for _, r := range train {
+		res := rules.Classify(classify.Document{Pages: []string{r.withHeader()}})
+		want, got = append(want, r.label), append(got, label(res.Type))
+		truth := learn.Example{Text: r.withHeader(), Label: typeOf[r.label]}
+		if res.Type != pipeline.TypeUnclassified {
+			fromRules = append(fromRules, learn.Example{Text: r.withHeader(), Label: res.Type})
+			withPeople = append(withPeople, learn.Example{Text: r.withHeader(), Label: res.Type})
+		} else {
+			withPeople = append(withPeople, truth) // a person typed what no rule claimed
+		}
+		fromLabels = append(fromLabels, truth)
+	}
+	acc, f1 := learn.Score(want, got)
+	fmt.Fprintf(out, "train rows with header: %d; the rules typed %d (accuracy %.3f, macro-F1 %.3f against the labels)\n", len(train), len(fromRules), acc, f1)
+
+	// 2. and 3. for a model trained on the rules' decisions, then on the labels.
+	for _, run := range []struct {
+		name string
+		ex   []learn.Example
+	}{
+		{"rule decisions", fromRules},
+		{fmt.Sprintf("rule decisions and people's (the %d rows no rule claimed, typed by a person)", len(train)-len(fromRules)), withPeople},
+		{"true labels", fromLabels},
+	} {
+		start := time.Now()
+		model, err := learn.Train(run.ex, cfg)
+		if err != nil {
+			return err
+		}
+		trainTime := time.Since(start)
+		fmt.Fprintf(out, "\nmodel trained on %s: %d documents, %d terms, %.2fs\n", run.name, len(run.ex), len(model.Terms), trainTime.Seconds())
+		benchValidation(out, rules, model, val, label, *threshold)
+	}
+
+	// Training time on 10,000 documents: the train rows over again.
+	var tenK []learn.Example
+	for i := range 10000 {
+		tenK = append(tenK, fromLabels[i%len(fromLabels)])
+	}
+	start := time.Now()
+	if _, err := learn.Train(tenK, cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\ntraining on 10,000 documents: %.2fs\n", time.Since(start).Seconds())
+	return nil
+}
+
+// benchValidation classifies the bare validation rows with the rules and
+// the model, as the classify worker does, and prints the figures.
+func benchValidation(out io.Writer, rules *classify.RuleSet, model *learn.Model, val []labelledRow, label func(string) string, threshold float64) {
+	named := map[string]bool{}
+	for _, r := range rules.Rules {
+		named[label(r.Type)] = true
+	}
+	var want, final, suggested []string
+	typed, byModel, suggestions, none := 0, 0, 0, 0
+	var ruleTime, modelTime time.Duration
+	probs := make([]float64, len(val))
+	labels := make([]string, len(val))
+	for i, r := range val {
+		start := time.Now()
+		res := rules.Classify(classify.Document{Pages: []string{r.text}})
+		ruleTime += time.Since(start)
+		start = time.Now()
+		s := model.Suggest(r.text)
+		learn.Apply(&res, s, threshold)
+		modelTime += time.Since(start)
+		probs[i], labels[i] = s.Probability, label(s.Label)
+		want = append(want, r.label)
+		final = append(final, label(res.Type))
+		switch {
+		case res.TypeSource == pipeline.SourceModel:
+			byModel++
+			typed++
+		case res.Type != pipeline.TypeUnclassified:
+			typed++
+		default:
+			suggestions++
+		}
+		if res.Type != pipeline.TypeUnclassified {
+			suggested = append(suggested, label(res.Type))
+		} else {
+			suggested = append(suggested, label(s.Label))
+		}
+	}
+	acc, f1 := learn.Score(want, final)
+	accS, f1S := learn.Score(want, suggested)
+	fmt.Fprintf(out, "validation rows, bare: %d; typed %d (by a rule %d, by the model %d), suggestion only %d, nothing %d\n",
+		len(val), typed, typed-byModel, byModel, suggestions, none)
+	fmt.Fprintf(out, "  types taken (threshold %.2f): accuracy %.3f, macro-F1 %.3f (a suggestion left for a person counts as wrong)\n", threshold, acc, f1)
+	fmt.Fprintf(out, "  types and suggestions:      accuracy %.3f, macro-F1 %.3f\n", accS, f1S)
+	// The labels no rule gives (KHÁC) a model of rule decisions cannot
+	// learn until people correct some: the same figure without them.
+	var wantNamed, gotNamed []string
+	for i, w := range want {
+		if named[w] {
+			wantNamed, gotNamed = append(wantNamed, w), append(gotNamed, suggested[i])
+		}
+	}
+	accN, f1N := learn.Score(wantNamed, gotNamed)
+	fmt.Fprintf(out, "  the same on the %d rows of kinds a rule names: accuracy %.3f, macro-F1 %.3f\n", len(wantNamed), accN, f1N)
+	fmt.Fprintf(out, "  per document: rules %s, model %s\n", (ruleTime / time.Duration(len(val))).Round(time.Microsecond), (modelTime / time.Duration(len(val))).Round(time.Microsecond))
+	fmt.Fprintf(out, "  the model alone, by threshold:\n  threshold  taken  right-of-taken\n")
+	for _, th := range []float64{0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95} {
+		taken, right := 0, 0
+		for i := range val {
+			if probs[i] >= th {
+				taken++
+				if labels[i] == want[i] {
+					right++
+				}
+			}
+		}
+		fmt.Fprintf(out, "  %9.2f  %5.3f  %.3f\n", th, float64(taken)/float64(len(val)), float64(right)/float64(max(taken, 1)))
+	}
+}
