@@ -167,23 +167,6 @@ func (s *Store) NearDupClusterMembers(ctx context.Context, clusterIDs []int64) (
 	return s.ids(ctx, `SELECT document_id FROM near_dup_signature WHERE cluster_id IN (`+strings.Join(marks, ", ")+`) ORDER BY document_id`, args...)
 }
 
-func (s *Store) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
-	rows, err := s.db.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
 // NearDupTemplateGet returns a type's template.
 func (s *Store) NearDupTemplateGet(ctx context.Context, docType string) (*pipeline.NearDupTemplate, error) {
 	t := &pipeline.NearDupTemplate{Type: docType}
@@ -245,46 +228,4 @@ func (s *Store) NearDupSignatureGet(ctx context.Context, documentID int64) (*pip
 		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Document %d has no near-duplicate signature.", documentID)
 	}
 	return w, err
-}
-
-// PatternsPending lists documents to check.
-func (s *Store) PatternsPending(ctx context.Context, limit int) ([]int64, error) {
-	return s.ids(ctx, `SELECT id FROM document WHERE patterns_pending ORDER BY id LIMIT $1`, limit)
-}
-
-// PatternsRecheck marks documents for another check.
-func (s *Store) PatternsRecheck(ctx context.Context, ids []int64) error {
-	for _, id := range ids {
-		if _, err := s.db.Exec(ctx, `UPDATE document SET patterns_pending = TRUE WHERE id = $1`, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// PatternsComplete stores a document's patterns and clears its mark.
-func (s *Store) PatternsComplete(ctx context.Context, p pipeline.PatternsCompleteParams) (bool, error) {
-	done := false
-	err := s.inTx(ctx, func(tx Tx) error {
-		n, err := tx.Exec(ctx, `UPDATE document SET patterns_pending = FALSE WHERE id = $1 AND patterns_pending`, p.DocumentID)
-		if err != nil || n == 0 {
-			return err
-		}
-		done = true
-		if p.ClusterID != 0 {
-			if err := s.clusterJoin(ctx, tx, p.DocumentID, p.ClusterID, p.Merge); err != nil {
-				return err
-			}
-		}
-		for _, f := range p.Flags {
-			if err := s.flagUpsert(ctx, tx, f); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("store patterns of document %d: %w", p.DocumentID, err)
-	}
-	return done, nil
 }

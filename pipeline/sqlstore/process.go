@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"hoso/pipeline"
@@ -151,21 +150,4 @@ func (s *Store) JobsRunningBy(ctx context.Context) ([]OrphanJob, error) {
 		out = append(out, j)
 	}
 	return out, rows.Err()
-}
-
-// inList writes "prefix ($1, $2, …)" for the values.
-func inList[T any](prefix string, values []T) (string, []any) {
-	var sb strings.Builder
-	sb.WriteString(prefix)
-	sb.WriteByte('(')
-	args := make([]any, len(values))
-	for i, v := range values {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		fmt.Fprintf(&sb, "$%d", i+1)
-		args[i] = v
-	}
-	sb.WriteByte(')')
-	return sb.String(), args
 }

@@ -1,0 +1,225 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"hoso/pipeline"
+)
+
+// advance moves a document from one state to the next inside tx. It
+// reports false when the document was not in state from: the stage ran
+// already (or the document failed meanwhile), and nothing must follow.
+// This guard is what makes a stage that runs twice (its job retried after
+// a crash between the commit and River's completion) take effect once.
+func (s *Store) advance(ctx context.Context, tx Tx, id int64, from, to pipeline.State, next pipeline.Stage) (bool, error) {
+	n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4 WHERE id = $1 AND state = $5`,
+		id, string(to), string(next), s.now(), string(from))
+	return n == 1, err
+}
+
+const pageChunk = 100
+
+// ExtractComplete stores pages and queues classification.
+func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteParams) error {
+	err := s.inTx(ctx, func(tx Tx) error {
+		message := ""
+		if p.Message != nil {
+			b, err := json.Marshal(p.Message)
+			if err != nil {
+				return err
+			}
+			message = string(b)
+		}
+		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4, mime = $5, pages = $6, quality = $7,
+			extractor = $8, language = $10, error_code = '', error = '', message = $11 WHERE id = $1 AND state = $9`,
+			p.DocumentID, string(pipeline.StateExtracted), string(pipeline.StageClassify), s.now(), p.MIME, len(p.Pages), p.Quality,
+			p.Extractor, string(pipeline.StateReceived), p.Language, message)
+		if err != nil || n != 1 {
+			return err // n == 0: extracted already (see advance)
+		}
+		// Attachments of an e-mail: created once, with the extraction that
+		// found them (a retry after a crash finds the document extracted).
+		var children int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM document WHERE parent_id = $1`, p.DocumentID).Scan(&children); err != nil {
+			return err
+		}
+		for _, a := range p.Attachments {
+			if children > 0 {
+				break
+			}
+			if _, err := s.documentInsert(ctx, tx, a, &p.DocumentID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM page WHERE document_id = $1`, p.DocumentID); err != nil {
+			return err
+		}
+		for start := 0; start < len(p.Pages); start += pageChunk {
+			end := min(start+pageChunk, len(p.Pages))
+			var sb strings.Builder
+			sb.WriteString(`INSERT INTO page (document_id, number, text, quality, extractor, confidence, language, needs_review) VALUES `)
+			args := make([]any, 0, 8*(end-start))
+			for i, pg := range p.Pages[start:end] {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				n := len(args)
+				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
+				args = append(args, p.DocumentID, pg.Number, pg.Text, pg.Quality, pg.Extractor, pg.Confidence, pg.Language, pg.NeedsReview)
+			}
+			if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
+				return err
+			}
+		}
+		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
+	})
+	if err != nil {
+		return fmt.Errorf("complete extraction of document %d: %w", p.DocumentID, err)
+	}
+	return nil
+}
+
+// DocumentNeedsOCR moves a received document to the OCR stage and queues
+// its job.
+func (s *Store) DocumentNeedsOCR(ctx context.Context, id int64) (bool, error) {
+	moved := false
+	err := s.inTx(ctx, func(tx Tx) error {
+		n, err := tx.Exec(ctx, `UPDATE document SET stage = $2, updated_at = $3 WHERE id = $1 AND state = $4 AND stage = $5`,
+			id, string(pipeline.StageOCR), s.now(), string(pipeline.StateReceived), string(pipeline.StageExtract))
+		if err != nil || n != 1 {
+			return err
+		}
+		moved = true
+		return tx.InsertJobs(ctx, []Job{{Args: pipeline.OCRArgs{DocumentID: id}, Queue: pipeline.QueueOCR, MaxAttempts: 5}})
+	})
+	if err != nil {
+		return false, fmt.Errorf("send document %d to OCR: %w", id, err)
+	}
+	return moved, nil
+}
+
+// OCRResume queues OCR again for the documents waiting for it.
+func (s *Store) OCRResume(ctx context.Context) (int, error) {
+	ids, err := s.ids(ctx, `SELECT id FROM document WHERE state = $1 AND error_code = $2 ORDER BY id`, string(pipeline.StateReceived), pipeline.EOCRMISSING)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	err = s.inTx(ctx, func(tx Tx) error {
+		jobs := make([]Job, 0, len(ids))
+		for _, id := range ids {
+			if _, err := tx.Exec(ctx, `UPDATE document SET error_code = '', error = '', stage = $2 WHERE id = $1`, id, string(pipeline.StageOCR)); err != nil {
+				return err
+			}
+			jobs = append(jobs, Job{Args: pipeline.OCRArgs{DocumentID: id}, Queue: pipeline.QueueOCR, MaxAttempts: 5})
+		}
+		return tx.InsertJobs(ctx, jobs)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("resume OCR: %w", err)
+	}
+	return len(ids), nil
+}
+
+// DocumentWaiting notes why a document waits.
+func (s *Store) DocumentWaiting(ctx context.Context, id int64, code, reason string) error {
+	_, err := s.db.Exec(ctx, `UPDATE document SET error_code = $2, error = $3, updated_at = $4 WHERE id = $1 AND state = $5`,
+		id, code, reason, s.now(), string(pipeline.StateReceived))
+	return err
+}
+
+// ClassifyComplete stores the classification and queues detection.
+func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyCompleteParams) error {
+	c := p.Classification
+	dep := c.Department
+	if dep == "" {
+		dep = pipeline.DepartmentIntake
+	}
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	if c.Fields == nil {
+		c.Fields = []pipeline.Field{}
+	}
+	tags, err := json.Marshal(c.Tags)
+	if err != nil {
+		return err
+	}
+	class, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	source := pipeline.SourceRule
+	if c.Type == pipeline.TypeUnclassified {
+		source = ""
+	}
+	// A person's correction of the type or the department stands.
+	err = s.inTx(ctx, func(tx Tx) error {
+		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4,
+			doc_type = CASE WHEN type_source = $11 THEN doc_type ELSE $5 END,
+			type_source = CASE WHEN type_source = $11 THEN type_source ELSE $12 END,
+			department = CASE WHEN department_source = $11 THEN department ELSE $6 END,
+			department_source = CASE WHEN department_source = $11 THEN department_source ELSE $13 END,
+			tags = $7, classification = $8, rule_set_version = $9 WHERE id = $1 AND state = $10`,
+			p.DocumentID, string(pipeline.StateClassified), string(pipeline.StageDetect), s.now(), c.Type, dep,
+			string(tags), string(class), c.RuleSetVersion, string(pipeline.StateExtracted), pipeline.SourceManual, source, pipeline.SourceRule)
+		if err != nil || n != 1 {
+			return err // n == 0: classified already (see advance)
+		}
+		return tx.InsertJobs(ctx, []Job{{Args: pipeline.DetectArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
+	})
+	if err != nil {
+		return fmt.Errorf("complete classification of document %d: %w", p.DocumentID, err)
+	}
+	return nil
+}
+
+// DetectComplete marks the document checked and tells the indexer.
+func (s *Store) DetectComplete(ctx context.Context, p pipeline.DetectCompleteParams) error {
+	err := s.inTx(ctx, func(tx Tx) error {
+		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateClassified, pipeline.StateChecked, pipeline.StageIndex)
+		if err != nil || !ok {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE document SET patterns_pending = TRUE WHERE id = $1`, p.DocumentID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM identifier WHERE document_id = $1`, p.DocumentID); err != nil {
+			return err
+		}
+		for start := 0; start < len(p.Identifiers); start += pageChunk {
+			end := min(start+pageChunk, len(p.Identifiers))
+			var sb strings.Builder
+			sb.WriteString(`INSERT INTO identifier (document_id, kind, value, raw, page, char_offset) VALUES `)
+			args := make([]any, 0, 6*(end-start))
+			for i, id := range p.Identifiers[start:end] {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				n := len(args)
+				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+				args = append(args, p.DocumentID, id.Kind, id.Value, id.Raw, id.Page, id.Offset)
+			}
+			if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
+				return err
+			}
+		}
+		if p.NearDup != nil {
+			if err := s.nearDupWrite(ctx, tx, p.DocumentID, p.NearDup); err != nil {
+				return err
+			}
+		}
+		for _, f := range p.Flags {
+			if err := s.flagUpsert(ctx, tx, f); err != nil {
+				return err
+			}
+		}
+		return s.feed(ctx, tx, p.DocumentID, "checked")
+	})
+	if err != nil {
+		return fmt.Errorf("complete detection of document %d: %w", p.DocumentID, err)
+	}
+	return nil
+}
