@@ -98,3 +98,9 @@ func retryAfter(attempt int) time.Time {
 	d := time.Duration(attempt*attempt) * time.Second
 	return time.Now().Add(min(d, 5*time.Minute))
 }
+
+// insertOpts is River's form of a kind's insert options.
+func insertOpts(args pipeline.JobArgs) *river.InsertOpts {
+	o := args.JobOpts()
+	return &river.InsertOpts{Queue: o.Queue, MaxAttempts: o.MaxAttempts}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
+	"hoso/pipeline"
 	"hoso/pipeline/sqlstore"
 )
 
@@ -274,10 +275,11 @@ func (t *tx) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, e
 	return rows{r}, nil
 }
 
-func (t *tx) InsertJobs(ctx context.Context, jobs []sqlstore.Job) error {
+func (t *tx) InsertJobs(ctx context.Context, jobs []pipeline.JobArgs) error {
 	params := make([]river.InsertManyParams, len(jobs))
-	for i, j := range jobs {
-		params[i] = river.InsertManyParams{Args: j.Args, InsertOpts: &river.InsertOpts{Queue: j.Queue, MaxAttempts: j.MaxAttempts}}
+	for i, args := range jobs {
+		o := args.JobOpts()
+		params[i] = river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: o.Queue, MaxAttempts: o.MaxAttempts}}
 	}
 	_, err := t.db.insert.InsertManyTx(ctx, t.tx, params)
 	return err

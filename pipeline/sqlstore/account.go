@@ -34,20 +34,15 @@ func (s *Store) DepartmentCreate(ctx context.Context, d pipeline.Department) err
 
 // DepartmentList lists the departments by code.
 func (s *Store) DepartmentList(ctx context.Context) ([]pipeline.Department, error) {
-	rows, err := s.db.Query(ctx, `SELECT code, name FROM department ORDER BY code`)
+	out, err := collect(func(row Row) (pipeline.Department, error) {
+		var d pipeline.Department
+		err := row.Scan(&d.Code, &d.Name)
+		return d, err
+	})(s.db.Query(ctx, `SELECT code, name FROM department ORDER BY code`))
 	if err != nil {
 		return nil, fmt.Errorf("list departments: %w", err)
 	}
-	defer rows.Close()
-	var out []pipeline.Department
-	for rows.Next() {
-		var d pipeline.Department
-		if err := rows.Scan(&d.Code, &d.Name); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (s *Store) checkUser(ctx context.Context, u *pipeline.User) error {
@@ -141,20 +136,7 @@ func (s *Store) scanUser(ctx context.Context, row Row, what string) (*pipeline.U
 }
 
 func (s *Store) userDepartments(ctx context.Context, id int64) ([]string, error) {
-	rows, err := s.db.Query(ctx, `SELECT department FROM user_department WHERE user_id = $1 ORDER BY department`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(scanString)(s.db.Query(ctx, `SELECT department FROM user_department WHERE user_id = $1 ORDER BY department`, id))
 }
 
 // UserGetByID returns a user.
@@ -169,22 +151,9 @@ func (s *Store) UserGetByName(ctx context.Context, name string) (*pipeline.User,
 
 // UserList lists users by name.
 func (s *Store) UserList(ctx context.Context) ([]*pipeline.User, error) {
-	rows, err := s.db.Query(ctx, `SELECT id FROM app_user ORDER BY name`)
+	ids, err := s.ids(ctx, `SELECT id FROM app_user ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	out := []*pipeline.User{}
 	for _, id := range ids {
@@ -339,26 +308,23 @@ func (s *Store) TokenUser(ctx context.Context, tokenHash string) (*pipeline.User
 
 // TokenList lists tokens, without their secrets (hoso never has them).
 func (s *Store) TokenList(ctx context.Context) ([]*pipeline.Token, error) {
-	rows, err := s.db.Query(ctx, `SELECT t.id, t.user_id, u.name, t.name, t.created_at, t.last_used
-		FROM api_token t JOIN app_user u ON u.id = t.user_id ORDER BY t.id`)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	out := []*pipeline.Token{}
-	for rows.Next() {
+	out, err := collect(func(row Row) (*pipeline.Token, error) {
 		t := &pipeline.Token{}
 		var last *time.Time
-		if err := rows.Scan(&t.ID, &t.UserID, &t.UserName, &t.Name, &t.CreatedAt, &last); err != nil {
+		if err := row.Scan(&t.ID, &t.UserID, &t.UserName, &t.Name, &t.CreatedAt, &last); err != nil {
 			return nil, err
 		}
 		if last != nil {
 			t.LastUsed = last.UTC()
 		}
 		t.CreatedAt = t.CreatedAt.UTC()
-		out = append(out, t)
+		return t, nil
+	})(s.db.Query(ctx, `SELECT t.id, t.user_id, u.name, t.name, t.created_at, t.last_used
+		FROM api_token t JOIN app_user u ON u.id = t.user_id ORDER BY t.id`))
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // TokenRevoke deletes a token.

@@ -119,20 +119,11 @@ func (s *Store) AuditList(ctx context.Context, p pipeline.AuditListParams) ([]*p
 	}
 	args = append(args, limit)
 	q := `SELECT ` + auditColumns + ` FROM audit_log WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY ` + order + fmt.Sprintf(` LIMIT $%d`, len(args))
-	rows, err := s.db.Query(ctx, q, args...)
+	out, err := collect(scanAudit)(s.db.Query(ctx, q, args...))
 	if err != nil {
 		return nil, fmt.Errorf("list audit trail: %w", err)
 	}
-	defer rows.Close()
-	out := []*pipeline.AuditRecord{}
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // AuditVerify checks the chain, a page at a time, with the store's key.

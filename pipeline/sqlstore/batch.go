@@ -79,64 +79,53 @@ func (s *Store) BatchList(ctx context.Context, p pipeline.BatchListParams) ([]*p
 		limit = 50
 	}
 	args = append(args, limit)
-	rows, err := s.db.Query(ctx, `SELECT `+batchColumns+batchFrom+`WHERE `+strings.Join(conds, " AND ")+
-		fmt.Sprintf(` ORDER BY b.id DESC LIMIT $%d`, len(args)), args...)
+	out, err := collect(func(row Row) (*pipeline.BatchSummary, error) {
+		b, err := scanBatch(row)
+		if err != nil {
+			return nil, err
+		}
+		return &pipeline.BatchSummary{Batch: *b, States: map[pipeline.State]int{}}, nil
+	})(s.db.Query(ctx, `SELECT `+batchColumns+batchFrom+`WHERE `+strings.Join(conds, " AND ")+
+		fmt.Sprintf(` ORDER BY b.id DESC LIMIT $%d`, len(args)), args...))
 	if err != nil {
 		return nil, fmt.Errorf("list batches: %w", err)
 	}
-	out := []*pipeline.BatchSummary{}
+	if len(out) == 0 {
+		return out, nil
+	}
 	byID := map[int64]*pipeline.BatchSummary{}
-	for rows.Next() {
-		b, err := scanBatch(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		sum := &pipeline.BatchSummary{Batch: *b, States: map[pipeline.State]int{}}
-		out = append(out, sum)
-		byID[b.ID] = sum
+	var ids []int64
+	for _, b := range out {
+		byID[b.ID] = b
+		ids = append(ids, b.ID)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(out) == 0 {
-		return out, err
-	}
-	marks := make([]string, len(out))
-	ids := make([]any, len(out))
-	for i, b := range out {
-		marks[i], ids[i] = fmt.Sprintf("$%d", i+1), b.ID
-	}
-	in := strings.Join(marks, ", ")
-	rows, err = s.db.Query(ctx, `SELECT batch_id, state, count(*) FROM document WHERE batch_id IN (`+in+`) GROUP BY batch_id, state`, ids...)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
+	var idArgs []any
+	inIDs := in(&idArgs, ids)
+	err = each(func(row Row) error {
 		var id int64
 		var state string
 		var n int
-		if err := rows.Scan(&id, &state, &n); err != nil {
-			rows.Close()
-			return nil, err
+		if err := row.Scan(&id, &state, &n); err != nil {
+			return err
 		}
 		byID[id].States[pipeline.State(state)] = n
 		byID[id].Documents += n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = s.db.Query(ctx, `SELECT batch_id, count(*) FROM rejection WHERE batch_id IN (`+in+`) GROUP BY batch_id`, ids...)
+		return nil
+	})(s.db.Query(ctx, `SELECT batch_id, state, count(*) FROM document WHERE batch_id IN `+inIDs+` GROUP BY batch_id, state`, idArgs...))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
+	err = each(func(row Row) error {
 		var id int64
 		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
+		if err := row.Scan(&id, &n); err != nil {
+			return err
 		}
 		byID[id].Rejected = n
+		return nil
+	})(s.db.Query(ctx, `SELECT batch_id, count(*) FROM rejection WHERE batch_id IN `+inIDs+` GROUP BY batch_id`, idArgs...))
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
 }

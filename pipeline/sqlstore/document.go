@@ -5,27 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"hoso/pipeline"
 )
 
 // DocumentIDsBySHA256 lists the documents with the same original.
 func (s *Store) DocumentIDsBySHA256(ctx context.Context, sum string) ([]int64, error) {
-	rows, err := s.db.Query(ctx, `SELECT id FROM document WHERE sha256 = $1 ORDER BY id`, sum)
+	out, err := collect(func(row Row) (int64, error) {
+		var id int64
+		err := row.Scan(&id)
+		return id, err
+	})(s.db.Query(ctx, `SELECT id FROM document WHERE sha256 = $1 ORDER BY id`, sum))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 const documentColumns = `d.id, d.batch_id, b.name, d.filename, d.path, d.sha256, d.size, d.mime,
@@ -66,21 +60,7 @@ func scanDocument(row Row) (*pipeline.Document, error) {
 	return d, nil
 }
 
-func collectDocuments(rows Rows, err error) ([]*pipeline.Document, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*pipeline.Document
-	for rows.Next() {
-		d, err := scanDocument(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
+var collectDocuments = collect(scanDocument)
 
 // DocumentCreate records a document and queues its extraction in one
 // transaction.
@@ -121,7 +101,7 @@ func (s *Store) documentInsert(ctx context.Context, tx Tx, p pipeline.DocumentCr
 	if err != nil {
 		return 0, err
 	}
-	return id, tx.InsertJobs(ctx, []Job{{Args: pipeline.ExtractArgs{DocumentID: id}, Queue: pipeline.QueueExtract, MaxAttempts: 5}})
+	return id, tx.InsertJobs(ctx, []pipeline.JobArgs{pipeline.ExtractArgs{DocumentID: id}})
 }
 
 // DocumentGetByID returns a document.
@@ -173,7 +153,7 @@ func (s *Store) DocumentRetry(ctx context.Context, p pipeline.DocumentRetryParam
 				return err
 			}
 			done = append(done, id)
-			return tx.InsertJobs(ctx, []Job{{Args: pipeline.ExtractArgs{DocumentID: id}, Queue: pipeline.QueueExtract, MaxAttempts: 5}})
+			return tx.InsertJobs(ctx, []pipeline.JobArgs{pipeline.ExtractArgs{DocumentID: id}})
 		})
 		if err != nil {
 			return done, fmt.Errorf("retry document %d: %w", id, err)
@@ -211,28 +191,20 @@ func (s *Store) DocumentCountByState(ctx context.Context, p pipeline.DocumentCou
 	q := `SELECT CASE WHEN state = 'received' AND error_code = 'ocr_missing' THEN 'waiting' ELSE state END AS st, count(*) FROM document`
 	var args []any
 	if len(p.BatchIDs) > 0 {
-		marks := make([]string, len(p.BatchIDs))
-		for i, id := range p.BatchIDs {
-			marks[i] = fmt.Sprintf("$%d", i+1)
-			args = append(args, id)
-		}
-		q += ` WHERE batch_id IN (` + strings.Join(marks, ", ") + `)`
+		q += ` WHERE batch_id IN ` + in(&args, p.BatchIDs)
 	}
-	rows, err := s.db.Query(ctx, q+` GROUP BY st`, args...)
+	out := map[pipeline.State]int{}
+	err := each(func(row Row) error {
+		var state string
+		var n int
+		err := row.Scan(&state, &n)
+		out[pipeline.State(state)] = n
+		return err
+	})(s.db.Query(ctx, q+` GROUP BY st`, args...))
 	if err != nil {
 		return nil, fmt.Errorf("count documents: %w", err)
 	}
-	defer rows.Close()
-	out := map[pipeline.State]int{}
-	for rows.Next() {
-		var state string
-		var n int
-		if err := rows.Scan(&state, &n); err != nil {
-			return nil, fmt.Errorf("count documents: %w", err)
-		}
-		out[pipeline.State(state)] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DocumentCrashRecord counts one more crash of the extraction sandbox on a
@@ -312,28 +284,15 @@ func (s *Store) DocumentReclassify(ctx context.Context, p pipeline.DocumentRecla
 		q += ` AND doc_type = $4`
 		args = append(args, p.Type)
 	}
-	rows, err := s.db.Query(ctx, q+` ORDER BY id`, args...)
+	ids, err := s.ids(ctx, q+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find documents to reclassify: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	var out []int64
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
 		err := s.inTx(ctx, func(tx Tx) error {
-			var jobs []Job
+			var jobs []pipeline.JobArgs
 			for _, id := range chunk {
 				n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4 WHERE id = $1 AND state IN ($5, $6, $7)`,
 					id, string(pipeline.StateExtracted), string(pipeline.StageClassify), s.now(), done[0], done[1], done[2])
@@ -341,7 +300,7 @@ func (s *Store) DocumentReclassify(ctx context.Context, p pipeline.DocumentRecla
 					return err
 				}
 				if n == 1 {
-					jobs = append(jobs, Job{Args: pipeline.ClassifyArgs{DocumentID: id}, Queue: pipeline.QueueDefault, MaxAttempts: 10})
+					jobs = append(jobs, pipeline.ClassifyArgs{DocumentID: id})
 					out = append(out, id)
 				}
 			}

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"hoso/pipeline"
 )
@@ -15,20 +14,15 @@ func (s *Store) feed(ctx context.Context, tx Tx, documentID int64, op string) er
 
 // ChangeFeedAfter returns change-feed entries after seq.
 func (s *Store) ChangeFeedAfter(ctx context.Context, seq int64, limit int) ([]pipeline.Change, error) {
-	rows, err := s.db.Query(ctx, `SELECT seq, document_id, op FROM change_feed WHERE seq > $1 ORDER BY seq LIMIT $2`, seq, limit)
+	out, err := collect(func(row Row) (pipeline.Change, error) {
+		var c pipeline.Change
+		err := row.Scan(&c.Seq, &c.DocumentID, &c.Op)
+		return c, err
+	})(s.db.Query(ctx, `SELECT seq, document_id, op FROM change_feed WHERE seq > $1 ORDER BY seq LIMIT $2`, seq, limit))
 	if err != nil {
 		return nil, fmt.Errorf("read change feed: %w", err)
 	}
-	defer rows.Close()
-	var out []pipeline.Change
-	for rows.Next() {
-		var c pipeline.Change
-		if err := rows.Scan(&c.Seq, &c.DocumentID, &c.Op); err != nil {
-			return nil, fmt.Errorf("read change feed: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DocumentMarkIndexed moves checked documents to indexed.
@@ -37,12 +31,7 @@ func (s *Store) DocumentMarkIndexed(ctx context.Context, ids []int64) error {
 		return nil
 	}
 	args := []any{string(pipeline.StateIndexed), s.now(), string(pipeline.StateChecked)}
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		marks[i] = fmt.Sprintf("$%d", i+4)
-		args = append(args, id)
-	}
-	_, err := s.db.Exec(ctx, `UPDATE document SET state = $1, updated_at = $2 WHERE state = $3 AND id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	_, err := s.db.Exec(ctx, `UPDATE document SET state = $1, updated_at = $2 WHERE state = $3 AND id IN `+in(&args, ids), args...)
 	if err != nil {
 		return fmt.Errorf("mark documents indexed: %w", err)
 	}

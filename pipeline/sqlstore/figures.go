@@ -16,19 +16,14 @@ func (s *Store) Figures(ctx context.Context, scope pipeline.Scope, since time.Ti
 	f := &pipeline.Figures{Since: since.UTC(), PerDay: []pipeline.DayCount{}, Failures: []pipeline.CodeCount{}, Flags: []pipeline.FlagKindCount{}}
 	args := []any{since.UTC()}
 	cond := scopeCond(scope, "department", &args)
-	rows, err := s.db.Query(ctx, `SELECT created_at, updated_at, state, error_code FROM document WHERE created_at >= $1 AND `+cond+` ORDER BY created_at`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("count documents: %w", err)
-	}
 	days := map[string]*pipeline.DayCount{}
 	codes := map[string]int{}
 	var waits []time.Duration
-	for rows.Next() {
+	err := each(func(row Row) error {
 		var created, updated time.Time
 		var state, code string
-		if err := rows.Scan(&created, &updated, &state, &code); err != nil {
-			rows.Close()
-			return nil, err
+		if err := row.Scan(&created, &updated, &state, &code); err != nil {
+			return err
 		}
 		day := created.UTC().Format("2006-01-02")
 		dc := days[day]
@@ -47,10 +42,10 @@ func (s *Store) Figures(ctx context.Context, scope pipeline.Scope, since time.Ti
 		case pipeline.StateIndexed:
 			waits = append(waits, updated.Sub(created))
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil
+	})(s.db.Query(ctx, `SELECT created_at, updated_at, state, error_code FROM document WHERE created_at >= $1 AND `+cond+` ORDER BY created_at`, args...))
+	if err != nil {
+		return nil, fmt.Errorf("count documents: %w", err)
 	}
 	for i := range f.PerDay {
 		f.PerDay[i] = *days[f.PerDay[i].Day]
@@ -67,16 +62,11 @@ func (s *Store) Figures(ctx context.Context, scope pipeline.Scope, since time.Ti
 	}
 	args = nil
 	cond = scopeCond(scope, "department", &args)
-	rows, err = s.db.Query(ctx, `SELECT kind, status, count(*) FROM flag WHERE `+cond+` GROUP BY kind, status ORDER BY kind`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("count flags: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err = each(func(row Row) error {
 		var kind, status string
 		var n int
-		if err := rows.Scan(&kind, &status, &n); err != nil {
-			return nil, err
+		if err := row.Scan(&kind, &status, &n); err != nil {
+			return err
 		}
 		if len(f.Flags) == 0 || f.Flags[len(f.Flags)-1].Kind != kind {
 			f.Flags = append(f.Flags, pipeline.FlagKindCount{Kind: kind})
@@ -86,62 +76,53 @@ func (s *Store) Figures(ctx context.Context, scope pipeline.Scope, since time.Ti
 		if status == pipeline.FlagOpen {
 			fk.Open += n
 		}
+		return nil
+	})(s.db.Query(ctx, `SELECT kind, status, count(*) FROM flag WHERE `+cond+` GROUP BY kind, status ORDER BY kind`, args...))
+	if err != nil {
+		return nil, fmt.Errorf("count flags: %w", err)
 	}
-	return f, rows.Err()
+	return f, nil
 }
 
 // FailureCounts counts failed documents by error code.
 func (s *Store) FailureCounts(ctx context.Context) ([]pipeline.CodeCount, error) {
-	rows, err := s.db.Query(ctx, `SELECT error_code, count(*) FROM document WHERE state = $1 GROUP BY error_code ORDER BY error_code`, string(pipeline.StateFailed))
+	out, err := collect(func(row Row) (pipeline.CodeCount, error) {
+		var c pipeline.CodeCount
+		err := row.Scan(&c.Code, &c.Count)
+		return c, err
+	})(s.db.Query(ctx, `SELECT error_code, count(*) FROM document WHERE state = $1 GROUP BY error_code ORDER BY error_code`, string(pipeline.StateFailed)))
 	if err != nil {
 		return nil, fmt.Errorf("count failures: %w", err)
 	}
-	defer rows.Close()
-	out := []pipeline.CodeCount{}
-	for rows.Next() {
-		var c pipeline.CodeCount
-		if err := rows.Scan(&c.Code, &c.Count); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // QueueDepth counts River jobs waiting, by queue.
 func (s *Store) QueueDepth(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.Query(ctx, `SELECT queue, count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable') GROUP BY queue`)
+	out := map[string]int{}
+	err := each(func(row Row) error {
+		var q string
+		var n int
+		err := row.Scan(&q, &n)
+		out[q] = n
+		return err
+	})(s.db.Query(ctx, `SELECT queue, count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable') GROUP BY queue`))
 	if err != nil {
 		return nil, fmt.Errorf("count queued jobs: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var q string
-		var n int
-		if err := rows.Scan(&q, &n); err != nil {
-			return nil, err
-		}
-		out[q] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // VolumeDocuments lists classified documents uploaded since a time.
 func (s *Store) VolumeDocuments(ctx context.Context, since time.Time) ([]pipeline.VolumeDocument, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, doc_type, department, created_at FROM document
-		WHERE created_at >= $1 AND doc_type <> '' ORDER BY id`, since.UTC())
+	out, err := collect(func(row Row) (pipeline.VolumeDocument, error) {
+		var d pipeline.VolumeDocument
+		err := row.Scan(&d.ID, &d.Type, &d.Department, &d.CreatedAt)
+		return d, err
+	})(s.db.Query(ctx, `SELECT id, doc_type, department, created_at FROM document
+		WHERE created_at >= $1 AND doc_type <> '' ORDER BY id`, since.UTC()))
 	if err != nil {
 		return nil, fmt.Errorf("list documents for volumes: %w", err)
 	}
-	defer rows.Close()
-	var out []pipeline.VolumeDocument
-	for rows.Next() {
-		var d pipeline.VolumeDocument
-		if err := rows.Scan(&d.ID, &d.Type, &d.Department, &d.CreatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -116,20 +116,11 @@ func (s *Store) FlagList(ctx context.Context, p pipeline.FlagListParams) ([]*pip
 		limit = 500
 	}
 	args = append(args, limit)
-	rows, err := s.db.Query(ctx, q+" ORDER BY "+order+fmt.Sprintf(" LIMIT $%d", len(args)), args...)
+	out, err := collect(scanFlag)(s.db.Query(ctx, q+" ORDER BY "+order+fmt.Sprintf(" LIMIT $%d", len(args)), args...))
 	if err != nil {
 		return nil, fmt.Errorf("list flags: %w", err)
 	}
-	defer rows.Close()
-	out := []*pipeline.Flag{}
-	for rows.Next() {
-		f, err := scanFlag(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FlagGet returns a flag in scope with its evidence in scope and its
@@ -145,36 +136,27 @@ func (s *Store) FlagGet(ctx context.Context, scope pipeline.Scope, id int64) (*p
 	}
 	args = []any{id}
 	cond = scopeCond(scope, "d.department", &args)
-	rows, err := s.db.Query(ctx, `SELECT e.document_id, e.detail FROM flag_evidence e JOIN document d ON d.id = e.document_id
-		WHERE e.flag_id = $1 AND `+cond+` ORDER BY e.document_id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var e pipeline.FlagEvidence
-		if err := rows.Scan(&e.DocumentID, &e.Detail); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		f.Evidence = append(f.Evidence, e)
-	}
-	rows.Close()
 	// Evidence in departments the reader does not see is neither listed
 	// nor counted.
-	rows, err = s.db.Query(ctx, `SELECT status, reason, note, decided_by, evidence, decided_at FROM flag_decision WHERE flag_id = $1 ORDER BY id`, id)
+	f.Evidence, err = collect(func(row Row) (pipeline.FlagEvidence, error) {
+		var e pipeline.FlagEvidence
+		err := row.Scan(&e.DocumentID, &e.Detail)
+		return e, err
+	})(s.db.Query(ctx, `SELECT e.document_id, e.detail FROM flag_evidence e JOIN document d ON d.id = e.document_id
+		WHERE e.flag_id = $1 AND `+cond+` ORDER BY e.document_id`, args...))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("get flag %d: %w", id, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
+	f.Decisions, err = collect(func(row Row) (pipeline.FlagDecision, error) {
 		var d pipeline.FlagDecision
-		if err := rows.Scan(&d.Status, &d.Reason, &d.Note, &d.DecidedBy, &d.Evidence, &d.DecidedAt); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&d.Status, &d.Reason, &d.Note, &d.DecidedBy, &d.Evidence, &d.DecidedAt)
 		d.DecidedAt = d.DecidedAt.UTC()
-		f.Decisions = append(f.Decisions, d)
+		return d, err
+	})(s.db.Query(ctx, `SELECT status, reason, note, decided_by, evidence, decided_at FROM flag_decision WHERE flag_id = $1 ORDER BY id`, id))
+	if err != nil {
+		return nil, fmt.Errorf("get flag %d: %w", id, err)
 	}
-	return f, rows.Err()
+	return f, nil
 }
 
 var flagStatuses = map[string]bool{pipeline.FlagOpen: true, pipeline.FlagConfirmed: true, pipeline.FlagDismissed: true, pipeline.FlagNeedsInfo: true}

@@ -22,23 +22,9 @@ func (s *Store) nearDupWrite(ctx context.Context, tx Tx, documentID int64, w *pi
 		VALUES ($1, $2, $3, $4, $5, $6)`, documentID, w.Type, w.Version, w.TemplateDocs, w.Signature, w.ClusterID); err != nil {
 		return err
 	}
-	if len(w.Bands) > 0 {
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO near_dup_band (band, hash, document_id) VALUES `)
-		args := make([]any, 0, 3*len(w.Bands))
-		for i, h := range w.Bands {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			n := len(args)
-			fmt.Fprintf(&sb, "($%d, $%d, $%d)", n+1, n+2, n+3)
-			args = append(args, i, h, documentID)
-		}
-		if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return insertRows(ctx, tx, `INSERT INTO near_dup_band (band, hash, document_id) VALUES `, len(w.Bands), func(i int) []any {
+		return []any{i, w.Bands[i], documentID}
+	})
 }
 
 // clusterJoin puts the document into a cluster and moves merged clusters
@@ -56,26 +42,17 @@ func (s *Store) clusterJoin(ctx context.Context, tx Tx, documentID, clusterID in
 		}
 		// The merged cluster's flags (one per department) hand over to the
 		// surviving one's.
-		rows, err := tx.Query(ctx, `SELECT id, status FROM flag WHERE kind = $1 AND (flag_key = $2 OR flag_key LIKE $3)`,
-			pipeline.FlagNearDuplicate, fmt.Sprintf("cluster:%d", c), fmt.Sprintf("cluster:%d|%%", c))
-		if err != nil {
-			return err
-		}
 		type found struct {
 			id     int64
 			status string
 		}
-		var flags []found
-		for rows.Next() {
+		flags, err := collect(func(row Row) (found, error) {
 			var f found
-			if err := rows.Scan(&f.id, &f.status); err != nil {
-				rows.Close()
-				return err
-			}
-			flags = append(flags, f)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			err := row.Scan(&f.id, &f.status)
+			return f, err
+		})(tx.Query(ctx, `SELECT id, status FROM flag WHERE kind = $1 AND (flag_key = $2 OR flag_key LIKE $3)`,
+			pipeline.FlagNearDuplicate, fmt.Sprintf("cluster:%d", c), fmt.Sprintf("cluster:%d|%%", c)))
+		if err != nil {
 			return err
 		}
 		for _, f := range flags {
@@ -125,31 +102,20 @@ func (s *Store) NearDupCandidateIDs(ctx context.Context, bands []int64, exclude 
 
 // NearDupSignatures returns the documents' signatures.
 func (s *Store) NearDupSignatures(ctx context.Context, ids []int64) ([]pipeline.NearDupSignature, error) {
-	var out []pipeline.NearDupSignature
+	out := []pipeline.NearDupSignature{}
 	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		marks := make([]string, len(chunk))
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			marks[i], args[i] = fmt.Sprintf("$%d", i+1), id
-		}
-		rows, err := s.db.Query(ctx, `SELECT n.document_id, d.sha256, n.signature, n.cluster_id, n.doc_type, n.version, n.template_docs
-			FROM near_dup_signature n JOIN document d ON d.id = n.document_id WHERE n.document_id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		var args []any
+		chunk := in(&args, ids[start:min(start+500, len(ids))])
+		sigs, err := collect(func(row Row) (pipeline.NearDupSignature, error) {
+			var c pipeline.NearDupSignature
+			err := row.Scan(&c.DocumentID, &c.SHA256, &c.Signature, &c.ClusterID, &c.Type, &c.Version, &c.TemplateDocs)
+			return c, err
+		})(s.db.Query(ctx, `SELECT n.document_id, d.sha256, n.signature, n.cluster_id, n.doc_type, n.version, n.template_docs
+			FROM near_dup_signature n JOIN document d ON d.id = n.document_id WHERE n.document_id IN `+chunk, args...))
 		if err != nil {
 			return nil, fmt.Errorf("read near-duplicate signatures: %w", err)
 		}
-		for rows.Next() {
-			var c pipeline.NearDupSignature
-			if err := rows.Scan(&c.DocumentID, &c.SHA256, &c.Signature, &c.ClusterID, &c.Type, &c.Version, &c.TemplateDocs); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out = append(out, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		out = append(out, sigs...)
 	}
 	return out, nil
 }
@@ -159,12 +125,8 @@ func (s *Store) NearDupClusterMembers(ctx context.Context, clusterIDs []int64) (
 	if len(clusterIDs) == 0 {
 		return nil, nil
 	}
-	marks := make([]string, len(clusterIDs))
-	args := make([]any, len(clusterIDs))
-	for i, c := range clusterIDs {
-		marks[i], args[i] = fmt.Sprintf("$%d", i+1), c
-	}
-	return s.ids(ctx, `SELECT document_id FROM near_dup_signature WHERE cluster_id IN (`+strings.Join(marks, ", ")+`) ORDER BY document_id`, args...)
+	var args []any
+	return s.ids(ctx, `SELECT document_id FROM near_dup_signature WHERE cluster_id IN `+in(&args, clusterIDs)+` ORDER BY document_id`, args...)
 }
 
 // NearDupTemplateGet returns a type's template.

@@ -10,20 +10,15 @@ import (
 
 // PageListByDocument returns a document's pages in order.
 func (s *Store) PageListByDocument(ctx context.Context, documentID int64) ([]pipeline.Page, error) {
-	rows, err := s.db.Query(ctx, `SELECT number, text, quality, extractor, confidence, language, needs_review FROM page WHERE document_id = $1 ORDER BY number`, documentID)
+	out, err := collect(func(row Row) (pipeline.Page, error) {
+		var p pipeline.Page
+		err := row.Scan(&p.Number, &p.Text, &p.Quality, &p.Extractor, &p.Confidence, &p.Language, &p.NeedsReview)
+		return p, err
+	})(s.db.Query(ctx, `SELECT number, text, quality, extractor, confidence, language, needs_review FROM page WHERE document_id = $1 ORDER BY number`, documentID))
 	if err != nil {
 		return nil, fmt.Errorf("list pages of document %d: %w", documentID, err)
 	}
-	defer rows.Close()
-	var out []pipeline.Page
-	for rows.Next() {
-		var p pipeline.Page
-		if err := rows.Scan(&p.Number, &p.Text, &p.Quality, &p.Extractor, &p.Confidence, &p.Language, &p.NeedsReview); err != nil {
-			return nil, fmt.Errorf("list pages of document %d: %w", documentID, err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PageCorrect stores a person's correction of a page.
@@ -57,7 +52,7 @@ func (s *Store) PageCorrect(ctx context.Context, p pipeline.PageCorrectParams) (
 				return err
 			}
 		}
-		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
+		return tx.InsertJobs(ctx, []pipeline.JobArgs{pipeline.ClassifyArgs{DocumentID: p.DocumentID}})
 	})
 	if err != nil {
 		return "", err

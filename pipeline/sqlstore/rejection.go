@@ -19,18 +19,13 @@ func (s *Store) RejectionCreate(ctx context.Context, r pipeline.Rejection) error
 
 // RejectionListByBatch returns the refused files of a batch.
 func (s *Store) RejectionListByBatch(ctx context.Context, batchID int64) ([]pipeline.Rejection, error) {
-	rows, err := s.db.Query(ctx, `SELECT batch_id, path, code, reason FROM rejection WHERE batch_id = $1 ORDER BY id`, batchID)
+	out, err := collect(func(row Row) (pipeline.Rejection, error) {
+		var r pipeline.Rejection
+		err := row.Scan(&r.BatchID, &r.Path, &r.Code, &r.Reason)
+		return r, err
+	})(s.db.Query(ctx, `SELECT batch_id, path, code, reason FROM rejection WHERE batch_id = $1 ORDER BY id`, batchID))
 	if err != nil {
 		return nil, fmt.Errorf("list rejections: %w", err)
 	}
-	defer rows.Close()
-	var out []pipeline.Rejection
-	for rows.Next() {
-		var r pipeline.Rejection
-		if err := rows.Scan(&r.BatchID, &r.Path, &r.Code, &r.Reason); err != nil {
-			return nil, fmt.Errorf("list rejections: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -72,18 +72,9 @@ func (s *Store) RuleSetGet(ctx context.Context, version int) (*pipeline.RuleSetV
 
 // RuleSetList returns every version, newest first.
 func (s *Store) RuleSetList(ctx context.Context) ([]*pipeline.RuleSetVersion, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+ruleSetColumns+` FROM rule_set ORDER BY version DESC`)
+	out, err := collect(scanRuleSet)(s.db.Query(ctx, `SELECT `+ruleSetColumns+` FROM rule_set ORDER BY version DESC`))
 	if err != nil {
 		return nil, fmt.Errorf("list rule sets: %w", err)
 	}
-	defer rows.Close()
-	var out []*pipeline.RuleSetVersion
-	for rows.Next() {
-		v, err := scanRuleSet(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list rule sets: %w", err)
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return out, nil
 }

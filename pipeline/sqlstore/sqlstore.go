@@ -39,23 +39,13 @@ type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (Rows, error)
 }
 
-// Job is a job to insert with a transaction.
-type Job struct {
-	Args        JobArgs
-	Queue       string
-	MaxAttempts int
-}
-
-// JobArgs is what River asks of job arguments.
-type JobArgs interface {
-	Kind() string
-}
-
 // Tx is a database transaction that can also enqueue jobs, atomically with
 // the writes.
 type Tx interface {
 	Querier
-	InsertJobs(ctx context.Context, jobs []Job) error
+	// InsertJobs inserts jobs with the options of their kind
+	// (pipeline.JobArgs.JobOpts).
+	InsertJobs(ctx context.Context, jobs []pipeline.JobArgs) error
 	Commit(ctx context.Context) error
 	Rollback(ctx context.Context) error
 }

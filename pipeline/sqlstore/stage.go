@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"hoso/pipeline"
 )
@@ -19,8 +18,6 @@ func (s *Store) advance(ctx context.Context, tx Tx, id int64, from, to pipeline.
 		id, string(to), string(next), s.now(), string(from))
 	return n == 1, err
 }
-
-const pageChunk = 100
 
 // ExtractComplete stores pages and queues classification.
 func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteParams) error {
@@ -57,24 +54,15 @@ func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteP
 		if _, err := tx.Exec(ctx, `DELETE FROM page WHERE document_id = $1`, p.DocumentID); err != nil {
 			return err
 		}
-		for start := 0; start < len(p.Pages); start += pageChunk {
-			end := min(start+pageChunk, len(p.Pages))
-			var sb strings.Builder
-			sb.WriteString(`INSERT INTO page (document_id, number, text, quality, extractor, confidence, language, needs_review) VALUES `)
-			args := make([]any, 0, 8*(end-start))
-			for i, pg := range p.Pages[start:end] {
-				if i > 0 {
-					sb.WriteString(", ")
-				}
-				n := len(args)
-				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
-				args = append(args, p.DocumentID, pg.Number, pg.Text, pg.Quality, pg.Extractor, pg.Confidence, pg.Language, pg.NeedsReview)
-			}
-			if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
-				return err
-			}
+		err = insertRows(ctx, tx, `INSERT INTO page (document_id, number, text, quality, extractor, confidence, language, needs_review) VALUES `,
+			len(p.Pages), func(i int) []any {
+				pg := p.Pages[i]
+				return []any{p.DocumentID, pg.Number, pg.Text, pg.Quality, pg.Extractor, pg.Confidence, pg.Language, pg.NeedsReview}
+			})
+		if err != nil {
+			return err
 		}
-		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
+		return tx.InsertJobs(ctx, []pipeline.JobArgs{pipeline.ClassifyArgs{DocumentID: p.DocumentID}})
 	})
 	if err != nil {
 		return fmt.Errorf("complete extraction of document %d: %w", p.DocumentID, err)
@@ -93,7 +81,7 @@ func (s *Store) DocumentNeedsOCR(ctx context.Context, id int64) (bool, error) {
 			return err
 		}
 		moved = true
-		return tx.InsertJobs(ctx, []Job{{Args: pipeline.OCRArgs{DocumentID: id}, Queue: pipeline.QueueOCR, MaxAttempts: 5}})
+		return tx.InsertJobs(ctx, []pipeline.JobArgs{pipeline.OCRArgs{DocumentID: id}})
 	})
 	if err != nil {
 		return false, fmt.Errorf("send document %d to OCR: %w", id, err)
@@ -108,12 +96,12 @@ func (s *Store) OCRResume(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	err = s.inTx(ctx, func(tx Tx) error {
-		jobs := make([]Job, 0, len(ids))
+		jobs := make([]pipeline.JobArgs, 0, len(ids))
 		for _, id := range ids {
 			if _, err := tx.Exec(ctx, `UPDATE document SET error_code = '', error = '', stage = $2 WHERE id = $1`, id, string(pipeline.StageOCR)); err != nil {
 				return err
 			}
-			jobs = append(jobs, Job{Args: pipeline.OCRArgs{DocumentID: id}, Queue: pipeline.QueueOCR, MaxAttempts: 5})
+			jobs = append(jobs, pipeline.OCRArgs{DocumentID: id})
 		}
 		return tx.InsertJobs(ctx, jobs)
 	})
@@ -168,7 +156,7 @@ func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyComplet
 		if err != nil || n != 1 {
 			return err // n == 0: classified already (see advance)
 		}
-		return tx.InsertJobs(ctx, []Job{{Args: pipeline.DetectArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
+		return tx.InsertJobs(ctx, []pipeline.JobArgs{pipeline.DetectArgs{DocumentID: p.DocumentID}})
 	})
 	if err != nil {
 		return fmt.Errorf("complete classification of document %d: %w", p.DocumentID, err)
@@ -189,22 +177,13 @@ func (s *Store) DetectComplete(ctx context.Context, p pipeline.DetectCompletePar
 		if _, err := tx.Exec(ctx, `DELETE FROM identifier WHERE document_id = $1`, p.DocumentID); err != nil {
 			return err
 		}
-		for start := 0; start < len(p.Identifiers); start += pageChunk {
-			end := min(start+pageChunk, len(p.Identifiers))
-			var sb strings.Builder
-			sb.WriteString(`INSERT INTO identifier (document_id, kind, value, raw, page, char_offset) VALUES `)
-			args := make([]any, 0, 6*(end-start))
-			for i, id := range p.Identifiers[start:end] {
-				if i > 0 {
-					sb.WriteString(", ")
-				}
-				n := len(args)
-				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
-				args = append(args, p.DocumentID, id.Kind, id.Value, id.Raw, id.Page, id.Offset)
-			}
-			if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
-				return err
-			}
+		err = insertRows(ctx, tx, `INSERT INTO identifier (document_id, kind, value, raw, page, char_offset) VALUES `,
+			len(p.Identifiers), func(i int) []any {
+				id := p.Identifiers[i]
+				return []any{p.DocumentID, id.Kind, id.Value, id.Raw, id.Page, id.Offset}
+			})
+		if err != nil {
+			return err
 		}
 		if p.NearDup != nil {
 			if err := s.nearDupWrite(ctx, tx, p.DocumentID, p.NearDup); err != nil {
