@@ -53,7 +53,6 @@ var (
 	digitsRE    = regexp.MustCompile(`\d+`)
 	phoneRE     = regexp.MustCompile(`(?:\+84|\(\+84\)|0084|0)[\s.\-]?\d{1,3}(?:[\s.\-]?\d){6,8}`)
 	emailRE     = regexp.MustCompile(`(?i)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,24}`)
-	taxRE       = regexp.MustCompile(`\d{10}(?:-\d{3})?`)
 	ibanRE      = regexp.MustCompile(`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`)
 	plateRE     = regexp.MustCompile(`\b(\d{2})([A-Z]{1,2}\d?)\s?[-.]?\s?(\d{3}\.\d{2}|\d{4,5})\b`)
 	referenceRE = regexp.MustCompile(`\b\d{1,5}/(?:\d{4}/)?[\p{Lu}Đ]{1,8}(?:-[\p{Lu}Đ0-9]{1,10}){0,3}\b`)

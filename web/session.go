@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -132,8 +131,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 // dummyHash is checked against when the name is unknown.
 var dummyHash, _ = auth.HashPassword("not a password anyone has")
-
-func minutes(d time.Duration) int { return max(1, int(math.Ceil(d.Minutes()))) }
 
 func (s *Server) auditAs(r *http.Request, u *pipeline.User, action, object string, detail any) error {
 	rec := &pipeline.AuditRecord{UserID: u.ID, UserName: u.Name, Remote: s.clientAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}
