@@ -3,7 +3,8 @@
 // but sign-in and health checks knows who asks (a session cookie or an API
 // token), is checked against the route's roles, reads only what the user's
 // departments cover (the scope is part of each store and search query),
-// and leaves a record in the audit trail where the issue asks for one.
+// and leaves a record in the audit trail of uploads, views, downloads,
+// searches and decisions.
 package web
 
 import (

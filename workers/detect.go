@@ -15,9 +15,10 @@ import (
 	"hoso/pipeline"
 )
 
-// Detect works pipeline.DetectArgs: it finds the document's identifiers
-// (the other detectors arrive with the pattern detection issue) and tells
-// the indexer through the change feed.
+// Detect works pipeline.DetectArgs: it finds the document's identifiers,
+// its near-duplicate signature and its red flags, and tells the indexer
+// through the change feed; what the document shares with others is the
+// patterns sweep's.
 type Detect struct {
 	river.WorkerDefaults[pipeline.DetectArgs]
 	cfg       Config
