@@ -86,7 +86,7 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MaxUploadSize <= 0 {
-		cfg.MaxUploadSize = 2_000_000_000 + 10_000_000
+		cfg.MaxUploadSize = ingest.DefaultMaxBatchSize + 10_000_000
 		if cfg.Ingester != nil && cfg.Ingester.Limits.MaxBatchSize > 0 {
 			cfg.MaxUploadSize = cfg.Ingester.Limits.MaxBatchSize + 10_000_000
 		}

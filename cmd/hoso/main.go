@@ -19,6 +19,7 @@ import (
 
 	"hoso/extract"
 	"hoso/pipeline"
+	"hoso/pipeline/ingest"
 )
 
 func main() {
@@ -138,16 +139,16 @@ func (m *Main) newFlags(name string) *flags {
 	f.fs.StringVar(&f.cfg.DatabaseURL, "database-url", env("HOSO_DATABASE_URL", ""), "PostgreSQL URL; empty means SQLite inside the data folder")
 	f.cfg.Schema = m.Getenv("HOSO_DATABASE_SCHEMA")
 	f.cfg.AuditKey = m.Getenv("HOSO_AUDIT_KEY")
-	f.fs.DurationVar(&f.cfg.Timeout, "timeout", envDuration(env("HOSO_EXTRACT_TIMEOUT", ""), 2*time.Minute), "extraction time limit per file")
+	f.fs.DurationVar(&f.cfg.Timeout, "timeout", envDuration(env("HOSO_EXTRACT_TIMEOUT", ""), extract.DefaultTimeout), "extraction time limit per file")
 	f.cfg.RescueAfter = envDuration(env("HOSO_RESCUE_AFTER", ""), 0)
 	f.cfg.OCRChildren = envInt(env("HOSO_OCR_CHILDREN", ""), 0)
 	f.cfg.OCRPages = envInt(env("HOSO_OCR_PAGES", ""), 0)
 	f.cfg.Tesseract = m.Getenv("HOSO_TESSERACT")
-	f.cfg.OCRTimeout = envDuration(env("HOSO_OCR_TIMEOUT", ""), 10*time.Minute)
+	f.cfg.OCRTimeout = envDuration(env("HOSO_OCR_TIMEOUT", ""), extract.DefaultOCRTimeout)
 	f.fs.IntVar(&f.cfg.Children, "children", envInt(env("HOSO_EXTRACT_CHILDREN", ""), 0), "extraction processes (default: number of CPUs)")
 	mem := f.fs.Int("memory-mb", envInt(env("HOSO_EXTRACT_MEMORY_MB", ""), extract.DefaultMemory>>20), "memory limit of an extraction process, in MB")
-	maxFile := f.fs.Int("max-file-mb", envInt(env("HOSO_MAX_FILE_MB", ""), 200), "largest accepted file, in MB")
-	maxBatch := f.fs.Int("max-batch-mb", envInt(env("HOSO_MAX_BATCH_MB", ""), 2000), "largest accepted batch, in MB")
+	maxFile := f.fs.Int("max-file-mb", envInt(env("HOSO_MAX_FILE_MB", ""), ingest.DefaultMaxFileSize/1_000_000), "largest accepted file, in MB")
+	maxBatch := f.fs.Int("max-batch-mb", envInt(env("HOSO_MAX_BATCH_MB", ""), ingest.DefaultMaxBatchSize/1_000_000), "largest accepted batch, in MB")
 	if tz := m.Getenv("HOSO_TIMEZONE"); tz != "" {
 		loc, err := time.LoadLocation(tz)
 		if err != nil {

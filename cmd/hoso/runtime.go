@@ -68,13 +68,13 @@ func (c *Config) fill() {
 		c.OCRPages = max(1, runtime.NumCPU()/c.OCRChildren)
 	}
 	if c.OCRTimeout <= 0 {
-		c.OCRTimeout = 10 * time.Minute
+		c.OCRTimeout = extract.DefaultOCRTimeout
 	}
 	if c.Workers <= 0 {
 		c.Workers = 8
 	}
 	if c.Timeout <= 0 {
-		c.Timeout = 2 * time.Minute
+		c.Timeout = extract.DefaultTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

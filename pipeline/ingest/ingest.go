@@ -23,18 +23,24 @@ import (
 
 // Limits bound an upload. Zero fields take the defaults given.
 type Limits struct {
-	MaxFileSize  int64 // bytes of one file; default 200 MB
-	MaxBatchSize int64 // bytes of one batch; default 2 GB
+	MaxFileSize  int64 // bytes of one file; default DefaultMaxFileSize
+	MaxBatchSize int64 // bytes of one batch; default DefaultMaxBatchSize
 	MaxDepth     int   // archives inside archives; default 2
 	Archive      extract.ArchiveLimits
 }
 
+// The default upload limits: a file, and a batch of files.
+const (
+	DefaultMaxFileSize  = 200_000_000
+	DefaultMaxBatchSize = 2_000_000_000
+)
+
 func (l Limits) withDefaults() Limits {
 	if l.MaxFileSize <= 0 {
-		l.MaxFileSize = 200_000_000
+		l.MaxFileSize = DefaultMaxFileSize
 	}
 	if l.MaxBatchSize <= 0 {
-		l.MaxBatchSize = 2_000_000_000
+		l.MaxBatchSize = DefaultMaxBatchSize
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = 2
