@@ -56,8 +56,8 @@ type Config struct {
 	Logger     *slog.Logger
 }
 
-// Register adds every worker to w.
-func Register(w *river.Workers, cfg Config) {
+// withDefaults fills the fields left zero with their defaults.
+func (cfg Config) withDefaults() Config {
 	if cfg.MaxCrashes <= 0 {
 		cfg.MaxCrashes = 2
 	}
@@ -70,6 +70,26 @@ func Register(w *river.Workers, cfg Config) {
 	if cfg.OCRTools == nil {
 		cfg.OCRTools = CachedOCRTools("")
 	}
+	return cfg
+}
+
+// stageDocument loads the document a stage's job names. A document that
+// no longer exists cancels the job; one that is not in state from (the
+// stage ran before a crash whose restart runs the job again, or the
+// document failed meanwhile) gives ok false: there is nothing to do.
+func stageDocument(ctx context.Context, store pipeline.Store, id int64, from pipeline.State) (doc *pipeline.Document, ok bool, err error) {
+	doc, err = store.DocumentGetByID(ctx, id)
+	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
+		return nil, false, river.JobCancel(err)
+	} else if err != nil {
+		return nil, false, err
+	}
+	return doc, doc.State == from, nil
+}
+
+// Register adds every worker to w.
+func Register(w *river.Workers, cfg Config) {
+	cfg = cfg.withDefaults()
 	river.AddWorker(w, &Extract{cfg: cfg})
 	river.AddWorker(w, &OCR{cfg: cfg})
 	river.AddWorker(w, &Classify{cfg: cfg})

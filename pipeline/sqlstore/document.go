@@ -147,9 +147,11 @@ func (s *Store) DocumentRetry(ctx context.Context, p pipeline.DocumentRetryParam
 	var done []int64
 	for _, id := range ids {
 		err := s.inTx(ctx, func(tx Tx) error {
-			n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, error_code = '', error = '', crashes = 0, updated_at = $4
-				WHERE id = $1 AND state = $5`, id, string(pipeline.StateReceived), string(pipeline.StageExtract), s.now(), string(pipeline.StateFailed))
-			if err != nil || n != 1 {
+			ok, err := s.advance(ctx, tx, id, pipeline.StateReceived, pipeline.StageExtract, pipeline.StateFailed)
+			if err != nil || !ok {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE document SET error_code = '', error = '', crashes = 0 WHERE id = $1`, id); err != nil {
 				return err
 			}
 			done = append(done, id)
@@ -188,8 +190,8 @@ func (s *Store) DocumentList(ctx context.Context, p pipeline.DocumentListParams)
 func (s *Store) DocumentCountByState(ctx context.Context, p pipeline.DocumentCountByStateParams) (map[pipeline.State]int, error) {
 	// Documents waiting for OCR to be installed count apart: they are
 	// settled until it is.
-	q := `SELECT CASE WHEN state = 'received' AND error_code = 'ocr_missing' THEN 'waiting' ELSE state END AS st, count(*) FROM document`
-	var args []any
+	q := `SELECT CASE WHEN state = $1 AND error_code = $2 THEN $3 ELSE state END AS st, count(*) FROM document`
+	args := []any{string(pipeline.StateReceived), pipeline.EOCRMISSING, string(pipeline.StateWaiting)}
 	if len(p.BatchIDs) > 0 {
 		q += ` WHERE batch_id IN ` + in(&args, p.BatchIDs)
 	}
@@ -277,12 +279,11 @@ func (s *Store) DocumentReclassify(ctx context.Context, p pipeline.DocumentRecla
 	if p.Type == "" && !p.All {
 		return nil, pipeline.Errorf(pipeline.EINVALID, "Name a type to reclassify, or all.")
 	}
-	done := []string{string(pipeline.StateClassified), string(pipeline.StateChecked), string(pipeline.StateIndexed)}
-	q := `SELECT id FROM document WHERE state IN ($1, $2, $3)`
-	args := []any{done[0], done[1], done[2]}
+	var args []any
+	q := `SELECT id FROM document WHERE state IN ` + in(&args, classifiedStates)
 	if p.Type != "" {
-		q += ` AND doc_type = $4`
 		args = append(args, p.Type)
+		q += fmt.Sprintf(` AND doc_type = $%d`, len(args))
 	}
 	ids, err := s.ids(ctx, q+` ORDER BY id`, args...)
 	if err != nil {
@@ -294,12 +295,11 @@ func (s *Store) DocumentReclassify(ctx context.Context, p pipeline.DocumentRecla
 		err := s.inTx(ctx, func(tx Tx) error {
 			var jobs []pipeline.JobArgs
 			for _, id := range chunk {
-				n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4 WHERE id = $1 AND state IN ($5, $6, $7)`,
-					id, string(pipeline.StateExtracted), string(pipeline.StageClassify), s.now(), done[0], done[1], done[2])
+				ok, err := s.advance(ctx, tx, id, pipeline.StateExtracted, pipeline.StageClassify, classifiedStates...)
 				if err != nil {
 					return err
 				}
-				if n == 1 {
+				if ok {
 					jobs = append(jobs, pipeline.ClassifyArgs{DocumentID: id})
 					out = append(out, id)
 				}

@@ -85,7 +85,7 @@ func (s *Store) flagMerged(ctx context.Context, tx Tx, flagID int64, status stri
 // NearDupCandidateIDs returns the documents sharing a bucket.
 func (s *Store) NearDupCandidateIDs(ctx context.Context, bands []int64, exclude int64) ([]int64, error) {
 	if len(bands) == 0 {
-		return nil, nil
+		return []int64{}, nil
 	}
 	var conds []string
 	args := []any{exclude}
@@ -123,7 +123,7 @@ func (s *Store) NearDupSignatures(ctx context.Context, ids []int64) ([]pipeline.
 // NearDupClusterMembers lists the documents of clusters.
 func (s *Store) NearDupClusterMembers(ctx context.Context, clusterIDs []int64) ([]int64, error) {
 	if len(clusterIDs) == 0 {
-		return nil, nil
+		return []int64{}, nil
 	}
 	var args []any
 	return s.ids(ctx, `SELECT document_id FROM near_dup_signature WHERE cluster_id IN `+in(&args, clusterIDs)+` ORDER BY document_id`, args...)

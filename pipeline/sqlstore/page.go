@@ -38,13 +38,11 @@ func (s *Store) PageCorrect(ctx context.Context, p pipeline.PageCorrectParams) (
 			WHERE document_id = $1 AND number = $2`, p.DocumentID, p.Number, p.Text, p.Quality, "manual", p.Language); err != nil {
 			return err
 		}
-		done := []any{string(pipeline.StateClassified), string(pipeline.StateChecked), string(pipeline.StateIndexed)}
-		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4 WHERE id = $1 AND state IN ($5, $6, $7)`,
-			append([]any{p.DocumentID, string(pipeline.StateExtracted), string(pipeline.StageClassify), s.now()}, done...)...)
+		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateExtracted, pipeline.StageClassify, classifiedStates...)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !ok {
 			return pipeline.Errorf(pipeline.ECONFLICT, "Document %d is still being processed; correct it once it is searchable.", p.DocumentID)
 		}
 		if p.KeepDepartment {

@@ -130,7 +130,7 @@ type OrphanJob struct {
 // (PostgreSQL; SQLite's are all this process's).
 func (s *Store) JobsRunningBy(ctx context.Context) ([]OrphanJob, error) {
 	if s.db.Dialect() != "postgres" {
-		return nil, nil
+		return []OrphanJob{}, nil
 	}
 	out, err := collect(func(row Row) (OrphanJob, error) {
 		var j OrphanJob

@@ -8,16 +8,21 @@ import (
 	"hoso/pipeline"
 )
 
-// advance moves a document from one state to the next inside tx. It
-// reports false when the document was not in state from: the stage ran
-// already (or the document failed meanwhile), and nothing must follow.
-// This guard is what makes a stage that runs twice (its job retried after
-// a crash between the commit and River's completion) take effect once.
-func (s *Store) advance(ctx context.Context, tx Tx, id int64, from, to pipeline.State, next pipeline.Stage) (bool, error) {
-	n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4 WHERE id = $1 AND state = $5`,
-		id, string(to), string(next), s.now(), string(from))
+// advance moves a document to state to and stage next inside tx. It
+// reports false when the document was in none of the states from: the
+// stage ran already (or the document failed meanwhile), and nothing must
+// follow. This guard is what makes a stage that runs twice (its job
+// retried after a crash between the commit and River's completion) take
+// effect once; every change of state that a job follows goes through it.
+func (s *Store) advance(ctx context.Context, tx Tx, id int64, to pipeline.State, next pipeline.Stage, from ...pipeline.State) (bool, error) {
+	args := []any{id, string(to), string(next), s.now()}
+	n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4 WHERE id = $1 AND state IN `+in(&args, from), args...)
 	return n == 1, err
 }
+
+// classifiedStates are the states of a document whose classification is
+// done: the ones a reclassification or a corrected page sends back.
+var classifiedStates = []pipeline.State{pipeline.StateClassified, pipeline.StateChecked, pipeline.StateIndexed}
 
 // ExtractComplete stores pages and queues classification.
 func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteParams) error {
@@ -30,12 +35,14 @@ func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteP
 			}
 			message = string(b)
 		}
-		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4, mime = $5, pages = $6, quality = $7,
-			extractor = $8, language = $10, error_code = '', error = '', message = $11 WHERE id = $1 AND state = $9`,
-			p.DocumentID, string(pipeline.StateExtracted), string(pipeline.StageClassify), s.now(), p.MIME, len(p.Pages), p.Quality,
-			p.Extractor, string(pipeline.StateReceived), p.Language, message)
-		if err != nil || n != 1 {
-			return err // n == 0: extracted already (see advance)
+		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateExtracted, pipeline.StageClassify, pipeline.StateReceived)
+		if err != nil || !ok {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE document SET mime = $2, pages = $3, quality = $4,
+			extractor = $5, language = $6, error_code = '', error = '', message = $7 WHERE id = $1`,
+			p.DocumentID, p.MIME, len(p.Pages), p.Quality, p.Extractor, p.Language, message); err != nil {
+			return err
 		}
 		// Attachments of an e-mail: created once, with the extraction that
 		// found them (a retry after a crash finds the document extracted).
@@ -145,16 +152,18 @@ func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyComplet
 	}
 	// A person's correction of the type or the department stands.
 	err = s.inTx(ctx, func(tx Tx) error {
-		n, err := tx.Exec(ctx, `UPDATE document SET state = $2, stage = $3, updated_at = $4,
-			doc_type = CASE WHEN type_source = $11 THEN doc_type ELSE $5 END,
-			type_source = CASE WHEN type_source = $11 THEN type_source ELSE $12 END,
-			department = CASE WHEN department_source = $11 THEN department ELSE $6 END,
-			department_source = CASE WHEN department_source = $11 THEN department_source ELSE $13 END,
-			tags = $7, classification = $8, rule_set_version = $9 WHERE id = $1 AND state = $10`,
-			p.DocumentID, string(pipeline.StateClassified), string(pipeline.StageDetect), s.now(), c.Type, dep,
-			string(tags), string(class), c.RuleSetVersion, string(pipeline.StateExtracted), pipeline.SourceManual, source, pipeline.SourceRule)
-		if err != nil || n != 1 {
-			return err // n == 0: classified already (see advance)
+		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateClassified, pipeline.StageDetect, pipeline.StateExtracted)
+		if err != nil || !ok {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE document SET
+			doc_type = CASE WHEN type_source = $6 THEN doc_type ELSE $2 END,
+			type_source = CASE WHEN type_source = $6 THEN type_source ELSE $7 END,
+			department = CASE WHEN department_source = $6 THEN department ELSE $3 END,
+			department_source = CASE WHEN department_source = $6 THEN department_source ELSE $8 END,
+			tags = $4, classification = $5, rule_set_version = $9 WHERE id = $1`,
+			p.DocumentID, c.Type, dep, string(tags), string(class), pipeline.SourceManual, source, pipeline.SourceRule, c.RuleSetVersion); err != nil {
+			return err
 		}
 		return tx.InsertJobs(ctx, []pipeline.JobArgs{pipeline.DetectArgs{DocumentID: p.DocumentID}})
 	})
@@ -167,7 +176,7 @@ func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyComplet
 // DetectComplete marks the document checked and tells the indexer.
 func (s *Store) DetectComplete(ctx context.Context, p pipeline.DetectCompleteParams) error {
 	err := s.inTx(ctx, func(tx Tx) error {
-		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateClassified, pipeline.StateChecked, pipeline.StageIndex)
+		ok, err := s.advance(ctx, tx, p.DocumentID, pipeline.StateChecked, pipeline.StageIndex, pipeline.StateClassified)
 		if err != nil || !ok {
 			return err
 		}
