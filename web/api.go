@@ -16,8 +16,8 @@ import (
 	"unicode/utf8"
 
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
-	"hoso/pipeline/ingest"
 	"hoso/search"
 )
 

@@ -22,8 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"hoso/ingest"
 	"hoso/pipeline"
-	"hoso/pipeline/ingest"
 	"hoso/search"
 	"hoso/web/auth"
 )

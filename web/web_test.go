@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"hoso/ingest"
 	"hoso/pipeline"
 	"hoso/pipeline/blob"
-	"hoso/pipeline/ingest"
 	"hoso/pipeline/sqlite"
 	"hoso/pipeline/sqlstore"
 	"hoso/search"

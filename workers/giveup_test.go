@@ -12,9 +12,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"hoso/ingest"
 	"hoso/pipeline"
 	"hoso/pipeline/blob"
-	"hoso/pipeline/ingest"
 	"hoso/pipeline/sqlite"
 	"hoso/workers"
 )

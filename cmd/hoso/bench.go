@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
-	"hoso/pipeline/ingest"
 	"hoso/pipeline/postgres"
 	"hoso/workers"
 )

@@ -18,8 +18,8 @@ import (
 	_ "time/tzdata" // the office's time zone, on machines without zoneinfo
 
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
-	"hoso/pipeline/ingest"
 )
 
 func main() {

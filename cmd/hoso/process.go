@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
-	"hoso/pipeline/ingest"
 	"hoso/workers"
 )
 

@@ -18,9 +18,9 @@ import (
 
 	"hoso/detect"
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
 	"hoso/pipeline/blob"
-	"hoso/pipeline/ingest"
 	"hoso/pipeline/postgres"
 	"hoso/pipeline/sqlite"
 	"hoso/pipeline/sqlstore"

@@ -11,10 +11,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"hoso/ingest"
 	"hoso/internal/fixture"
 	"hoso/pipeline"
 	"hoso/pipeline/blob"
-	"hoso/pipeline/ingest"
 	"hoso/pipeline/sqlite"
 )
 
@@ -163,7 +163,7 @@ func TestHostileArchives(t *testing.T) {
 	}
 	t.Run("built", func(t *testing.T) { testHostileArchives(t, hostile, 3) })
 	t.Run("corpus", func(t *testing.T) {
-		dir := filepath.Join("..", "..", "..", "shared", "corpus", "archives")
+		dir := filepath.Join("..", "..", "shared", "corpus", "archives")
 		if _, err := os.Stat(dir); err != nil {
 			t.Skipf("corpus not found: %v", err)
 		}
