@@ -51,7 +51,7 @@ type result struct {
 	Code string
 }
 
-func results(s *ingest.Session) []result {
+func results(s *ingest.Upload) []result {
 	var out []result
 	for _, o := range s.Outcomes {
 		out = append(out, result{Path: o.Path, Doc: o.Accepted(), Dup: o.DuplicateOf != nil, Code: o.Code})

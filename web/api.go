@@ -71,7 +71,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, 
 	ctx := r.Context()
 	u := currentUser(r)
 	name, department := "", ""
-	var sess *ingest.Session
+	var sess *ingest.Upload
 	var resp *BatchCreated
 	// finish sums the batch up and records the upload in the audit
 	// trail; an upload that cannot be recorded fails.

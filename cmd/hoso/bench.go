@@ -119,7 +119,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 			defer rt.Close()
 			rt.Sandbox.Record()
 			rt.Extractor = ex
-			upload := func() (*ingest.Session, error) {
+			upload := func() (*ingest.Upload, error) {
 				s, err := rt.Ingester().Begin(ctx, "bench")
 				if err != nil {
 					return nil, err
@@ -133,7 +133,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 			}
 			// Without extraction, the files are stored first and only the
 			// queue's work is timed.
-			var s *ingest.Session
+			var s *ingest.Upload
 			if ex != nil {
 				if s, err = upload(); err != nil {
 					return 0, err
