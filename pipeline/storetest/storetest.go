@@ -49,6 +49,10 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("AuditKeyed", func(t *testing.T) { testAuditKeyed(t, open(t)) })
 	t.Run("Figures", func(t *testing.T) { testFigures(t, open(t)) })
 	t.Run("FourEyes", func(t *testing.T) { testFourEyes(t, open(t)) })
+	t.Run("NearDuplicates", func(t *testing.T) { testNearDuplicates(t, open(t)) })
+	t.Run("ChangeFeed", func(t *testing.T) { testChangeFeed(t, open(t)) })
+	t.Run("OCR", func(t *testing.T) { testOCR(t, open(t)) })
+	t.Run("Lookups", func(t *testing.T) { testLookups(t, open(t)) })
 }
 
 func sha(n int) string { return fmt.Sprintf("%064x", n) }
