@@ -121,7 +121,7 @@ type cachedSignature struct {
 	templateDocs int
 }
 
-func (c *signatureCache) get(ctx context.Context, st pipeline.Store, ids []int64, templateDocs int) (map[int64]cachedSignature, error) {
+func (c *signatureCache) get(ctx context.Context, st patternsStore, ids []int64, templateDocs int) (map[int64]cachedSignature, error) {
 	if c.byID == nil || len(c.byID) > 1_000_000 {
 		c.byID = map[int64]cachedSignature{}
 	}
