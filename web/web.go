@@ -5,6 +5,16 @@
 // departments cover (the scope is part of each store and search query),
 // and leaves a record in the audit trail of uploads, views, downloads,
 // searches and decisions.
+//
+// What web may import: pipeline (the domain and its Store), the services
+// above it (ingest for uploads, search for queries and reindexing), its
+// own auth, and the pure parts of the stage packages, which do no I/O of
+// their own: extract's format names, descriptions, text quality and
+// language, its safe archive names and its limited child command (page
+// images for rekeying), and classify's rule parser, validator and
+// matcher, with classify.Current over the Store for the rules in force.
+// Never workers, a store backend or River: a page changes the pipeline
+// only through the Store, which enqueues the next job itself.
 package web
 
 import (
