@@ -36,7 +36,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "ocr" {
 		return m.benchOCR(ctx, args[1:])
 	}
-	f := m.newFlags("bench")
+	f := m.newFlags("bench").extraction().uploads()
 	rounds := f.fs.Int("rounds", 3, "runs of each measurement; the median is reported")
 	pgURL := f.fs.String("postgres", m.Getenv("HOSO_TEST_DATABASE_URL"), "PostgreSQL URL for the end-to-end run on PostgreSQL (a scratch schema is used and dropped)")
 	paths, err := f.parse(args)

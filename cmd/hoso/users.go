@@ -47,15 +47,18 @@ func (m *Main) users(ctx context.Context, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	f := m.newFlags("users " + sub)
-	name := f.fs.String("name", "", "user name")
-	var role string
+	var name, role, label string
 	var deps multiFlag
-	label := f.fs.String("label", "", "what the token is for (users token)")
+	if sub != "list" {
+		f.fs.StringVar(&name, "name", "", "user name")
+	}
 	switch sub {
 	case "add":
 		f.fs.StringVar(&role, "role", "", "clerk, officer, supervisor or admin")
 		f.fs.Var(&deps, "department", "department code; repeat or separate with commas")
-	case "token", "password", "disable", "enable", "list":
+	case "token":
+		f.fs.StringVar(&label, "label", "", "what the token is for")
+	case "password", "disable", "enable", "list":
 	default:
 		return usageError{fmt.Sprintf("unknown users subcommand %q (add, token, list, password, disable, enable)", sub)}
 	}
@@ -83,7 +86,7 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	}
-	if *name == "" {
+	if name == "" {
 		return usageError{"name the user with --name"}
 	}
 	switch sub {
@@ -93,7 +96,7 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		u, err := st.UserCreate(ctx, &pipeline.User{Name: *name, Role: role, Departments: deps, PasswordHash: hash, MustChangePassword: true})
+		u, err := st.UserCreate(ctx, &pipeline.User{Name: name, Role: role, Departments: deps, PasswordHash: hash, MustChangePassword: true})
 		if err != nil {
 			return err
 		}
@@ -103,12 +106,12 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "Created %s (%s, %s). One-time password, shown only now; they choose their own at first sign-in:\n", u.Name, u.Role, strings.Join(u.Departments, ", "))
 		fmt.Fprintln(m.Stdout, password)
 	case "token":
-		u, err := st.UserGetByName(ctx, *name)
+		u, err := st.UserGetByName(ctx, name)
 		if err != nil {
 			return err
 		}
 		secret := auth.NewSecret("hoso_")
-		t, err := st.TokenCreate(ctx, u.ID, *label, auth.HashSecret(secret))
+		t, err := st.TokenCreate(ctx, u.ID, label, auth.HashSecret(secret))
 		if err != nil {
 			return err
 		}
@@ -118,7 +121,7 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "API token %d for %s (%s), shown only now; send it as Authorization: Bearer TOKEN:\n", t.ID, u.Name, u.Role)
 		fmt.Fprintln(m.Stdout, secret)
 	case "password", "disable", "enable":
-		u, err := st.UserGetByName(ctx, *name)
+		u, err := st.UserGetByName(ctx, name)
 		if err != nil {
 			return err
 		}
