@@ -7,7 +7,8 @@
 // searches and decisions.
 //
 // What web may import: pipeline (the domain and its Store), the services
-// above it (ingest for uploads, search for queries and reindexing), its
+// above it (ingest for uploads, accounts for users and tokens, search for
+// queries and reindexing), its
 // own auth, and the pure parts of the stage packages, which do no I/O of
 // their own: extract's format names, descriptions, text quality and
 // language, its safe archive names and its limited child command (page
@@ -32,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"hoso/accounts"
 	"hoso/ingest"
 	"hoso/pipeline"
 	"hoso/search"
@@ -472,6 +474,18 @@ func (s *Server) trusted(addr string) bool {
 
 // audit appends a record for the signed-in user. A trail that cannot be
 // written stops the action: nothing is shown that is not recorded.
+// actor is who asks, as the audit trail names them.
+func (s *Server) actor(r *http.Request) accounts.Actor {
+	a := accounts.Actor{Remote: s.clientAddr(r)}
+	if u := currentUser(r); u != nil {
+		a.UserID, a.Name = u.ID, u.Name
+	}
+	return a
+}
+
+// accounts is the account service over the server's store.
+func (s *Server) accounts() *accounts.Service { return &accounts.Service{Store: s.cfg.Store} }
+
 func (s *Server) audit(r *http.Request, action, object string, detail any) error {
 	rec := &pipeline.AuditRecord{Remote: s.clientAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}
 	if u := currentUser(r); u != nil {
