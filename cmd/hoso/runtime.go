@@ -145,20 +145,7 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nil, err
 		}
 		rt.Store, rt.closeDB = st, db.Close
-		rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) {
-			c, err := db.NewClient(rc)
-			if err == nil {
-				observe(ctx, c, rt)
-			}
-			return c, err
-		}
-		rt.jobsUI = func(ctx context.Context) (http.Handler, error) {
-			c, err := db.NewClient(&river.Config{Logger: rt.cfg.Logger})
-			if err != nil {
-				return nil, err
-			}
-			return jobsHandler(ctx, riverui.NewEndpoints(c, nil), rt.cfg.Logger)
-		}
+		useRiver(rt, db.NewClient)
 		rt.requeue = db.RequeueRunning
 	} else {
 		st, db, err := postgres.OpenStore(ctx, postgres.Config{URL: cfg.DatabaseURL, Schema: cfg.Schema, MaxConns: int32(cfg.Children + cfg.Workers + 4)})
@@ -166,20 +153,7 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nil, err
 		}
 		rt.Store, rt.closeDB = st, db.Close
-		rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) {
-			c, err := db.NewClient(rc)
-			if err == nil {
-				observe(ctx, c, rt)
-			}
-			return c, err
-		}
-		rt.jobsUI = func(ctx context.Context) (http.Handler, error) {
-			c, err := db.NewClient(&river.Config{Logger: rt.cfg.Logger})
-			if err != nil {
-				return nil, err
-			}
-			return jobsHandler(ctx, riverui.NewEndpoints(c, nil), rt.cfg.Logger)
-		}
+		useRiver(rt, db.NewClient)
 	}
 	if rt.auditKey, err = loadAuditKey(ctx, rt.Store, cfg); err != nil {
 		rt.closeDB()
@@ -206,6 +180,26 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, err
 	}
 	return rt, nil
+}
+
+// useRiver makes the runtime's River clients, for the workers and for
+// River's UI, with a backend's newClient: the one step that depends on
+// the driver's transaction type.
+func useRiver[TTx any](rt *Runtime, newClient func(*river.Config) (*river.Client[TTx], error)) {
+	rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) {
+		c, err := newClient(rc)
+		if err == nil {
+			observe(ctx, c, rt)
+		}
+		return c, err
+	}
+	rt.jobsUI = func(ctx context.Context) (http.Handler, error) {
+		c, err := newClient(&river.Config{Logger: rt.cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+		return jobsHandler(ctx, riverui.NewEndpoints(c, nil), rt.cfg.Logger)
+	}
 }
 
 func isSQLiteURL(u string) bool {
