@@ -2,23 +2,18 @@ package accounts_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"hoso/accounts"
 	"hoso/pipeline"
-	"hoso/pipeline/sqlite"
+	"hoso/pipeline/sqlite/sqlitetest"
 	"hoso/web/auth"
 )
 
 func TestAccountChangesAreAudited(t *testing.T) {
 	ctx := context.Background()
-	st, _, err := sqlite.OpenStore(ctx, filepath.Join(t.TempDir(), "hoso.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, _, _ := sqlitetest.Open(t)
 	svc := &accounts.Service{Store: st}
 	admin := accounts.Actor{Name: "cli:root", Remote: "local"}
 

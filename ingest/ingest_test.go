@@ -14,22 +14,12 @@ import (
 	"hoso/ingest"
 	"hoso/internal/fixture"
 	"hoso/pipeline"
-	"hoso/pipeline/blob"
-	"hoso/pipeline/sqlite"
+	"hoso/pipeline/sqlite/sqlitetest"
 )
 
 func newIngester(t *testing.T, limits ingest.Limits) *ingest.Ingester {
 	t.Helper()
-	dir := t.TempDir()
-	st, _, err := sqlite.OpenStore(context.Background(), filepath.Join(dir, "hoso.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, _, blobs := sqlitetest.Open(t)
 	return &ingest.Ingester{Store: st, Blobs: blobs, Limits: limits}
 }
 
