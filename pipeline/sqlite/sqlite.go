@@ -101,13 +101,8 @@ func OpenStore(ctx context.Context, path string) (*sqlstore.Store, *DB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st := sqlstore.New(db)
-	if err := db.MigrateRiver(ctx); err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	if _, err := st.Migrate(ctx); err != nil {
-		db.Close()
+	st, err := sqlstore.Migrated(ctx, db)
+	if err != nil {
 		return nil, nil, err
 	}
 	return st, db, nil

@@ -76,6 +76,28 @@ func New(db DB) *Store {
 	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }, auditPlain: -1}
 }
 
+// RiverDB is a DB that also holds River's tables.
+type RiverDB interface {
+	DB
+	// MigrateRiver applies River's own migrations.
+	MigrateRiver(ctx context.Context) error
+}
+
+// Migrated returns a Store over db once River's migrations and hoso's are
+// applied; when they fail, it closes db.
+func Migrated(ctx context.Context, db RiverDB) (*Store, error) {
+	st := New(db)
+	if err := db.MigrateRiver(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
 // DB returns the store's database.
 func (s *Store) DB() DB { return s.db }
 
