@@ -17,6 +17,12 @@ type Classify struct {
 	cfg Config
 }
 
+// NewClassify returns a classify worker on its own, for tests that work
+// one job (rivertest) without the queue.
+func NewClassify(cfg Config) *Classify {
+	return &Classify{cfg: cfg.withDefaults()}
+}
+
 // NextRetry retries soon.
 func (w *Classify) NextRetry(job *river.Job[pipeline.ClassifyArgs]) time.Time {
 	return retryAfter(failedAttempts(job.JobRow))
