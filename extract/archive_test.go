@@ -81,11 +81,18 @@ func TestUnpackZipSlip(t *testing.T) {
 	}
 }
 
-func TestUnpackZipBombCorpus(t *testing.T) {
-	b := mustRead(t, filepath.Join(corpus(t, "archives"), "zbsm.zip"))
-	_, err := unpackAll(t, b, ArchiveLimits{})
+// TestUnpackZipBomb: an archive that would unpack past the limit is
+// refused whole (the one built here against a limit of 1 MB, the corpus's
+// zbsm.zip against the default).
+func TestUnpackZipBomb(t *testing.T) {
+	_, err := unpackAll(t, fixture.ZipBomb(), ArchiveLimits{MaxTotal: 1 << 20})
 	if pipeline.ErrorCode(err) != pipeline.EUNSAFE {
-		t.Fatalf("zbsm.zip: %v, want code %s", err, pipeline.EUNSAFE)
+		t.Errorf("ZIP bomb of 16 MiB under a limit of 1 MiB: %v, want code %s", err, pipeline.EUNSAFE)
+	}
+	if p, ok := inCorpus("archives", "zbsm.zip"); ok {
+		if _, err := unpackAll(t, mustRead(t, p), ArchiveLimits{}); pipeline.ErrorCode(err) != pipeline.EUNSAFE {
+			t.Errorf("zbsm.zip: %v, want code %s", err, pipeline.EUNSAFE)
+		}
 	}
 }
 
@@ -149,10 +156,20 @@ func TestUnpackGzip(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].name != "ghi-chu.txt" || got[0].body != "Biên bản họp" {
 		t.Errorf("gzip: %+v, %v", got, err)
 	}
-	gz := mustRead(t, filepath.Join(corpus(t, "vietnamese"), "maint-guide.vi.txt.gz"))
-	got, err = unpackAll(t, gz, ArchiveLimits{})
+	// A gzip stream without a name gives one nameless entry.
+	buf.Reset()
+	zw = gzip.NewWriter(&buf)
+	io.WriteString(zw, "Hướng dẫn cho người bảo trì Debian")
+	zw.Close()
+	got, err = unpackAll(t, buf.Bytes(), ArchiveLimits{})
 	if err != nil || len(got) != 1 || got[0].name != "" || !strings.Contains(got[0].body, "Debian") {
-		t.Errorf("maint-guide.vi.txt.gz: %d entries, %v", len(got), err)
+		t.Errorf("nameless gzip: %+v, %v", got, err)
+	}
+	if p, ok := inCorpus("vietnamese", "maint-guide.vi.txt.gz"); ok {
+		got, err = unpackAll(t, mustRead(t, p), ArchiveLimits{})
+		if err != nil || len(got) != 1 || got[0].name != "" || !strings.Contains(got[0].body, "Debian") {
+			t.Errorf("maint-guide.vi.txt.gz: %d entries, %v", len(got), err)
+		}
 	}
 }
 
