@@ -1,17 +1,21 @@
 # hoso's test entry point: `make test` on a fresh machine installs what the
 # tests need (poppler-utils, tesseract, chromium), makes sure PostgreSQL answers, and runs vet,
-# the whole suite on SQLite and PostgreSQL, and each fuzz target briefly.
+# staticcheck, the whole suite on SQLite and PostgreSQL, and each fuzz
+# target briefly.
 
 HOSO_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 FUZZTIME ?= 5s
+# staticcheck's version is pinned: a new release may add checks, and a
+# test run must not change its verdict by itself.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export HOSO_TEST_DATABASE_URL
 
 FUZZ_TARGETS := extract:FuzzSniff extract:FuzzDecodeText extract:FuzzHTML extract:FuzzDOCX \
 	extract:FuzzODT extract:FuzzRTF extract:FuzzPPT extract:FuzzMail extract:FuzzUnpack extract:FuzzExtractPDF classify:FuzzClassify detect:FuzzIdentifiers search:FuzzParseQuery search:FuzzFold
 
-.PHONY: test deps postgres vet unit fuzz build
+.PHONY: test deps postgres vet staticcheck unit fuzz build
 
-test: deps postgres vet unit fuzz
+test: deps postgres vet staticcheck unit fuzz
 
 build:
 	go build -o hoso ./cmd/hoso
@@ -49,6 +53,9 @@ postgres:
 
 vet:
 	go vet ./...
+
+staticcheck:
+	go run $(STATICCHECK) ./...
 
 unit:
 	go test -count=1 -timeout 20m ./...

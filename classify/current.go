@@ -9,11 +9,19 @@ import (
 	"hoso/pipeline"
 )
 
+// RuleSetSource gives the newest rule set loaded (ENOTFOUND when none
+// was); pipeline.Store is one.
+type RuleSetSource interface {
+	RuleSetLatest(ctx context.Context) (*pipeline.RuleSetVersion, error)
+}
+
 // Current keeps the rule set in force: the newest version loaded into the
 // store, or the built-in rules when none was. It looks again at most every
-// TTL, so a rule change reaches the workers within seconds.
+// TTL, so a rule change reaches the workers within seconds. Its one read
+// goes through Store, which the caller gives: the workers and the web
+// pages share the cache, and classify itself holds no SQL.
 type Current struct {
-	Store pipeline.Store
+	Store RuleSetSource
 	TTL   time.Duration // default 2s
 
 	mu      sync.Mutex

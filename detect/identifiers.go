@@ -53,7 +53,6 @@ var (
 	digitsRE    = regexp.MustCompile(`\d+`)
 	phoneRE     = regexp.MustCompile(`(?:\+84|\(\+84\)|0084|0)[\s.\-]?\d{1,3}(?:[\s.\-]?\d){6,8}`)
 	emailRE     = regexp.MustCompile(`(?i)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,24}`)
-	taxRE       = regexp.MustCompile(`\d{10}(?:-\d{3})?`)
 	ibanRE      = regexp.MustCompile(`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`)
 	plateRE     = regexp.MustCompile(`\b(\d{2})([A-Z]{1,2}\d?)\s?[-.]?\s?(\d{3}\.\d{2}|\d{4,5})\b`)
 	referenceRE = regexp.MustCompile(`\b\d{1,5}/(?:\d{4}/)?[\p{Lu}Đ]{1,8}(?:-[\p{Lu}Đ0-9]{1,10}){0,3}\b`)
@@ -77,12 +76,17 @@ type finding struct {
 	id         Identifier
 }
 
-func pageIdentifiers(text string, page int) []Identifier {
-	var fs []finding
-	add := func(start, end int, kind, value string) {
-		fs = append(fs, finding{start, end, Identifier{Kind: kind, Value: value, Raw: text[start:end], Page: page}})
-	}
-	// Runs of digits standing alone: citizen IDs and tax codes.
+// addFunc records a finding: its span in the text, its kind and its
+// normalized value.
+type addFunc func(start, end int, kind, value string)
+
+// detectors find identifiers in a page's text, in this order: where two
+// findings start at the same place and are as long, the earlier detector's
+// wins.
+var detectors = []func(text string, add addFunc){digitRuns, oldIDs, phones, emails, ibans, bankAccounts, plates, references}
+
+// digitRuns finds citizen IDs and tax codes: runs of digits standing alone.
+func digitRuns(text string, add addFunc) {
 	for _, m := range digitsRE.FindAllStringIndex(text, -1) {
 		s := text[m[0]:m[1]]
 		switch {
@@ -99,14 +103,21 @@ func pageIdentifiers(text string, page int) []Identifier {
 			}
 		}
 	}
-	// Old 9-digit IDs only where the text says so: nine digits alone are
-	// too common.
+}
+
+// oldIDs finds old 9-digit IDs, only where the text says so: nine digits alone
+// are too common.
+func oldIDs(text string, add addFunc) {
 	for _, m := range oldIDWordRE.FindAllStringIndex(text, -1) {
 		rest := text[m[1]:]
 		if loc := digitsRE.FindStringIndex(rest); loc != nil && loc[0] == 0 && loc[1] == 9 && alone(text, m[1], m[1]+9) {
 			add(m[1], m[1]+9, KindOldID, rest[:9])
 		}
 	}
+}
+
+// phones finds phone numbers standing alone.
+func phones(text string, add addFunc) {
 	for _, m := range phoneRE.FindAllStringIndex(text, -1) {
 		if !alone(text, m[0], m[1]) {
 			continue
@@ -115,15 +126,27 @@ func pageIdentifiers(text string, page int) []Identifier {
 			add(m[0], m[1], KindPhone, v)
 		}
 	}
+}
+
+// emails finds e-mail addresses.
+func emails(text string, add addFunc) {
 	for _, m := range emailRE.FindAllStringIndex(text, -1) {
 		add(m[0], m[1], KindEmail, strings.ToLower(text[m[0]:m[1]]))
 	}
+}
+
+// ibans finds IBANs with a valid checksum.
+func ibans(text string, add addFunc) {
 	for _, m := range ibanRE.FindAllStringIndex(text, -1) {
 		v := strings.ReplaceAll(text[m[0]:m[1]], " ", "")
 		if validIBAN(v) {
 			add(m[0], m[1], KindIBAN, v)
 		}
 	}
+}
+
+// bankAccounts finds bank account numbers after the words that announce them.
+func bankAccounts(text string, add addFunc) {
 	for _, m := range bankWordsRE.FindAllStringIndex(text, -1) {
 		rest := text[m[1]:min(len(text), m[1]+40)]
 		loc := accountRE.FindStringIndex(rest)
@@ -140,6 +163,10 @@ func pageIdentifiers(text string, page int) []Identifier {
 			add(m[1]+loc[0], m[1]+loc[1], KindBankAccount, v)
 		}
 	}
+}
+
+// plates finds vehicle plates of a known province.
+func plates(text string, add addFunc) {
 	for _, m := range plateRE.FindAllStringSubmatchIndex(text, -1) {
 		prov, _ := strconv.Atoi(text[m[2]:m[3]])
 		if prov < 11 || prov > 99 || !alone(text, m[0], m[1]) {
@@ -148,11 +175,25 @@ func pageIdentifiers(text string, page int) []Identifier {
 		num := strings.ReplaceAll(text[m[6]:m[7]], ".", "")
 		add(m[0], m[1], KindPlate, text[m[2]:m[3]]+text[m[4]:m[5]]+"-"+num)
 	}
+}
+
+// references finds reference numbers of documents (12/2024/QĐ-UBND).
+func references(text string, add addFunc) {
 	for _, m := range referenceRE.FindAllStringIndex(text, -1) {
 		if !alone(text, m[0], m[1]) {
 			continue
 		}
 		add(m[0], m[1], KindReference, strings.ToUpper(text[m[0]:m[1]]))
+	}
+}
+
+func pageIdentifiers(text string, page int) []Identifier {
+	var fs []finding
+	add := func(start, end int, kind, value string) {
+		fs = append(fs, finding{start, end, Identifier{Kind: kind, Value: value, Raw: text[start:end], Page: page}})
+	}
+	for _, detect := range detectors {
+		detect(text, add)
 	}
 	// Where two findings overlap, the one that starts first and is longer
 	// wins, and a checked kind beats a pattern.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"hoso/internal/fixture"
 	"hoso/pipeline"
 )
 
@@ -43,9 +44,22 @@ func unpackAll(t *testing.T, b []byte, limits ArchiveLimits) ([]entryResult, err
 	return out, err
 }
 
-func TestUnpackZipSlipCorpus(t *testing.T) {
-	for _, name := range []string{"zip-slip.zip", "zip-slip-win.zip", "zip-slip.tar", "zip-slip-win.tar"} {
-		b := mustRead(t, filepath.Join(corpus(t, "archives"), name))
+// TestUnpackZipSlip unpacks zip-slip archives, the ones built here and
+// the corpus's where it is present: the entries that climb out are
+// refused, the others read.
+func TestUnpackZipSlip(t *testing.T) {
+	archives := map[string][]byte{
+		"zip-slip.zip":     fixture.ZipSlip(),
+		"zip-slip-win.zip": fixture.Zip("good.txt", "stays\n", `..\..\evil.txt`, "escapes\n"),
+		"zip-slip.tar":     fixture.Tar("good.txt", "stays\n", "../../evil.txt", "escapes\n"),
+		"zip-slip-win.tar": fixture.Tar("good.txt", "stays\n", `..\..\evil.txt`, "escapes\n"),
+	}
+	if dir, ok := inCorpus("archives"); ok {
+		for _, name := range []string{"zip-slip.zip", "zip-slip-win.zip", "zip-slip.tar", "zip-slip-win.tar"} {
+			archives["corpus "+name] = mustRead(t, filepath.Join(dir, name))
+		}
+	}
+	for name, b := range archives {
 		got, err := unpackAll(t, b, ArchiveLimits{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -67,11 +81,18 @@ func TestUnpackZipSlipCorpus(t *testing.T) {
 	}
 }
 
-func TestUnpackZipBombCorpus(t *testing.T) {
-	b := mustRead(t, filepath.Join(corpus(t, "archives"), "zbsm.zip"))
-	_, err := unpackAll(t, b, ArchiveLimits{})
+// TestUnpackZipBomb: an archive that would unpack past the limit is
+// refused whole (the one built here against a limit of 1 MB, the corpus's
+// zbsm.zip against the default).
+func TestUnpackZipBomb(t *testing.T) {
+	_, err := unpackAll(t, fixture.ZipBomb(), ArchiveLimits{MaxTotal: 1 << 20})
 	if pipeline.ErrorCode(err) != pipeline.EUNSAFE {
-		t.Fatalf("zbsm.zip: %v, want code %s", err, pipeline.EUNSAFE)
+		t.Errorf("ZIP bomb of 16 MiB under a limit of 1 MiB: %v, want code %s", err, pipeline.EUNSAFE)
+	}
+	if p, ok := inCorpus("archives", "zbsm.zip"); ok {
+		if _, err := unpackAll(t, mustRead(t, p), ArchiveLimits{}); pipeline.ErrorCode(err) != pipeline.EUNSAFE {
+			t.Errorf("zbsm.zip: %v, want code %s", err, pipeline.EUNSAFE)
+		}
 	}
 }
 
@@ -79,7 +100,7 @@ func TestUnpackZipBombCorpus(t *testing.T) {
 // inflates to more than the limit: the bytes are capped as they come.
 func TestUnpackLimits(t *testing.T) {
 	big := strings.Repeat("a", 3<<20)
-	b := zipOf(t, "big.txt", big, "small.txt", "xin chào")
+	b := fixture.Zip("big.txt", big, "small.txt", "xin chào")
 	got, err := unpackAll(t, b, ArchiveLimits{MaxRatio: 50})
 	if err != nil {
 		t.Fatal(err)
@@ -135,10 +156,20 @@ func TestUnpackGzip(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].name != "ghi-chu.txt" || got[0].body != "Biên bản họp" {
 		t.Errorf("gzip: %+v, %v", got, err)
 	}
-	gz := mustRead(t, filepath.Join(corpus(t, "vietnamese"), "maint-guide.vi.txt.gz"))
-	got, err = unpackAll(t, gz, ArchiveLimits{})
+	// A gzip stream without a name gives one nameless entry.
+	buf.Reset()
+	zw = gzip.NewWriter(&buf)
+	io.WriteString(zw, "Hướng dẫn cho người bảo trì Debian")
+	zw.Close()
+	got, err = unpackAll(t, buf.Bytes(), ArchiveLimits{})
 	if err != nil || len(got) != 1 || got[0].name != "" || !strings.Contains(got[0].body, "Debian") {
-		t.Errorf("maint-guide.vi.txt.gz: %d entries, %v", len(got), err)
+		t.Errorf("nameless gzip: %+v, %v", got, err)
+	}
+	if p, ok := inCorpus("vietnamese", "maint-guide.vi.txt.gz"); ok {
+		got, err = unpackAll(t, mustRead(t, p), ArchiveLimits{})
+		if err != nil || len(got) != 1 || got[0].name != "" || !strings.Contains(got[0].body, "Debian") {
+			t.Errorf("maint-guide.vi.txt.gz: %d entries, %v", len(got), err)
+		}
 	}
 }
 
@@ -155,7 +186,8 @@ func TestSafeEntryName(t *testing.T) {
 }
 
 func FuzzUnpack(f *testing.F) {
-	f.Add(zipOf(f, "a.txt", "x", "../b.txt", "y"))
+	f.Add(fixture.Zip("a.txt", "x", "../b.txt", "y"))
+	f.Add(fixture.Tar("a.txt", "x", "../../b.txt", "y"))
 	if b, err := os.ReadFile(filepath.Join("..", "..", "shared", "corpus", "archives", "zip-slip.tar")); err == nil {
 		f.Add(b)
 	}

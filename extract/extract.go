@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"hoso/pipeline"
@@ -156,15 +155,7 @@ func File(ctx context.Context, path string, opts Options) (*Result, error) {
 		res.Pages[i].Quality = Quality(res.Pages[i].Text)
 	}
 	res.Quality = DocumentQuality(res.Pages)
-	var all strings.Builder
-	for _, p := range res.Pages {
-		if all.Len() > 20000 {
-			break
-		}
-		all.WriteString(p.Text)
-		all.WriteByte('\n')
-	}
-	res.Language = Language(all.String())
+	res.Language = documentLanguage(res.Pages)
 	if res.Quality == 0 && len(res.Attachments) == 0 {
 		if mime == MIMEPDF {
 			return res, pipeline.Errorf(pipeline.ENEEDSOCR, "This PDF has no text layer (it is probably a scan): its text can only be read by OCR, which is not available yet.")

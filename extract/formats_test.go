@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
 
+	"hoso/internal/fixture"
 	"hoso/pipeline"
 )
 
@@ -73,12 +74,11 @@ func pptxOf(t testing.TB, slides, notes []string, order []int) []byte {
 				"ppt/notesSlides/notesSlide"+n+".xml", `<p:notes `+ns+`><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>`+notes[i]+`</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:notes>`)
 		}
 	}
-	return zipOf(t, files...)
+	return fixture.Zip(files...)
 }
 
 func odfOf(t testing.TB, mime, body string) []byte {
-	return zipOf(t,
-		"mimetype", mime,
+	return fixture.Zip("mimetype", mime,
 		"content.xml", `<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"><office:body>`+body+`</office:body></office:document-content>`)
 }
 
@@ -213,8 +213,7 @@ func TestDOCXSections(t *testing.T) {
 	para := func(s string) string { return `<w:p><w:r><w:t>` + s + `</w:t></w:r></w:p>` }
 	body := para("Thân văn bản") + `<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><w:txbxContent>` + para("Hộp chữ") +
 		`</w:txbxContent></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent>` + para("Hộp chữ") + `</w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>`
-	b := zipOf(t,
-		"word/document.xml", `<w:document `+w+`><w:body>`+body+`</w:body></w:document>`,
+	b := fixture.Zip("word/document.xml", `<w:document `+w+`><w:body>`+body+`</w:body></w:document>`,
 		"word/header2.xml", `<w:hdr `+w+`>`+para("ỦY BAN NHÂN DÂN TỈNH B")+`</w:hdr>`,
 		"word/header1.xml", `<w:hdr `+w+`>`+para("ỦY BAN NHÂN DÂN TỈNH A")+`</w:hdr>`,
 		"word/header3.xml", `<w:hdr `+w+`>`+para("ỦY BAN NHÂN DÂN TỈNH A")+`</w:hdr>`,
@@ -233,8 +232,7 @@ func TestDOCXSections(t *testing.T) {
 	}
 
 	// A document whose only text is its header is not empty.
-	b = zipOf(t,
-		"word/document.xml", `<w:document `+w+`><w:body><w:p/></w:body></w:document>`,
+	b = fixture.Zip("word/document.xml", `<w:document `+w+`><w:body><w:p/></w:body></w:document>`,
 		"word/header1.xml", `<w:hdr `+w+`>`+para("CÔNG VĂN số 45/UBND")+`</w:hdr>`)
 	res, err := File(t.Context(), writeTemp(t, "h.docx", b), Options{})
 	if err != nil || !strings.Contains(res.Pages[0].Text, "CÔNG VĂN số 45/UBND") {
@@ -246,8 +244,7 @@ func TestDOCXSections(t *testing.T) {
 // and endnotes out of the sentence they annotate, comments at the end.
 func TestODTSections(t *testing.T) {
 	const ns = `xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"`
-	b := zipOf(t,
-		"mimetype", MIMEODT,
+	b := fixture.Zip("mimetype", MIMEODT,
 		"content.xml", `<office:document-content `+ns+`><office:body><office:text><text:p>Điều 1<text:note text:note-class="footnote"><text:note-citation>1</text:note-citation><text:note-body><text:p>Theo luật</text:p></text:note-body></text:note> được thi hành.</text:p>
 <text:p>Điều 2<text:note text:note-class="endnote"><text:note-citation>i</text:note-citation><text:note-body><text:p>Phụ lục</text:p></text:note-body></text:note></text:p>
 <text:p><office:annotation><dc:creator>An</dc:creator><dc:date>2024</dc:date><text:p>Xem lại</text:p></office:annotation>Điều 3</text:p></office:text></office:body></office:document-content>`,

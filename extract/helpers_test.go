@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"archive/zip"
 	"bytes"
 	"fmt"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+
+	"hoso/internal/fixture"
 )
 
 // corpus returns the path of the shared development corpus, or skips.
@@ -20,6 +21,15 @@ func corpus(t testing.TB, parts ...string) string {
 		t.Skipf("the shared corpus is not at %s: %v", p, err)
 	}
 	return p
+}
+
+// inCorpus returns the path of a file or folder of the shared corpus and
+// whether it is there. The corpus adds cases to a test; the repository's
+// own fixtures (hoso/internal/fixture) are what a test cannot do without.
+func inCorpus(parts ...string) (string, bool) {
+	p := filepath.Join(append([]string{"..", "..", "shared", "corpus"}, parts...)...)
+	_, err := os.Stat(p)
+	return p, err == nil
 }
 
 func pdftotextPath(t testing.TB) string {
@@ -34,37 +44,15 @@ func pdftotextPath(t testing.TB) string {
 	return p
 }
 
-// zipOf builds a ZIP archive in memory from name → content pairs.
-func zipOf(t testing.TB, files ...string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for i := 0; i+1 < len(files); i += 2 {
-		w, err := zw.Create(files[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write([]byte(files[i+1])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // docxOf wraps WordprocessingML body XML into a minimal DOCX.
 func docxOf(t testing.TB, body string) []byte {
-	return zipOf(t,
-		"[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`,
+	return fixture.Zip("[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`,
 		"word/document.xml", `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`+body+`</w:body></w:document>`)
 }
 
 // odtOf wraps OpenDocument body XML into a minimal ODT.
 func odtOf(t testing.TB, body string) []byte {
-	return zipOf(t,
-		"mimetype", "application/vnd.oasis.opendocument.text",
+	return fixture.Zip("mimetype", "application/vnd.oasis.opendocument.text",
 		"content.xml", `<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>`+body+`</office:text></office:body></office:document-content>`)
 }
 

@@ -7,6 +7,24 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
+// languageSample is how much of a document's text, from its start,
+// decides its language: enough for the word counts to settle, and a
+// thousand-page document costs no more than a short one.
+const languageSample = 20000
+
+// documentLanguage is the language of the document's first pages.
+func documentLanguage(pages []PageText) string {
+	var all strings.Builder
+	for _, p := range pages {
+		if all.Len() > languageSample {
+			break
+		}
+		all.WriteString(p.Text)
+		all.WriteByte('\n')
+	}
+	return Language(all.String())
+}
+
 // Language tells Vietnamese ("vi") from English ("en") text: by the share
 // of letters with Vietnamese marks, and for text without marks by common
 // words of each language. "" when it cannot tell.

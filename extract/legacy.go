@@ -127,7 +127,7 @@ func runConverter(ctx context.Context, opts Options, what, tool string, args ...
 	// damaged file still ends.
 	deadline := opts.Deadline
 	if deadline.IsZero() {
-		deadline = time.Now().Add(2 * time.Minute)
+		deadline = time.Now().Add(DefaultTimeout)
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()

@@ -54,13 +54,12 @@ const (
 )
 
 type mailReader struct {
-	what    string
-	dir     string
-	body    strings.Builder
-	html    strings.Builder
-	atts    []Attachment
-	total   int64
-	tooMany bool
+	what  string
+	dir   string
+	body  strings.Builder
+	html  strings.Builder
+	atts  []Attachment
+	total int64
 }
 
 // EML reads an Internet message: its header fields, its text (the plain

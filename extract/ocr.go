@@ -181,15 +181,7 @@ func FileOCR(ctx context.Context, path string, opts Options, ocr OCROptions) (*R
 		}
 	}
 	res.Quality = DocumentQuality(res.Pages)
-	var all strings.Builder
-	for _, p := range res.Pages {
-		if all.Len() > 20000 {
-			break
-		}
-		all.WriteString(p.Text)
-		all.WriteByte('\n')
-	}
-	res.Language = Language(all.String())
+	res.Language = documentLanguage(res.Pages)
 	if res.Quality == 0 {
 		return res, pipeline.Errorf(pipeline.EEMPTY, "OCR found no text in this %s: the scan is blank, or too faint or small to read.", Describe(res.MIME))
 	}

@@ -58,7 +58,6 @@ type ocrCase struct {
 	class, lang string
 	file        string
 	want        string
-	mime        string
 }
 
 // ocrCases writes the fixtures: each class of scan in Vietnamese, the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"hoso/internal/fixture"
 	"hoso/pipeline"
 )
 
@@ -39,8 +40,8 @@ func TestDOCX(t *testing.T) {
 func TestDOCXDamaged(t *testing.T) {
 	for name, b := range map[string][]byte{
 		"not a zip":      []byte("PK\x03\x04garbage"),
-		"no document":    zipOf(t, "word/other.xml", "<x/>"),
-		"malformed xml":  zipOf(t, "word/document.xml", "<w:document><w:body><w:p>"),
+		"no document":    fixture.Zip("word/other.xml", "<x/>"),
+		"malformed xml":  fixture.Zip("word/document.xml", "<w:document><w:body><w:p>"),
 		"truncated file": docxOf(t, "<w:p/>")[:100],
 	} {
 		_, err := DOCX(bytes.NewReader(b), int64(len(b)))

@@ -412,171 +412,187 @@ func pageArea(v pdf.Value) float64 {
 	return 595 * 842
 }
 
+// contentRun is the interpretation of one content stream: the page's or
+// a form's, with its resources and graphics state.
+type contentRun struct {
+	w        *pageWalker
+	res      pdf.Value
+	depth    int
+	fonts    map[string]*pdfFont // by resource name, for this stream
+	fontDict string
+	g        textState
+	stack    []textState
+	tm, tlm  matrix
+}
+
+// pdfOp is how an operator of a content stream is read: the number of
+// operands it takes and what it does with them.
+type pdfOp struct {
+	args int
+	do   func(c *contentRun, op string, args []pdf.Value)
+}
+
+// pdfOps are the operators that place text, change the text state or
+// draw images and forms; the rest (paths, colours) leave the text alone.
+var pdfOps = map[string]pdfOp{
+	"q":  {0, (*contentRun).save},
+	"Q":  {0, (*contentRun).restore},
+	"cm": {6, func(c *contentRun, _ string, a []pdf.Value) { c.g.ctm = toMatrix(a).mul(c.g.ctm) }},
+	"BT": {0, func(c *contentRun, _ string, _ []pdf.Value) { c.tm, c.tlm = identity, identity }},
+	"Tc": {1, func(c *contentRun, _ string, a []pdf.Value) { c.g.tc = a[0].Float64() }},
+	"Tw": {1, func(c *contentRun, _ string, a []pdf.Value) { c.g.tw = a[0].Float64() }},
+	"Tz": {1, func(c *contentRun, _ string, a []pdf.Value) { c.g.th = a[0].Float64() / 100 }},
+	"TL": {1, func(c *contentRun, _ string, a []pdf.Value) { c.g.tl = a[0].Float64() }},
+	"Ts": {1, func(c *contentRun, _ string, a []pdf.Value) { c.g.trise = a[0].Float64() }},
+	"Tf": {2, (*contentRun).setFont},
+	"Td": {2, (*contentRun).moveText},
+	"TD": {2, (*contentRun).moveText},
+	"Tm": {6, func(c *contentRun, _ string, a []pdf.Value) { c.tm = toMatrix(a); c.tlm = c.tm }},
+	"T*": {0, func(c *contentRun, _ string, _ []pdf.Value) { c.nextLine() }},
+	"Tj": {1, func(c *contentRun, _ string, a []pdf.Value) { c.show(a[0].RawString()) }},
+	"'":  {1, func(c *contentRun, _ string, a []pdf.Value) { c.nextLine(); c.show(a[0].RawString()) }},
+	"\"": {3, func(c *contentRun, _ string, a []pdf.Value) {
+		c.g.tw, c.g.tc = a[0].Float64(), a[1].Float64()
+		c.nextLine()
+		c.show(a[2].RawString())
+	}},
+	"TJ": {1, (*contentRun).showArray},
+}
+
+// Do walks into forms, which interpret their content with pdfOps: the
+// entry is added at start to break the cycle of initialization.
+func init() { pdfOps["Do"] = pdfOp{1, (*contentRun).drawObject} }
+
 func (w *pageWalker) walk(strm pdf.Value, res pdf.Value, ctm matrix, depth int) {
-	fonts := map[string]*pdfFont{}
-	fontDict := ""
 	if w.fonts == nil {
 		w.fonts = map[string]*pdfFont{}
 	}
-	g := textState{ctm: ctm, th: 1}
-	var stack []textState
-	tm, tlm := identity, identity
-
-	show := func(raw string) {
-		if g.font == nil {
-			g.font = &pdfFont{enc: nopEncoding{}, dw: 500}
-		}
-		text := g.font.enc.Decode(raw)
-		if g.font.alt != nil && strings.ContainsAny(text, "\ufffd\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19") {
-			if alt := g.font.alt.Decode(raw); alt != raw {
-				text = alt
-			}
-		}
-		wsum, n, spaces := g.font.advance(raw)
-		tx := (wsum/1000*g.tfs + float64(n)*g.tc + float64(spaces)*g.tw) * g.th
-		trm := tm.mul(g.ctm)
-		x0, y0 := trm.apply(0, g.trise)
-		x1, _ := (matrix{1, 0, 0, 1, tx, 0}).mul(tm).mul(g.ctm).apply(0, g.trise)
-		size := g.tfs * math.Hypot(trm[2], trm[3])
-		if size == 0 {
-			size = math.Abs(g.tfs)
-		}
-		w.runs = append(w.runs, run{x0: x0, x1: x1, y: y0, size: size, text: text})
-		tm = matrix{1, 0, 0, 1, tx, 0}.mul(tm)
-	}
-	nextLine := func() {
-		tlm = matrix{1, 0, 0, 1, 0, -g.tl}.mul(tlm)
-		tm = tlm
-	}
-
+	c := &contentRun{w: w, res: res, depth: depth, fonts: map[string]*pdfFont{}, g: textState{ctm: ctm, th: 1}, tm: identity, tlm: identity}
 	pdf.Interpret(strm, func(stk *pdf.Stack, op string) {
 		n := stk.Len()
 		args := make([]pdf.Value, n)
 		for i := n - 1; i >= 0; i-- {
 			args[i] = stk.Pop()
 		}
-		switch op {
-		case "q":
-			if len(stack) < 256 {
-				stack = append(stack, g)
-			}
-		case "Q":
-			if len(stack) > 0 {
-				g = stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-			}
-		case "cm":
-			if len(args) == 6 {
-				g.ctm = toMatrix(args).mul(g.ctm)
-			}
-		case "BT":
-			tm, tlm = identity, identity
-		case "Tc":
-			if len(args) == 1 {
-				g.tc = args[0].Float64()
-			}
-		case "Tw":
-			if len(args) == 1 {
-				g.tw = args[0].Float64()
-			}
-		case "Tz":
-			if len(args) == 1 {
-				g.th = args[0].Float64() / 100
-			}
-		case "TL":
-			if len(args) == 1 {
-				g.tl = args[0].Float64()
-			}
-		case "Ts":
-			if len(args) == 1 {
-				g.trise = args[0].Float64()
-			}
-		case "Tf":
-			if len(args) == 2 {
-				name := args[0].Name()
-				f, ok := fonts[name]
-				if !ok {
-					if fontDict == "" {
-						fontDict = res.Key("Font").String()
-					}
-					key := fontDict + "\x00" + name
-					if f, ok = w.fonts[key]; !ok {
-						f = loadFont(res.Key("Font").Key(name))
-						if len(w.fonts) < 10000 {
-							w.fonts[key] = f
-						}
-					}
-					fonts[name] = f
-				}
-				g.font = f
-				g.tfs = args[1].Float64()
-			}
-		case "Td", "TD":
-			if len(args) == 2 {
-				if op == "TD" {
-					g.tl = -args[1].Float64()
-				}
-				tlm = matrix{1, 0, 0, 1, args[0].Float64(), args[1].Float64()}.mul(tlm)
-				tm = tlm
-			}
-		case "Tm":
-			if len(args) == 6 {
-				tm = toMatrix(args)
-				tlm = tm
-			}
-		case "T*":
-			nextLine()
-		case "Tj":
-			if len(args) == 1 {
-				show(args[0].RawString())
-			}
-		case "'":
-			if len(args) == 1 {
-				nextLine()
-				show(args[0].RawString())
-			}
-		case "\"":
-			if len(args) == 3 {
-				g.tw, g.tc = args[0].Float64(), args[1].Float64()
-				nextLine()
-				show(args[2].RawString())
-			}
-		case "TJ":
-			if len(args) == 1 {
-				a := args[0]
-				for i := 0; i < a.Len(); i++ {
-					v := a.Index(i)
-					if v.Kind() == pdf.String {
-						show(v.RawString())
-					} else {
-						tx := -v.Float64() / 1000 * g.tfs * g.th
-						tm = matrix{1, 0, 0, 1, tx, 0}.mul(tm)
-					}
-				}
-			}
-		case "Do":
-			if len(args) == 1 && depth < 8 && w.forms < maxFormCalls {
-				xo := res.Key("XObject").Key(args[0].Name())
-				if xo.Key("Subtype").Name() == "Image" {
-					// An image fills the unit square mapped by the CTM.
-					c := g.ctm
-					w.image = max(w.image, math.Abs(c[0]*c[3]-c[1]*c[2]))
-				}
-				if xo.Key("Subtype").Name() == "Form" {
-					w.forms++
-					m := identity
-					if mv := xo.Key("Matrix"); mv.Len() == 6 {
-						m = toMatrixValue(mv)
-					}
-					fres := xo.Key("Resources")
-					if fres.IsNull() {
-						fres = res
-					}
-					w.walk(xo, fres, m.mul(g.ctm), depth+1)
-				}
-			}
+		if o, ok := pdfOps[op]; ok && len(args) == o.args {
+			o.do(c, op, args)
 		}
 	})
+}
+
+func (c *contentRun) save(string, []pdf.Value) {
+	if len(c.stack) < 256 {
+		c.stack = append(c.stack, c.g)
+	}
+}
+
+func (c *contentRun) restore(string, []pdf.Value) {
+	if len(c.stack) > 0 {
+		c.g = c.stack[len(c.stack)-1]
+		c.stack = c.stack[:len(c.stack)-1]
+	}
+}
+
+// setFont selects a font of the resources by name (Tf), parsed once per
+// document.
+func (c *contentRun) setFont(_ string, args []pdf.Value) {
+	name := args[0].Name()
+	f, ok := c.fonts[name]
+	if !ok {
+		if c.fontDict == "" {
+			c.fontDict = c.res.Key("Font").String()
+		}
+		key := c.fontDict + "\x00" + name
+		if f, ok = c.w.fonts[key]; !ok {
+			f = loadFont(c.res.Key("Font").Key(name))
+			if len(c.w.fonts) < 10000 {
+				c.w.fonts[key] = f
+			}
+		}
+		c.fonts[name] = f
+	}
+	c.g.font = f
+	c.g.tfs = args[1].Float64()
+}
+
+// moveText starts a new line at an offset (Td; TD sets the leading too).
+func (c *contentRun) moveText(op string, args []pdf.Value) {
+	if op == "TD" {
+		c.g.tl = -args[1].Float64()
+	}
+	c.tlm = matrix{1, 0, 0, 1, args[0].Float64(), args[1].Float64()}.mul(c.tlm)
+	c.tm = c.tlm
+}
+
+func (c *contentRun) nextLine() {
+	c.tlm = matrix{1, 0, 0, 1, 0, -c.g.tl}.mul(c.tlm)
+	c.tm = c.tlm
+}
+
+// show adds a run of text in the current font at the text position and
+// moves the position past it.
+func (c *contentRun) show(raw string) {
+	g := &c.g
+	if g.font == nil {
+		g.font = &pdfFont{enc: nopEncoding{}, dw: 500}
+	}
+	text := g.font.enc.Decode(raw)
+	if g.font.alt != nil && strings.ContainsAny(text, "\ufffd\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19") {
+		if alt := g.font.alt.Decode(raw); alt != raw {
+			text = alt
+		}
+	}
+	wsum, n, spaces := g.font.advance(raw)
+	tx := (wsum/1000*g.tfs + float64(n)*g.tc + float64(spaces)*g.tw) * g.th
+	trm := c.tm.mul(g.ctm)
+	x0, y0 := trm.apply(0, g.trise)
+	x1, _ := (matrix{1, 0, 0, 1, tx, 0}).mul(c.tm).mul(g.ctm).apply(0, g.trise)
+	size := g.tfs * math.Hypot(trm[2], trm[3])
+	if size == 0 {
+		size = math.Abs(g.tfs)
+	}
+	c.w.runs = append(c.w.runs, run{x0: x0, x1: x1, y: y0, size: size, text: text})
+	c.tm = matrix{1, 0, 0, 1, tx, 0}.mul(c.tm)
+}
+
+// showArray shows strings with kerning between them (TJ).
+func (c *contentRun) showArray(_ string, args []pdf.Value) {
+	a := args[0]
+	for i := 0; i < a.Len(); i++ {
+		v := a.Index(i)
+		if v.Kind() == pdf.String {
+			c.show(v.RawString())
+		} else {
+			tx := -v.Float64() / 1000 * c.g.tfs * c.g.th
+			c.tm = matrix{1, 0, 0, 1, tx, 0}.mul(c.tm)
+		}
+	}
+}
+
+// drawObject notes the area an image covers and reads the text of a form
+// (Do), to a bounded depth and number of forms.
+func (c *contentRun) drawObject(_ string, args []pdf.Value) {
+	if c.depth >= 8 || c.w.forms >= maxFormCalls {
+		return
+	}
+	xo := c.res.Key("XObject").Key(args[0].Name())
+	switch xo.Key("Subtype").Name() {
+	case "Image":
+		// An image fills the unit square mapped by the CTM.
+		m := c.g.ctm
+		c.w.image = max(c.w.image, math.Abs(m[0]*m[3]-m[1]*m[2]))
+	case "Form":
+		c.w.forms++
+		m := identity
+		if mv := xo.Key("Matrix"); mv.Len() == 6 {
+			m = toMatrixValue(mv)
+		}
+		fres := xo.Key("Resources")
+		if fres.IsNull() {
+			fres = c.res
+		}
+		c.w.walk(xo, fres, m.mul(c.g.ctm), c.depth+1)
+	}
 }
 
 func toMatrix(args []pdf.Value) matrix {

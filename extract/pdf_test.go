@@ -10,10 +10,12 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 
+	"hoso/internal/fixture"
 	"hoso/pipeline"
 )
 
@@ -24,6 +26,46 @@ func allText(res *Result) string {
 		sb.WriteString("\n")
 	}
 	return sb.String()
+}
+
+// TestPDFGenerated reads the PDFs hoso writes itself, page by page,
+// in-process and through the sandbox: a fresh clone tests PDF text
+// extraction without the shared corpus.
+func TestPDFGenerated(t *testing.T) {
+	pages := []string{
+		"QUYET DINH so 15/QD-UBND\nVe viec cap giay phep xay dung",
+		"Dieu 1. Cap giay phep cho ong Nguyen Van A.\nDieu 2. Quyet dinh co hieu luc.",
+		"Noi nhan: nhu Dieu 2; luu VT.",
+	}
+	path := writeTemp(t, "quyet-dinh.pdf", fixture.PDF(pages...))
+	check := func(how string, res *Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		if len(res.Pages) != len(pages) {
+			t.Fatalf("%s: %d pages, want %d", how, len(res.Pages), len(pages))
+		}
+		for i, want := range pages {
+			for _, line := range strings.Split(want, "\n") {
+				if !strings.Contains(res.Pages[i].Text, line) {
+					t.Errorf("%s: page %d lacks %q: %q", how, i+1, line, res.Pages[i].Text)
+				}
+			}
+		}
+		if res.Extractor() != ExtractorPDF {
+			t.Errorf("%s: extractor %q, want the built-in reader", how, res.Extractor())
+		}
+	}
+	res, err := File(context.Background(), path, Options{})
+	check("File", res, err)
+	sb, err := NewSandbox(SandboxConfig{Timeout: 30 * time.Second, Children: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	res, err = sb.Extract(context.Background(), path)
+	check("Sandbox.Extract", res, err)
 }
 
 // TestPDFExpectedText measures word F1 against the reference text that

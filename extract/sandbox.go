@@ -31,7 +31,7 @@ type SandboxConfig struct {
 	Command []string
 	// Children is the most children running at once. Default 2.
 	Children int
-	// Timeout is the wall-clock limit for one file. Default 2m.
+	// Timeout is the wall-clock limit for one file. Default DefaultTimeout.
 	Timeout time.Duration
 	// CPUTime is the CPU-time limit for one file. Default: Timeout.
 	CPUTime time.Duration
@@ -58,6 +58,14 @@ type SandboxConfig struct {
 // child: a file that needs more fails as too large to read within the
 // memory limit.
 const DefaultMemory = 1 << 30
+
+// DefaultTimeout is the default wall-clock limit of reading one file,
+// in a sandbox child or by a converter program.
+const DefaultTimeout = 2 * time.Minute
+
+// DefaultOCRTimeout is the default wall-clock limit of reading one scan
+// by OCR: a long scanned document takes minutes.
+const DefaultOCRTimeout = 10 * time.Minute
 
 // CrashError is returned when the child died, was killed or ran out of a
 // limit on a file: the file may be hostile, or the machine was short of
@@ -120,7 +128,7 @@ func NewSandbox(cfg SandboxConfig) (*Sandbox, error) {
 		cfg.Children = 2
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 2 * time.Minute
+		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.CPUTime <= 0 {
 		cfg.CPUTime = cfg.Timeout

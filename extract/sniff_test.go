@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"hoso/internal/fixture"
 	"hoso/pipeline"
 )
 
@@ -19,7 +20,7 @@ func TestSniff(t *testing.T) {
 		{"pdf after junk", append(bytes.Repeat([]byte{' '}, 300), []byte("%PDF-1.7\n")...), MIMEPDF},
 		{"docx", docxOf(t, `<w:p><w:r><w:t>x</w:t></w:r></w:p>`), MIMEDOCX},
 		{"odt", odtOf(t, `<text:p>x</text:p>`), MIMEODT},
-		{"zip", zipOf(t, "a.txt", "hello"), MIMEZip},
+		{"zip", fixture.Zip("a.txt", "hello"), MIMEZip},
 		{"html", []byte("<!DOCTYPE html><html><body><p>Xin chào</p></body></html>"), MIMEHTML},
 		{"html fragment", []byte("<html><head><title>t</title></head><body>x</body></html>"), MIMEHTML},
 		{"utf-8 text", []byte("Cộng hòa xã hội chủ nghĩa Việt Nam\n"), MIMEText},

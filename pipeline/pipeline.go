@@ -179,48 +179,6 @@ type Rejection struct {
 	Reason  string `json:"reason"`
 }
 
-// ExtractArgs are the arguments of the extract job.
-type ExtractArgs struct {
-	DocumentID int64 `json:"document_id"`
-}
-
-// Kind is the River job kind. It never changes once shipped.
-func (ExtractArgs) Kind() string { return string(StageExtract) }
-
-// OCRArgs are the arguments of the ocr job: a document whose text (or some
-// pages of it) only OCR can read.
-type OCRArgs struct {
-	DocumentID int64 `json:"document_id"`
-}
-
-// Kind is the River job kind.
-func (OCRArgs) Kind() string { return string(StageOCR) }
-
-// ClassifyArgs are the arguments of the classify job.
-type ClassifyArgs struct {
-	DocumentID int64 `json:"document_id"`
-}
-
-// Kind is the River job kind.
-func (ClassifyArgs) Kind() string { return string(StageClassify) }
-
-// DetectArgs are the arguments of the detect job.
-type DetectArgs struct {
-	DocumentID int64 `json:"document_id"`
-}
-
-// Kind is the River job kind.
-func (DetectArgs) Kind() string { return string(StageDetect) }
-
-// Queues names the job queues. Extraction has its own queue so that its
-// concurrency (bounded by the sandbox's children) is set apart from the
-// cheap stages.
-const (
-	QueueExtract = "extract"
-	QueueOCR     = "ocr"
-	QueueDefault = "default"
-)
-
 // Classification is a document's type, department and tags with the reason
 // the rules gave them.
 type Classification struct {

@@ -83,12 +83,12 @@ func TestRankedQuestion(t *testing.T) {
 func TestMinMatch(t *testing.T) {
 	f := newFixture(t)
 	f.addFiller(t, 20)
-	var two, one []int64
+	var two []int64
 	for i := 0; i < 12; i++ {
 		two = append(two, f.add(t, "permit", "", fmt.Sprintf("Giấy phép xây dựng nhà ở số %d.", i)))
 	}
 	for i := 0; i < 5; i++ {
-		one = append(one, f.add(t, "permit", "", fmt.Sprintf("Giấy tờ về nhà số %d.", i)))
+		f.add(t, "permit", "", fmt.Sprintf("Giấy tờ về nhà số %d.", i))
 	}
 	f.drain(t)
 

@@ -5,12 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"hoso/accounts"
 	"hoso/pipeline"
-	"hoso/web/auth"
 )
 
 type usersPage struct {
@@ -68,20 +67,10 @@ func (s *Server) userCreateForm(w http.ResponseWriter, r *http.Request) {
 		s.userFail(w, r, pipeline.Errorf(pipeline.EINVALID, "The form could not be read."))
 		return
 	}
-	password := auth.NewPassword()
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	u, err := s.cfg.Store.UserCreate(r.Context(), &pipeline.User{Name: r.PostFormValue("name"), Role: r.PostFormValue("role"),
-		Departments: r.PostForm["department"], PasswordHash: hash, MustChangePassword: true})
+	u, password, err := s.accounts().Create(r.Context(), s.actor(r), pipeline.User{Name: r.PostFormValue("name"), Role: r.PostFormValue("role"),
+		Departments: r.PostForm["department"]})
 	if err != nil {
 		s.userFail(w, r, err)
-		return
-	}
-	if err := s.audit(r, pipeline.AuditUserChange, "user:"+u.Name, map[string]any{"change": "created", "role": u.Role, "departments": u.Departments}); err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	s.renderUsers(w, r, http.StatusOK, &usersPage{Secret: password, SecretFor: u.Name})
@@ -121,12 +110,11 @@ func (s *Server) userUpdateForm(w http.ResponseWriter, r *http.Request) {
 	case "unlock":
 		u.LockedUntil, u.FailedLogins = time.Time{}, 0
 	case "reset":
-		password := auth.NewPassword()
-		if u.PasswordHash, err = auth.HashPassword(password); err != nil {
+		password, err := accounts.ResetPassword(u)
+		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		u.MustChangePassword = true
 		page.Secret, page.SecretFor = password, u.Name
 	default:
 		s.userFail(w, r, pipeline.Errorf(pipeline.EINVALID, "Unknown action %q.", action))
@@ -137,20 +125,8 @@ func (s *Server) userUpdateForm(w http.ResponseWriter, r *http.Request) {
 		s.userFail(w, r, pipeline.Errorf(pipeline.EINVALID, "You cannot take the admin role from yourself; ask another admin."))
 		return
 	}
-	if err := s.cfg.Store.UserUpdate(ctx, u); err != nil {
+	if err := s.accounts().Update(ctx, s.actor(r), u, page.Secret != "", change); err != nil {
 		s.userFail(w, r, err)
-		return
-	}
-	// A reset or a disabled account ends the user's sessions: whoever
-	// held the old password is out.
-	if u.Disabled || page.Secret != "" {
-		if err := s.cfg.Store.SessionRevokeUser(ctx, u.ID, ""); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	if err := s.audit(r, pipeline.AuditUserChange, "user:"+u.Name, change); err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	if page.Secret != "" {
@@ -168,14 +144,9 @@ func (s *Server) tokenCreateForm(w http.ResponseWriter, r *http.Request) {
 		s.userFail(w, r, err)
 		return
 	}
-	secret := auth.NewSecret("hoso_")
-	t, err := s.cfg.Store.TokenCreate(ctx, u.ID, r.PostFormValue("name"), auth.HashSecret(secret))
+	_, secret, err := s.accounts().TokenCreate(ctx, s.actor(r), u, r.PostFormValue("name"))
 	if err != nil {
 		s.userFail(w, r, err)
-		return
-	}
-	if err := s.audit(r, pipeline.AuditTokenChange, "user:"+u.Name, map[string]any{"change": "created", "token": t.ID, "name": t.Name}); err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	s.renderUsers(w, r, http.StatusOK, &usersPage{Secret: secret, SecretFor: u.Name, SecretIsKey: true})
@@ -187,12 +158,8 @@ func (s *Server) tokenRevokeForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.cfg.Store.TokenRevoke(r.Context(), id); err != nil {
+	if err := s.accounts().TokenRevoke(r.Context(), s.actor(r), id); err != nil {
 		s.userFail(w, r, err)
-		return
-	}
-	if err := s.audit(r, pipeline.AuditTokenChange, "token:"+strconv.FormatInt(id, 10), map[string]string{"change": "revoked"}); err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)

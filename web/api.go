@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,8 +16,8 @@ import (
 	"unicode/utf8"
 
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
-	"hoso/pipeline/ingest"
 	"hoso/search"
 )
 
@@ -70,11 +71,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, 
 	ctx := r.Context()
 	u := currentUser(r)
 	name, department := "", ""
-	var sess *ingest.Session
+	var sess *ingest.Upload
 	var resp *BatchCreated
-	finish := func() {
+	// finish sums the batch up and records the upload in the audit
+	// trail; an upload that cannot be recorded fails.
+	finish := func() error {
 		if sess == nil {
-			return
+			return nil
 		}
 		resp = &BatchCreated{Batch: sess.Batch, Documents: []ingest.Outcome{}, Rejected: []ingest.Outcome{}}
 		for _, o := range sess.Outcomes {
@@ -84,7 +87,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, 
 				resp.Rejected = append(resp.Rejected, o)
 			}
 		}
-		_ = s.audit(r, pipeline.AuditUpload, "batch:"+strconv.FormatInt(sess.Batch.ID, 10),
+		return s.audit(r, pipeline.AuditUpload, "batch:"+strconv.FormatInt(sess.Batch.ID, 10),
 			map[string]any{"name": sess.Batch.Name, "department": sess.Batch.Department, "documents": len(resp.Documents), "rejected": len(resp.Rejected)})
 	}
 	begin := func() error {
@@ -109,8 +112,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, 
 				err = rerr
 			}
 		}
-		finish()
-		return resp, err
+		ferr := finish() // sets resp
+		return resp, cmp.Or(err, ferr)
 	}
 	for {
 		part, err := mr.NextPart()
@@ -149,8 +152,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, 
 				return cut("…", body.err)
 			}
 			if err := sess.Reject(ctx, "…", pipeline.Errorf(pipeline.EINVALID, "Refused: a file arrived without a name.")); err != nil {
-				finish()
-				return resp, err
+				ferr := finish() // sets resp
+				return resp, cmp.Or(err, ferr)
 			}
 			continue
 		}
@@ -164,8 +167,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, 
 				return cut(filename, body.err)
 			}
 			if err := sess.Reject(ctx, filename, perr); err != nil {
-				finish()
-				return resp, err
+				ferr := finish() // sets resp
+				return resp, cmp.Or(err, ferr)
 			}
 			continue
 		}
@@ -173,14 +176,16 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, 
 			if body.err != nil {
 				return cut(rel, body.err)
 			}
-			finish()
-			return resp, err
+			ferr := finish() // sets resp
+			return resp, cmp.Or(err, ferr)
 		}
 	}
 	if sess == nil {
 		return nil, pipeline.Errorf(pipeline.EINVALID, "The batch has no files.")
 	}
-	finish()
+	if err := finish(); err != nil {
+		return resp, err
+	}
 	s.cfg.Logger.InfoContext(ctx, "Batch uploaded", "batch_id", sess.Batch.ID, "documents", len(resp.Documents), "rejected", len(resp.Rejected))
 	return resp, nil
 }
@@ -222,7 +227,8 @@ func uploadError(resp *BatchCreated, err error) error {
 		err = pipeline.Errorf(pipeline.EINVALID, "The upload was cut off or malformed.")
 	}
 	if resp != nil {
-		if e, ok := err.(*pipeline.Error); ok {
+		var e *pipeline.Error
+		if errors.As(err, &e) {
 			err = pipeline.Errorf(e.Code, "%s The files received before it are in batch %d.", e.Message, resp.Batch.ID)
 		}
 	}
@@ -581,7 +587,10 @@ func (s *Server) reindex(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	_ = s.audit(r, pipeline.AuditReindex, "index", map[string]any{"documents": res.Documents, "generation": res.Generation})
+	if err := s.audit(r, pipeline.AuditReindex, "index", map[string]any{"documents": res.Documents, "generation": res.Generation}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.cfg.Logger.InfoContext(r.Context(), "Search index rebuilt", "documents", res.Documents, "generation", res.Generation)
 	writeJSON(w, http.StatusOK, res)
 }

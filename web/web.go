@@ -3,7 +3,19 @@
 // but sign-in and health checks knows who asks (a session cookie or an API
 // token), is checked against the route's roles, reads only what the user's
 // departments cover (the scope is part of each store and search query),
-// and leaves a record in the audit trail where the issue asks for one.
+// and leaves a record in the audit trail of uploads, views, downloads,
+// searches and decisions.
+//
+// What web may import: pipeline (the domain and its Store), the services
+// above it (ingest for uploads, accounts for users and tokens, search for
+// queries and reindexing), its
+// own auth, and the pure parts of the stage packages, which do no I/O of
+// their own: extract's format names, descriptions, text quality and
+// language, its safe archive names and its limited child command (page
+// images for rekeying), and classify's rule parser, validator and
+// matcher, with classify.Current over the Store for the rules in force.
+// Never workers, a store backend or River: a page changes the pipeline
+// only through the Store, which enqueues the next job itself.
 package web
 
 import (
@@ -21,8 +33,9 @@ import (
 	"strings"
 	"time"
 
+	"hoso/accounts"
+	"hoso/ingest"
 	"hoso/pipeline"
-	"hoso/pipeline/ingest"
 	"hoso/search"
 	"hoso/web/auth"
 )
@@ -85,7 +98,7 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MaxUploadSize <= 0 {
-		cfg.MaxUploadSize = 2_000_000_000 + 10_000_000
+		cfg.MaxUploadSize = ingest.DefaultMaxBatchSize + 10_000_000
 		if cfg.Ingester != nil && cfg.Ingester.Limits.MaxBatchSize > 0 {
 			cfg.MaxUploadSize = cfg.Ingester.Limits.MaxBatchSize + 10_000_000
 		}
@@ -462,6 +475,18 @@ func (s *Server) trusted(addr string) bool {
 
 // audit appends a record for the signed-in user. A trail that cannot be
 // written stops the action: nothing is shown that is not recorded.
+// actor is who asks, as the audit trail names them.
+func (s *Server) actor(r *http.Request) accounts.Actor {
+	a := accounts.Actor{Remote: s.clientAddr(r)}
+	if u := currentUser(r); u != nil {
+		a.UserID, a.Name = u.ID, u.Name
+	}
+	return a
+}
+
+// accounts is the account service over the server's store.
+func (s *Server) accounts() *accounts.Service { return &accounts.Service{Store: s.cfg.Store} }
+
 func (s *Server) audit(r *http.Request, action, object string, detail any) error {
 	rec := &pipeline.AuditRecord{Remote: s.clientAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}
 	if u := currentUser(r); u != nil {

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"hoso/ingest"
 	"hoso/pipeline"
 	"hoso/pipeline/blob"
-	"hoso/pipeline/ingest"
-	"hoso/pipeline/sqlite"
+	"hoso/pipeline/sqlite/sqlitetest"
 	"hoso/pipeline/sqlstore"
 	"hoso/search"
 	"hoso/web"
@@ -44,17 +44,8 @@ const testPassword = "correct horse battery"
 func newFixture(t *testing.T, cfg web.Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, _, err := sqlite.OpenStore(ctx, filepath.Join(dir, "hoso.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := search.Open(filepath.Join(dir, "index"))
+	st, _, blobs := sqlitetest.Open(t)
+	ix, err := search.Open(filepath.Join(t.TempDir(), "index"))
 	if err != nil {
 		t.Fatal(err)
 	}

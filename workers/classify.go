@@ -20,6 +20,12 @@ type Classify struct {
 	cfg Config
 }
 
+// NewClassify returns a classify worker on its own, for tests that work
+// one job (rivertest) without the queue.
+func NewClassify(cfg Config) *Classify {
+	return &Classify{cfg: cfg.withDefaults()}
+}
+
 // NextRetry retries soon.
 func (w *Classify) NextRetry(job *river.Job[pipeline.ClassifyArgs]) time.Time {
 	return retryAfter(failedAttempts(job.JobRow))
@@ -28,14 +34,9 @@ func (w *Classify) NextRetry(job *river.Job[pipeline.ClassifyArgs]) time.Time {
 // Work classifies one document.
 func (w *Classify) Work(ctx context.Context, job *river.Job[pipeline.ClassifyArgs]) error {
 	id := job.Args.DocumentID
-	doc, err := w.cfg.Store.DocumentGetByID(ctx, id)
-	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
-		return river.JobCancel(err)
-	} else if err != nil {
+	doc, ok, err := stageDocument(ctx, w.cfg.Store, id, pipeline.StateExtracted)
+	if err != nil || !ok {
 		return err
-	}
-	if doc.State != pipeline.StateExtracted {
-		return nil // classified before a crash, or failed meanwhile
 	}
 	pages, err := w.cfg.Store.PageListByDocument(ctx, id)
 	if err != nil {

@@ -3,7 +3,6 @@ package workers
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -15,9 +14,10 @@ import (
 	"hoso/pipeline"
 )
 
-// Detect works pipeline.DetectArgs: it finds the document's identifiers
-// (the other detectors arrive with the pattern detection issue) and tells
-// the indexer through the change feed.
+// Detect works pipeline.DetectArgs: it finds the document's identifiers,
+// its near-duplicate signature and its red flags, and tells the indexer
+// through the change feed; what the document shares with others is the
+// patterns sweep's.
 type Detect struct {
 	river.WorkerDefaults[pipeline.DetectArgs]
 	cfg       Config
@@ -28,12 +28,7 @@ type Detect struct {
 // NewDetect returns a detect worker on its own, for benchmarks that time
 // the stage without the queue.
 func NewDetect(cfg Config) *Detect {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Rules == nil {
-		cfg.Rules = &classify.Current{Store: cfg.Store}
-	}
+	cfg = cfg.withDefaults()
 	return &Detect{cfg: cfg, templates: &templateCache{byType: map[string]templateEntry{}}, sweeper: &sweeper{}}
 }
 
@@ -45,14 +40,9 @@ func (w *Detect) NextRetry(job *river.Job[pipeline.DetectArgs]) time.Time {
 // Work checks one document.
 func (w *Detect) Work(ctx context.Context, job *river.Job[pipeline.DetectArgs]) error {
 	id := job.Args.DocumentID
-	doc, err := w.cfg.Store.DocumentGetByID(ctx, id)
-	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
-		return river.JobCancel(err)
-	} else if err != nil {
+	doc, ok, err := stageDocument(ctx, w.cfg.Store, id, pipeline.StateClassified)
+	if err != nil || !ok {
 		return err
-	}
-	if doc.State != pipeline.StateClassified {
-		return nil // checked before a crash, or failed meanwhile
 	}
 	pages, err := w.cfg.Store.PageListByDocument(ctx, id)
 	if err != nil {
@@ -63,9 +53,11 @@ func (w *Detect) Work(ctx context.Context, job *river.Job[pipeline.DetectArgs]) 
 		texts[i] = p.Text
 	}
 	ids := detect.Identifiers(texts)
-	nd, err := w.signature(ctx, doc, texts)
-	if err != nil {
+	var nd *pipeline.NearDupWrite
+	if sig, ok, err := w.signature(ctx, doc, texts); err != nil {
 		return err
+	} else if ok {
+		nd = &sig
 	}
 	var flags []pipeline.FlagUpsert
 	rules, err := w.cfg.Rules.Get(ctx)
@@ -95,20 +87,21 @@ func (w *Detect) Work(ctx context.Context, job *river.Job[pipeline.DetectArgs]) 
 }
 
 // signature signs the document for near-duplicate lookups: MinHash of
-// what it holds beyond its type's template.
-func (w *Detect) signature(ctx context.Context, doc *pipeline.Document, texts []string) (*pipeline.NearDupWrite, error) {
+// what it holds beyond its type's template. ok is false for a document
+// with too little of its own to compare.
+func (w *Detect) signature(ctx context.Context, doc *pipeline.Document, texts []string) (nd pipeline.NearDupWrite, ok bool, err error) {
 	cfg := w.cfg.Detect.WithDefaults()
 	tmpl, docs, err := w.template(ctx, doc.Type, cfg)
 	if err != nil {
-		return nil, err
+		return nd, false, err
 	}
 	feats := detect.Features(detect.Words(strings.Join(texts, "\n")), tmpl)
 	if len(feats) < detect.MinShingles {
-		return nil, nil // too little of its own to compare
+		return nd, false, nil
 	}
 	sig := detect.MinHash(feats)
-	return &pipeline.NearDupWrite{Version: detect.NearDuplicateVersion, Type: doc.Type, TemplateDocs: docs,
-		Signature: sig.Bytes(), Bands: sig.BandHashes(), ClusterID: doc.ID}, nil
+	return pipeline.NearDupWrite{Version: detect.NearDuplicateVersion, Type: doc.Type, TemplateDocs: docs,
+		Signature: sig.Bytes(), Bands: sig.BandHashes(), ClusterID: doc.ID}, true, nil
 }
 
 // templateCache keeps the types' templates a minute, and a missing one a

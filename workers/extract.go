@@ -35,14 +35,9 @@ func (w *Extract) NextRetry(job *river.Job[pipeline.ExtractArgs]) time.Time {
 // Work extracts one document.
 func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]) error {
 	id := job.Args.DocumentID
-	doc, err := w.cfg.Store.DocumentGetByID(ctx, id)
-	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
-		return river.JobCancel(err)
-	} else if err != nil {
+	doc, ok, err := stageDocument(ctx, w.cfg.Store, id, pipeline.StateReceived)
+	if err != nil || !ok {
 		return err
-	}
-	if doc.State != pipeline.StateReceived {
-		return nil // done before a crash, whose restart runs the job again
 	}
 	path, err := w.cfg.Blobs.Path(ctx, doc.SHA256)
 	if code := pipeline.ErrorCode(err); code == pipeline.ENOTFOUND || code == pipeline.EINVALID {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,10 +12,9 @@ import (
 	"github.com/riverqueue/river"
 
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
-	"hoso/pipeline/blob"
-	"hoso/pipeline/ingest"
-	"hoso/pipeline/sqlite"
+	"hoso/pipeline/sqlite/sqlitetest"
 	"hoso/workers"
 )
 
@@ -30,15 +28,7 @@ func TestMain(m *testing.M) {
 func pipelineFor(t *testing.T, sb *extract.Sandbox) *ingest.Ingester {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, db, err := sqlite.OpenStore(ctx, filepath.Join(dir, "hoso.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, db, blobs := sqlitetest.Open(t)
 	w := river.NewWorkers()
 	workers.Register(w, workers.Config{Store: st, Blobs: blobs, Extractor: sb})
 	client, err := db.NewClient(&river.Config{
@@ -59,7 +49,6 @@ func pipelineFor(t *testing.T, sb *extract.Sandbox) *ingest.Ingester {
 		defer cancel()
 		client.StopAndCancel(stop)
 		sb.Close()
-		st.Close()
 	})
 	return &ingest.Ingester{Store: st, Blobs: blobs}
 }

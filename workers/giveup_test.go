@@ -3,7 +3,6 @@ package workers_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,10 +11,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"hoso/ingest"
 	"hoso/pipeline"
-	"hoso/pipeline/blob"
-	"hoso/pipeline/ingest"
-	"hoso/pipeline/sqlite"
+	"hoso/pipeline/sqlite/sqlitetest"
 	"hoso/workers"
 )
 
@@ -24,16 +22,7 @@ import (
 // a state no queue holds. Earlier attempts leave it to River's retries.
 func TestGiveUp(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, _, err := sqlite.OpenStore(ctx, filepath.Join(dir, "hoso.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, _, blobs := sqlitetest.Open(t)
 	in := &ingest.Ingester{Store: st, Blobs: blobs}
 	s, err := in.Begin(ctx, "test")
 	if err != nil {

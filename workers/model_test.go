@@ -13,9 +13,9 @@ import (
 
 	"hoso/classify/learn"
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
 	"hoso/pipeline/blob"
-	"hoso/pipeline/ingest"
 	"hoso/pipeline/sqlite"
 	"hoso/workers"
 )

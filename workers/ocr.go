@@ -43,14 +43,9 @@ func (w *OCR) NextRetry(job *river.Job[pipeline.OCRArgs]) time.Time {
 // Work reads one document's scans.
 func (w *OCR) Work(ctx context.Context, job *river.Job[pipeline.OCRArgs]) error {
 	id := job.Args.DocumentID
-	doc, err := w.cfg.Store.DocumentGetByID(ctx, id)
-	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
-		return river.JobCancel(err)
-	} else if err != nil {
+	doc, ok, err := stageDocument(ctx, w.cfg.Store, id, pipeline.StateReceived)
+	if err != nil || !ok {
 		return err
-	}
-	if doc.State != pipeline.StateReceived {
-		return nil
 	}
 	tools := w.cfg.OCRTools()
 	if msg := tools.MissingTools(doc.MIME == extract.MIMEPDF); msg != "" || w.cfg.OCR == nil {

@@ -19,21 +19,15 @@ import (
 // at the same moment still see each other; a periodic job sweeps what a
 // stopped process left.
 
-// PatternsArgs are the arguments of the periodic patterns job.
-type PatternsArgs struct{}
-
-// Kind is the River job kind.
-func (PatternsArgs) Kind() string { return "patterns" }
-
 // Patterns works PatternsArgs: a sweep of the pending documents.
 type Patterns struct {
-	river.WorkerDefaults[PatternsArgs]
+	river.WorkerDefaults[pipeline.PatternsArgs]
 	cfg     Config
 	sweeper *sweeper
 }
 
 // Work sweeps.
-func (w *Patterns) Work(ctx context.Context, job *river.Job[PatternsArgs]) error {
+func (w *Patterns) Work(ctx context.Context, job *river.Job[pipeline.PatternsArgs]) error {
 	w.sweeper.kick(ctx, w.cfg)
 	return w.sweeper.lastErr()
 }
@@ -41,7 +35,7 @@ func (w *Patterns) Work(ctx context.Context, job *river.Job[PatternsArgs]) error
 // PeriodicPatterns is the periodic job that sweeps leftovers.
 func PeriodicPatterns() *river.PeriodicJob {
 	return river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) {
-		return PatternsArgs{}, &river.InsertOpts{Queue: pipeline.QueueDefault}
+		return pipeline.PatternsArgs{}, insertOpts(pipeline.PatternsArgs{})
 	}, &river.PeriodicJobOpts{RunOnStart: true})
 }
 
@@ -127,7 +121,7 @@ type cachedSignature struct {
 	templateDocs int
 }
 
-func (c *signatureCache) get(ctx context.Context, st pipeline.Store, ids []int64, templateDocs int) (map[int64]cachedSignature, error) {
+func (c *signatureCache) get(ctx context.Context, st patternsStore, ids []int64, templateDocs int) (map[int64]cachedSignature, error) {
 	if c.byID == nil || len(c.byID) > 1_000_000 {
 		c.byID = map[int64]cachedSignature{}
 	}
@@ -281,20 +275,14 @@ func nearDuplicates(ctx context.Context, cfg Config, sigs *signatureCache, doc *
 	return nil
 }
 
-// VolumeArgs are the arguments of the periodic volume job.
-type VolumeArgs struct{}
-
-// Kind is the River job kind.
-func (VolumeArgs) Kind() string { return "volume" }
-
 // Volume works VolumeArgs: it flags the spikes of yesterday and today.
 type Volume struct {
-	river.WorkerDefaults[VolumeArgs]
+	river.WorkerDefaults[pipeline.VolumeArgs]
 	cfg Config
 }
 
 // Work checks the volumes.
-func (w *Volume) Work(ctx context.Context, job *river.Job[VolumeArgs]) error {
+func (w *Volume) Work(ctx context.Context, job *river.Job[pipeline.VolumeArgs]) error {
 	_, err := CheckVolume(ctx, w.cfg, time.Now(), 2)
 	return err
 }
@@ -302,7 +290,7 @@ func (w *Volume) Work(ctx context.Context, job *river.Job[VolumeArgs]) error {
 // PeriodicVolume is the job that watches volumes every ten minutes.
 func PeriodicVolume() *river.PeriodicJob {
 	return river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) {
-		return VolumeArgs{}, &river.InsertOpts{Queue: pipeline.QueueDefault}
+		return pipeline.VolumeArgs{}, insertOpts(pipeline.VolumeArgs{})
 	}, &river.PeriodicJobOpts{RunOnStart: true})
 }
 

@@ -33,9 +33,76 @@ type OCRExtractor interface {
 	Timeout() time.Duration
 }
 
+// stageStore is what every stage worker needs: its document, and a way
+// to end it as failed (giveup.go).
+type stageStore interface {
+	DocumentGetByID(ctx context.Context, id int64) (*pipeline.Document, error)
+	DocumentFail(ctx context.Context, params pipeline.DocumentFailParams) error
+}
+
+// extractStore is what the extract and ocr workers need.
+type extractStore interface {
+	stageStore
+	DocumentCrashRecord(ctx context.Context, id int64) (int, error)
+	DocumentNeedsOCR(ctx context.Context, id int64) (bool, error)
+	DocumentWaiting(ctx context.Context, id int64, code, reason string) error
+	ExtractComplete(ctx context.Context, params pipeline.ExtractCompleteParams) error
+	OCRProgressSet(ctx context.Context, documentID int64, done, total int) error
+}
+
+// classifyStore is what the classify worker needs; the rule set comes
+// through classify.Current.
+type classifyStore interface {
+	stageStore
+	PageListByDocument(ctx context.Context, documentID int64) ([]pipeline.Page, error)
+	ClassifyComplete(ctx context.Context, params pipeline.ClassifyCompleteParams) error
+	RuleSetLatest(ctx context.Context) (*pipeline.RuleSetVersion, error)
+}
+
+// detectStore is what the detect worker needs, near-duplicate templates
+// included.
+type detectStore interface {
+	stageStore
+	PageListByDocument(ctx context.Context, documentID int64) ([]pipeline.Page, error)
+	DetectComplete(ctx context.Context, params pipeline.DetectCompleteParams) error
+	NearDupTemplateGet(ctx context.Context, docType string) (*pipeline.NearDupTemplate, error)
+	NearDupTemplateSave(ctx context.Context, t pipeline.NearDupTemplate) error
+	NearDupSample(ctx context.Context, docType string, limit int) ([]int64, error)
+	NearDupUntemplated(ctx context.Context, docType string) ([]int64, error)
+	NearDupReplace(ctx context.Context, documentID int64, w pipeline.NearDupWrite) error
+	PatternsRecheck(ctx context.Context, ids []int64) error
+}
+
+// patternsStore is what the periodic patterns and volume jobs need.
+type patternsStore interface {
+	DocumentGetByID(ctx context.Context, id int64) (*pipeline.Document, error)
+	DocumentIDsBySHA256(ctx context.Context, sha256 string) ([]int64, error)
+	IdentifierListByDocument(ctx context.Context, documentID int64) ([]pipeline.Identifier, error)
+	IdentifierOccurrences(ctx context.Context, kind, value string, since time.Time) ([]pipeline.IdentifierOccurrence, error)
+	NearDupSignatureGet(ctx context.Context, documentID int64) (*pipeline.NearDupWrite, error)
+	NearDupCandidateIDs(ctx context.Context, bands []int64, exclude int64) ([]int64, error)
+	NearDupSignatures(ctx context.Context, ids []int64) ([]pipeline.NearDupSignature, error)
+	NearDupClusterMembers(ctx context.Context, clusterIDs []int64) ([]int64, error)
+	PatternsPending(ctx context.Context, limit int) ([]int64, error)
+	PatternsComplete(ctx context.Context, params pipeline.PatternsCompleteParams) (bool, error)
+	FlagsUpsert(ctx context.Context, flags []pipeline.FlagUpsert) error
+	VolumeDocuments(ctx context.Context, since time.Time) ([]pipeline.VolumeDocument, error)
+}
+
+// Store is what the workers need of a pipeline.Store, grouped by the
+// workers that call them; the model's training and suggestions need its
+// versions and the decided documents (pipeline.ModelStore).
+type Store interface {
+	extractStore
+	classifyStore
+	detectStore
+	patternsStore
+	pipeline.ModelStore
+}
+
 // Config holds what the workers need.
 type Config struct {
-	Store     pipeline.Store
+	Store     Store
 	Blobs     pipeline.BlobStore
 	Extractor Extractor
 	// OCR reads scans; nil sends documents that need it to wait.
@@ -70,8 +137,8 @@ type Config struct {
 	Logger     *slog.Logger
 }
 
-// Register adds every worker to w.
-func Register(w *river.Workers, cfg Config) {
+// withDefaults fills the fields left zero with their defaults.
+func (cfg Config) withDefaults() Config {
 	if cfg.MaxCrashes <= 0 {
 		cfg.MaxCrashes = 2
 	}
@@ -93,6 +160,26 @@ func Register(w *river.Workers, cfg Config) {
 	if cfg.OCRTools == nil {
 		cfg.OCRTools = CachedOCRTools("")
 	}
+	return cfg
+}
+
+// stageDocument loads the document a stage's job names. A document that
+// no longer exists cancels the job; one that is not in state from (the
+// stage ran before a crash whose restart runs the job again, or the
+// document failed meanwhile) gives ok false: there is nothing to do.
+func stageDocument(ctx context.Context, store stageStore, id int64, from pipeline.State) (doc *pipeline.Document, ok bool, err error) {
+	doc, err = store.DocumentGetByID(ctx, id)
+	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
+		return nil, false, river.JobCancel(err)
+	} else if err != nil {
+		return nil, false, err
+	}
+	return doc, doc.State == from, nil
+}
+
+// Register adds every worker to w.
+func Register(w *river.Workers, cfg Config) {
+	cfg = cfg.withDefaults()
 	river.AddWorker(w, &Extract{cfg: cfg})
 	river.AddWorker(w, &OCR{cfg: cfg})
 	river.AddWorker(w, &Classify{cfg: cfg})
@@ -121,4 +208,10 @@ func failedAttempts(job *rivertype.JobRow) int {
 func retryAfter(attempt int) time.Time {
 	d := time.Duration(attempt*attempt) * time.Second
 	return time.Now().Add(min(d, 5*time.Minute))
+}
+
+// insertOpts is River's form of a kind's insert options.
+func insertOpts(args pipeline.JobArgs) *river.InsertOpts {
+	o := args.JobOpts()
+	return &river.InsertOpts{Queue: o.Queue, MaxAttempts: o.MaxAttempts}
 }

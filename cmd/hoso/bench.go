@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
-	"hoso/pipeline/ingest"
 	"hoso/pipeline/postgres"
 	"hoso/workers"
 )
@@ -39,7 +39,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "ocr" {
 		return m.benchOCR(ctx, args[1:])
 	}
-	f := m.newFlags("bench")
+	f := m.newFlags("bench").extraction().uploads()
 	rounds := f.fs.Int("rounds", 3, "runs of each measurement; the median is reported")
 	pgURL := f.fs.String("postgres", m.Getenv("HOSO_TEST_DATABASE_URL"), "PostgreSQL URL for the end-to-end run on PostgreSQL (a scratch schema is used and dropped)")
 	paths, err := f.parse(args)
@@ -122,7 +122,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 			defer rt.Close()
 			rt.Sandbox.Record()
 			rt.Extractor = ex
-			upload := func() (*ingest.Session, error) {
+			upload := func() (*ingest.Upload, error) {
 				s, err := rt.Ingester().Begin(ctx, "bench")
 				if err != nil {
 					return nil, err
@@ -136,7 +136,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 			}
 			// Without extraction, the files are stored first and only the
 			// queue's work is timed.
-			var s *ingest.Session
+			var s *ingest.Upload
 			if ex != nil {
 				if s, err = upload(); err != nil {
 					return 0, err

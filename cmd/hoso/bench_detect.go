@@ -28,7 +28,7 @@ import (
 // — and prints the stage's time per document for the first and the last
 // slice of the archive.
 func (m *Main) benchDetect(ctx context.Context, args []string) error {
-	f := m.newFlags("bench detect")
+	f := m.newFlags("bench detect").extraction()
 	n := f.fs.Int("docs", 100000, "documents to generate")
 	slice := f.fs.Int("slice", 10000, "documents in the first and the last slice")
 	pgURL := f.fs.String("postgres", "", "run on PostgreSQL at this URL (a scratch schema, dropped after) instead of SQLite")

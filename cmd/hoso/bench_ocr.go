@@ -20,7 +20,7 @@ import (
 // and the share of time OCR takes when a mixed batch (the born-digital
 // sample documents and the scans) goes through hoso process.
 func (m *Main) benchOCR(ctx context.Context, args []string) error {
-	f := m.newFlags("bench ocr")
+	f := m.newFlags("bench ocr").extraction().uploads()
 	if _, err := f.parse(args); err != nil {
 		return err
 	}

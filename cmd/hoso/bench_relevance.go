@@ -34,7 +34,7 @@ type relevanceReport struct {
 // benchRelevance processes judged collections through the pipeline and
 // scores hoso's search against a plain BM25 computed in the same run.
 func (m *Main) benchRelevance(ctx context.Context, args []string) error {
-	f := m.newFlags("bench relevance")
+	f := m.newFlags("bench relevance").extraction()
 	dirs, err := f.parse(args)
 	if err != nil {
 		return err
@@ -115,7 +115,7 @@ func (m *Main) relevanceRun(ctx context.Context, dir string) (*relevanceReport, 
 	if err := quiet.process(ctx, []string{"--data", data, "--batch", c.Name, docsDir}); err != nil {
 		return nil, fmt.Errorf("process the documents: %w", err)
 	}
-	fl := quiet.newFlags("bench relevance")
+	fl := quiet.newFlags("bench relevance").extraction()
 	if _, err := fl.parse([]string{"--data", data}); err != nil {
 		return nil, err
 	}

@@ -63,7 +63,7 @@ func benchVocabulary(english bool) []string {
 // benchSearch measures the search index on generated documents: indexing
 // through the change feed, a full reindex, and query latency.
 func (m *Main) benchSearch(ctx context.Context, args []string) error {
-	f := m.newFlags("bench search")
+	f := m.newFlags("bench search").extraction()
 	n := f.fs.Int("docs", 100000, "documents to generate")
 	words := f.fs.Int("words", 500, "words per document")
 	queries := f.fs.Int("queries", 3000, "queries to time")

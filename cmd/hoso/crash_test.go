@@ -67,10 +67,21 @@ func hosoCommand(b backend, args ...string) *exec.Cmd {
 // once: one change-feed entry per document, one job per stage, nothing
 // left in the queue.
 func TestCrashSafety(t *testing.T) {
-	// The looping PDF keeps an extraction busy until its time limit, so
-	// that the kill surely lands while a document is being worked.
-	paths := []string{filepath.Join("testdata", "fixtures"), corpusDir(t, "pdf-samples"), corpusDir(t, "docx"),
-		corpusDir(t, "pdf-malformed", "append-xref-loop.pdf"), corpusDir(t, "vietnamese")}
+	// The looping PDF (among the built files) keeps an extraction busy
+	// until its time limit, so that the kill surely lands while a
+	// document is being worked. The corpus, where present, adds real PDFs
+	// and Word files.
+	built := builtFiles(t)
+	paths := []string{filepath.Join("testdata", "fixtures"), filepath.Join(built, "letters")}
+	for _, d := range []string{"pdf-samples", "docx"} {
+		if p, ok := inCorpus(d); ok {
+			paths = append(paths, p)
+		}
+	}
+	paths = append(paths, filepath.Join(built, "hostile", "append-xref-loop.pdf"))
+	if p, ok := inCorpus("vietnamese"); ok {
+		paths = append(paths, p)
+	}
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			b.env["HOSO_EXTRACT_CHILDREN"] = "1"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -66,7 +67,7 @@ func (m *Main) doctor(ctx context.Context, args []string) error {
 		c, _ := ix.Count()
 		report(true, "search index", fmt.Sprintf("%d documents, generation %d", c, ix.Generation()), "")
 		ix.Close()
-	case strings.Contains(err.Error(), "in use"):
+	case errors.Is(err, search.ErrInUse):
 		report(true, "search index", "held by a running hoso serve", "")
 	default:
 		report(false, "search index", err.Error(), "rebuild it with hoso reindex")

@@ -2,22 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"mime/multipart"
-	"net/http"
 	"net/textproto"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
+	"hoso/client"
 	"hoso/pipeline"
-	"hoso/web"
 )
 
 type localFile struct {
@@ -44,7 +41,6 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if *token == "" {
 		return usageError{"give an API token with --token or HOSO_TOKEN (an admin prints one with: hoso users token --name NAME)"}
 	}
-	auth := "Bearer " + strings.TrimSpace(*token)
 	files, err := collect(paths)
 	if err != nil {
 		return err
@@ -57,7 +53,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if name == "" {
 		name = "upload " + time.Now().Format("2006-01-02 15:04:05")
 	}
-	base := strings.TrimRight(*server, "/")
+	api := client.New(*server, *token)
 
 	var bar *progressbar.ProgressBar
 	if !*quiet {
@@ -70,26 +66,13 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	go func() {
 		pw.CloseWithError(writeForm(mw, name, *department, files, bar))
 	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/batches", pr)
+	created, err := api.Upload(ctx, pr, mw.FormDataContentType())
+	pr.Close() // ends the writer if the server stopped reading early
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", auth)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("upload to %s: %w", base, err)
-	}
-	defer resp.Body.Close()
 	if bar != nil {
 		_ = bar.Finish()
-	}
-	if resp.StatusCode != http.StatusCreated {
-		return apiFailure(resp)
-	}
-	var created web.BatchCreated
-	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil {
-		return fmt.Errorf("read answer: %w", err)
 	}
 	fmt.Fprintf(m.Stdout, "Batch %d %q: %d documents accepted, %d files refused\n", created.Batch.ID, created.Batch.Name, len(created.Documents), len(created.Rejected))
 	for _, o := range created.Documents {
@@ -105,7 +88,7 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if !*wait {
 		return nil
 	}
-	st, err := waitBatch(ctx, base, auth, created.Batch.ID)
+	st, err := api.WaitBatch(ctx, created.Batch.ID, 500*time.Millisecond)
 	if err != nil {
 		return err
 	}
@@ -194,52 +177,4 @@ func writeForm(mw *multipart.Writer, name, department string, files []localFile,
 		}
 	}
 	return mw.Close()
-}
-
-func apiFailure(resp *http.Response) error {
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err == nil && body.Error.Message != "" {
-		return &pipeline.Error{Code: body.Error.Code, Message: body.Error.Message}
-	}
-	return fmt.Errorf("server answered %s", resp.Status)
-}
-
-func waitBatch(ctx context.Context, base, auth string, id int64) (*web.BatchStatus, error) {
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/batches/%d", base, id), nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", auth)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			err := apiFailure(resp)
-			resp.Body.Close()
-			return nil, err
-		}
-		var st web.BatchStatus
-		err = json.NewDecoder(resp.Body).Decode(&st)
-		resp.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		if st.Done {
-			return &st, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-tick.C:
-		}
-	}
 }

@@ -18,6 +18,7 @@ import (
 	_ "time/tzdata" // the office's time zone, on machines without zoneinfo
 
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
 )
 
@@ -118,11 +119,33 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-// flags are the settings every command that opens the database shares.
+// flags are the settings every command that opens the database shares:
+// the data folder and database on the command line, the rest from the
+// environment. A command that extracts adds the extraction flags
+// (extraction), one that takes uploads their limits (uploads), so that
+// its -h lists only what it uses.
 type flags struct {
 	fs   *flag.FlagSet
 	cfg  Config
 	post func()
+	// memoryMB, maxFileMB and maxBatchMB hold the settings given in MB
+	// until post converts them.
+	memoryMB, maxFileMB, maxBatchMB int
+}
+
+// extraction adds the flags of the extraction sandbox.
+func (f *flags) extraction() *flags {
+	f.fs.DurationVar(&f.cfg.Timeout, "timeout", f.cfg.Timeout, "extraction time limit per file")
+	f.fs.IntVar(&f.cfg.Children, "children", f.cfg.Children, "extraction processes (default: number of CPUs)")
+	f.fs.IntVar(&f.memoryMB, "memory-mb", f.memoryMB, "memory limit of an extraction process, in MB")
+	return f
+}
+
+// uploads adds the flags of the upload limits.
+func (f *flags) uploads() *flags {
+	f.fs.IntVar(&f.maxFileMB, "max-file-mb", f.maxFileMB, "largest accepted file, in MB")
+	f.fs.IntVar(&f.maxBatchMB, "max-batch-mb", f.maxBatchMB, "largest accepted batch, in MB")
+	return f
 }
 
 func (m *Main) newFlags(name string) *flags {
@@ -145,16 +168,16 @@ func (m *Main) newFlags(name string) *flags {
 		f.cfg.ModelRetrain.MinNew = envInt(v, 0)
 		f.cfg.ModelRetrain.Off = f.cfg.ModelRetrain.MinNew <= 0
 	}
-	f.fs.DurationVar(&f.cfg.Timeout, "timeout", envDuration(env("HOSO_EXTRACT_TIMEOUT", ""), 2*time.Minute), "extraction time limit per file")
+	f.cfg.Timeout = envDuration(env("HOSO_EXTRACT_TIMEOUT", ""), extract.DefaultTimeout)
 	f.cfg.RescueAfter = envDuration(env("HOSO_RESCUE_AFTER", ""), 0)
 	f.cfg.OCRChildren = envInt(env("HOSO_OCR_CHILDREN", ""), 0)
 	f.cfg.OCRPages = envInt(env("HOSO_OCR_PAGES", ""), 0)
 	f.cfg.Tesseract = m.Getenv("HOSO_TESSERACT")
-	f.cfg.OCRTimeout = envDuration(env("HOSO_OCR_TIMEOUT", ""), 10*time.Minute)
-	f.fs.IntVar(&f.cfg.Children, "children", envInt(env("HOSO_EXTRACT_CHILDREN", ""), 0), "extraction processes (default: number of CPUs)")
-	mem := f.fs.Int("memory-mb", envInt(env("HOSO_EXTRACT_MEMORY_MB", ""), extract.DefaultMemory>>20), "memory limit of an extraction process, in MB")
-	maxFile := f.fs.Int("max-file-mb", envInt(env("HOSO_MAX_FILE_MB", ""), 200), "largest accepted file, in MB")
-	maxBatch := f.fs.Int("max-batch-mb", envInt(env("HOSO_MAX_BATCH_MB", ""), 2000), "largest accepted batch, in MB")
+	f.cfg.OCRTimeout = envDuration(env("HOSO_OCR_TIMEOUT", ""), extract.DefaultOCRTimeout)
+	f.cfg.Children = envInt(env("HOSO_EXTRACT_CHILDREN", ""), 0)
+	f.memoryMB = envInt(env("HOSO_EXTRACT_MEMORY_MB", ""), extract.DefaultMemory>>20)
+	f.maxFileMB = envInt(env("HOSO_MAX_FILE_MB", ""), ingest.DefaultMaxFileSize/1_000_000)
+	f.maxBatchMB = envInt(env("HOSO_MAX_BATCH_MB", ""), ingest.DefaultMaxBatchSize/1_000_000)
 	if tz := m.Getenv("HOSO_TIMEZONE"); tz != "" {
 		loc, err := time.LoadLocation(tz)
 		if err != nil {
@@ -164,9 +187,9 @@ func (m *Main) newFlags(name string) *flags {
 	}
 	f.cfg.Memory = -1
 	f.post = func() {
-		f.cfg.Memory = int64(*mem) << 20
-		f.cfg.MaxFileSize = int64(*maxFile) * 1_000_000
-		f.cfg.MaxBatchSize = int64(*maxBatch) * 1_000_000
+		f.cfg.Memory = int64(f.memoryMB) << 20
+		f.cfg.MaxFileSize = int64(f.maxFileMB) * 1_000_000
+		f.cfg.MaxBatchSize = int64(f.maxBatchMB) * 1_000_000
 		level := slog.LevelWarn
 		if m.Getenv("HOSO_DEBUG") != "" {
 			level = slog.LevelDebug

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hoso/extract"
+	"hoso/internal/fixture"
 	"hoso/pipeline/postgres"
 )
 
@@ -73,13 +74,38 @@ func run(t *testing.T, b backend, args ...string) (stdout, stderr string, code i
 	return out.String(), errb.String(), code
 }
 
-func corpusDir(t *testing.T, parts ...string) string {
-	t.Helper()
+// inCorpus returns the path of a folder or file of the shared corpus and
+// whether it is there: the corpus adds to a test what the repository's
+// own fixtures cover in small.
+func inCorpus(parts ...string) (string, bool) {
 	p := filepath.Join(append([]string{"..", "..", "..", "shared", "corpus"}, parts...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("the shared corpus is not at %s: %v", p, err)
+	_, err := os.Stat(p)
+	return p, err == nil
+}
+
+// builtPDFs is how many small PDFs builtFiles writes.
+const builtPDFs = 24
+
+// builtFiles writes the files the tests make themselves into a folder
+// named "built": builtPDFs small PDFs of two pages under letters/ and the
+// hostile files of fixture.Hostile (a looping PDF, a truncated one,
+// zip-slip archives, a ZIP bomb) under hostile/.
+func builtFiles(t *testing.T) string {
+	t.Helper()
+	files := map[string][]byte{}
+	for name, b := range fixture.Hostile() {
+		files["hostile/"+name] = b
 	}
-	return p
+	for i := range builtPDFs {
+		files[fmt.Sprintf("letters/letter-%02d.pdf", i+1)] = fixture.PDF(
+			fmt.Sprintf("CONG VAN so %d/UBND-VP\nVe viec tra loi don cua cong dan", 100+i),
+			fmt.Sprintf("Noi nhan: Phong %d; luu VT.", i+1))
+	}
+	dir, err := fixture.Write(filepath.Join(t.TempDir(), "built"), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func lastJSON(t *testing.T, stdout string, v any) {

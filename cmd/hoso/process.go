@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
-	"hoso/pipeline/ingest"
 	"hoso/workers"
 )
 
@@ -42,7 +42,7 @@ type failure struct {
 }
 
 func (m *Main) process(ctx context.Context, args []string) error {
-	f := m.newFlags("process")
+	f := m.newFlags("process").extraction().uploads()
 	batchName := f.fs.String("batch", "", "batch name (default: process and the date)")
 	asJSON := f.fs.Bool("json", false, "print the summary as one JSON object on the last line")
 	paths, err := f.parse(args)

@@ -10,15 +10,27 @@ import (
 )
 
 // TestProcessCorpus is the acceptance batch: the project's fixtures, the
-// real PDFs, Word files and the Vietnamese manual of the corpus, and every
-// hostile file (damaged and fuzzed PDFs, zip bombs, zip-slip archives) go
-// through `hoso process` on each backend. Scans are read by OCR on SQLite;
+// PDFs and hostile files the test builds (a looping PDF, a truncated one,
+// zip-slip archives, a ZIP bomb) and, where the shared corpus is present,
+// its real PDFs, Word files, the Vietnamese manual and every hostile file
+// (damaged and fuzzed PDFs, zip bombs, zip-slip archives) go through
+// `hoso process` on each backend. Scans are read by OCR on SQLite;
 // on PostgreSQL OCR is switched off (it reads the same way on both, and
 // takes minutes), so they wait for it, settled.
 func TestProcessCorpus(t *testing.T) {
-	paths := []string{filepath.Join("testdata", "fixtures")}
+	paths := []string{filepath.Join("testdata", "fixtures"), builtFiles(t)}
+	// Without the corpus: the fixtures' PDFs and the built ones; the built
+	// zip-slip entries and the ZIP bomb are refused.
+	withCorpus, minPDFs, minRejected := true, builtPDFs+2, 3
 	for _, d := range []string{"pdf-samples", "pdf-expected", "docx", "vietnamese", "pdf-malformed", "pdf-fuzz", "archives"} {
-		paths = append(paths, corpusDir(t, d))
+		if p, ok := inCorpus(d); ok {
+			paths = append(paths, p)
+		} else {
+			withCorpus = false
+		}
+	}
+	if withCorpus {
+		minPDFs, minRejected = 200, 5
 	}
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
@@ -63,8 +75,8 @@ func TestProcessCorpus(t *testing.T) {
 				}
 				byPath[r["path"].(string)] = r
 			}
-			if pdfs < 200 {
-				t.Errorf("%d PDFs went through, want at least 200", pdfs)
+			if pdfs < minPDFs {
+				t.Errorf("%d PDFs went through, want at least %d", pdfs, minPDFs)
 			}
 			// One row per accepted file: every plain file on disk is a
 			// document, under the path it was uploaded with.
@@ -85,7 +97,7 @@ func TestProcessCorpus(t *testing.T) {
 					return nil
 				})
 			}
-			if sum.Rejected < 5 {
+			if sum.Rejected < minRejected {
 				t.Errorf("%d files refused; the zip bomb and zip-slip entries must be", sum.Rejected)
 			}
 			for _, r := range sum.Rejections {
@@ -94,18 +106,22 @@ func TestProcessCorpus(t *testing.T) {
 				}
 			}
 			// Vietnamese survives every format.
-			for path, want := range map[string]string{
-				"fixtures/don-de-nghi-cap-phep.txt":                   "ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG",
-				"fixtures/cong-van-windows-1258.txt":                  "quyền sử dụng đất",
-				"fixtures/thong-bao-utf16.txt":                        "hồ sơ đăng ký hộ tịch",
-				"fixtures/annual-report-windows-1252.txt":             "résumé of procedures",
-				"fixtures/quyet-dinh.html":                            "Điều 1.",
-				"fixtures/bien-ban-hop.docx":                          "Thành phần gồm: ông Trần Văn Lộc",
-				"fixtures/hop-dong-thue-nha.odt":                      "Bên thuê (Bên B): Công ty TNHH Sao Mai",
-				"fixtures/permit-application.pdf":                     "APPLICATION FOR A CONSTRUCTION PERMIT",
-				"vietnamese/maint-guide.vi.pdf":                       "Hướng dẫn",
-				"vietnamese/maint-guide.vi.txt.gz/maint-guide.vi.txt": "Hướng dẫn",
-			} {
+			texts := map[string]string{
+				"fixtures/don-de-nghi-cap-phep.txt":       "ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG",
+				"fixtures/cong-van-windows-1258.txt":      "quyền sử dụng đất",
+				"fixtures/thong-bao-utf16.txt":            "hồ sơ đăng ký hộ tịch",
+				"fixtures/annual-report-windows-1252.txt": "résumé of procedures",
+				"fixtures/quyet-dinh.html":                "Điều 1.",
+				"fixtures/bien-ban-hop.docx":              "Thành phần gồm: ông Trần Văn Lộc",
+				"fixtures/hop-dong-thue-nha.odt":          "Bên thuê (Bên B): Công ty TNHH Sao Mai",
+				"fixtures/permit-application.pdf":         "APPLICATION FOR A CONSTRUCTION PERMIT",
+				"built/letters/letter-01.pdf":             "CONG VAN so 100/UBND-VP",
+			}
+			if withCorpus {
+				texts["vietnamese/maint-guide.vi.pdf"] = "Hướng dẫn"
+				texts["vietnamese/maint-guide.vi.txt.gz/maint-guide.vi.txt"] = "Hướng dẫn"
+			}
+			for path, want := range texts {
 				r, ok := byPath[path]
 				if !ok {
 					t.Errorf("%s is missing", path)

@@ -13,7 +13,7 @@ import (
 // documents of a type or on all, and what follows it; the workers run
 // in-process until every document is done and searchable again.
 func (m *Main) reclassify(ctx context.Context, args []string) error {
-	f := m.newFlags("reclassify")
+	f := m.newFlags("reclassify").extraction()
 	typ := f.fs.String("type", "", "reclassify the documents of this type (unclassified for those no rule claimed)")
 	all := f.fs.Bool("all", false, "reclassify every classified document")
 	rt, _, err := f.open(ctx, args)

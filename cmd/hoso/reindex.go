@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 
+	"hoso/client"
 	"hoso/pipeline"
 	"hoso/search"
 )
@@ -43,22 +41,11 @@ func (m *Main) reindex(ctx context.Context, args []string) error {
 		}
 	}
 	if *server != "" {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(*server, "/")+"/api/v1/reindex", nil)
+		r, err := client.New(*server, *token).Reindex(ctx)
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+*token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return fmt.Errorf("ask %s: %w", *server, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return apiFailure(resp)
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
-			return err
-		}
+		res = *r
 	}
 	fmt.Fprintf(m.Stdout, "Reindexed %d documents into generation %d in %.1f s\n", res.Documents, res.Generation, res.Elapsed.Seconds())
 	return nil

@@ -132,7 +132,7 @@ func (m *Main) rulesList(ctx context.Context, args []string) error {
 // rulesTest shows which rule matches each document and why. A document is
 // a file (read through the extraction sandbox) or a document ID.
 func (m *Main) rulesTest(ctx context.Context, args []string) error {
-	f := m.newFlags("rules test")
+	f := m.newFlags("rules test").extraction()
 	asJSON := f.fs.Bool("json", false, "print each result as a JSON line")
 	pos, err := f.parse(args)
 	if err != nil {

@@ -21,7 +21,10 @@ func TestRulesCommands(t *testing.T) {
 	if _, errs, code := run(t, b, "process", filepath.Join("testdata", "fixtures", "meeting-minutes.pdf")); code != 0 {
 		t.Fatal(errs)
 	}
-	out, _, code := run(t, b, "rules", "default")
+	out, errs, code := run(t, b, "rules", "default")
+	if code != 0 {
+		t.Fatalf("rules default: exit %d %s", code, errs)
+	}
 	good := filepath.Join(dir, "rules.yaml")
 	os.WriteFile(good, []byte(out), 0o600)
 	out, errs, code = run(t, b, "rules", "check", good)

@@ -18,9 +18,9 @@ import (
 
 	"hoso/detect"
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
 	"hoso/pipeline/blob"
-	"hoso/pipeline/ingest"
 	"hoso/pipeline/postgres"
 	"hoso/pipeline/sqlite"
 	"hoso/pipeline/sqlstore"
@@ -76,13 +76,13 @@ func (c *Config) fill() {
 		c.OCRPages = max(1, runtime.NumCPU()/c.OCRChildren)
 	}
 	if c.OCRTimeout <= 0 {
-		c.OCRTimeout = 10 * time.Minute
+		c.OCRTimeout = extract.DefaultOCRTimeout
 	}
 	if c.Workers <= 0 {
 		c.Workers = 8
 	}
 	if c.Timeout <= 0 {
-		c.Timeout = 2 * time.Minute
+		c.Timeout = extract.DefaultTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -153,20 +153,7 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nil, err
 		}
 		rt.Store, rt.closeDB = st, db.Close
-		rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) {
-			c, err := db.NewClient(rc)
-			if err == nil {
-				observe(ctx, c, rt)
-			}
-			return c, err
-		}
-		rt.jobsUI = func(ctx context.Context) (http.Handler, error) {
-			c, err := db.NewClient(&river.Config{Logger: rt.cfg.Logger})
-			if err != nil {
-				return nil, err
-			}
-			return jobsHandler(ctx, riverui.NewEndpoints(c, nil), rt.cfg.Logger)
-		}
+		useRiver(rt, db.NewClient)
 		rt.requeue = db.RequeueRunning
 	} else {
 		st, db, err := postgres.OpenStore(ctx, postgres.Config{URL: cfg.DatabaseURL, Schema: cfg.Schema, MaxConns: int32(cfg.Children + cfg.Workers + 4)})
@@ -174,20 +161,7 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nil, err
 		}
 		rt.Store, rt.closeDB = st, db.Close
-		rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) {
-			c, err := db.NewClient(rc)
-			if err == nil {
-				observe(ctx, c, rt)
-			}
-			return c, err
-		}
-		rt.jobsUI = func(ctx context.Context) (http.Handler, error) {
-			c, err := db.NewClient(&river.Config{Logger: rt.cfg.Logger})
-			if err != nil {
-				return nil, err
-			}
-			return jobsHandler(ctx, riverui.NewEndpoints(c, nil), rt.cfg.Logger)
-		}
+		useRiver(rt, db.NewClient)
 	}
 	if rt.auditKey, err = loadAuditKey(ctx, rt.Store, cfg); err != nil {
 		rt.closeDB()
@@ -214,6 +188,26 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, err
 	}
 	return rt, nil
+}
+
+// useRiver makes the runtime's River clients, for the workers and for
+// River's UI, with a backend's newClient: the one step that depends on
+// the driver's transaction type.
+func useRiver[TTx any](rt *Runtime, newClient func(*river.Config) (*river.Client[TTx], error)) {
+	rt.newClient = func(ctx context.Context, rc *river.Config) (queue, error) {
+		c, err := newClient(rc)
+		if err == nil {
+			observe(ctx, c, rt)
+		}
+		return c, err
+	}
+	rt.jobsUI = func(ctx context.Context) (http.Handler, error) {
+		c, err := newClient(&river.Config{Logger: rt.cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+		return jobsHandler(ctx, riverui.NewEndpoints(c, nil), rt.cfg.Logger)
+	}
 }
 
 func isSQLiteURL(u string) bool {

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"hoso/client"
 	"hoso/pipeline"
 	"hoso/search"
 	"hoso/web"
@@ -47,7 +45,7 @@ func (m *Main) search(ctx context.Context, args []string) error {
 		}
 	}
 	if *server != "" {
-		if res, err = searchRemote(ctx, *server, *token, req); err != nil {
+		if res, err = client.New(*server, *token).Search(ctx, req); err != nil {
 			return err
 		}
 	}
@@ -133,28 +131,4 @@ func (m *Main) searchLocal(ctx context.Context, cfg Config, req search.Request) 
 		return nil, aerr
 	}
 	return res, err
-}
-
-func searchRemote(ctx context.Context, server, token string, req search.Request) (*search.Response, error) {
-	v := url.Values{"q": {req.Query}, "limit": {strconv.Itoa(max(1, req.Size))}, "facets": {strconv.FormatBool(req.Facets)}}
-	for k, val := range map[string]string{"type": req.Type, "department": req.Department, "sort": req.Sort, "match": req.Match} {
-		if val != "" {
-			v.Set(k, val)
-		}
-	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(server, "/")+"/api/v1/search?"+v.Encode(), nil)
-	if err != nil {
-		return nil, err
-	}
-	hr.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(hr)
-	if err != nil {
-		return nil, fmt.Errorf("ask %s: %w", server, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, apiFailure(resp)
-	}
-	var res search.Response
-	return &res, json.NewDecoder(resp.Body).Decode(&res)
 }

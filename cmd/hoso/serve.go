@@ -14,7 +14,7 @@ import (
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
-	f := m.newFlags("serve")
+	f := m.newFlags("serve").extraction().uploads()
 	addr := f.fs.String("addr", envOr(m.Getenv("HOSO_ADDR"), "127.0.0.1:8080"), "address to listen on")
 	if _, err := f.parse(args); err != nil {
 		return err
@@ -82,7 +82,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 }
 
 func (m *Main) worker(ctx context.Context, args []string) error {
-	f := m.newFlags("worker")
+	f := m.newFlags("worker").extraction()
 	if _, err := f.parse(args); err != nil {
 		return err
 	}

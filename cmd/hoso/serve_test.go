@@ -289,7 +289,7 @@ func TestIngestCommand(t *testing.T) {
 	base := serveTest(t, b)
 	client := backend{name: "client", env: map[string]string{}}
 	out, errs, code := run(t, client, "ingest", "--server", base, "--token", tokenFor(base), "--batch", "Sở Tư pháp", "--wait", "--quiet",
-		filepath.Join("testdata", "fixtures"), corpusDir(t, "archives", "zip-slip.zip"))
+		filepath.Join("testdata", "fixtures"), filepath.Join(builtFiles(t), "hostile", "zip-slip.zip"))
 	if code != 0 {
 		t.Fatalf("ingest exit %d: %s", code, errs)
 	}

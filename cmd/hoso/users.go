@@ -12,8 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"hoso/accounts"
 	"hoso/pipeline"
-	"hoso/web/auth"
 )
 
 // multiFlag collects a repeated flag (--department a --department b, or
@@ -31,14 +31,20 @@ func (f *multiFlag) Set(v string) error {
 	return nil
 }
 
-// cliAudit records a change made on the command line: the operating
-// system's user name stands for who.
-func cliAudit(ctx context.Context, st pipeline.Store, action, object string, detail any) error {
+// cliActor is who makes a change on the command line: the operating
+// system's user name stands for them.
+func cliActor() accounts.Actor {
 	who := "cli"
 	if u, err := user.Current(); err == nil {
 		who = "cli:" + u.Username
 	}
-	return st.AuditAppend(ctx, &pipeline.AuditRecord{UserName: who, Remote: "local", Action: action, Object: object, Detail: pipeline.AuditDetail(detail)})
+	return accounts.Actor{Name: who, Remote: "local"}
+}
+
+// cliAudit records a change made on the command line.
+func cliAudit(ctx context.Context, st pipeline.Store, action, object string, detail any) error {
+	who := cliActor()
+	return st.AuditAppend(ctx, &pipeline.AuditRecord{UserName: who.Name, Remote: who.Remote, Action: action, Object: object, Detail: pipeline.AuditDetail(detail)})
 }
 
 func (m *Main) users(ctx context.Context, args []string) error {
@@ -47,15 +53,18 @@ func (m *Main) users(ctx context.Context, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	f := m.newFlags("users " + sub)
-	name := f.fs.String("name", "", "user name")
-	var role string
+	var name, role, label string
 	var deps multiFlag
-	label := f.fs.String("label", "", "what the token is for (users token)")
+	if sub != "list" {
+		f.fs.StringVar(&name, "name", "", "user name")
+	}
 	switch sub {
 	case "add":
 		f.fs.StringVar(&role, "role", "", "clerk, officer, supervisor or admin")
 		f.fs.Var(&deps, "department", "department code; repeat or separate with commas")
-	case "token", "password", "disable", "enable", "list":
+	case "token":
+		f.fs.StringVar(&label, "label", "", "what the token is for")
+	case "password", "disable", "enable", "list":
 	default:
 		return usageError{fmt.Sprintf("unknown users subcommand %q (add, token, list, password, disable, enable)", sub)}
 	}
@@ -65,6 +74,7 @@ func (m *Main) users(ctx context.Context, args []string) error {
 	}
 	defer rt.Close()
 	st := rt.Store
+	acc := &accounts.Service{Store: st}
 	if sub == "list" {
 		list, err := st.UserList(ctx)
 		if err != nil {
@@ -83,68 +93,45 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	}
-	if *name == "" {
+	if name == "" {
 		return usageError{"name the user with --name"}
 	}
 	switch sub {
 	case "add":
-		password := auth.NewPassword()
-		hash, err := auth.HashPassword(password)
+		u, password, err := acc.Create(ctx, cliActor(), pipeline.User{Name: name, Role: role, Departments: deps})
 		if err != nil {
-			return err
-		}
-		u, err := st.UserCreate(ctx, &pipeline.User{Name: *name, Role: role, Departments: deps, PasswordHash: hash, MustChangePassword: true})
-		if err != nil {
-			return err
-		}
-		if err := cliAudit(ctx, st, pipeline.AuditUserChange, "user:"+u.Name, map[string]any{"change": "created", "role": u.Role, "departments": u.Departments}); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stderr, "Created %s (%s, %s). One-time password, shown only now; they choose their own at first sign-in:\n", u.Name, u.Role, strings.Join(u.Departments, ", "))
 		fmt.Fprintln(m.Stdout, password)
 	case "token":
-		u, err := st.UserGetByName(ctx, *name)
+		u, err := st.UserGetByName(ctx, name)
 		if err != nil {
 			return err
 		}
-		secret := auth.NewSecret("hoso_")
-		t, err := st.TokenCreate(ctx, u.ID, *label, auth.HashSecret(secret))
+		t, secret, err := acc.TokenCreate(ctx, cliActor(), u, label)
 		if err != nil {
-			return err
-		}
-		if err := cliAudit(ctx, st, pipeline.AuditTokenChange, "user:"+u.Name, map[string]any{"change": "created", "token": t.ID, "name": t.Name}); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stderr, "API token %d for %s (%s), shown only now; send it as Authorization: Bearer TOKEN:\n", t.ID, u.Name, u.Role)
 		fmt.Fprintln(m.Stdout, secret)
 	case "password", "disable", "enable":
-		u, err := st.UserGetByName(ctx, *name)
+		u, err := st.UserGetByName(ctx, name)
 		if err != nil {
 			return err
 		}
 		password := ""
 		switch sub {
 		case "password":
-			password = auth.NewPassword()
-			if u.PasswordHash, err = auth.HashPassword(password); err != nil {
+			if password, err = accounts.ResetPassword(u); err != nil {
 				return err
 			}
-			u.MustChangePassword = true
-			u.LockedUntil, u.FailedLogins = time.Time{}, 0
 		case "disable":
 			u.Disabled = true
 		case "enable":
 			u.Disabled = false
 		}
-		if err := st.UserUpdate(ctx, u); err != nil {
-			return err
-		}
-		if sub != "enable" {
-			if err := st.SessionRevokeUser(ctx, u.ID, ""); err != nil {
-				return err
-			}
-		}
-		if err := cliAudit(ctx, st, pipeline.AuditUserChange, "user:"+u.Name, map[string]string{"change": sub}); err != nil {
+		if err := acc.Update(ctx, cliActor(), u, password != "", map[string]any{"change": sub}); err != nil {
 			return err
 		}
 		if password != "" {

@@ -13,23 +13,6 @@ import (
 
 var _ pipeline.AccountStore = (*Store)(nil)
 
-// scopeCond returns a condition limiting column to the scope's
-// departments, appending its arguments.
-func scopeCond(scope pipeline.Scope, column string, args *[]any) string {
-	if scope.All {
-		return "1 = 1"
-	}
-	if len(scope.Departments) == 0 {
-		return "1 = 0"
-	}
-	marks := make([]string, len(scope.Departments))
-	for i, d := range scope.Departments {
-		*args = append(*args, d)
-		marks[i] = fmt.Sprintf("$%d", len(*args))
-	}
-	return column + " IN (" + strings.Join(marks, ", ") + ")"
-}
-
 // DepartmentCreate adds a department.
 func (s *Store) DepartmentCreate(ctx context.Context, d pipeline.Department) error {
 	d.Code = strings.TrimSpace(d.Code)
@@ -51,20 +34,15 @@ func (s *Store) DepartmentCreate(ctx context.Context, d pipeline.Department) err
 
 // DepartmentList lists the departments by code.
 func (s *Store) DepartmentList(ctx context.Context) ([]pipeline.Department, error) {
-	rows, err := s.db.Query(ctx, `SELECT code, name FROM department ORDER BY code`)
+	out, err := collect(func(row Row) (pipeline.Department, error) {
+		var d pipeline.Department
+		err := row.Scan(&d.Code, &d.Name)
+		return d, err
+	})(s.db.Query(ctx, `SELECT code, name FROM department ORDER BY code`))
 	if err != nil {
 		return nil, fmt.Errorf("list departments: %w", err)
 	}
-	defer rows.Close()
-	var out []pipeline.Department
-	for rows.Next() {
-		var d pipeline.Department
-		if err := rows.Scan(&d.Code, &d.Name); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (s *Store) checkUser(ctx context.Context, u *pipeline.User) error {
@@ -158,20 +136,7 @@ func (s *Store) scanUser(ctx context.Context, row Row, what string) (*pipeline.U
 }
 
 func (s *Store) userDepartments(ctx context.Context, id int64) ([]string, error) {
-	rows, err := s.db.Query(ctx, `SELECT department FROM user_department WHERE user_id = $1 ORDER BY department`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(scanString)(s.db.Query(ctx, `SELECT department FROM user_department WHERE user_id = $1 ORDER BY department`, id))
 }
 
 // UserGetByID returns a user.
@@ -186,22 +151,9 @@ func (s *Store) UserGetByName(ctx context.Context, name string) (*pipeline.User,
 
 // UserList lists users by name.
 func (s *Store) UserList(ctx context.Context) ([]*pipeline.User, error) {
-	rows, err := s.db.Query(ctx, `SELECT id FROM app_user ORDER BY name`)
+	ids, err := s.ids(ctx, `SELECT id FROM app_user ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	out := []*pipeline.User{}
 	for _, id := range ids {
@@ -356,26 +308,23 @@ func (s *Store) TokenUser(ctx context.Context, tokenHash string) (*pipeline.User
 
 // TokenList lists tokens, without their secrets (hoso never has them).
 func (s *Store) TokenList(ctx context.Context) ([]*pipeline.Token, error) {
-	rows, err := s.db.Query(ctx, `SELECT t.id, t.user_id, u.name, t.name, t.created_at, t.last_used
-		FROM api_token t JOIN app_user u ON u.id = t.user_id ORDER BY t.id`)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	out := []*pipeline.Token{}
-	for rows.Next() {
+	out, err := collect(func(row Row) (*pipeline.Token, error) {
 		t := &pipeline.Token{}
 		var last *time.Time
-		if err := rows.Scan(&t.ID, &t.UserID, &t.UserName, &t.Name, &t.CreatedAt, &last); err != nil {
+		if err := row.Scan(&t.ID, &t.UserID, &t.UserName, &t.Name, &t.CreatedAt, &last); err != nil {
 			return nil, err
 		}
 		if last != nil {
 			t.LastUsed = last.UTC()
 		}
 		t.CreatedAt = t.CreatedAt.UTC()
-		out = append(out, t)
+		return t, nil
+	})(s.db.Query(ctx, `SELECT t.id, t.user_id, u.name, t.name, t.created_at, t.last_used
+		FROM api_token t JOIN app_user u ON u.id = t.user_id ORDER BY t.id`))
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // TokenRevoke deletes a token.
@@ -388,162 +337,4 @@ func (s *Store) TokenRevoke(ctx context.Context, id int64) error {
 		return pipeline.Errorf(pipeline.ENOTFOUND, "There is no token with ID %d.", id)
 	}
 	return nil
-}
-
-// SetAuditKey sets the secret that keys the audit chain. A store without
-// a key writes plain records (version 1) and refuses to extend a keyed
-// chain.
-func (s *Store) SetAuditKey(key []byte) { s.auditKey = key }
-
-// SetAuditPlainRecords says how many plain records the trail held when the
-// key was made (kept beside the key, out of the database's reach): verify
-// reports any more as a rewrite. Negative means unknown.
-func (s *Store) SetAuditPlainRecords(n int64) { s.auditPlain = n }
-
-// AuditHead returns the chain's length and the ID of the key it is bound
-// to, "" when no keyed record was written yet.
-func (s *Store) AuditHead(ctx context.Context) (seq int64, keyID string, err error) {
-	if err := s.db.QueryRow(ctx, `SELECT seq, key_id FROM audit_head WHERE id = 1`).Scan(&seq, &keyID); err != nil {
-		return 0, "", fmt.Errorf("read the audit head: %w", err)
-	}
-	return seq, keyID, nil
-}
-
-// AuditAppend adds a record to the chain. The update of the head row
-// serializes appends on both databases. With a key the record is keyed
-// and the chain bound to the key; another key, or none, is refused.
-func (s *Store) AuditAppend(ctx context.Context, r *pipeline.AuditRecord) error {
-	if r.At.IsZero() {
-		r.At = s.now()
-	}
-	// The database keeps microseconds; hash what will be read back.
-	r.At = r.At.UTC().Truncate(time.Microsecond)
-	keyID := ""
-	if s.auditKey != nil {
-		keyID = pipeline.AuditKeyID(s.auditKey)
-	}
-	err := s.inTx(ctx, func(tx Tx) error {
-		var bound string
-		if err := tx.QueryRow(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash, key_id`).Scan(&r.Seq, &r.PrevHash, &bound); err != nil {
-			return err
-		}
-		if bound != "" && bound != keyID {
-			return pipeline.Errorf(pipeline.EINVALID, "The audit trail is keyed with another key than this process has: give the key it was written with (HOSO_AUDIT_KEY or audit.key in the data folder).")
-		}
-		if keyID == "" {
-			r.Version = pipeline.AuditChainPlain
-			r.Hash = r.ComputeHash()
-		} else {
-			r.Version = pipeline.AuditChainKeyed
-			r.Hash = r.ComputeMAC(s.auditKey)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, at, user_id, user_name, remote, action, object, detail, chain_version, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, r.Seq, r.At, r.UserID, r.UserName, r.Remote, r.Action, r.Object, r.Detail, r.Version, r.PrevHash, r.Hash); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE audit_head SET hash = $1, key_id = $2 WHERE id = 1`, r.Hash, keyID)
-		return err
-	})
-	if err != nil {
-		if pipeline.ErrorCode(err) != pipeline.EINTERNAL {
-			return err
-		}
-		return fmt.Errorf("append to the audit trail: %w", err)
-	}
-	return nil
-}
-
-const auditColumns = `seq, at, user_id, user_name, remote, action, object, detail, chain_version, prev_hash, hash`
-
-func scanAudit(row Row) (*pipeline.AuditRecord, error) {
-	r := &pipeline.AuditRecord{}
-	if err := row.Scan(&r.Seq, &r.At, &r.UserID, &r.UserName, &r.Remote, &r.Action, &r.Object, &r.Detail, &r.Version, &r.PrevHash, &r.Hash); err != nil {
-		return nil, err
-	}
-	r.At = r.At.UTC()
-	return r, nil
-}
-
-// AuditList lists records matching the filters.
-func (s *Store) AuditList(ctx context.Context, p pipeline.AuditListParams) ([]*pipeline.AuditRecord, error) {
-	var conds []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		conds = append(conds, fmt.Sprintf(cond, len(args)))
-	}
-	if p.UserName != "" {
-		add("user_name = $%d", p.UserName)
-	}
-	if p.Action != "" {
-		add("action = $%d", p.Action)
-	}
-	if p.Object != "" {
-		add("object = $%d", p.Object)
-	}
-	if !p.Since.IsZero() {
-		add("at >= $%d", p.Since.UTC())
-	}
-	if !p.Until.IsZero() {
-		add("at < $%d", p.Until.UTC())
-	}
-	order := "seq"
-	if p.BeforeSeq > 0 {
-		add("seq < $%d", p.BeforeSeq)
-		order = "seq DESC"
-	} else {
-		add("seq > $%d", p.AfterSeq)
-	}
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 200
-	}
-	args = append(args, limit)
-	q := `SELECT ` + auditColumns + ` FROM audit_log WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY ` + order + fmt.Sprintf(` LIMIT $%d`, len(args))
-	rows, err := s.db.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list audit trail: %w", err)
-	}
-	defer rows.Close()
-	out := []*pipeline.AuditRecord{}
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
-// AuditVerify checks the chain, a page at a time, with the store's key.
-func (s *Store) AuditVerify(ctx context.Context, cp *pipeline.AuditCheckpoint) (*pipeline.AuditReport, error) {
-	var headSeq int64
-	var headHash string
-	if err := s.db.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
-		return nil, fmt.Errorf("read the audit head: %w", err)
-	}
-	var page []*pipeline.AuditRecord
-	var after int64
-	done := false
-	next := func() (*pipeline.AuditRecord, error) {
-		if len(page) == 0 && !done {
-			var err error
-			page, err = s.AuditList(ctx, pipeline.AuditListParams{AfterSeq: after, Limit: 1000})
-			if err != nil {
-				return nil, err
-			}
-			if len(page) < 1000 {
-				done = true
-			}
-		}
-		if len(page) == 0 {
-			return nil, nil
-		}
-		r := page[0]
-		page = page[1:]
-		after = r.Seq
-		return r, nil
-	}
-	return pipeline.VerifyAudit(next, headSeq, headHash, s.auditKey, s.auditPlain, cp)
 }

@@ -1,13 +1,10 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"hoso/pipeline"
 )
@@ -119,20 +116,11 @@ func (s *Store) FlagList(ctx context.Context, p pipeline.FlagListParams) ([]*pip
 		limit = 500
 	}
 	args = append(args, limit)
-	rows, err := s.db.Query(ctx, q+" ORDER BY "+order+fmt.Sprintf(" LIMIT $%d", len(args)), args...)
+	out, err := collect(scanFlag)(s.db.Query(ctx, q+" ORDER BY "+order+fmt.Sprintf(" LIMIT $%d", len(args)), args...))
 	if err != nil {
 		return nil, fmt.Errorf("list flags: %w", err)
 	}
-	defer rows.Close()
-	out := []*pipeline.Flag{}
-	for rows.Next() {
-		f, err := scanFlag(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FlagGet returns a flag in scope with its evidence in scope and its
@@ -148,36 +136,27 @@ func (s *Store) FlagGet(ctx context.Context, scope pipeline.Scope, id int64) (*p
 	}
 	args = []any{id}
 	cond = scopeCond(scope, "d.department", &args)
-	rows, err := s.db.Query(ctx, `SELECT e.document_id, e.detail FROM flag_evidence e JOIN document d ON d.id = e.document_id
-		WHERE e.flag_id = $1 AND `+cond+` ORDER BY e.document_id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var e pipeline.FlagEvidence
-		if err := rows.Scan(&e.DocumentID, &e.Detail); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		f.Evidence = append(f.Evidence, e)
-	}
-	rows.Close()
 	// Evidence in departments the reader does not see is neither listed
 	// nor counted.
-	rows, err = s.db.Query(ctx, `SELECT status, reason, note, decided_by, evidence, decided_at FROM flag_decision WHERE flag_id = $1 ORDER BY id`, id)
+	f.Evidence, err = collect(func(row Row) (pipeline.FlagEvidence, error) {
+		var e pipeline.FlagEvidence
+		err := row.Scan(&e.DocumentID, &e.Detail)
+		return e, err
+	})(s.db.Query(ctx, `SELECT e.document_id, e.detail FROM flag_evidence e JOIN document d ON d.id = e.document_id
+		WHERE e.flag_id = $1 AND `+cond+` ORDER BY e.document_id`, args...))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("get flag %d: %w", id, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
+	f.Decisions, err = collect(func(row Row) (pipeline.FlagDecision, error) {
 		var d pipeline.FlagDecision
-		if err := rows.Scan(&d.Status, &d.Reason, &d.Note, &d.DecidedBy, &d.Evidence, &d.DecidedAt); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&d.Status, &d.Reason, &d.Note, &d.DecidedBy, &d.Evidence, &d.DecidedAt)
 		d.DecidedAt = d.DecidedAt.UTC()
-		f.Decisions = append(f.Decisions, d)
+		return d, err
+	})(s.db.Query(ctx, `SELECT status, reason, note, decided_by, evidence, decided_at FROM flag_decision WHERE flag_id = $1 ORDER BY id`, id))
+	if err != nil {
+		return nil, fmt.Errorf("get flag %d: %w", id, err)
 	}
-	return f, rows.Err()
+	return f, nil
 }
 
 var flagStatuses = map[string]bool{pipeline.FlagOpen: true, pipeline.FlagConfirmed: true, pipeline.FlagDismissed: true, pipeline.FlagNeedsInfo: true}
@@ -240,179 +219,6 @@ func (s *Store) FlagDecide(ctx context.Context, p pipeline.FlagDecideParams) (*p
 		return nil, err
 	}
 	return s.FlagGet(ctx, p.Scope, p.ID)
-}
-
-// IdentifierOccurrences lists the documents holding an identifier.
-func (s *Store) IdentifierOccurrences(ctx context.Context, kind, value string, since time.Time) ([]pipeline.IdentifierOccurrence, error) {
-	rows, err := s.db.Query(ctx, `SELECT i.document_id, d.batch_id, d.department, i.raw, i.page, i.char_offset, d.created_at
-		FROM identifier i JOIN document d ON d.id = i.document_id
-		WHERE i.kind = $1 AND i.value = $2 AND d.created_at >= $3 ORDER BY i.document_id, i.page, i.char_offset`, kind, value, since)
-	if err != nil {
-		return nil, fmt.Errorf("find identifier: %w", err)
-	}
-	defer rows.Close()
-	var out []pipeline.IdentifierOccurrence
-	for rows.Next() {
-		var o pipeline.IdentifierOccurrence
-		if err := rows.Scan(&o.DocumentID, &o.BatchID, &o.Department, &o.Raw, &o.Page, &o.Offset, &o.CreatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
-}
-
-// DocumentIDsBySHA256 lists the documents with the same original.
-func (s *Store) DocumentIDsBySHA256(ctx context.Context, sum string) ([]int64, error) {
-	rows, err := s.db.Query(ctx, `SELECT id FROM document WHERE sha256 = $1 ORDER BY id`, sum)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
-// Figures counts the office's documents, failures and flags.
-func (s *Store) Figures(ctx context.Context, scope pipeline.Scope, since time.Time) (*pipeline.Figures, error) {
-	f := &pipeline.Figures{Since: since.UTC(), PerDay: []pipeline.DayCount{}, Failures: []pipeline.CodeCount{}, Flags: []pipeline.FlagKindCount{}}
-	args := []any{since.UTC()}
-	cond := scopeCond(scope, "department", &args)
-	rows, err := s.db.Query(ctx, `SELECT created_at, updated_at, state, error_code FROM document WHERE created_at >= $1 AND `+cond+` ORDER BY created_at`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("count documents: %w", err)
-	}
-	days := map[string]*pipeline.DayCount{}
-	codes := map[string]int{}
-	var waits []time.Duration
-	for rows.Next() {
-		var created, updated time.Time
-		var state, code string
-		if err := rows.Scan(&created, &updated, &state, &code); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		day := created.UTC().Format("2006-01-02")
-		dc := days[day]
-		if dc == nil {
-			dc = &pipeline.DayCount{Day: day}
-			days[day] = dc
-			f.PerDay = append(f.PerDay, pipeline.DayCount{Day: day})
-		}
-		dc.Documents++
-		f.Documents++
-		switch pipeline.State(state) {
-		case pipeline.StateFailed:
-			dc.Failed++
-			f.Failed++
-			codes[code]++
-		case pipeline.StateIndexed:
-			waits = append(waits, updated.Sub(created))
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range f.PerDay {
-		f.PerDay[i] = *days[f.PerDay[i].Day]
-	}
-	for c, n := range codes {
-		f.Failures = append(f.Failures, pipeline.CodeCount{Code: c, Count: n})
-	}
-	slices.SortFunc(f.Failures, func(a, b pipeline.CodeCount) int { return cmp.Or(b.Count-a.Count, strings.Compare(a.Code, b.Code)) })
-	if len(waits) > 0 {
-		slices.Sort(waits)
-		f.Searchable = len(waits)
-		f.SearchableP50 = waits[(len(waits)-1)*50/100]
-		f.SearchableP90 = waits[(len(waits)-1)*90/100]
-	}
-	args = nil
-	cond = scopeCond(scope, "department", &args)
-	rows, err = s.db.Query(ctx, `SELECT kind, status, count(*) FROM flag WHERE `+cond+` GROUP BY kind, status ORDER BY kind`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("count flags: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var kind, status string
-		var n int
-		if err := rows.Scan(&kind, &status, &n); err != nil {
-			return nil, err
-		}
-		if len(f.Flags) == 0 || f.Flags[len(f.Flags)-1].Kind != kind {
-			f.Flags = append(f.Flags, pipeline.FlagKindCount{Kind: kind})
-		}
-		fk := &f.Flags[len(f.Flags)-1]
-		fk.Total += n
-		if status == pipeline.FlagOpen {
-			fk.Open += n
-		}
-	}
-	return f, rows.Err()
-}
-
-// FailureCounts counts failed documents by error code.
-func (s *Store) FailureCounts(ctx context.Context) ([]pipeline.CodeCount, error) {
-	rows, err := s.db.Query(ctx, `SELECT error_code, count(*) FROM document WHERE state = $1 GROUP BY error_code ORDER BY error_code`, string(pipeline.StateFailed))
-	if err != nil {
-		return nil, fmt.Errorf("count failures: %w", err)
-	}
-	defer rows.Close()
-	out := []pipeline.CodeCount{}
-	for rows.Next() {
-		var c pipeline.CodeCount
-		if err := rows.Scan(&c.Code, &c.Count); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-// QueueDepth counts River jobs waiting, by queue.
-func (s *Store) QueueDepth(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.Query(ctx, `SELECT queue, count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable') GROUP BY queue`)
-	if err != nil {
-		return nil, fmt.Errorf("count queued jobs: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var q string
-		var n int
-		if err := rows.Scan(&q, &n); err != nil {
-			return nil, err
-		}
-		out[q] = n
-	}
-	return out, rows.Err()
-}
-
-// VolumeDocuments lists classified documents uploaded since a time.
-func (s *Store) VolumeDocuments(ctx context.Context, since time.Time) ([]pipeline.VolumeDocument, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, doc_type, department, created_at FROM document
-		WHERE created_at >= $1 AND doc_type <> '' ORDER BY id`, since.UTC())
-	if err != nil {
-		return nil, fmt.Errorf("list documents for volumes: %w", err)
-	}
-	defer rows.Close()
-	var out []pipeline.VolumeDocument
-	for rows.Next() {
-		var d pipeline.VolumeDocument
-		if err := rows.Scan(&d.ID, &d.Type, &d.Department, &d.CreatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
 }
 
 // FlagsUpsert raises or extends flags in one transaction.

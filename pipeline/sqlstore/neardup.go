@@ -22,23 +22,9 @@ func (s *Store) nearDupWrite(ctx context.Context, tx Tx, documentID int64, w *pi
 		VALUES ($1, $2, $3, $4, $5, $6)`, documentID, w.Type, w.Version, w.TemplateDocs, w.Signature, w.ClusterID); err != nil {
 		return err
 	}
-	if len(w.Bands) > 0 {
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO near_dup_band (band, hash, document_id) VALUES `)
-		args := make([]any, 0, 3*len(w.Bands))
-		for i, h := range w.Bands {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			n := len(args)
-			fmt.Fprintf(&sb, "($%d, $%d, $%d)", n+1, n+2, n+3)
-			args = append(args, i, h, documentID)
-		}
-		if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return insertRows(ctx, tx, `INSERT INTO near_dup_band (band, hash, document_id) VALUES `, len(w.Bands), func(i int) []any {
+		return []any{i, w.Bands[i], documentID}
+	})
 }
 
 // clusterJoin puts the document into a cluster and moves merged clusters
@@ -56,26 +42,17 @@ func (s *Store) clusterJoin(ctx context.Context, tx Tx, documentID, clusterID in
 		}
 		// The merged cluster's flags (one per department) hand over to the
 		// surviving one's.
-		rows, err := tx.Query(ctx, `SELECT id, status FROM flag WHERE kind = $1 AND (flag_key = $2 OR flag_key LIKE $3)`,
-			pipeline.FlagNearDuplicate, fmt.Sprintf("cluster:%d", c), fmt.Sprintf("cluster:%d|%%", c))
-		if err != nil {
-			return err
-		}
 		type found struct {
 			id     int64
 			status string
 		}
-		var flags []found
-		for rows.Next() {
+		flags, err := collect(func(row Row) (found, error) {
 			var f found
-			if err := rows.Scan(&f.id, &f.status); err != nil {
-				rows.Close()
-				return err
-			}
-			flags = append(flags, f)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			err := row.Scan(&f.id, &f.status)
+			return f, err
+		})(tx.Query(ctx, `SELECT id, status FROM flag WHERE kind = $1 AND (flag_key = $2 OR flag_key LIKE $3)`,
+			pipeline.FlagNearDuplicate, fmt.Sprintf("cluster:%d", c), fmt.Sprintf("cluster:%d|%%", c)))
+		if err != nil {
 			return err
 		}
 		for _, f := range flags {
@@ -108,7 +85,7 @@ func (s *Store) flagMerged(ctx context.Context, tx Tx, flagID int64, status stri
 // NearDupCandidateIDs returns the documents sharing a bucket.
 func (s *Store) NearDupCandidateIDs(ctx context.Context, bands []int64, exclude int64) ([]int64, error) {
 	if len(bands) == 0 {
-		return nil, nil
+		return []int64{}, nil
 	}
 	var conds []string
 	args := []any{exclude}
@@ -125,31 +102,20 @@ func (s *Store) NearDupCandidateIDs(ctx context.Context, bands []int64, exclude 
 
 // NearDupSignatures returns the documents' signatures.
 func (s *Store) NearDupSignatures(ctx context.Context, ids []int64) ([]pipeline.NearDupSignature, error) {
-	var out []pipeline.NearDupSignature
+	out := []pipeline.NearDupSignature{}
 	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		marks := make([]string, len(chunk))
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			marks[i], args[i] = fmt.Sprintf("$%d", i+1), id
-		}
-		rows, err := s.db.Query(ctx, `SELECT n.document_id, d.sha256, n.signature, n.cluster_id, n.doc_type, n.version, n.template_docs
-			FROM near_dup_signature n JOIN document d ON d.id = n.document_id WHERE n.document_id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		var args []any
+		chunk := in(&args, ids[start:min(start+500, len(ids))])
+		sigs, err := collect(func(row Row) (pipeline.NearDupSignature, error) {
+			var c pipeline.NearDupSignature
+			err := row.Scan(&c.DocumentID, &c.SHA256, &c.Signature, &c.ClusterID, &c.Type, &c.Version, &c.TemplateDocs)
+			return c, err
+		})(s.db.Query(ctx, `SELECT n.document_id, d.sha256, n.signature, n.cluster_id, n.doc_type, n.version, n.template_docs
+			FROM near_dup_signature n JOIN document d ON d.id = n.document_id WHERE n.document_id IN `+chunk, args...))
 		if err != nil {
 			return nil, fmt.Errorf("read near-duplicate signatures: %w", err)
 		}
-		for rows.Next() {
-			var c pipeline.NearDupSignature
-			if err := rows.Scan(&c.DocumentID, &c.SHA256, &c.Signature, &c.ClusterID, &c.Type, &c.Version, &c.TemplateDocs); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out = append(out, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		out = append(out, sigs...)
 	}
 	return out, nil
 }
@@ -157,31 +123,10 @@ func (s *Store) NearDupSignatures(ctx context.Context, ids []int64) ([]pipeline.
 // NearDupClusterMembers lists the documents of clusters.
 func (s *Store) NearDupClusterMembers(ctx context.Context, clusterIDs []int64) ([]int64, error) {
 	if len(clusterIDs) == 0 {
-		return nil, nil
+		return []int64{}, nil
 	}
-	marks := make([]string, len(clusterIDs))
-	args := make([]any, len(clusterIDs))
-	for i, c := range clusterIDs {
-		marks[i], args[i] = fmt.Sprintf("$%d", i+1), c
-	}
-	return s.ids(ctx, `SELECT document_id FROM near_dup_signature WHERE cluster_id IN (`+strings.Join(marks, ", ")+`) ORDER BY document_id`, args...)
-}
-
-func (s *Store) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
-	rows, err := s.db.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	var args []any
+	return s.ids(ctx, `SELECT document_id FROM near_dup_signature WHERE cluster_id IN `+in(&args, clusterIDs)+` ORDER BY document_id`, args...)
 }
 
 // NearDupTemplateGet returns a type's template.
@@ -245,46 +190,4 @@ func (s *Store) NearDupSignatureGet(ctx context.Context, documentID int64) (*pip
 		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "Document %d has no near-duplicate signature.", documentID)
 	}
 	return w, err
-}
-
-// PatternsPending lists documents to check.
-func (s *Store) PatternsPending(ctx context.Context, limit int) ([]int64, error) {
-	return s.ids(ctx, `SELECT id FROM document WHERE patterns_pending ORDER BY id LIMIT $1`, limit)
-}
-
-// PatternsRecheck marks documents for another check.
-func (s *Store) PatternsRecheck(ctx context.Context, ids []int64) error {
-	for _, id := range ids {
-		if _, err := s.db.Exec(ctx, `UPDATE document SET patterns_pending = TRUE WHERE id = $1`, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// PatternsComplete stores a document's patterns and clears its mark.
-func (s *Store) PatternsComplete(ctx context.Context, p pipeline.PatternsCompleteParams) (bool, error) {
-	done := false
-	err := s.inTx(ctx, func(tx Tx) error {
-		n, err := tx.Exec(ctx, `UPDATE document SET patterns_pending = FALSE WHERE id = $1 AND patterns_pending`, p.DocumentID)
-		if err != nil || n == 0 {
-			return err
-		}
-		done = true
-		if p.ClusterID != 0 {
-			if err := s.clusterJoin(ctx, tx, p.DocumentID, p.ClusterID, p.Merge); err != nil {
-				return err
-			}
-		}
-		for _, f := range p.Flags {
-			if err := s.flagUpsert(ctx, tx, f); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("store patterns of document %d: %w", p.DocumentID, err)
-	}
-	return done, nil
 }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"hoso/pipeline"
@@ -64,13 +63,7 @@ func (s *Store) ProcessList(ctx context.Context) ([]Process, error) {
 	if s.db.Dialect() == "postgres" {
 		q = `SELECT id, kind, host, pid, pid_started, started_at, heartbeat_at, now() AT TIME ZONE 'UTC' FROM process ORDER BY heartbeat_at, id`
 	}
-	rows, err := s.db.Query(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("list processes: %w", err)
-	}
-	defer rows.Close()
-	var out []Process
-	for rows.Next() {
+	out, err := collect(func(row Row) (Process, error) {
 		var p Process
 		var beat, now time.Time
 		dest := []any{&p.ID, &p.Kind, &p.Host, &p.PID, &p.PIDStarted, &p.StartedAt, &beat}
@@ -79,14 +72,17 @@ func (s *Store) ProcessList(ctx context.Context) ([]Process, error) {
 		} else {
 			now = s.now()
 		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("list processes: %w", err)
+		if err := row.Scan(dest...); err != nil {
+			return p, err
 		}
 		p.StartedAt = p.StartedAt.UTC()
 		p.Silent = max(0, now.Sub(beat))
-		out = append(out, p)
+		return p, nil
+	})(s.db.Query(ctx, q))
+	if err != nil {
+		return nil, fmt.Errorf("list processes: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ProcessForget removes processes found dead, once their jobs are free.
@@ -94,8 +90,8 @@ func (s *Store) ProcessForget(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	q, args := inList(`DELETE FROM process WHERE id IN `, ids)
-	if _, err := s.db.Exec(ctx, q, args...); err != nil {
+	var args []any
+	if _, err := s.db.Exec(ctx, `DELETE FROM process WHERE id IN `+in(&args, ids), args...); err != nil {
 		return fmt.Errorf("forget processes: %w", err)
 	}
 	return nil
@@ -134,38 +130,16 @@ type OrphanJob struct {
 // (PostgreSQL; SQLite's are all this process's).
 func (s *Store) JobsRunningBy(ctx context.Context) ([]OrphanJob, error) {
 	if s.db.Dialect() != "postgres" {
-		return nil, nil
+		return []OrphanJob{}, nil
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, kind, coalesce(attempted_by[array_length(attempted_by, 1)], ''), coalesce(attempted_at, created_at)
-		FROM river_job WHERE state = 'running' ORDER BY id`)
+	out, err := collect(func(row Row) (OrphanJob, error) {
+		var j OrphanJob
+		err := row.Scan(&j.ID, &j.Kind, &j.AttemptedBy, &j.AttemptedAt)
+		return j, err
+	})(s.db.Query(ctx, `SELECT id, kind, coalesce(attempted_by[array_length(attempted_by, 1)], ''), coalesce(attempted_at, created_at)
+		FROM river_job WHERE state = 'running' ORDER BY id`))
 	if err != nil {
 		return nil, fmt.Errorf("list running jobs: %w", err)
 	}
-	defer rows.Close()
-	var out []OrphanJob
-	for rows.Next() {
-		var j OrphanJob
-		if err := rows.Scan(&j.ID, &j.Kind, &j.AttemptedBy, &j.AttemptedAt); err != nil {
-			return nil, fmt.Errorf("list running jobs: %w", err)
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
-}
-
-// inList writes "prefix ($1, $2, …)" for the values.
-func inList[T any](prefix string, values []T) (string, []any) {
-	var sb strings.Builder
-	sb.WriteString(prefix)
-	sb.WriteByte('(')
-	args := make([]any, len(values))
-	for i, v := range values {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		fmt.Fprintf(&sb, "$%d", i+1)
-		args[i] = v
-	}
-	sb.WriteByte(')')
-	return sb.String(), args
+	return out, nil
 }

@@ -1,7 +1,6 @@
 package ingest_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"os"
@@ -12,40 +11,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"hoso/ingest"
+	"hoso/internal/fixture"
 	"hoso/pipeline"
-	"hoso/pipeline/blob"
-	"hoso/pipeline/ingest"
-	"hoso/pipeline/sqlite"
+	"hoso/pipeline/sqlite/sqlitetest"
 )
 
 func newIngester(t *testing.T, limits ingest.Limits) *ingest.Ingester {
 	t.Helper()
-	dir := t.TempDir()
-	st, _, err := sqlite.OpenStore(context.Background(), filepath.Join(dir, "hoso.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, _, blobs := sqlitetest.Open(t)
 	return &ingest.Ingester{Store: st, Blobs: blobs, Limits: limits}
-}
-
-func zipBytes(t *testing.T, files ...string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for i := 0; i+1 < len(files); i += 2 {
-		w, err := zw.Create(files[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte(files[i+1]))
-	}
-	zw.Close()
-	return buf.Bytes()
 }
 
 func write(t *testing.T, dir, rel string, b []byte) {
@@ -66,7 +41,7 @@ type result struct {
 	Code string
 }
 
-func results(s *ingest.Session) []result {
+func results(s *ingest.Upload) []result {
 	var out []result
 	for _, o := range s.Outcomes {
 		out = append(out, result{Path: o.Path, Doc: o.Accepted(), Dup: o.DuplicateOf != nil, Code: o.Code})
@@ -83,7 +58,7 @@ func TestAddPathFolderAndArchives(t *testing.T) {
 	write(t, src, "phuong 5/bien ban.txt", []byte("Biên bản họp"))
 	write(t, src, "copy.txt", []byte("Đơn đề nghị cấp giấy phép"))
 	write(t, src, "empty.txt", nil)
-	write(t, src, "scan.zip", zipBytes(t, "a/1.txt", "một", "../../evil.txt", "x", "inner.zip", string(zipBytes(t, "2.txt", "hai"))))
+	write(t, src, "scan.zip", fixture.Zip("a/1.txt", "một", "../../evil.txt", "x", "inner.zip", string(fixture.Zip("2.txt", "hai"))))
 	s, err := in.Begin(ctx, "Phường 5")
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +118,7 @@ func TestLimits(t *testing.T) {
 		{"a.txt", strings.Repeat("a", 100)},
 		{"b.txt", strings.Repeat("b", 100)},
 		{"c.txt", strings.Repeat("c", 100)}, // over the batch limit
-		{"nested.zip", string(zipBytes(t, "in.zip", string(zipBytes(t, "x.txt", "x"))))},
+		{"nested.zip", string(fixture.Zip("in.zip", string(fixture.Zip("x.txt", "x"))))},
 	} {
 		if err := s.Add(ctx, f.name, strings.NewReader(f.body)); err != nil {
 			t.Fatalf("Add(%s): %v", f.name, err)
@@ -161,7 +136,7 @@ func TestLimits(t *testing.T) {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
 	s2, _ := newIngester(t, ingest.Limits{MaxDepth: 1}).Begin(ctx, "depth")
-	if err := s2.Add(ctx, "nested.zip", bytes.NewReader(zipBytes(t, "in.zip", string(zipBytes(t, "x.txt", "x"))))); err != nil {
+	if err := s2.Add(ctx, "nested.zip", bytes.NewReader(fixture.Zip("in.zip", string(fixture.Zip("x.txt", "x"))))); err != nil {
 		t.Fatal(err)
 	}
 	if got := results(s2); len(got) != 1 || got[0].Path != "nested.zip/in.zip" || got[0].Code != pipeline.EUNSAFE {
@@ -169,11 +144,24 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-func TestCorpusArchives(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "archives")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not found: %v", err)
+// TestHostileArchives adds hostile archives, the ones built here and the
+// corpus's: zip-slip entries are refused with a reason, never stored.
+func TestHostileArchives(t *testing.T) {
+	hostile, err := fixture.Write(t.TempDir(), fixture.Hostile())
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Run("built", func(t *testing.T) { testHostileArchives(t, hostile, 3) })
+	t.Run("corpus", func(t *testing.T) {
+		dir := filepath.Join("..", "..", "shared", "corpus", "archives")
+		if _, err := os.Stat(dir); err != nil {
+			t.Skipf("corpus not found: %v", err)
+		}
+		testHostileArchives(t, dir, 5)
+	})
+}
+
+func testHostileArchives(t *testing.T, dir string, minRefused int) {
 	in := newIngester(t, ingest.Limits{})
 	ctx := context.Background()
 	s, _ := in.Begin(ctx, "hostile archives")
@@ -194,7 +182,7 @@ func TestCorpusArchives(t *testing.T) {
 			}
 		}
 	}
-	if docs == 0 || refused < 5 {
+	if docs == 0 || refused < minRefused {
 		t.Errorf("%d documents and %d refusals from the hostile archives", docs, refused)
 	}
 }

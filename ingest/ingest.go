@@ -23,18 +23,24 @@ import (
 
 // Limits bound an upload. Zero fields take the defaults given.
 type Limits struct {
-	MaxFileSize  int64 // bytes of one file; default 200 MB
-	MaxBatchSize int64 // bytes of one batch; default 2 GB
+	MaxFileSize  int64 // bytes of one file; default DefaultMaxFileSize
+	MaxBatchSize int64 // bytes of one batch; default DefaultMaxBatchSize
 	MaxDepth     int   // archives inside archives; default 2
 	Archive      extract.ArchiveLimits
 }
 
+// The default upload limits: a file, and a batch of files.
+const (
+	DefaultMaxFileSize  = 200_000_000
+	DefaultMaxBatchSize = 2_000_000_000
+)
+
 func (l Limits) withDefaults() Limits {
 	if l.MaxFileSize <= 0 {
-		l.MaxFileSize = 200_000_000
+		l.MaxFileSize = DefaultMaxFileSize
 	}
 	if l.MaxBatchSize <= 0 {
-		l.MaxBatchSize = 2_000_000_000
+		l.MaxBatchSize = DefaultMaxBatchSize
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = 2
@@ -61,8 +67,9 @@ type Outcome struct {
 // Accepted reports whether the file became a document.
 func (o Outcome) Accepted() bool { return o.DocumentID != 0 }
 
-// Session adds files to one batch.
-type Session struct {
+// Upload adds files to one batch: one upload of a clerk, one hoso process
+// or hoso ingest run. (A sign-in is a pipeline.Session.)
+type Upload struct {
 	in       *Ingester
 	limits   Limits
 	Batch    *pipeline.Batch
@@ -71,22 +78,22 @@ type Session struct {
 }
 
 // Begin creates a batch.
-func (in *Ingester) Begin(ctx context.Context, name string) (*Session, error) {
+func (in *Ingester) Begin(ctx context.Context, name string) (*Upload, error) {
 	return in.BeginBatch(ctx, pipeline.BatchCreateParams{Name: name})
 }
 
 // BeginBatch starts a batch with its uploader and department.
-func (in *Ingester) BeginBatch(ctx context.Context, params pipeline.BatchCreateParams) (*Session, error) {
+func (in *Ingester) BeginBatch(ctx context.Context, params pipeline.BatchCreateParams) (*Upload, error) {
 	b, err := in.Store.BatchCreate(ctx, params)
 	if err != nil {
 		return nil, err
 	}
-	return &Session{in: in, limits: in.Limits.withDefaults(), Batch: b}, nil
+	return &Upload{in: in, limits: in.Limits.withDefaults(), Batch: b}, nil
 }
 
 // AddPath adds a file, or every file under a folder, naming each by its
 // path relative to the folder's parent.
-func (s *Session) AddPath(ctx context.Context, p string) error {
+func (s *Upload) AddPath(ctx context.Context, p string) error {
 	st, err := os.Stat(p)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", p, err)
@@ -111,7 +118,7 @@ func (s *Session) AddPath(ctx context.Context, p string) error {
 	})
 }
 
-func (s *Session) addLocalFile(ctx context.Context, fp, rel string) error {
+func (s *Upload) addLocalFile(ctx context.Context, fp, rel string) error {
 	f, err := os.Open(fp)
 	if err != nil {
 		return s.reject(ctx, rel, pipeline.Errorf(pipeline.EINVALID, "The file could not be read: %v.", err))
@@ -122,11 +129,11 @@ func (s *Session) addLocalFile(ctx context.Context, fp, rel string) error {
 
 // Add adds one uploaded file read from r under its relative path. Archives
 // are unpacked; their files are named archive.zip/inner/path.
-func (s *Session) Add(ctx context.Context, rel string, r io.Reader) error {
+func (s *Upload) Add(ctx context.Context, rel string, r io.Reader) error {
 	return s.add(ctx, rel, r, 0)
 }
 
-func (s *Session) add(ctx context.Context, rel string, r io.Reader, depth int) error {
+func (s *Upload) add(ctx context.Context, rel string, r io.Reader, depth int) error {
 	limit := s.limits.MaxFileSize
 	if left := s.limits.MaxBatchSize - s.used; left < limit {
 		limit = left
@@ -172,7 +179,7 @@ func (s *Session) add(ctx context.Context, rel string, r io.Reader, depth int) e
 	return nil
 }
 
-func (s *Session) sniff(ctx context.Context, info pipeline.BlobInfo) (string, error) {
+func (s *Upload) sniff(ctx context.Context, info pipeline.BlobInfo) (string, error) {
 	if info.Size == 0 {
 		return "", nil
 	}
@@ -188,7 +195,7 @@ func (s *Session) sniff(ctx context.Context, info pipeline.BlobInfo) (string, er
 	return extract.Sniff(ra, info.Size)
 }
 
-func (s *Session) unpack(ctx context.Context, rel string, info pipeline.BlobInfo, mime string, depth int) error {
+func (s *Upload) unpack(ctx context.Context, rel string, info pipeline.BlobInfo, mime string, depth int) error {
 	if depth >= s.limits.MaxDepth {
 		return s.reject(ctx, rel, pipeline.Errorf(pipeline.EUNSAFE, "Refused: archives are nested more than %d deep.", s.limits.MaxDepth))
 	}
@@ -231,11 +238,11 @@ func (s *Session) unpack(ctx context.Context, rel string, info pipeline.BlobInfo
 }
 
 // Reject records a file refused before it was read, with the reason.
-func (s *Session) Reject(ctx context.Context, rel string, cause error) error {
+func (s *Upload) Reject(ctx context.Context, rel string, cause error) error {
 	return s.reject(ctx, rel, cause)
 }
 
-func (s *Session) reject(ctx context.Context, rel string, cause error) error {
+func (s *Upload) reject(ctx context.Context, rel string, cause error) error {
 	rel = extract.DisplayName(rel)
 	r := pipeline.Rejection{BatchID: s.Batch.ID, Path: rel, Code: pipeline.ErrorCode(cause), Reason: pipeline.ErrorMessage(cause)}
 	if err := s.in.Store.RejectionCreate(ctx, r); err != nil {
