@@ -30,19 +30,34 @@ type Indexer struct {
 }
 
 // HighWaterMark is the last change-feed entry in the index.
-func (ix *Index) HighWaterMark() (int64, error) {
+func (ix *Index) HighWaterMark() (pipeline.FeedPosition, error) {
 	return highWaterMark(ix.live())
 }
 
-func highWaterMark(idx bleve.Index) (int64, error) {
+// encodeMark writes a feed position as the index keeps it: the
+// transaction, then the number, big-endian.
+func encodeMark(p pipeline.FeedPosition) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, uint64(p.TxID))
+	binary.BigEndian.PutUint64(b[8:], uint64(p.Seq))
+	return b
+}
+
+func highWaterMark(idx bleve.Index) (pipeline.FeedPosition, error) {
 	b, err := idx.GetInternal(hwmKey)
 	if err != nil {
-		return 0, fmt.Errorf("read index high-water mark: %w", err)
+		return pipeline.FeedPosition{}, fmt.Errorf("read index high-water mark: %w", err)
 	}
-	if len(b) != 8 {
-		return 0, nil
+	switch len(b) {
+	case 8:
+		// An index written before entries were ordered by transaction:
+		// the entries it read are those the store put first, with
+		// transaction 0, in number order.
+		return pipeline.FeedPosition{Seq: int64(binary.BigEndian.Uint64(b))}, nil
+	case 16:
+		return pipeline.FeedPosition{TxID: int64(binary.BigEndian.Uint64(b)), Seq: int64(binary.BigEndian.Uint64(b[8:]))}, nil
 	}
-	return int64(binary.BigEndian.Uint64(b)), nil
+	return pipeline.FeedPosition{}, nil
 }
 
 // Once indexes the next batch of changes and returns how many it read.
@@ -79,7 +94,7 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 	if err != nil {
 		return err
 	}
-	if !in.healed && hwm > 0 {
+	if !in.healed && hwm != (pipeline.FeedPosition{}) {
 		// A process killed between writing the index and the documents'
 		// state left them "checked" behind the mark, where no batch will
 		// reach them again.
@@ -97,8 +112,8 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 	next := make(chan result, 1)
 	go func() {
 		defer close(next)
-		for seq := hwm; ; {
-			p, err := in.prepare(ctx, seq)
+		for pos := hwm; ; {
+			p, err := in.prepare(ctx, pos)
 			if err != nil || p == nil {
 				next <- result{err: err}
 				return
@@ -108,7 +123,7 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 			case <-ctx.Done():
 				return
 			}
-			seq = p.mark
+			pos = p.mark
 		}
 	}()
 	written := 0
@@ -134,23 +149,24 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 // preparedBatch is a batch of changes read and analyzed, ready to write.
 type preparedBatch struct {
 	w       *batchWriter
-	mark    int64   // the last change-feed entry it holds
-	changes int     // entries read
-	indexed []int64 // documents it makes searchable
+	mark    pipeline.FeedPosition // the last change-feed entry it holds
+	changes int                   // entries read
+	indexed []int64               // documents it makes searchable
 }
 
-// prepare reads the changes after seq and analyzes their documents; nil
+// prepare reads the changes after pos and analyzes their documents; nil
 // when there are none.
-func (in *Indexer) prepare(ctx context.Context, seq int64) (*preparedBatch, error) {
+func (in *Indexer) prepare(ctx context.Context, pos pipeline.FeedPosition) (*preparedBatch, error) {
 	size := in.BatchSize
 	if size <= 0 {
 		size = 500
 	}
-	changes, err := in.Store.ChangeFeedAfter(ctx, seq, size)
-	if err != nil || len(changes) == 0 {
+	page, err := in.Store.ChangeFeedAfter(ctx, pos, size)
+	if err != nil || len(page.Changes) == 0 {
 		return nil, err
 	}
-	p := &preparedBatch{w: &batchWriter{}, mark: changes[len(changes)-1].Seq, changes: len(changes)}
+	changes := page.Changes
+	p := &preparedBatch{w: &batchWriter{}, mark: changes[len(changes)-1].Position(), changes: len(changes)}
 	done := map[int64]bool{}
 	// Newest first, so that a document changed twice in the batch is read
 	// once, as it is now.
@@ -184,7 +200,7 @@ func (in *Indexer) prepare(ctx context.Context, seq int64) (*preparedBatch, erro
 
 // write writes a prepared batch and marks its documents indexed.
 func (in *Indexer) write(ctx context.Context, idx bleve.Index, p *preparedBatch) error {
-	if err := p.w.commit(idx, p.mark); err != nil {
+	if err := p.w.commit(idx, &p.mark); err != nil {
 		return err
 	}
 	// The index holds them and its mark is past them: their state must

@@ -103,7 +103,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		latest, err1 := m.store.ChangeFeedLatest(ctx)
 		hwm, err2 := m.index.HighWaterMark()
 		if err1 == nil && err2 == nil {
-			ch <- prometheus.MustNewConstMetric(m.lag, prometheus.GaugeValue, float64(max(0, latest-hwm)))
+			ch <- prometheus.MustNewConstMetric(m.lag, prometheus.GaugeValue, float64(max(0, latest-hwm.Seq)))
 		}
 	}
 }
