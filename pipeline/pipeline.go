@@ -207,12 +207,19 @@ func (DetectArgs) Kind() string { return string(StageDetect) }
 
 // Queues names the job queues. Extraction has its own queue so that its
 // concurrency (bounded by the sandbox's children) is set apart from the
-// cheap stages.
+// cheap stages; each stage has one, so that an office can give a stage
+// machines of its own (hoso worker --queues ocr). The default queue holds
+// the periodic checks and the stages' jobs queued before they had theirs.
 const (
-	QueueExtract = "extract"
-	QueueOCR     = "ocr"
-	QueueDefault = "default"
+	QueueExtract  = "extract"
+	QueueOCR      = "ocr"
+	QueueClassify = "classify"
+	QueueDetect   = "detect"
+	QueueDefault  = "default"
 )
+
+// Queues lists every job queue.
+var Queues = []string{QueueExtract, QueueOCR, QueueClassify, QueueDetect, QueueDefault}
 
 // Classification is a document's type, department and tags with the reason
 // the rules gave them.

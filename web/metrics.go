@@ -95,7 +95,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	if depth, err := m.store.QueueDepth(ctx); err == nil {
-		for _, q := range []string{pipeline.QueueExtract, pipeline.QueueDefault} {
+		for _, q := range pipeline.Queues {
 			ch <- prometheus.MustNewConstMetric(m.queue, prometheus.GaugeValue, float64(depth[q]), q)
 		}
 	}

@@ -119,13 +119,14 @@ func (e usageError) Error() string { return e.msg }
 
 // flags are the settings every command that opens the database shares.
 type flags struct {
-	fs   *flag.FlagSet
-	cfg  Config
-	post func()
+	fs     *flag.FlagSet
+	cfg    Config
+	post   func()
+	getenv func(string) string
 }
 
 func (m *Main) newFlags(name string) *flags {
-	f := &flags{fs: flag.NewFlagSet("hoso "+name, flag.ContinueOnError)}
+	f := &flags{fs: flag.NewFlagSet("hoso "+name, flag.ContinueOnError), getenv: m.Getenv}
 	f.fs.SetOutput(m.Stderr)
 	f.cfg.Command = strings.ReplaceAll(name, " ", "-")
 	env := func(k, def string) string {

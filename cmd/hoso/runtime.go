@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -47,6 +49,7 @@ type Config struct {
 	MaxBatchSize int64
 	Location     *time.Location // the office's time zone (days of volume counts); HOSO_TIMEZONE
 	Command      string         // serve, worker, process, …: what the process registers as
+	Queues       []string       // job queues this process works; --queues, HOSO_QUEUES; default all (pipeline.Queues)
 	AuditKey     string         // hex secret keying the audit chain; HOSO_AUDIT_KEY, default DataDir/audit.key
 	Logger       *slog.Logger
 }
@@ -241,7 +244,10 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 	if rescue <= 0 {
 		rescue = max(rt.Sandbox.Config().Timeout, rt.OCRSandbox.Config().Timeout) + 3*time.Minute
 	}
-	_ = rt.Sandbox.Warm()
+	queues := workQueues(rt.cfg.Queues, rt.Sandbox.Config().Children, rt.OCRSandbox.Config().Children, rt.cfg.Workers)
+	if _, ok := queues[pipeline.QueueExtract]; ok {
+		_ = rt.Sandbox.Warm()
+	}
 	w := river.NewWorkers()
 	ex := rt.Extractor
 	if ex == nil {
@@ -249,16 +255,9 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 	}
 	workers.Register(w, rt.WorkersConfig(ex))
 	rc := &river.Config{
-		Logger:       rt.cfg.Logger,
-		ErrorHandler: &workers.GiveUp{Config: rt.WorkersConfig(ex)},
-		// Twice as many extract workers as children: a job fetched ahead
-		// waits in the sandbox for the next free child, so the children
-		// never stand idle while River fetches.
-		Queues: map[string]river.QueueConfig{
-			pipeline.QueueExtract: {MaxWorkers: 2 * rt.Sandbox.Config().Children},
-			pipeline.QueueOCR:     {MaxWorkers: rt.OCRSandbox.Config().Children},
-			pipeline.QueueDefault: {MaxWorkers: rt.cfg.Workers},
-		},
+		Logger:               rt.cfg.Logger,
+		ErrorHandler:         &workers.GiveUp{Config: rt.WorkersConfig(ex)},
+		Queues:               queues,
 		Workers:              w,
 		PeriodicJobs:         []*river.PeriodicJob{workers.PeriodicPatterns(), workers.PeriodicVolume()},
 		FetchCooldown:        5 * time.Millisecond,
@@ -293,6 +292,44 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 		return nil, fmt.Errorf("start workers: %w", err)
 	}
 	return &liveQueue{queue: client, live: live}, nil
+}
+
+// workQueues is River's queue configuration for the queues the process
+// works.
+func workQueues(names []string, extractChildren, ocrChildren, cheap int) map[string]river.QueueConfig {
+	// Twice as many extract workers as children: a job fetched ahead
+	// waits in the sandbox for the next free child, so the children
+	// never stand idle while River fetches.
+	all := map[string]river.QueueConfig{
+		pipeline.QueueExtract:  {MaxWorkers: 2 * extractChildren},
+		pipeline.QueueOCR:      {MaxWorkers: ocrChildren},
+		pipeline.QueueClassify: {MaxWorkers: cheap},
+		pipeline.QueueDetect:   {MaxWorkers: cheap},
+		pipeline.QueueDefault:  {MaxWorkers: cheap},
+	}
+	if len(names) == 0 {
+		return all
+	}
+	out := map[string]river.QueueConfig{}
+	for _, q := range names {
+		out[q] = all[q]
+	}
+	return out
+}
+
+// parseQueues reads --queues: names from pipeline.Queues, separated by
+// commas; empty means all.
+func parseQueues(v string) ([]string, error) {
+	var out []string
+	for _, q := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if !slices.Contains(pipeline.Queues, q) {
+			return nil, usageError{fmt.Sprintf("--queues: %q is not a queue (%s)", q, strings.Join(pipeline.Queues, ", "))}
+		}
+		if !slices.Contains(out, q) {
+			out = append(out, q)
+		}
+	}
+	return out, nil
 }
 
 // liveQueue is River's client with the process's registration, which

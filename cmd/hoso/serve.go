@@ -10,13 +10,18 @@ import (
 	"strings"
 	"time"
 
+	"hoso/pipeline"
 	"hoso/web"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	f := m.newFlags("serve")
 	addr := f.fs.String("addr", envOr(m.Getenv("HOSO_ADDR"), "127.0.0.1:8080"), "address to listen on")
+	queues := f.queuesFlag()
 	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	if err := queues(); err != nil {
 		return err
 	}
 	rt, err := OpenRuntime(ctx, f.cfg)
@@ -83,7 +88,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 func (m *Main) worker(ctx context.Context, args []string) error {
 	f := m.newFlags("worker")
+	queues := f.queuesFlag()
 	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	if err := queues(); err != nil {
 		return err
 	}
 	if f.cfg.DatabaseURL == "" || isSQLiteURL(f.cfg.DatabaseURL) {
@@ -114,6 +123,17 @@ func stopQueue(ctx context.Context, q queue) {
 		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		_ = q.StopAndCancel(hard)
+	}
+}
+
+// queuesFlag declares --queues; the function it returns, called after
+// parsing, sets the configuration's queues.
+func (f *flags) queuesFlag() func() error {
+	v := f.fs.String("queues", f.getenv("HOSO_QUEUES"), "job queues to work, separated by commas ("+strings.Join(pipeline.Queues, ", ")+"); default all")
+	return func() error {
+		q, err := parseQueues(*v)
+		f.cfg.Queues = q
+		return err
 	}
 }
 

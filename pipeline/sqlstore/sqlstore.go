@@ -674,7 +674,7 @@ func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteP
 				return err
 			}
 		}
-		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
+		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueClassify, MaxAttempts: 10}})
 	})
 	if err != nil {
 		return fmt.Errorf("complete extraction of document %d: %w", p.DocumentID, err)
@@ -732,7 +732,7 @@ func (s *Store) PageCorrect(ctx context.Context, p pipeline.PageCorrectParams) (
 				return err
 			}
 		}
-		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
+		return tx.InsertJobs(ctx, []Job{{Args: pipeline.ClassifyArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueClassify, MaxAttempts: 10}})
 	})
 	if err != nil {
 		return "", err
@@ -807,7 +807,7 @@ func (s *Store) ClassifyComplete(ctx context.Context, p pipeline.ClassifyComplet
 		if err != nil || n != 1 {
 			return err // n == 0: classified already (see advance)
 		}
-		return tx.InsertJobs(ctx, []Job{{Args: pipeline.DetectArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDefault, MaxAttempts: 10}})
+		return tx.InsertJobs(ctx, []Job{{Args: pipeline.DetectArgs{DocumentID: p.DocumentID}, Queue: pipeline.QueueDetect, MaxAttempts: 10}})
 	})
 	if err != nil {
 		return fmt.Errorf("complete classification of document %d: %w", p.DocumentID, err)
@@ -1001,7 +1001,7 @@ func (s *Store) DocumentReclassify(ctx context.Context, p pipeline.DocumentRecla
 					return err
 				}
 				if n == 1 {
-					jobs = append(jobs, Job{Args: pipeline.ClassifyArgs{DocumentID: id}, Queue: pipeline.QueueDefault, MaxAttempts: 10})
+					jobs = append(jobs, Job{Args: pipeline.ClassifyArgs{DocumentID: id}, Queue: pipeline.QueueClassify, MaxAttempts: 10})
 					out = append(out, id)
 				}
 			}
