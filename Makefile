@@ -4,6 +4,9 @@
 
 HOSO_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 FUZZTIME ?= 5s
+# The S3-compatible server the blob and multi-node tests start (Apache-2.0;
+# it serves S3 from a folder). pipeline/blob/blobtest names the same version.
+VERSITYGW := v1.8.0
 export HOSO_TEST_DATABASE_URL
 
 FUZZ_TARGETS := extract:FuzzSniff extract:FuzzDecodeText extract:FuzzHTML extract:FuzzDOCX \
@@ -21,7 +24,9 @@ build:
 # OCR fixtures are rendered with them), Liberation Mono (code on the pages
 # draws Vietnamese marks whole), Chromium (browser tests) and catdoc
 # (catdoc and xls2csv read Word and Excel 97-2003 files; no Go reader of
-# those binary formats is kept up, and these run inside the sandbox).
+# those binary formats is kept up, and these run inside the sandbox);
+# then versitygw, a real S3 server for the object-storage tests, from the
+# Go module proxy.
 deps:
 	@missing=""; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
@@ -36,6 +41,8 @@ deps:
 		echo "Installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@command -v versitygw >/dev/null || [ -x "$$(go env GOPATH)/bin/versitygw" ] || { \
+		echo "Installing versitygw $(VERSITYGW)"; go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW); }
 
 # PostgreSQL must answer: the PostgreSQL half of the suite fails, never
 # skips, when it does not.

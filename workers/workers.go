@@ -77,6 +77,7 @@ func Register(w *river.Workers, cfg Config) {
 	river.AddWorker(w, &Detect{cfg: cfg, templates: &templateCache{byType: map[string]templateEntry{}}, sweeper: sw})
 	river.AddWorker(w, &Patterns{cfg: cfg, sweeper: sw})
 	river.AddWorker(w, &Volume{cfg: cfg})
+	river.AddWorker(w, &BlobSweep{cfg: cfg})
 }
 
 // failedAttempts counts a job's attempts that failed, leaving out those

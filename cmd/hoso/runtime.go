@@ -35,6 +35,7 @@ import (
 type Config struct {
 	DataDir      string        // --data, HOSO_DATA; default ./hoso-data
 	DatabaseURL  string        // --database-url, HOSO_DATABASE_URL; default SQLite in DataDir
+	BlobURL      string        // --blob-url, HOSO_BLOB_URL: where originals live; default DataDir/blobs, or s3://bucket?endpoint=…&region=…
 	Schema       string        // PostgreSQL schema (tests); HOSO_DATABASE_SCHEMA
 	Timeout      time.Duration // extraction wall-clock limit per file
 	Children     int           // extraction children (and extract workers)
@@ -89,7 +90,7 @@ func (c *Config) fill() {
 type Runtime struct {
 	cfg      Config
 	Store    *sqlstore.Store
-	Blobs    *blob.Dir
+	Blobs    blob.Store
 	Sandbox  *extract.Sandbox
 	ocrTools func() extract.OCROptions
 	// OCRSandbox reads scans, with children of its own.
@@ -135,7 +136,7 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		return o
 	}}
 	var err error
-	if rt.Blobs, err = blob.Open(filepath.Join(cfg.DataDir, "blobs")); err != nil {
+	if rt.Blobs, err = blob.OpenURL(ctx, cfg.BlobURL, filepath.Join(cfg.DataDir, "blobs"), blob.S3Config{}); err != nil {
 		return nil, err
 	}
 	if cfg.DatabaseURL == "" || isSQLiteURL(cfg.DatabaseURL) {
@@ -259,7 +260,7 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 		ErrorHandler:         &workers.GiveUp{Config: rt.WorkersConfig(ex)},
 		Queues:               queues,
 		Workers:              w,
-		PeriodicJobs:         []*river.PeriodicJob{workers.PeriodicPatterns(), workers.PeriodicVolume()},
+		PeriodicJobs:         []*river.PeriodicJob{workers.PeriodicPatterns(), workers.PeriodicVolume(), workers.PeriodicBlobSweep()},
 		FetchCooldown:        5 * time.Millisecond,
 		FetchPollInterval:    100 * time.Millisecond,
 		RescueStuckJobsAfter: rescue,
