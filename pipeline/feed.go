@@ -1,6 +1,9 @@
 package pipeline
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // FeedPosition is a reader's place in the change feed. Entries are read in
 // the order of the transaction that wrote them (TxID), then of their
@@ -50,6 +53,28 @@ type FeedStore interface {
 	// DocumentMarkIndexedThrough moves to indexed the checked documents
 	// whose last change-feed entry is at or before pos.
 	DocumentMarkIndexedThrough(ctx context.Context, pos FeedPosition) (int64, error)
+	// ChangeFeedCountAfter counts the committed entries after pos.
+	ChangeFeedCountAfter(ctx context.Context, pos FeedPosition) (int64, error)
+	// BatchFeedToken returns the token of the newest change-feed entry of
+	// a batch's documents (0 when there is none yet): a search node whose
+	// horizon is above it holds the batch as it is.
+	BatchFeedToken(ctx context.Context, batchID int64) (int64, error)
+
+	// FeedNodeSet records where a search node's index has read to.
+	FeedNodeSet(ctx context.Context, node FeedNode) error
+	// FeedNodeList returns the search nodes, with their lag, by name.
+	FeedNodeList(ctx context.Context) ([]FeedNode, error)
+}
+
+// FeedNode is a search node's place in the change feed: every serve node
+// keeps a whole index of its own, fed from the feed.
+type FeedNode struct {
+	Node      string       `json:"node"`
+	Position  FeedPosition `json:"position"`
+	Horizon   int64        `json:"horizon"`   // it holds every entry whose token is below
+	Documents int64        `json:"documents"` // in its index
+	Lag       int64        `json:"lag"`       // committed entries it has not read
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // Position is the entry's place in the feed.

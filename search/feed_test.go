@@ -223,3 +223,54 @@ func (s sqlTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 func (s sqlTx) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
 	return s.tx.QueryRowContext(ctx, q, args...)
 }
+
+// TestReplicas: two nodes, each with an index of its own over one store.
+// A write's position is searchable on the node that indexed it; the other
+// answers stale until it catches up, and the table of nodes says so.
+func TestReplicas(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, _, err := sqlite.OpenStore(ctx, filepath.Join(dir, "hoso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a := feedFixture(t, st)
+	a.in.Node = "a"
+	b := &fixture{st: st, bat: a.bat}
+	if b.ix, err = Open(filepath.Join(dir, "index-b")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.ix.Close() })
+	b.in = &Indexer{Index: b.ix, Store: st, Node: "b"}
+	b.drain(t) // b reports in, empty
+
+	a.add(t, "report", "", "biên bản")
+	token, err := st.BatchFeedToken(ctx, a.bat.ID)
+	if err != nil || token == 0 {
+		t.Fatalf("BatchFeedToken = %d, %v", token, err)
+	}
+	woke := make(chan bool)
+	go func() { woke <- a.ix.WaitFor(ctx, token, time.Minute) }()
+	a.drain(t)
+	if !<-woke {
+		t.Error("a search waiting on node a for the write was not woken when a indexed it")
+	}
+	if b.ix.WaitFor(ctx, token, 10*time.Millisecond) {
+		t.Error("node b says it holds a write it has not read")
+	}
+	nodes, err := st.FeedNodeList(ctx)
+	if err != nil || len(nodes) != 2 {
+		t.Fatalf("FeedNodeList = %+v, %v", nodes, err)
+	}
+	if nodes[0].Node != "a" || nodes[0].Lag != 0 || nodes[0].Documents != 1 || nodes[1].Node != "b" || nodes[1].Lag != 1 || nodes[1].Documents != 0 {
+		t.Errorf("nodes %+v, want a with the document and no lag, b without it and one change behind", nodes)
+	}
+	b.drain(t)
+	if !b.ix.WaitFor(ctx, token, 0) || !b.found(t, "biên") {
+		t.Error("node b did not catch up")
+	}
+	if nodes, _ := st.FeedNodeList(ctx); nodes[1].Lag != 0 || nodes[1].Documents != 1 {
+		t.Errorf("node b after catching up: %+v", nodes[1])
+	}
+}

@@ -41,6 +41,9 @@ type Index struct {
 	writeMu sync.Mutex
 
 	warming atomic.Bool
+
+	// replica is how far this node's index has read the change feed.
+	replica replica
 }
 
 // warm reads, in the background, what searches keep of the segments the

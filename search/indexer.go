@@ -20,13 +20,18 @@ var hwmKey = []byte("hoso_hwm")
 // Indexer tails the change feed into the index, in batches: Bleve is fast
 // only in batches (about 80 documents/s one at a time, 1,500/s per 1,000).
 type Indexer struct {
-	Index     *Index
-	Store     pipeline.Store
+	Index *Index
+	Store pipeline.Store
+	// Node names this search node in the store's table of positions;
+	// empty: the position is only kept in memory.
+	Node      string
 	BatchSize int           // changes per batch; default 500
 	Poll      time.Duration // wait when the feed is empty; default 200ms
 	Logger    *slog.Logger
 
-	healed bool // documents left "checked" behind the mark are set right
+	healed      bool // documents left "checked" behind the mark are set right
+	published   published
+	publishedAt time.Time
 }
 
 // HighWaterMark is the last change-feed entry in the index.
@@ -69,11 +74,17 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, err := in.prepare(ctx, hwm)
-	if err != nil || p == nil {
+	p, horizon, err := in.prepare(ctx, hwm)
+	if err != nil {
 		return 0, err
 	}
-	return p.changes, in.write(ctx, idx, p)
+	if p == nil {
+		return 0, in.advance(ctx, idx, hwm, horizon)
+	}
+	if err := in.write(ctx, idx, p); err != nil {
+		return 0, err
+	}
+	return p.changes, in.advance(ctx, idx, p.mark, p.horizon)
 }
 
 // Drain indexes until the feed is empty. The next batch is read and
@@ -106,16 +117,17 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
-		p   *preparedBatch
-		err error
+		p       *preparedBatch
+		horizon int64 // when p is nil: the feed's end
+		err     error
 	}
 	next := make(chan result, 1)
 	go func() {
 		defer close(next)
 		for pos := hwm; ; {
-			p, err := in.prepare(ctx, pos)
+			p, horizon, err := in.prepare(ctx, pos)
 			if err != nil || p == nil {
-				next <- result{err: err}
+				next <- result{horizon: horizon, err: err}
 				return
 			}
 			select {
@@ -132,11 +144,19 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 			in.Index.warm()
 		}
 	}()
+	mark := hwm
 	for r := range next {
-		if r.err != nil || r.p == nil {
+		if r.err != nil {
 			return r.err
 		}
+		if r.p == nil {
+			return in.advance(ctx, idx, mark, r.horizon)
+		}
 		if err := in.write(ctx, idx, r.p); err != nil {
+			return err
+		}
+		mark = r.p.mark
+		if err := in.advance(ctx, idx, mark, r.p.horizon); err != nil {
 			return err
 		}
 		if written++; limit > 0 && written >= limit {
@@ -150,23 +170,24 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 type preparedBatch struct {
 	w       *batchWriter
 	mark    pipeline.FeedPosition // the last change-feed entry it holds
+	horizon int64                 // the feed's horizon once it is written
 	changes int                   // entries read
 	indexed []int64               // documents it makes searchable
 }
 
 // prepare reads the changes after pos and analyzes their documents; nil
-// when there are none.
-func (in *Indexer) prepare(ctx context.Context, pos pipeline.FeedPosition) (*preparedBatch, error) {
+// when there are none, with the feed's horizon.
+func (in *Indexer) prepare(ctx context.Context, pos pipeline.FeedPosition) (*preparedBatch, int64, error) {
 	size := in.BatchSize
 	if size <= 0 {
 		size = 500
 	}
 	page, err := in.Store.ChangeFeedAfter(ctx, pos, size)
 	if err != nil || len(page.Changes) == 0 {
-		return nil, err
+		return nil, page.Horizon, err
 	}
 	changes := page.Changes
-	p := &preparedBatch{w: &batchWriter{}, mark: changes[len(changes)-1].Position(), changes: len(changes)}
+	p := &preparedBatch{w: &batchWriter{}, mark: changes[len(changes)-1].Position(), horizon: page.Horizon, changes: len(changes)}
 	done := map[int64]bool{}
 	// Newest first, so that a document changed twice in the batch is read
 	// once, as it is now.
@@ -181,7 +202,7 @@ func (in *Indexer) prepare(ctx context.Context, pos pipeline.FeedPosition) (*pre
 			p.w.delete(id)
 			continue
 		} else if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if d.State != pipeline.StateChecked && d.State != pipeline.StateIndexed {
 			p.w.delete(id) // failed, or back in the pipeline: not searchable now
@@ -189,13 +210,13 @@ func (in *Indexer) prepare(ctx context.Context, pos pipeline.FeedPosition) (*pre
 		}
 		src, err := loadSource(ctx, in.Store, d)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		p.w.index(src)
 		p.indexed = append(p.indexed, id)
 	}
 	p.w.analyze()
-	return p, nil
+	return p, p.horizon, nil
 }
 
 // write writes a prepared batch and marks its documents indexed.

@@ -51,6 +51,7 @@ type Config struct {
 	Location     *time.Location // the office's time zone (days of volume counts); HOSO_TIMEZONE
 	Command      string         // serve, worker, process, …: what the process registers as
 	Queues       []string       // job queues this process works; --queues, HOSO_QUEUES; default all (pipeline.Queues)
+	Node         string         // this search node's name in the table of positions; --node, HOSO_NODE; serve's default host:data folder
 	AuditKey     string         // hex secret keying the audit chain; HOSO_AUDIT_KEY, default DataDir/audit.key
 	Logger       *slog.Logger
 }
@@ -373,7 +374,7 @@ func (rt *Runtime) OpenIndex() error {
 
 // Indexer returns the indexer feeding the runtime's index.
 func (rt *Runtime) Indexer() *search.Indexer {
-	return &search.Indexer{Index: rt.Index, Store: rt.Store, Logger: rt.cfg.Logger}
+	return &search.Indexer{Index: rt.Index, Store: rt.Store, Node: rt.cfg.Node, Logger: rt.cfg.Logger}
 }
 
 // RunIndexer tails the change feed into the index in the background

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,11 +20,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	f := m.newFlags("serve")
 	addr := f.fs.String("addr", envOr(m.Getenv("HOSO_ADDR"), "127.0.0.1:8080"), "address to listen on")
 	queues := f.queuesFlag()
+	node := f.fs.String("node", m.Getenv("HOSO_NODE"), "this search node's name, shown with its index lag (default host:data folder)")
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
 	if err := queues(); err != nil {
 		return err
+	}
+	f.cfg.Node = *node
+	if f.cfg.Node == "" {
+		f.cfg.Node = defaultNode(f.cfg.DataDir)
 	}
 	rt, err := OpenRuntime(ctx, f.cfg)
 	if err != nil {
@@ -124,6 +131,16 @@ func stopQueue(ctx context.Context, q queue) {
 		defer cancel()
 		_ = q.StopAndCancel(hard)
 	}
+}
+
+// defaultNode names a search node after its machine and its data folder,
+// which holds its index: two nodes on one machine have two folders.
+func defaultNode(dataDir string) string {
+	host, _ := os.Hostname()
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	return host + ":" + dataDir
 }
 
 // queuesFlag declares --queues; the function it returns, called after
