@@ -19,6 +19,7 @@ import (
 
 	"hoso/extract"
 	"hoso/pipeline"
+	"hoso/pipeline/blob"
 )
 
 func main() {
@@ -138,6 +139,7 @@ func (m *Main) newFlags(name string) *flags {
 	f.fs.StringVar(&f.cfg.DataDir, "data", env("HOSO_DATA", "hoso-data"), "data folder (database, originals)")
 	f.fs.StringVar(&f.cfg.DatabaseURL, "database-url", env("HOSO_DATABASE_URL", ""), "PostgreSQL URL; empty means SQLite inside the data folder")
 	f.fs.StringVar(&f.cfg.BlobURL, "blob-url", env("HOSO_BLOB_URL", ""), "where originals live: empty for the data folder, or s3://bucket?endpoint=https://host&region=name (keys in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
+	f.cfg.BlobKeys = blob.S3Config{AccessKey: m.Getenv("AWS_ACCESS_KEY_ID"), SecretKey: m.Getenv("AWS_SECRET_ACCESS_KEY")}
 	f.cfg.Schema = m.Getenv("HOSO_DATABASE_SCHEMA")
 	f.cfg.AuditKey = m.Getenv("HOSO_AUDIT_KEY")
 	f.fs.DurationVar(&f.cfg.Timeout, "timeout", envDuration(env("HOSO_EXTRACT_TIMEOUT", ""), 2*time.Minute), "extraction time limit per file")

@@ -36,6 +36,7 @@ type Config struct {
 	DataDir      string        // --data, HOSO_DATA; default ./hoso-data
 	DatabaseURL  string        // --database-url, HOSO_DATABASE_URL; default SQLite in DataDir
 	BlobURL      string        // --blob-url, HOSO_BLOB_URL: where originals live; default DataDir/blobs, or s3://bucket?endpoint=…&region=…
+	BlobKeys     blob.S3Config // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY for an s3:// BlobURL; empty: the machine's role
 	Schema       string        // PostgreSQL schema (tests); HOSO_DATABASE_SCHEMA
 	Timeout      time.Duration // extraction wall-clock limit per file
 	Children     int           // extraction children (and extract workers)
@@ -137,7 +138,7 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		return o
 	}}
 	var err error
-	if rt.Blobs, err = blob.OpenURL(ctx, cfg.BlobURL, filepath.Join(cfg.DataDir, "blobs"), blob.S3Config{}); err != nil {
+	if rt.Blobs, err = blob.OpenURL(ctx, cfg.BlobURL, filepath.Join(cfg.DataDir, "blobs"), cfg.BlobKeys); err != nil {
 		return nil, err
 	}
 	if cfg.DatabaseURL == "" || isSQLiteURL(cfg.DatabaseURL) {
