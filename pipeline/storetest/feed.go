@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"hoso/pipeline"
+	"hoso/pipeline/blob"
 )
 
 // testFeedNodes: the feed names each checked document once, in an order a
@@ -54,6 +55,11 @@ func testFeedNodes(t *testing.T, h Harness) {
 	}
 	if nodes[0].Node != "a" || nodes[0].Lag != 3 || nodes[1].Node != "b" || nodes[1].Lag != 0 || nodes[1].Documents != 3 || nodes[1].UpdatedAt.IsZero() {
 		t.Errorf("nodes %+v: want a 3 behind, b caught up with 3 documents", nodes)
+	}
+	if refs, ok := h.Store.(blob.Referencer); !ok {
+		t.Error("the store cannot tell the blob sweep which originals rows name")
+	} else if used, err := refs.BlobReferenced(ctx, []string{sha(501 + 900), sha(12345)}); err != nil || !used[sha(501+900)] || used[sha(12345)] {
+		t.Errorf("BlobReferenced = %v, %v: want the first document's original only", used, err)
 	}
 	start, err := h.Store.ChangeFeedStart(ctx)
 	if err != nil {
