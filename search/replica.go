@@ -77,6 +77,31 @@ func (ix *Index) WaitFor(ctx context.Context, token int64, wait time.Duration) b
 	}
 }
 
+// DrainCommitted indexes until the index holds every change-feed entry
+// committed before it returns: Drain stops at the feed's horizon, which a
+// write transaction still in flight anywhere on the database holds back,
+// so it drains again, briefly apart, until none is left after the mark.
+func (in *Indexer) DrainCommitted(ctx context.Context) error {
+	for {
+		if err := in.Drain(ctx); err != nil {
+			return err
+		}
+		mark, err := in.Index.HighWaterMark()
+		if err != nil {
+			return err
+		}
+		n, err := in.Store.ChangeFeedCountAfter(ctx, mark)
+		if err != nil || n == 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // advance records that the index holds the feed up to mark, and every
 // entry below horizon: in memory for searches that wait, and in the
 // store's table of nodes when the indexer has a node name.
