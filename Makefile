@@ -21,8 +21,9 @@ build:
 
 # Debian packages the tests drive: poppler-utils (pdftotext, pdftoppm),
 # tesseract with its Vietnamese and English data (OCR), DejaVu fonts (the
-# OCR fixtures are rendered with them), Liberation Mono (code on the pages
-# draws Vietnamese marks whole), Chromium (browser tests) and catdoc
+# OCR fixtures are rendered with them), Liberation Mono 2 (code on the pages
+# draws Vietnamese marks whole; fonts-liberation 1.07 has no "ế" and the
+# browser falls back to a font that sets the marks beside the letter), Chromium (browser tests) and catdoc
 # (catdoc and xls2csv read Word and Excel 97-2003 files; no Go reader of
 # those binary formats is kept up, and these run inside the sandbox);
 # then versitygw, a real S3 server for the object-storage tests, from the
@@ -36,7 +37,7 @@ deps:
 	[ -e /usr/share/tesseract-ocr/5/tessdata/vie.traineddata ] || missing="$$missing tesseract-ocr-vie"; \
 	[ -e /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || missing="$$missing tesseract-ocr-eng"; \
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
-	[ -e /usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf ] || missing="$$missing fonts-liberation"; \
+	[ -e /usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf ] || missing="$$missing fonts-liberation2"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

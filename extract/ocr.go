@@ -46,6 +46,17 @@ type OCROptions struct {
 	// (each tesseract runs one thread): OCR children × Parallel ≈ cores.
 	// Default 1.
 	Parallel int
+	// Progress, when set, hears how many of the pages to be read by OCR
+	// are done: first (0, total), then after each page. Through the
+	// sandbox it is called in the parent, from the child's reports.
+	Progress func(done, total int) `json:"-"`
+}
+
+// progress reports pages done of total, if anyone listens.
+func (o OCROptions) progress(done, total int) {
+	if o.Progress != nil {
+		o.Progress(done, total)
+	}
 }
 
 // NeedsReviewConfidence is the mean word confidence (0–100) under which
@@ -147,11 +158,13 @@ func FileOCR(ctx context.Context, path string, opts Options, ocr OCROptions) (*R
 	defer os.RemoveAll(tmp)
 	r := &ocrRun{opts: ocr, dir: tmp, deadline: opts.Deadline}
 	if isImage {
+		ocr.progress(0, 1)
 		pages, err := r.image(ctx, path, res.MIME)
 		if err != nil {
 			return res, err
 		}
 		res.Pages = pages
+		ocr.progress(1, 1)
 	} else {
 		var todo []int
 		for i := range res.Pages {
@@ -198,20 +211,27 @@ type ocrRun struct {
 // better text of each: the first alone (it chooses the language), the
 // rest opts.Parallel at a time.
 func (r *ocrRun) pdfPages(ctx context.Context, path string, pages []PageText, todo []int) error {
+	var mu sync.Mutex
+	done := 0
 	read := func(i int) error {
 		o, err := r.pdfPage(ctx, path, i+1)
 		if err != nil {
 			return err
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		// The better text wins; a blank scan page stays blank.
 		if p := &pages[i]; o.Quality*Plausible(o.Text) > p.Quality*Plausible(p.Text) {
 			*p = o
 		}
+		done++
+		r.opts.progress(done, len(todo))
 		return nil
 	}
 	if len(todo) == 0 {
 		return nil
 	}
+	r.opts.progress(0, len(todo))
 	if err := read(todo[0]); err != nil {
 		return err
 	}

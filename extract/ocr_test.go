@@ -3,11 +3,13 @@ package extract
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -204,6 +206,43 @@ func TestOCRParallelPages(t *testing.T) {
 				t.Errorf("parallel %d, page %d: accuracy %.3f by %s", parallel, i+1, acc, p.Extractor)
 			}
 		}
+	}
+}
+
+// TestSandboxOCRProgress: a scan read in the sandbox reports its pages as
+// they are done, through the child's protocol, before the result.
+func TestSandboxOCRProgress(t *testing.T) {
+	tools := ocrTools(t)
+	img, _ := scanfixture.Render(scanfixture.Vietnamese, 300)
+	img = scanfixture.Downscale(img, 2)
+	pdf := writeTemp(t, "scan.pdf", scanfixture.PDF(
+		[][]byte{scanfixture.JPEG(img, 70), scanfixture.JPEG(img, 70), scanfixture.JPEG(img, 70)},
+		[]image.Point{img.Rect.Size(), img.Rect.Size(), img.Rect.Size()}, 150, ""))
+	sb, err := NewSandbox(SandboxConfig{Timeout: 2 * time.Minute, Children: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	var heard []string
+	tools.Parallel = 2
+	tools.Progress = func(done, total int) { heard = append(heard, fmt.Sprintf("%d/%d", done, total)) }
+	res, err := sb.ExtractOCR(t.Context(), pdf, tools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Pages) != 3 {
+		t.Fatalf("%d pages", len(res.Pages))
+	}
+	if got := strings.Join(heard, " "); got != "0/3 1/3 2/3 3/3" {
+		t.Errorf("progress heard: %s, want 0/3 1/3 2/3 3/3", got)
+	}
+	// the child goes on serving: a text file next, without progress
+	heard = nil
+	if _, err := sb.Extract(t.Context(), writeTemp(t, "note.txt", []byte("Biên bản họp tổ dân phố"))); err != nil {
+		t.Fatal(err)
+	}
+	if len(heard) != 0 {
+		t.Errorf("progress for a file without OCR: %v", heard)
 	}
 }
 

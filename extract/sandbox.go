@@ -163,9 +163,12 @@ type request struct {
 }
 
 type response struct {
-	Result  *Result `json:"result"`
-	Code    string  `json:"code,omitempty"`
-	Message string  `json:"message,omitempty"`
+	// Progress, in a line of its own before the response, reports the
+	// pages an OCR request has read so far.
+	Progress *Progress `json:"progress,omitempty"`
+	Result   *Result   `json:"result"`
+	Code     string    `json:"code,omitempty"`
+	Message  string    `json:"message,omitempty"`
 	// Retire says the child holds so much address space after this file
 	// (Go never gives its heap's address space back) that the next file
 	// could run out of its limit: it exits, and the parent starts a new
@@ -222,7 +225,11 @@ func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions, att
 	}
 	req := request{Path: path, TimeoutMS: s.cfg.Timeout.Milliseconds(), CPUSeconds: int64(s.cfg.CPUTime.Seconds() + 0.999),
 		MaxPages: s.cfg.MaxPages, PDFToText: s.cfg.PDFToText, OCR: ocr, AttachDir: attachDir}
-	resp, err := c.do(ctx, req, s.cfg.Timeout)
+	var progress func(done, total int)
+	if ocr != nil {
+		progress = ocr.Progress
+	}
+	resp, err := c.do(ctx, req, s.cfg.Timeout, progress)
 	if err != nil {
 		c.stop()
 		var ce *CrashError
@@ -330,41 +337,73 @@ func (c *child) stop() {
 	<-c.exited
 }
 
-func (c *child) do(ctx context.Context, req request, timeout time.Duration) (*response, error) {
+// do sends the child a request and waits for its response, passing on
+// the progress it reports on the way.
+func (c *child) do(ctx context.Context, req request, timeout time.Duration, progress func(done, total int)) (*response, error) {
 	line, _ := json.Marshal(req)
 	if _, err := c.stdin.Write(append(line, '\n')); err != nil {
 		return nil, c.crash()
 	}
 	type read struct {
-		b   []byte
-		err error
+		resp *response
+		err  error
 	}
-	done := make(chan read, 1)
+	lines := make(chan read)
+	quit := make(chan struct{})
+	defer close(quit)
 	go func() {
-		b, err := c.stdout.ReadBytes('\n')
-		done <- read{b, err}
+		for {
+			b, err := c.stdout.ReadBytes('\n')
+			var r read
+			if err != nil {
+				r.err = c.crash()
+			} else {
+				r.resp = &response{}
+				if err := json.Unmarshal(b, r.resp); err != nil {
+					r.err = fmt.Errorf("extraction sandbox: bad response: %w", err)
+				}
+			}
+			select {
+			case lines <- r:
+			case <-quit:
+				return
+			}
+			if r.err != nil || r.resp.Progress == nil {
+				return
+			}
+		}
 	}()
 	timer := time.NewTimer(timeout + 2*time.Second) // the child stops itself at timeout; this is the backstop
 	defer timer.Stop()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return nil, c.crash()
+	for {
+		select {
+		case r := <-lines:
+			if r.err != nil {
+				return nil, r.err
+			}
+			if p := r.resp.Progress; p != nil {
+				if progress != nil {
+					progress(p.Done, p.Total)
+				}
+				continue
+			}
+			return r.resp, nil
+		case <-timer.C:
+			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+			<-c.exited
+			return nil, &CrashError{Code: pipeline.ETIMEOUT, Detail: "killed after " + timeout.String()}
+		case <-ctx.Done():
+			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+			<-c.exited
+			return nil, ctx.Err()
 		}
-		var resp response
-		if err := json.Unmarshal(r.b, &resp); err != nil {
-			return nil, fmt.Errorf("extraction sandbox: bad response: %w", err)
-		}
-		return &resp, nil
-	case <-timer.C:
-		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-		<-c.exited
-		return nil, &CrashError{Code: pipeline.ETIMEOUT, Detail: "killed after " + timeout.String()}
-	case <-ctx.Done():
-		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-		<-c.exited
-		return nil, ctx.Err()
 	}
+}
+
+// Progress is how many of the pages an OCR request reads are done.
+type Progress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
 }
 
 // crash waits for the dead child and says why it died.
@@ -488,6 +527,9 @@ func serveChild(in io.Reader, out io.Writer) int {
 		var res *Result
 		var err error
 		if req.OCR != nil {
+			req.OCR.Progress = func(done, total int) {
+				_ = enc.Encode(response{Progress: &Progress{Done: done, Total: total}})
+			}
 			res, err = FileOCR(ctx, req.Path, opts, *req.OCR)
 		} else {
 			res, err = File(ctx, req.Path, opts)

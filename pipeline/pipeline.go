@@ -106,6 +106,13 @@ func (m *Message) Fields() []Field {
 	return out
 }
 
+// OCRProgress is how far OCR has read a document: pages done of the
+// pages it reads (those without a usable text layer).
+type OCRProgress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
 // Document is one accepted file and everything known about it.
 type Document struct {
 	ID          int64   `json:"id"`

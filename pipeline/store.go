@@ -52,6 +52,11 @@ type Store interface {
 	// OCRResume queues OCR again for every document waiting for it to be
 	// installed and returns how many there were.
 	OCRResume(ctx context.Context) (int, error)
+	// OCRProgressSet records how many of a document's pages OCR has read.
+	OCRProgressSet(ctx context.Context, documentID int64, done, total int) error
+	// OCRProgressByBatch returns, by document, how far OCR has read the
+	// batch's documents that have been through it.
+	OCRProgressByBatch(ctx context.Context, batchID int64) (map[int64]OCRProgress, error)
 	// DocumentWaiting notes why a document waits (OCR not installed)
 	// without failing it; the note clears when it moves on.
 	DocumentWaiting(ctx context.Context, id int64, code, reason string) error

@@ -22,15 +22,14 @@ import (
 //     "d"), with positions and offsets, for matching, phrases and
 //     highlights;
 //   - text_aux: the exact form of each word that has diacritics;
-//   - text_pairs: in documents that are not English, each pair of adjacent
-//     words ("quyet dinh"): Vietnamese words are mostly two syllables, and
-//     a pair says more than its syllables apart;
 //   - text_en: in English documents, each word stemmed ("permits" →
 //     "permit");
 //   - ids: reference numbers and identifiers whole ("56/2007/nđ-cp",
 //     "079203001234").
 //
-// Positions jump at the end of a sentence, so neither phrases nor pairs
+// Positions jump at the end of a sentence, so neither phrases nor the
+// adjacent words that ranking weighs (Vietnamese words are mostly two or
+// three syllables, and "quyết định" says more than its syllables apart)
 // reach across one.
 
 // maxTokenBytes is the longest word kept; longer runs are encoded data,
@@ -351,12 +350,9 @@ var stems = struct {
 	m map[string]string
 }{m: map[string]string{}}
 
-// pair is the term of two adjacent words in text_pairs.
-func pair(a, b string) string { return a + " " + b }
-
 // fields holds what a text gives each field.
 type fields struct {
-	fold, aux, pairs, en, ids analysis.TokenStream
+	fold, aux, en, ids analysis.TokenStream
 }
 
 // analyze gives a document's text its terms in every field. The terms
@@ -392,24 +388,17 @@ func analyze(text string, english bool) fields {
 		}
 		toks = append(toks, t)
 	})
-	// The pairs' bytes go in a buffer of their own: appending to buf would
-	// move the terms already sliced from it.
-	pairBuf := make([]byte, 0, 2*len(buf)+len(toks))
 	term := func(r [2]int) []byte { return buf[r[0]:r[1]:r[1]] }
 	var f fields
-	n, nAux, nPairs := len(toks), 0, 0
-	for i, t := range toks {
+	n, nAux := len(toks), 0
+	for _, t := range toks {
 		if t.exactDiffers {
 			nAux++
 		}
-		if !english && i > 0 && toks[i-1].pos == t.pos-1 {
-			nPairs++
-		}
 	}
-	all := make([]analysis.Token, n+nAux+nPairs)
+	all := make([]analysis.Token, n+nAux)
 	f.fold = make(analysis.TokenStream, n)
 	f.aux = make(analysis.TokenStream, 0, nAux)
-	f.pairs = make(analysis.TokenStream, 0, nPairs)
 	k := n
 	for i, t := range toks {
 		all[i] = analysis.Token{Start: t.start, End: t.end, Term: term(t.fold), Position: t.pos, Type: analysis.AlphaNumeric}
@@ -417,15 +406,6 @@ func analyze(text string, english bool) fields {
 		if t.exactDiffers {
 			all[k] = analysis.Token{Start: t.start, End: t.end, Term: term(t.exact), Position: t.pos}
 			f.aux = append(f.aux, &all[k])
-			k++
-		}
-		if !english && i > 0 && toks[i-1].pos == t.pos-1 {
-			p0 := len(pairBuf)
-			pairBuf = append(pairBuf, term(toks[i-1].fold)...)
-			pairBuf = append(pairBuf, ' ')
-			pairBuf = append(pairBuf, term(t.fold)...)
-			all[k] = analysis.Token{Start: toks[i-1].start, End: t.end, Term: pairBuf[p0:len(pairBuf):len(pairBuf)], Position: t.pos}
-			f.pairs = append(f.pairs, &all[k])
 			k++
 		}
 	}

@@ -35,7 +35,7 @@ type segmentData struct {
 	ids    []int64 // document ID by segment document number
 	idErr  error
 
-	lengths [5]fieldLengths // by field number, for BM25
+	lengths [4]fieldLengths // by field number, for BM25
 }
 
 // segmentCache holds segmentData by segment, and the decoded postings of

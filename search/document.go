@@ -121,10 +121,32 @@ func (s stats) avgLength(field int) float64 {
 	return float64(s.Terms[field]) / float64(n)
 }
 
-// preAnalyzed hands Bleve the terms hoso's analyzer found.
-type preAnalyzed analysis.TokenStream
+// analyzedField is a text field hoso has analyzed before handing the
+// document to Bleve: its terms are counted here, on every core while the
+// previous batch is written, and Bleve's writer, which would analyze it
+// again and walk every term to measure it, finds the work done.
+type analyzedField struct {
+	*document.TextField
+	length int
+	freqs  index.TokenFrequencies
+	size   int
+}
 
-func (p preAnalyzed) Analyze([]byte) analysis.TokenStream { return analysis.TokenStream(p) }
+func newAnalyzedField(name string, ts analysis.TokenStream, value string, opts index.FieldIndexingOptions) *analyzedField {
+	return &analyzedField{
+		TextField: document.NewTextFieldCustom(name, nil, []byte(value), opts, nil),
+		length:    len(ts),
+		freqs:     analysis.TokenFrequency(ts, nil, opts),
+		// what Bleve counts as the memory the field holds, estimated: the
+		// text, and each term's place
+		size: 128 + len(value) + 64*len(ts),
+	}
+}
+
+func (f *analyzedField) Analyze()                                         {}
+func (f *analyzedField) AnalyzedLength() int                              { return f.length }
+func (f *analyzedField) AnalyzedTokenFrequencies() index.TokenFrequencies { return f.freqs }
+func (f *analyzedField) Size() int                                        { return f.size }
 
 const (
 	optIndexed = index.IndexField
@@ -151,15 +173,11 @@ func bleveDocument(src source) (doc *document.Document, l lengths) {
 	doc = document.NewDocument(docKey(d.ID))
 	addText := func(name string, ts analysis.TokenStream, value string, opts index.FieldIndexingOptions) {
 		if len(ts) > 0 || opts&optStored != 0 {
-			doc.AddField(document.NewTextFieldCustom(name, nil, []byte(value), opts, preAnalyzed(ts)))
+			doc.AddField(newAnalyzedField(name, ts, value, opts))
 		}
 	}
 	addText(fieldFold, f.fold, text, optIndexed|optStored|optVectors)
 	addText(fieldAux, f.aux, "", optIndexed)
-	// Pairs count by presence: their number in a document or its length
-	// adds nothing to the ranking (measured), and leaving them out halves
-	// what a pair costs to index.
-	addText(fieldPairs, f.pairs, "", optIndexed|index.SkipFreqNorm)
 	addText(fieldEnglish, f.en, "", optIndexed|optVectors)
 	addText(fieldIDs, f.ids, "", optIndexed|optVectors)
 

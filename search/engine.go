@@ -25,8 +25,9 @@ import (
 // index's own totals: per query word the better of its folded and its
 // stemmed form (plus a fifth of the other); a word typed with diacritics
 // scores its exact form, and other forms of it at three tenths; identifiers
-// whole; and adjacent query words that are adjacent in a document (word
-// pairs) as terms of their own.
+// whole. Adjacent query words that stand side by side in a document add
+// the weight of a term of their own, read from the positions of the words
+// (proximity.go), so the index needs no field of word pairs.
 
 // BM25 parameters.
 const (
@@ -40,6 +41,10 @@ const (
 	weightFolded = 0.3 // another diacritic form of a word typed with diacritics
 	weightPair   = 1.0 // two query words side by side in the document
 )
+
+// pairSample is how many documents holding both words of a pair are
+// checked for them side by side, to estimate how many hold the pair.
+const pairSample = 256
 
 // minHits is how many documents a ranked query must find before it stops
 // relaxing how many of its words a document must hold.
@@ -62,7 +67,6 @@ type scoredWord struct {
 	fold, en, exact []int
 	id              int
 	weight          float64 // times the word is in the query
-	pairs           []int   // a phrase's adjacent words, as word pairs
 }
 
 // scoreOf combines the BM25 of the word's terms, by term.
@@ -123,16 +127,22 @@ type query struct {
 	clauses  []execClause
 	scored   []*scoredWord // the words and phrases that score, of clauses not excluded
 	terms    []term
-	pairs    []int    // terms of the query's word pairs
-	pairOf   [][2]int // the clauses of each pair's two words
-	optional []int    // clauses that count towards minMatch, weightiest first
+	pairs    []wordPair
+	optional []int // clauses that count towards minMatch, weightiest first
 	minMatch int
 	relaxed  bool
 	matchAll bool
 }
 
+// wordPair is two adjacent words of the query.
+type wordPair struct {
+	first, second int     // their folded terms
+	clauses       [2]int  // the clauses of the two words
+	idf           float64 // of the pair, estimated from a sample (pairIDF)
+}
+
 // fieldNames are the index fields by number.
-var fieldNames = [5]string{fieldFold, fieldAux, fieldEnglish, fieldIDs, fieldPairs}
+var fieldNames = [4]string{fieldFold, fieldAux, fieldEnglish, fieldIDs}
 
 // snapshotSearch holds a search's view of the index.
 type snapshotSearch struct {
@@ -148,7 +158,7 @@ type snapshotSearch struct {
 type segmentSearch struct {
 	ss    *scorch.SegmentSnapshot
 	data  *segmentData
-	dicts [5]segment.TermDictionary
+	dicts [4]segment.TermDictionary
 	lists []segment.PostingsList // by term
 	bms   []*roaring.Bitmap      // live documents by term (nil: none)
 
@@ -200,11 +210,6 @@ func newQuery(p *plan, matchAll bool) *query {
 				if a.id != "" {
 					ea.word.id = add(lenIDs, a.id)
 				}
-				if a.kind == atomPhrase {
-					for k := 1; k < len(a.words); k++ {
-						ea.word.pairs = append(ea.word.pairs, add(lenPairs, pair(a.words[k-1].fold, a.words[k].fold)))
-					}
-				}
 			}
 			ec.atoms = append(ec.atoms, ea)
 		}
@@ -221,8 +226,10 @@ func newQuery(p *plan, matchAll bool) *query {
 		q.clauses = append(q.clauses, ec)
 	}
 	for _, pr := range p.pairs {
-		q.pairs = append(q.pairs, add(lenPairs, pr.text))
-		q.pairOf = append(q.pairOf, [2]int{clauseOf[pr.left], clauseOf[pr.right]})
+		a, b := add(lenFold, pr.first), add(lenFold, pr.second)
+		if a >= 0 && b >= 0 && a != b {
+			q.pairs = append(q.pairs, wordPair{first: a, second: b, clauses: [2]int{clauseOf[pr.left], clauseOf[pr.right]}})
+		}
 	}
 	for i := range q.clauses {
 		c := &q.clauses[i]
@@ -275,10 +282,6 @@ func (s *snapshotSearch) open() error {
 		if t.df > 0 {
 			n = max(n, float64(t.df))
 			t.idf = math.Log(1 + (n-float64(t.df)+0.5)/(float64(t.df)+0.5))
-		}
-		if t.field == lenPairs {
-			t.ub = t.idf // by presence
-			continue
 		}
 		t.avgdl = s.stats.avgLength(t.field)
 		t.ub = t.idf * (bm25K1 + 1)
@@ -542,40 +545,11 @@ func atLeastLevels(sets []*roaring.Bitmap, n int) []*roaring.Bitmap {
 	return levels
 }
 
-// phraseCandidates returns the documents that may hold a phrase: in
-// documents that are not English, those that hold each pair of its
-// adjacent words (for two words, exactly those that hold it); in English
-// ones, which have no pairs, those that hold all its words.
+// phraseCandidates returns the documents that hold every word of a
+// phrase; phraseDocs checks their order.
 func (sg *segmentSearch) phraseCandidates(a execAtom) *roaring.Bitmap {
-	paired := sg.phrasePaired(a)
-	var english *roaring.Bitmap
-	if en := sg.data.keyword("language", "en"); en != nil {
-		english = en.Clone()
-		for _, t := range a.word.fold {
-			bm := sg.bm(t)
-			if bm == nil {
-				english = nil
-				break
-			}
-			english.And(bm)
-		}
-	}
-	switch {
-	case paired == nil && english == nil:
-		return nil
-	case paired == nil:
-		return english
-	case english == nil:
-		return paired
-	}
-	return roaring.Or(paired, english)
-}
-
-// phrasePaired returns the documents that hold every pair of a phrase's
-// adjacent words.
-func (sg *segmentSearch) phrasePaired(a execAtom) *roaring.Bitmap {
 	var out *roaring.Bitmap
-	for _, t := range a.word.pairs {
+	for _, t := range a.word.fold {
 		bm := sg.bm(t)
 		if bm == nil {
 			return nil
@@ -641,88 +615,50 @@ func (s *snapshotSearch) verify(sg *segmentSearch) error {
 }
 
 // phraseDocs returns the documents of cand that hold the phrase's words
-// side by side, in order. A two-word phrase in a document with word pairs
-// is its pair; the rest are checked by the words' positions.
+// side by side, in order, read from the positions of its words.
 func (s *snapshotSearch) phraseDocs(sg *segmentSearch, a execAtom, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
 	out := roaring.New()
-	if len(a.word.pairs) == 1 {
-		if paired := sg.phrasePaired(a); paired != nil {
-			out = roaring.And(cand, paired)
-		}
-		en := sg.data.keyword("language", "en")
-		if en == nil {
-			return out, nil
-		}
-		cand = roaring.And(cand, en)
-		if cand.IsEmpty() {
-			return out, nil
-		}
-	}
 	n := len(a.word.fold)
-	its := make([]segment.PostingsIterator, n)
+	tps := make([]*termPositions, n)
 	for i, t := range a.word.fold {
 		if t < 0 || sg.lists[t] == nil {
 			return out, nil
 		}
-		its[i] = sg.lists[t].Iterator(true, true, true, nil)
+		tp, err := s.positions(sg, t)
+		if err != nil {
+			return nil, err
+		}
+		tps[i] = tp
 	}
-	positions := make([]map[uint64]bool, n)
+	if n == 1 {
+		out.Or(cand)
+		return out, nil
+	}
+	pos := make([][]uint32, n)
 	it := cand.Iterator()
 	for k := 0; it.HasNext(); k++ {
-		if k&255 == 0 && s.ctx.Err() != nil {
+		if k&1023 == 0 && s.ctx.Err() != nil {
 			return nil, s.ctx.Err()
 		}
 		doc := it.Next()
-		var first []uint64
-		ok := true
-		for i, pi := range its {
-			p, err := pi.Advance(uint64(doc))
-			if err != nil {
-				return nil, err
-			}
-			if p == nil || p.Number() != uint64(doc) {
-				ok = false
-				// the iterator now stands past doc; start it over for the next one
-				its[i] = sg.lists[a.word.fold[i]].Iterator(true, true, true, nil)
-				break
-			}
-			if i == 0 {
-				first = first[:0]
-				for _, l := range p.Locations() {
-					first = append(first, l.Pos())
-				}
-				continue
-			}
-			set := positions[i]
-			if set == nil {
-				set = map[uint64]bool{}
-				positions[i] = set
-			}
-			clear(set)
-			for _, l := range p.Locations() {
-				set[l.Pos()] = true
-			}
+		for i, tp := range tps {
+			pos[i] = tp.of(doc)
 		}
-		if !ok {
-			continue
-		}
-		if n == 1 {
+		if inSequence(pos) {
 			out.Add(doc)
-			continue
-		}
-		for _, p0 := range first {
-			all := true
-			for i := 1; i < n; i++ {
-				if !positions[i][p0+uint64(i)] {
-					all = false
-					break
-				}
-			}
-			if all {
-				out.Add(doc)
-				break
-			}
 		}
 	}
 	return out, nil
+}
+
+// positions returns the positions of a term of the query in a segment.
+func (s *snapshotSearch) positions(sg *segmentSearch, t int) (*termPositions, error) {
+	term := s.q.terms[t]
+	// the raw postings list, deleted documents too: what is kept of a
+	// segment holds for all its snapshots
+	pl, err := sg.dicts[term.field].PostingsList([]byte(term.text), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.ix.segments.postings.positions(postingsKey{seg: sg.ss.Segment(), field: term.field, term: term.text}, pl)
 }

@@ -2,6 +2,7 @@ package search
 
 import (
 	"html"
+	"math"
 	"sort"
 	"strings"
 	"unicode"
@@ -53,7 +54,7 @@ func (s *snapshotSearch) hits(hs []hit, byDay bool) ([]Hit, error) {
 				return nil, err
 			}
 			if sc != nil {
-				hit.Score = sc.score(h.doc)
+				hit.Score = sc.score(h.doc, math.Inf(-1))
 			}
 			hit.Matched, hit.Missing = s.matchedBy(sg, h.doc)
 			out[i], texts[k] = hit, text

@@ -14,11 +14,10 @@ import (
 
 // Field names.
 const (
-	fieldFold    = "text_fold"  // words without diacritics, with positions; the text is stored here
-	fieldAux     = "text_aux"   // exact forms of words with diacritics
-	fieldPairs   = "text_pairs" // pairs of adjacent words (not in English documents), by presence
-	fieldEnglish = "text_en"    // English documents only: stemmed words
-	fieldIDs     = "ids"        // identifiers and reference numbers, whole
+	fieldFold    = "text_fold" // words without diacritics, with positions; the text is stored here
+	fieldAux     = "text_aux"  // exact forms of words with diacritics
+	fieldEnglish = "text_en"   // English documents only: stemmed words
+	fieldIDs     = "ids"       // identifiers and reference numbers, whole
 )
 
 // Field numbers in lengths and stats, and of terms in queries.
@@ -27,7 +26,6 @@ const (
 	lenAux
 	lenEnglish
 	lenIDs
-	lenPairs // counted by presence, so without lengths
 )
 
 // newMapping describes the index's fields to Bleve. hoso analyzes
@@ -49,7 +47,6 @@ func newMapping() (mapping.IndexMapping, error) {
 	dm := bleve.NewDocumentStaticMapping()
 	dm.AddFieldMappingsAt(fieldFold, text(true, true))
 	dm.AddFieldMappingsAt(fieldAux, text(false, false))
-	dm.AddFieldMappingsAt(fieldPairs, text(false, false))
 	dm.AddFieldMappingsAt(fieldEnglish, text(false, true))
 	dm.AddFieldMappingsAt(fieldIDs, text(false, true))
 	for _, f := range []string{"filename", "path", "type", "department", "batch", "day"} {

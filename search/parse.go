@@ -375,8 +375,8 @@ func (p *plan) markStops() {
 // queryPair is a pair of adjacent words of the query, folded, and the
 // clauses its two words are in.
 type queryPair struct {
-	text        string
-	left, right int
+	first, second string
+	left, right   int
 }
 
 // pairUp lists the pairs of adjacent words of the query's words and
@@ -399,7 +399,7 @@ func (p *plan) pairUp() {
 			w := &a.words[i]
 			stop := a.stop || stopVI[w.exact] || stopEN[w.exact]
 			if prev != nil && !(prevStop && stop) {
-				p.pairs = append(p.pairs, queryPair{text: pair(prev.fold, w.fold), left: prevClause, right: ci})
+				p.pairs = append(p.pairs, queryPair{first: prev.fold, second: w.fold, left: prevClause, right: ci})
 			}
 			prev, prevStop, prevClause = w, stop, ci
 		}

@@ -18,6 +18,9 @@ import (
 // it. So ranking reads each term of a segment once, in full, and keeps its
 // frequencies (a byte each) and the field lengths it met (a column per
 // segment and field); a document's frequency is then one look-up.
+// Ranking also weighs query words that stand side by side in a document,
+// and phrases must be checked word by word: for those the positions of a
+// term are read once in full too, and kept beside its frequencies.
 // What is kept is bounded by PostingsCacheBytes, the least recently used
 // going first; segments never change, so nothing kept goes stale.
 
@@ -50,17 +53,22 @@ func (tp *termPostings) freq(doc uint32) float64 {
 	return float64(tp.freqs[i])
 }
 
-// postingsKey names a term of a field in a segment.
+// postingsKey names a term of a field in a segment, and whether what is
+// kept of it is its frequencies or its positions.
 type postingsKey struct {
-	seg   segment.Segment
-	field int
-	term  string
+	seg       segment.Segment
+	field     int
+	term      string
+	positions bool
 }
+
+// kept is what the cache holds of a term: termPostings or termPositions.
+type kept interface{ bytes() int }
 
 type postingsEntry struct {
 	key  postingsKey
 	once sync.Once
-	tp   *termPostings
+	val  kept
 	err  error
 }
 
@@ -72,9 +80,30 @@ type postingsCache struct {
 	items map[postingsKey]*list.Element
 }
 
-// get returns a term's decoded postings in a segment, decoding them the
+// get returns a term's decoded frequencies in a segment, decoding them the
 // first time; lengths receives the field lengths met.
 func (c *postingsCache) get(key postingsKey, pl segment.PostingsList, lengths *fieldLengths) (*termPostings, error) {
+	v, err := c.load(key, func() (kept, error) { return decodePostings(pl, key.seg.Count(), lengths) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*termPostings), nil
+}
+
+// positions returns a term's decoded positions in a segment, decoding
+// them the first time.
+func (c *postingsCache) positions(key postingsKey, pl segment.PostingsList) (*termPositions, error) {
+	key.positions = true
+	v, err := c.load(key, func() (kept, error) { return decodePositions(pl, key.seg.Count()) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*termPositions), nil
+}
+
+// load returns what is kept of a term, decoding it once however many
+// searches ask at the same time, and makes room for it.
+func (c *postingsCache) load(key postingsKey, decode func() (kept, error)) (kept, error) {
 	c.mu.Lock()
 	if c.items == nil {
 		c.items, c.order = map[postingsKey]*list.Element{}, list.New()
@@ -90,12 +119,14 @@ func (c *postingsCache) get(key postingsKey, pl segment.PostingsList, lengths *f
 	c.mu.Unlock()
 
 	e.once.Do(func() {
-		e.tp, e.err = decodePostings(pl, key.seg.Count(), lengths)
-		if e.err != nil {
+		v, err := decode()
+		if err != nil {
+			e.err = err
 			return
 		}
+		e.val = v
 		c.mu.Lock()
-		c.bytes += e.tp.bytes()
+		c.bytes += v.bytes()
 		for c.bytes > PostingsCacheBytes && c.order.Len() > 1 {
 			last := c.order.Back()
 			old := last.Value.(*postingsEntry)
@@ -104,13 +135,13 @@ func (c *postingsCache) get(key postingsKey, pl segment.PostingsList, lengths *f
 			}
 			c.order.Remove(last)
 			delete(c.items, old.key)
-			if old.tp != nil {
-				c.bytes -= old.tp.bytes()
+			if old.val != nil {
+				c.bytes -= old.val.bytes()
 			}
 		}
 		c.mu.Unlock()
 	})
-	return e.tp, e.err
+	return e.val, e.err
 }
 
 // forget drops what is kept of segments no longer in the index.
@@ -122,8 +153,8 @@ func (c *postingsCache) forget(gone map[segment.Segment]bool) {
 			e := el.Value.(*postingsEntry)
 			c.order.Remove(el)
 			delete(c.items, key)
-			if e.tp != nil {
-				c.bytes -= e.tp.bytes()
+			if e.val != nil {
+				c.bytes -= e.val.bytes()
 			}
 		}
 	}
@@ -187,4 +218,126 @@ func (fl *fieldLengths) get(doc uint32) float64 {
 		}
 	}
 	return 0
+}
+
+// termPositions are a term's positions in one segment's documents
+// (deleted ones too). A common term (in more than one document in
+// sixteen) finds a document's positions by its number, a rarer one by a
+// search of its documents.
+type termPositions struct {
+	docs  []uint32 // rare: the documents that hold the term, in order
+	start []uint32 // rare: docs[i]'s positions are pos[start[i]:start[i+1]]; common: document d's, pos[start[d]:start[d+1]]
+	pos   []uint32 // ascending within a document
+}
+
+func (tp *termPositions) bytes() int { return 4*(len(tp.docs)+len(tp.start)+len(tp.pos)) + 64 }
+
+// of returns a document's positions of the term, nil when it lacks it.
+func (tp *termPositions) of(doc uint32) []uint32 {
+	if tp.docs == nil {
+		if int(doc)+1 >= len(tp.start) {
+			return nil
+		}
+		return tp.pos[tp.start[doc]:tp.start[doc+1]]
+	}
+	i, ok := slices.BinarySearch(tp.docs, doc)
+	if !ok {
+		return nil
+	}
+	return tp.pos[tp.start[i]:tp.start[i+1]]
+}
+
+// decodePositions reads the positions of a postings list of a segment of
+// n documents in full.
+func decodePositions(pl segment.PostingsList, n uint64) (*termPositions, error) {
+	count := pl.Count()
+	dense := count*16 > n
+	tp := &termPositions{}
+	if dense {
+		tp.start = make([]uint32, 0, n+1)
+	} else {
+		tp.docs, tp.start = make([]uint32, 0, count), make([]uint32, 0, count+1)
+	}
+	it := pl.Iterator(true, false, true, nil)
+	for {
+		p, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("read positions: %w", err)
+		}
+		if p == nil {
+			break
+		}
+		d := p.Number()
+		if dense {
+			if d >= n {
+				continue
+			}
+			for uint64(len(tp.start)) <= d {
+				tp.start = append(tp.start, uint32(len(tp.pos)))
+			}
+		} else {
+			tp.docs = append(tp.docs, uint32(d))
+			tp.start = append(tp.start, uint32(len(tp.pos)))
+		}
+		first := len(tp.pos)
+		for _, l := range p.Locations() {
+			tp.pos = append(tp.pos, uint32(l.Pos()))
+		}
+		if mine := tp.pos[first:]; !slices.IsSorted(mine) {
+			slices.Sort(mine)
+		}
+	}
+	if dense {
+		for uint64(len(tp.start)) <= n {
+			tp.start = append(tp.start, uint32(len(tp.pos)))
+		}
+	} else {
+		tp.start = append(tp.start, uint32(len(tp.pos)))
+	}
+	return tp, nil
+}
+
+// adjacent reports whether some position in b follows one in a directly.
+func adjacent(a, b []uint32) bool {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch want := a[i] + 1; {
+		case b[j] < want:
+			j++
+		case b[j] == want:
+			return true
+		default:
+			i++
+		}
+	}
+	return false
+}
+
+// inSequence reports whether the words whose positions are given stand
+// side by side, in that order, somewhere in the document.
+func inSequence(pos [][]uint32) bool {
+	if len(pos) == 0 {
+		return false
+	}
+	next := make([]int, len(pos)) // per word, the first position not yet passed
+	for _, p0 := range pos[0] {
+		all := true
+		for i := 1; i < len(pos); i++ {
+			want := p0 + uint32(i)
+			for next[i] < len(pos[i]) && pos[i][next[i]] < want {
+				next[i]++
+			}
+			if next[i] == len(pos[i]) {
+				return false
+			}
+			if pos[i][next[i]] != want {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }

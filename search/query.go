@@ -211,6 +211,11 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
 	if !s.scores() {
 		byDay = true // nothing to rank by: newest first
 	}
+	if !byDay {
+		if err := s.pairIDF(); err != nil {
+			return nil, searchError(err)
+		}
+	}
 	rk := &ranking{k: size + 1, byDay: byDay, oldest: oldest}
 	for i := range s.segs {
 		if byDay {

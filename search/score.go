@@ -2,7 +2,7 @@ package search
 
 import (
 	"container/heap"
-	"sync"
+	"math"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -14,54 +14,7 @@ type scorer struct {
 	sg    *segmentSearch
 	terms []*termPostings // by term; nil where the segment lacks it
 	tp    []float64       // BM25 of each term for the document scored
-	pairs []float32       // what the query's word pairs add, by document, for the batch being scored
-}
-
-var pairBonuses = sync.Pool{New: func() any { return new([]float32) }}
-
-// addPairs adds up, for the documents of a batch, what the query's word
-// pairs they hold are worth: one bitmap intersection per pair, not one
-// look-up per pair and document.
-func (sc *scorer) addPairs(batch *roaring.Bitmap) {
-	q := sc.q
-	n := int(sc.sg.ss.Segment().Count())
-	if sc.pairs == nil {
-		p := pairBonuses.Get().(*[]float32)
-		if cap(*p) < n {
-			*p = make([]float32, n)
-		}
-		sc.pairs = (*p)[:n]
-	}
-	for _, t := range q.pairs {
-		if t < 0 || sc.sg.bms[t] == nil || q.terms[t].idf == 0 {
-			continue
-		}
-		w := float32(weightPair * q.terms[t].idf)
-		it := roaring.And(batch, sc.sg.bms[t]).Iterator()
-		for it.HasNext() {
-			sc.pairs[it.Next()] += w
-		}
-	}
-}
-
-// clearPairs zeroes the batch's pair sums.
-func (sc *scorer) clearPairs(batch *roaring.Bitmap) {
-	if sc.pairs == nil {
-		return
-	}
-	it := batch.Iterator()
-	for it.HasNext() {
-		sc.pairs[it.Next()] = 0
-	}
-}
-
-// release gives the pair sums back.
-func (sc *scorer) release() {
-	if sc.pairs != nil {
-		p := sc.pairs[:0]
-		pairBonuses.Put(&p)
-		sc.pairs = nil
-	}
+	pairs *pairScorer
 }
 
 func (s *snapshotSearch) newScorer(sg *segmentSearch) (*scorer, error) {
@@ -69,7 +22,7 @@ func (s *snapshotSearch) newScorer(sg *segmentSearch) (*scorer, error) {
 	sc := &scorer{q: q, sg: sg, terms: make([]*termPostings, len(q.terms)), tp: make([]float64, len(q.terms))}
 	seg := sg.ss.Segment()
 	for i, t := range q.terms {
-		if sg.lists[i] == nil || t.idf == 0 || t.field == lenPairs {
+		if sg.lists[i] == nil || t.idf == 0 {
 			continue
 		}
 		lengths := &sg.data.lengths[t.field]
@@ -86,19 +39,20 @@ func (s *snapshotSearch) newScorer(sg *segmentSearch) (*scorer, error) {
 		}
 		sc.terms[i] = tp
 	}
-	return sc, nil
+	var err error
+	sc.pairs, err = s.newPairScorer(sg)
+	return sc, err
 }
 
-// score returns a document's score; its pairs come from addPairs when
-// it is in the batch scored, else they are looked up.
-func (sc *scorer) score(doc uint32) float64 {
+// score returns a document's score: its words, and its adjacent query
+// words. A document whose words leave it below floor even with every pair
+// is not checked for them: it cannot make the page, and its score by its
+// words alone says so.
+func (sc *scorer) score(doc uint32, floor float64) float64 {
 	for i, tp := range sc.terms {
 		sc.tp[i] = 0
 		t := &sc.q.terms[i]
 		if tp == nil {
-			if sc.pairs == nil && t.field == lenPairs && sc.sg.bms[i] != nil && sc.sg.bms[i].Contains(doc) {
-				sc.tp[i] = t.idf // a pair counts by presence
-			}
 			continue
 		}
 		if f := tp.freq(doc); f > 0 {
@@ -109,11 +63,11 @@ func (sc *scorer) score(doc uint32) float64 {
 			sc.tp[i] = t.idf * tfPart(f, dl, t.avgdl)
 		}
 	}
-	score := sc.q.combine(sc.tp)
-	if sc.pairs != nil {
-		score += float64(sc.pairs[doc])
+	words := sc.q.combine(sc.tp)
+	if words+sc.pairs.ub < floor {
+		return words
 	}
-	return score
+	return words + sc.pairs.score(doc)
 }
 
 // tfPart is BM25's saturating term frequency.
@@ -126,11 +80,6 @@ func (q *query) combine(tp []float64) float64 {
 	score := 0.0
 	for _, w := range q.scored {
 		score += w.weight * w.scoreOf(tp)
-	}
-	for _, p := range q.pairs {
-		if p >= 0 {
-			score += weightPair * tp[p]
-		}
 	}
 	return score
 }
@@ -226,14 +175,14 @@ func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor) error {
 		}
 	}
 	for _, p := range q.pairs {
-		rest[0] += q.ub(p)
+		rest[0] += weightPair * p.idf
 	}
 	lacking := map[int]bool{}
 	for j, ci := range q.optional {
 		rest[j+1] = rest[j] - q.clauses[ci].ub
-		for k, of := range q.pairOf {
-			if (of[0] == ci || of[1] == ci) && !lacking[of[0]] && !lacking[of[1]] {
-				rest[j+1] -= q.ub(q.pairs[k])
+		for _, p := range q.pairs {
+			if (p.clauses[0] == ci || p.clauses[1] == ci) && !lacking[p.clauses[0]] && !lacking[p.clauses[1]] {
+				rest[j+1] -= weightPair * p.idf
 			}
 		}
 		lacking[ci] = true
@@ -272,26 +221,26 @@ func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor) error {
 			batch.AndNot(scored)
 		}
 		if !batch.IsEmpty() {
-			sc.addPairs(batch)
 			it := batch.Iterator()
 			for n := 0; it.HasNext(); n++ {
 				if n&1023 == 0 && s.ctx.Err() != nil {
-					sc.release()
 					return s.ctx.Err()
 				}
 				doc := it.Next()
-				h := hit{seg: si, doc: doc, id: ids[doc], score: sc.score(doc)}
+				floor := math.Inf(-1)
+				if r.full() {
+					floor = r.worst().score
+				}
+				h := hit{seg: si, doc: doc, id: ids[doc], score: sc.score(doc, floor)}
 				if after != nil && !after.allows(h) {
 					continue
 				}
 				r.offer(h)
 			}
-			sc.clearPairs(batch)
 			scored.Or(batch)
 		}
 		reach = next
 		if reach >= len(q.optional) || r.full() && rest[reach] < r.worst().score {
-			sc.release()
 			return nil
 		}
 	}

@@ -246,6 +246,10 @@ type BatchStatus struct {
 	Done       bool                   `json:"done"`
 	Documents  []*pipeline.Document   `json:"documents"`
 	Rejections []pipeline.Rejection   `json:"rejections"`
+	// OCR is, for the documents OCR is reading now, the pages done of the
+	// pages it reads; OCRPages adds them up.
+	OCR      map[int64]pipeline.OCRProgress `json:"ocr"`
+	OCRPages pipeline.OCRProgress           `json:"ocr_pages"`
 	// Position is the change-feed position of the batch's newest
 	// change: a search with min_position set to it, through any node,
 	// sees the batch as it is now.
@@ -283,11 +287,15 @@ func (s *Server) batchStatus(r *http.Request) (*BatchStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	ocr, err := s.cfg.Store.OCRProgressByBatch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	pos, err := s.cfg.Store.BatchFeedToken(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	st := &BatchStatus{Batch: b, States: map[pipeline.State]int{}, Done: true, Documents: docs, Rejections: rej, Position: pos}
+	st := &BatchStatus{Batch: b, States: map[pipeline.State]int{}, Done: true, Documents: docs, Rejections: rej, OCR: map[int64]pipeline.OCRProgress{}, Position: pos}
 	if st.Documents == nil {
 		st.Documents = []*pipeline.Document{}
 	}
@@ -296,6 +304,12 @@ func (s *Server) batchStatus(r *http.Request) (*BatchStatus, error) {
 	}
 	for _, d := range docs {
 		st.States[d.State]++
+		// Pages read are shown while OCR works on the document.
+		if p, ok := ocr[d.ID]; ok && d.Stage == pipeline.StageOCR && d.State == pipeline.StateReceived {
+			st.OCR[d.ID] = p
+			st.OCRPages.Done += p.Done
+			st.OCRPages.Total += p.Total
+		}
 		// With a search index, a document is done once it is searchable.
 		finished := d.State == pipeline.StateFailed || d.State == pipeline.StateIndexed || d.Waiting() ||
 			(s.cfg.Index == nil && d.State == pipeline.StateChecked)

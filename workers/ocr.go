@@ -64,6 +64,13 @@ func (w *OCR) Work(ctx context.Context, job *river.Job[pipeline.OCRArgs]) error 
 		return err
 	}
 	start := time.Now()
+	// The batch page shows the pages read so far; a report that cannot be
+	// written costs the page its figure, not the document its OCR.
+	tools.Progress = func(done, total int) {
+		if err := w.cfg.Store.OCRProgressSet(ctx, id, done, total); err != nil {
+			w.cfg.Logger.WarnContext(ctx, "OCR progress not recorded", "document_id", id, "error", err)
+		}
+	}
 	res, err := w.cfg.OCR.ExtractOCR(ctx, path, tools)
 	var crash *extract.CrashError
 	switch {

@@ -110,6 +110,19 @@ func TestOCRBatch(t *testing.T) {
 			t.Errorf("the sideways photo reads %.200q", p.Text)
 		}
 	}
+	// the OCR child reported each document's pages as it read them
+	if len(docs) > 0 {
+		progress, err := rt.Store.OCRProgressByBatch(ctx, docs[0].BatchID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			p, ok := progress[d.ID]
+			if w := want[d.Filename]; (w.extractor == "ocr") != ok || ok && (p.Total != 1 || p.Done != 1) {
+				t.Errorf("%s: OCR progress %v (recorded %v)", d.Filename, p, ok)
+			}
+		}
+	}
 }
 
 // TestDoctor: hoso doctor passes on a machine with everything, and on one

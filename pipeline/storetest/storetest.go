@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("Figures", func(t *testing.T) { testFigures(t, open(t)) })
 	t.Run("FourEyes", func(t *testing.T) { testFourEyes(t, open(t)) })
 	t.Run("FeedNodes", func(t *testing.T) { testFeedNodes(t, open(t)) })
+	t.Run("OCRProgress", func(t *testing.T) { testOCRProgress(t, open(t)) })
 }
 
 func sha(n int) string { return fmt.Sprintf("%064x", n) }
