@@ -8,6 +8,9 @@ FUZZTIME ?= 5s
 # staticcheck's version is pinned: a new release may add checks, and a
 # test run must not change its verdict by itself.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The S3-compatible server the blob and multi-node tests start (Apache-2.0;
+# it serves S3 from a folder). pipeline/blob/blobtest names the same version.
+VERSITYGW := v1.8.0
 export HOSO_TEST_DATABASE_URL
 
 FUZZ_TARGETS := extract:FuzzSniff extract:FuzzDecodeText extract:FuzzHTML extract:FuzzDOCX \
@@ -26,7 +29,9 @@ build:
 # draws Vietnamese marks whole; fonts-liberation 1.07 has no "ế" and the
 # browser falls back to a font that sets the marks beside the letter), Chromium (browser tests) and catdoc
 # (catdoc and xls2csv read Word and Excel 97-2003 files; no Go reader of
-# those binary formats is kept up, and these run inside the sandbox).
+# those binary formats is kept up, and these run inside the sandbox);
+# then versitygw, a real S3 server for the object-storage tests, from the
+# Go module proxy.
 deps:
 	@missing=""; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
@@ -41,6 +46,8 @@ deps:
 		echo "Installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@command -v versitygw >/dev/null || [ -x "$$(go env GOPATH)/bin/versitygw" ] || { \
+		echo "Installing versitygw $(VERSITYGW)"; go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW); }
 
 # PostgreSQL must answer: the PostgreSQL half of the suite fails, never
 # skips, when it does not.

@@ -19,6 +19,12 @@
 // never loses a step, and a job that runs again after a crash (River
 // retries a job whose completion it had not recorded) changes nothing.
 //
+// Indexed means that a search node's index holds the document as it is
+// now. Every serve node keeps an index of its own and reads the change
+// feed from its own FeedPosition; the feed is read in the order of the
+// transactions that wrote it and only below the oldest one still in
+// flight, so no node ever steps over an entry that commits late.
+//
 // A document that cannot be processed ends in failed with the Stage that
 // gave up, an error code (ECORRUPT, EENCRYPTED, ETIMEOUT, ...) and a Reason
 // written for the clerk ("The PDF is damaged."). A file that crashes the

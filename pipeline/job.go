@@ -39,12 +39,19 @@ func (DetectArgs) Kind() string { return string(StageDetect) }
 
 // Queues names the job queues. Extraction has its own queue so that its
 // concurrency (bounded by the sandbox's children) is set apart from the
-// cheap stages.
+// cheap stages; each stage has one, so that an office can give a stage
+// machines of its own (hoso worker --queues ocr). The default queue holds
+// the periodic checks and the stages' jobs queued before they had theirs.
 const (
-	QueueExtract = "extract"
-	QueueOCR     = "ocr"
-	QueueDefault = "default"
+	QueueExtract  = "extract"
+	QueueOCR      = "ocr"
+	QueueClassify = "classify"
+	QueueDetect   = "detect"
+	QueueDefault  = "default"
 )
+
+// Queues lists every job queue.
+var Queues = []string{QueueExtract, QueueOCR, QueueClassify, QueueDetect, QueueDefault}
 
 // PatternsArgs are the arguments of the periodic patterns job: a sweep of
 // the documents whose shared patterns are still to check.
@@ -82,8 +89,8 @@ type JobArgs interface {
 var jobOpts = map[string]JobOpts{
 	string(StageExtract):  {Queue: QueueExtract, MaxAttempts: 5},
 	string(StageOCR):      {Queue: QueueOCR, MaxAttempts: 5},
-	string(StageClassify): {Queue: QueueDefault, MaxAttempts: 10},
-	string(StageDetect):   {Queue: QueueDefault, MaxAttempts: 10},
+	string(StageClassify): {Queue: QueueClassify, MaxAttempts: 10},
+	string(StageDetect):   {Queue: QueueDetect, MaxAttempts: 10},
 	"patterns":            {Queue: QueueDefault},
 	"volume":              {Queue: QueueDefault},
 }

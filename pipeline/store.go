@@ -146,16 +146,9 @@ type Store interface {
 	// (and what follows), as jobs; it returns their IDs.
 	DocumentReclassify(ctx context.Context, params DocumentReclassifyParams) ([]int64, error)
 
-	// ChangeFeedLatest returns the newest change-feed entry's number.
-	ChangeFeedLatest(ctx context.Context) (int64, error)
-	// ChangeFeedAfter returns change-feed entries after seq, oldest first.
-	ChangeFeedAfter(ctx context.Context, seq int64, limit int) ([]Change, error)
+	FeedStore
 	// DocumentMarkIndexed moves checked documents to indexed.
 	DocumentMarkIndexed(ctx context.Context, ids []int64) error
-	// DocumentMarkIndexedThrough moves to indexed the checked documents
-	// whose every change-feed entry is at or before seq (the index's
-	// mark): a process killed after writing the index, before their state.
-	DocumentMarkIndexedThrough(ctx context.Context, seq int64) (int64, error)
 
 	// RuleSetCreate stores a rule file as the next version, unless it is
 	// the same text as the latest version, which it returns.
@@ -304,6 +297,7 @@ type BlobStore interface {
 // changed.
 type Change struct {
 	Seq        int64
+	TxID       int64 // the writing transaction: see FeedPosition
 	DocumentID int64
 	Op         string // "checked", "failed"
 }

@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +41,9 @@ type Index struct {
 	writeMu sync.Mutex
 
 	warming atomic.Bool
+
+	// replica is how far this node's index has read the change feed.
+	replica replica
 }
 
 // warm reads, in the background, what searches keep of the segments the
@@ -283,7 +285,7 @@ func forget(idx bleve.Index, st *stats, key string) error {
 // in a batch of their own once every part is in. A crash before that
 // leaves the old position, so the feed is read again from there: writing
 // a document twice replaces it, and its old lengths are taken off first.
-func (w *batchWriter) commit(idx bleve.Index, mark int64) error {
+func (w *batchWriter) commit(idx bleve.Index, mark *pipeline.FeedPosition) error {
 	if w.docs == nil {
 		w.analyze()
 	}
@@ -343,10 +345,8 @@ func (w *batchWriter) commit(idx bleve.Index, mark int64) error {
 		return err
 	}
 	last.SetInternal(statsKey, b)
-	if mark > 0 {
-		var m [8]byte
-		binary.BigEndian.PutUint64(m[:], uint64(mark))
-		last.SetInternal(hwmKey, m[:])
+	if mark != nil {
+		last.SetInternal(hwmKey, encodeMark(*mark))
 	}
 	if err := idx.Batch(last); err != nil {
 		return fmt.Errorf("write index batch: %w", err)

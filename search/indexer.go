@@ -20,29 +20,49 @@ var hwmKey = []byte("hoso_hwm")
 // Indexer tails the change feed into the index, in batches: Bleve is fast
 // only in batches (about 80 documents/s one at a time, 1,500/s per 1,000).
 type Indexer struct {
-	Index     *Index
-	Store     pipeline.Store
+	Index *Index
+	Store pipeline.Store
+	// Node names this search node in the store's table of positions;
+	// empty: the position is only kept in memory.
+	Node      string
 	BatchSize int           // changes per batch; default 500
 	Poll      time.Duration // wait when the feed is empty; default 200ms
 	Logger    *slog.Logger
 
-	healed bool // documents left "checked" behind the mark are set right
+	healed      bool // documents left "checked" behind the mark are set right
+	published   published
+	publishedAt time.Time
 }
 
 // HighWaterMark is the last change-feed entry in the index.
-func (ix *Index) HighWaterMark() (int64, error) {
+func (ix *Index) HighWaterMark() (pipeline.FeedPosition, error) {
 	return highWaterMark(ix.live())
 }
 
-func highWaterMark(idx bleve.Index) (int64, error) {
+// encodeMark writes a feed position as the index keeps it: the
+// transaction, then the number, big-endian.
+func encodeMark(p pipeline.FeedPosition) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, uint64(p.TxID))
+	binary.BigEndian.PutUint64(b[8:], uint64(p.Seq))
+	return b
+}
+
+func highWaterMark(idx bleve.Index) (pipeline.FeedPosition, error) {
 	b, err := idx.GetInternal(hwmKey)
 	if err != nil {
-		return 0, fmt.Errorf("read index high-water mark: %w", err)
+		return pipeline.FeedPosition{}, fmt.Errorf("read index high-water mark: %w", err)
 	}
-	if len(b) != 8 {
-		return 0, nil
+	switch len(b) {
+	case 8:
+		// An index written before entries were ordered by transaction:
+		// the entries it read are those the store put first, with
+		// transaction 0, in number order.
+		return pipeline.FeedPosition{Seq: int64(binary.BigEndian.Uint64(b))}, nil
+	case 16:
+		return pipeline.FeedPosition{TxID: int64(binary.BigEndian.Uint64(b)), Seq: int64(binary.BigEndian.Uint64(b[8:]))}, nil
 	}
-	return int64(binary.BigEndian.Uint64(b)), nil
+	return pipeline.FeedPosition{}, nil
 }
 
 // Once indexes the next batch of changes and returns how many it read.
@@ -54,11 +74,17 @@ func (in *Indexer) Once(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, err := in.prepare(ctx, hwm)
-	if err != nil || p == nil {
+	p, horizon, err := in.prepare(ctx, hwm)
+	if err != nil {
 		return 0, err
 	}
-	return p.changes, in.write(ctx, idx, p)
+	if p == nil {
+		return 0, in.advance(ctx, idx, hwm, horizon)
+	}
+	if err := in.write(ctx, idx, p); err != nil {
+		return 0, err
+	}
+	return p.changes, in.advance(ctx, idx, p.mark, p.horizon)
 }
 
 // Drain indexes until the feed is empty. The next batch is read and
@@ -79,7 +105,7 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 	if err != nil {
 		return err
 	}
-	if !in.healed && hwm > 0 {
+	if !in.healed && hwm != (pipeline.FeedPosition{}) {
 		// A process killed between writing the index and the documents'
 		// state left them "checked" behind the mark, where no batch will
 		// reach them again.
@@ -91,16 +117,17 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
-		p   *preparedBatch
-		err error
+		p       *preparedBatch
+		horizon int64 // when p is nil: the feed's end
+		err     error
 	}
 	next := make(chan result, 1)
 	go func() {
 		defer close(next)
-		for seq := hwm; ; {
-			p, err := in.prepare(ctx, seq)
+		for pos := hwm; ; {
+			p, horizon, err := in.prepare(ctx, pos)
 			if err != nil || p == nil {
-				next <- result{err: err}
+				next <- result{horizon: horizon, err: err}
 				return
 			}
 			select {
@@ -108,7 +135,7 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 			case <-ctx.Done():
 				return
 			}
-			seq = p.mark
+			pos = p.mark
 		}
 	}()
 	written := 0
@@ -117,11 +144,19 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 			in.Index.warm()
 		}
 	}()
+	mark := hwm
 	for r := range next {
-		if r.err != nil || r.p == nil {
+		if r.err != nil {
 			return r.err
 		}
+		if r.p == nil {
+			return in.advance(ctx, idx, mark, r.horizon)
+		}
 		if err := in.write(ctx, idx, r.p); err != nil {
+			return err
+		}
+		mark = r.p.mark
+		if err := in.advance(ctx, idx, mark, r.p.horizon); err != nil {
 			return err
 		}
 		if written++; limit > 0 && written >= limit {
@@ -134,23 +169,25 @@ func (in *Indexer) drain(ctx context.Context, limit int) error {
 // preparedBatch is a batch of changes read and analyzed, ready to write.
 type preparedBatch struct {
 	w       *batchWriter
-	mark    int64   // the last change-feed entry it holds
-	changes int     // entries read
-	indexed []int64 // documents it makes searchable
+	mark    pipeline.FeedPosition // the last change-feed entry it holds
+	horizon int64                 // the feed's horizon once it is written
+	changes int                   // entries read
+	indexed []int64               // documents it makes searchable
 }
 
-// prepare reads the changes after seq and analyzes their documents; nil
-// when there are none.
-func (in *Indexer) prepare(ctx context.Context, seq int64) (*preparedBatch, error) {
+// prepare reads the changes after pos and analyzes their documents; nil
+// when there are none, with the feed's horizon.
+func (in *Indexer) prepare(ctx context.Context, pos pipeline.FeedPosition) (*preparedBatch, int64, error) {
 	size := in.BatchSize
 	if size <= 0 {
 		size = 500
 	}
-	changes, err := in.Store.ChangeFeedAfter(ctx, seq, size)
-	if err != nil || len(changes) == 0 {
-		return nil, err
+	page, err := in.Store.ChangeFeedAfter(ctx, pos, size)
+	if err != nil || len(page.Changes) == 0 {
+		return nil, page.Horizon, err
 	}
-	p := &preparedBatch{w: &batchWriter{}, mark: changes[len(changes)-1].Seq, changes: len(changes)}
+	changes := page.Changes
+	p := &preparedBatch{w: &batchWriter{}, mark: changes[len(changes)-1].Position(), horizon: page.Horizon, changes: len(changes)}
 	done := map[int64]bool{}
 	// Newest first, so that a document changed twice in the batch is read
 	// once, as it is now.
@@ -165,7 +202,7 @@ func (in *Indexer) prepare(ctx context.Context, seq int64) (*preparedBatch, erro
 			p.w.delete(id)
 			continue
 		} else if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if d.State != pipeline.StateChecked && d.State != pipeline.StateIndexed {
 			p.w.delete(id) // failed, or back in the pipeline: not searchable now
@@ -173,18 +210,18 @@ func (in *Indexer) prepare(ctx context.Context, seq int64) (*preparedBatch, erro
 		}
 		src, err := loadSource(ctx, in.Store, d)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		p.w.index(src)
 		p.indexed = append(p.indexed, id)
 	}
 	p.w.analyze()
-	return p, nil
+	return p, p.horizon, nil
 }
 
 // write writes a prepared batch and marks its documents indexed.
 func (in *Indexer) write(ctx context.Context, idx bleve.Index, p *preparedBatch) error {
-	if err := p.w.commit(idx, p.mark); err != nil {
+	if err := p.w.commit(idx, &p.mark); err != nil {
 		return err
 	}
 	// The index holds them and its mark is past them: their state must

@@ -292,7 +292,7 @@ func TestTotalsFollowChanges(t *testing.T) {
 	for _, src := range []source{doc(100, "một hai ba", "vi"), doc(100, "one two three four", "en")} {
 		w.index(src)
 	}
-	if err := w.commit(f.ix.live(), 0); err != nil {
+	if err := w.commit(f.ix.live(), nil); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := f.ix.stats()
@@ -301,7 +301,7 @@ func TestTotalsFollowChanges(t *testing.T) {
 	}
 	w.index(doc(100, "năm", "vi"))
 	w.delete(100)
-	if err := w.commit(f.ix.live(), 0); err != nil {
+	if err := w.commit(f.ix.live(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := f.ix.stats(); st != want {

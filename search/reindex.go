@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"encoding/binary"
 	"os"
 	"time"
 
@@ -22,7 +21,7 @@ type ReindexResult struct {
 // from the change-feed position the build started at.
 func (ix *Index) Reindex(ctx context.Context, st pipeline.Store) (ReindexResult, error) {
 	start := time.Now()
-	from, err := st.ChangeFeedLatest(ctx)
+	from, err := st.ChangeFeedStart(ctx)
 	if err != nil {
 		return ReindexResult{}, err
 	}
@@ -91,16 +90,14 @@ func (ix *Index) Reindex(ctx context.Context, st pipeline.Store) (ReindexResult,
 			break
 		}
 		n += len(r.w.ops)
-		if err := r.w.commit(idx, 0); err != nil {
+		if err := r.w.commit(idx, nil); err != nil {
 			return fail(err)
 		}
 		if err := st.DocumentMarkIndexed(ctx, r.checked); err != nil {
 			return fail(err)
 		}
 	}
-	var mark [8]byte
-	binary.BigEndian.PutUint64(mark[:], uint64(from))
-	if err := idx.SetInternal(hwmKey, mark[:]); err != nil {
+	if err := idx.SetInternal(hwmKey, encodeMark(from)); err != nil {
 		return fail(err)
 	}
 	// Swap: writers first, then wait for searches in flight.

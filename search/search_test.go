@@ -255,7 +255,7 @@ func TestIndexerCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	if again, _ := ix.HighWaterMark(); again != hwm || hwm != 2 {
+	if again, _ := ix.HighWaterMark(); again != hwm || hwm.Seq != 2 {
 		t.Errorf("high-water mark %d after reopening, %d before", again, hwm)
 	}
 	f.ix, f.in = ix, &Indexer{Index: ix, Store: st, BatchSize: 2} // a new process

@@ -256,6 +256,10 @@ type BatchStatus struct {
 	// pages it reads; OCRPages adds them up.
 	OCR      map[int64]pipeline.OCRProgress `json:"ocr"`
 	OCRPages pipeline.OCRProgress           `json:"ocr_pages"`
+	// Position is the change-feed position of the batch's newest
+	// change: a search with min_position set to it, through any node,
+	// sees the batch as it is now.
+	Position int64 `json:"position"`
 }
 
 func (s *Server) batchGet(w http.ResponseWriter, r *http.Request) {
@@ -293,7 +297,11 @@ func (s *Server) batchStatus(r *http.Request) (*BatchStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &BatchStatus{Batch: b, States: map[pipeline.State]int{}, Done: true, Documents: docs, Rejections: rej, OCR: map[int64]pipeline.OCRProgress{}}
+	pos, err := s.cfg.Store.BatchFeedToken(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st := &BatchStatus{Batch: b, States: map[pipeline.State]int{}, Done: true, Documents: docs, Rejections: rej, OCR: map[int64]pipeline.OCRProgress{}, Position: pos}
 	if st.Documents == nil {
 		st.Documents = []*pipeline.Document{}
 	}
@@ -507,12 +515,43 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	token, err := minPosition(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	stale := token > 0 && !s.cfg.Index.WaitFor(r.Context(), token, search.DefaultCatchUpWait)
 	res, err := s.runSearch(r, req)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, SearchAnswer{Response: res, Stale: stale, Position: s.cfg.Index.Horizon()})
+}
+
+// SearchAnswer is the answer to GET /api/v1/search.
+type SearchAnswer struct {
+	*search.Response
+	// Stale: the search asked for min_position, and this node had not
+	// indexed the changes up to it after waiting search.DefaultCatchUpWait.
+	Stale bool `json:"stale"`
+	// Position is this node's horizon: it holds every change whose
+	// position is below it.
+	Position int64 `json:"position"`
+}
+
+// minPosition reads min_position: a write's change-feed position (a
+// batch's position once its documents are done) that the search must see.
+func minPosition(r *http.Request) (int64, error) {
+	v := r.URL.Query().Get("min_position")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, pipeline.Errorf(pipeline.EINVALID, "min_position must be a position a write returned, not %q.", v)
+	}
+	return n, nil
 }
 
 // runSearch searches within the user's scope and records the query.

@@ -26,7 +26,7 @@ type Metrics struct {
 	wait   *prometheus.HistogramVec
 	jobs   *prometheus.CounterVec
 
-	documents, failures, queue, lag *prometheus.Desc
+	documents, failures, queue, lag, nodeLag, nodeAge *prometheus.Desc
 }
 
 // NewMetrics returns the metrics of a store and (optionally) an index.
@@ -50,6 +50,8 @@ func NewMetrics(store pipeline.Store, index *search.Index, logger *slog.Logger) 
 		failures:  prometheus.NewDesc("hoso_documents_failed", "Failed documents by reason code.", []string{"reason"}, nil),
 		queue:     prometheus.NewDesc("hoso_queue_depth", "Jobs waiting to run, by queue.", []string{"queue"}, nil),
 		lag:       prometheus.NewDesc("hoso_index_lag", "Change-feed entries the search index has not taken in yet.", nil, nil),
+		nodeLag:   prometheus.NewDesc("hoso_index_node_lag", "Change-feed entries each search node has not taken in yet.", []string{"node"}, nil),
+		nodeAge:   prometheus.NewDesc("hoso_index_node_age_seconds", "Seconds since each search node last recorded its place in the change feed.", []string{"node"}, nil),
 	}
 	m.reg.MustRegister(m.stage, m.wait, m.jobs, m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -76,6 +78,8 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.failures
 	ch <- m.queue
 	ch <- m.lag
+	ch <- m.nodeLag
+	ch <- m.nodeAge
 }
 
 // Collect implements prometheus.Collector: it reads the counts now.
@@ -95,15 +99,21 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	if depth, err := m.store.QueueDepth(ctx); err == nil {
-		for _, q := range []string{pipeline.QueueExtract, pipeline.QueueDefault} {
+		for _, q := range pipeline.Queues {
 			ch <- prometheus.MustNewConstMetric(m.queue, prometheus.GaugeValue, float64(depth[q]), q)
 		}
 	}
 	if m.index != nil {
-		latest, err1 := m.store.ChangeFeedLatest(ctx)
-		hwm, err2 := m.index.HighWaterMark()
-		if err1 == nil && err2 == nil {
-			ch <- prometheus.MustNewConstMetric(m.lag, prometheus.GaugeValue, float64(max(0, latest-hwm)))
+		if hwm, err := m.index.HighWaterMark(); err == nil {
+			if lag, err := m.store.ChangeFeedCountAfter(ctx, hwm); err == nil {
+				ch <- prometheus.MustNewConstMetric(m.lag, prometheus.GaugeValue, float64(lag))
+			}
+		}
+	}
+	if nodes, err := m.store.FeedNodeList(ctx); err == nil {
+		for _, n := range nodes {
+			ch <- prometheus.MustNewConstMetric(m.nodeLag, prometheus.GaugeValue, float64(n.Lag), n.Node)
+			ch <- prometheus.MustNewConstMetric(m.nodeAge, prometheus.GaugeValue, time.Since(n.UpdatedAt).Seconds(), n.Node)
 		}
 	}
 }

@@ -614,6 +614,7 @@ func (s *Server) flagDecideForm(w http.ResponseWriter, r *http.Request) {
 
 type dashboardPage struct {
 	Figures *pipeline.Figures
+	Nodes   []pipeline.FeedNode // the search nodes and their lag
 	Days    int
 	MaxDay  int
 }
@@ -629,7 +630,12 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	page := &dashboardPage{Figures: f, Days: days}
+	nodes, err := s.cfg.Store.FeedNodeList(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page := &dashboardPage{Figures: f, Days: days, Nodes: nodes}
 	for _, d := range f.PerDay {
 		page.MaxDay = max(page.MaxDay, d.Documents)
 	}

@@ -195,6 +195,7 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
+	"since": func(t time.Time) time.Duration { return time.Since(t).Round(time.Second) },
 	"bar": func(n, max int) int {
 		if max == 0 {
 			return 0

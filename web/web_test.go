@@ -112,7 +112,7 @@ func newFixture(t *testing.T, cfg web.Config) *fixture {
 		}
 		f.flag[dep] = fl[0].ID
 	}
-	if err := (&search.Indexer{Index: ix, Store: st}).Drain(ctx); err != nil {
+	if err := (&search.Indexer{Index: ix, Store: st}).DrainCommitted(ctx); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Store, cfg.Blobs, cfg.Index = st, blobs, ix

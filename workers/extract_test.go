@@ -33,7 +33,7 @@ func pipelineFor(t *testing.T, sb *extract.Sandbox) *ingest.Ingester {
 	workers.Register(w, workers.Config{Store: st, Blobs: blobs, Extractor: sb})
 	client, err := db.NewClient(&river.Config{
 		Logger:            slog.New(slog.DiscardHandler),
-		Queues:            map[string]river.QueueConfig{pipeline.QueueExtract: {MaxWorkers: 1}, pipeline.QueueDefault: {MaxWorkers: 2}},
+		Queues:            map[string]river.QueueConfig{pipeline.QueueExtract: {MaxWorkers: 1}, pipeline.QueueClassify: {MaxWorkers: 2}, pipeline.QueueDetect: {MaxWorkers: 2}, pipeline.QueueDefault: {MaxWorkers: 2}},
 		Workers:           w,
 		FetchCooldown:     5 * time.Millisecond,
 		FetchPollInterval: 50 * time.Millisecond,

@@ -188,6 +188,7 @@ func Register(w *river.Workers, cfg Config) {
 	river.AddWorker(w, &Patterns{cfg: cfg, sweeper: sw})
 	river.AddWorker(w, &Volume{cfg: cfg})
 	river.AddWorker(w, &ModelTrain{cfg: cfg})
+	river.AddWorker(w, &BlobSweep{cfg: cfg})
 }
 
 // failedAttempts counts a job's attempts that failed, leaving out those

@@ -36,6 +36,9 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "classify" {
 		return m.benchClassify(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "scale" {
+		return m.benchScale(ctx, args[1:])
+	}
 	if len(args) > 0 && args[0] == "ocr" {
 		return m.benchOCR(ctx, args[1:])
 	}

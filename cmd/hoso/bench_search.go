@@ -132,7 +132,7 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 	}
 	in := &search.Indexer{Index: ix, Store: st, BatchSize: 1000}
 	start := time.Now()
-	if err := in.Drain(ctx); err != nil {
+	if err := in.DrainCommitted(ctx); err != nil {
 		return err
 	}
 	el := time.Since(start)

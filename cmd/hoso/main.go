@@ -20,6 +20,7 @@ import (
 	"hoso/extract"
 	"hoso/ingest"
 	"hoso/pipeline"
+	"hoso/pipeline/blob"
 )
 
 func main() {
@@ -125,9 +126,10 @@ func (e usageError) Error() string { return e.msg }
 // (extraction), one that takes uploads their limits (uploads), so that
 // its -h lists only what it uses.
 type flags struct {
-	fs   *flag.FlagSet
-	cfg  Config
-	post func()
+	fs     *flag.FlagSet
+	cfg    Config
+	post   func()
+	getenv func(string) string
 	// memoryMB, maxFileMB and maxBatchMB hold the settings given in MB
 	// until post converts them.
 	memoryMB, maxFileMB, maxBatchMB int
@@ -149,7 +151,7 @@ func (f *flags) uploads() *flags {
 }
 
 func (m *Main) newFlags(name string) *flags {
-	f := &flags{fs: flag.NewFlagSet("hoso "+name, flag.ContinueOnError)}
+	f := &flags{fs: flag.NewFlagSet("hoso "+name, flag.ContinueOnError), getenv: m.Getenv}
 	f.fs.SetOutput(m.Stderr)
 	f.cfg.Command = strings.ReplaceAll(name, " ", "-")
 	env := func(k, def string) string {
@@ -160,6 +162,8 @@ func (m *Main) newFlags(name string) *flags {
 	}
 	f.fs.StringVar(&f.cfg.DataDir, "data", env("HOSO_DATA", "hoso-data"), "data folder (database, originals)")
 	f.fs.StringVar(&f.cfg.DatabaseURL, "database-url", env("HOSO_DATABASE_URL", ""), "PostgreSQL URL; empty means SQLite inside the data folder")
+	f.fs.StringVar(&f.cfg.BlobURL, "blob-url", env("HOSO_BLOB_URL", ""), "where originals live: empty for the data folder, or s3://bucket?endpoint=https://host&region=name (keys in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
+	f.cfg.BlobKeys = blob.S3Config{AccessKey: m.Getenv("AWS_ACCESS_KEY_ID"), SecretKey: m.Getenv("AWS_SECRET_ACCESS_KEY")}
 	f.cfg.Schema = m.Getenv("HOSO_DATABASE_SCHEMA")
 	f.cfg.AuditKey = m.Getenv("HOSO_AUDIT_KEY")
 	f.cfg.NoModel = m.Getenv("HOSO_MODEL") == "off"

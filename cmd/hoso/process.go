@@ -125,7 +125,7 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	}
 	// What is left of the feed goes into the index before the summary.
 	stopIndexer()
-	if err := rt.Indexer().Drain(ctx); err != nil {
+	if err := rt.Indexer().DrainCommitted(ctx); err != nil {
 		return err
 	}
 

@@ -78,7 +78,7 @@ func (m *Main) reclassify(ctx context.Context, args []string) error {
 	if waitErr != nil {
 		return waitErr
 	}
-	if err := rt.Indexer().Drain(ctx); err != nil {
+	if err := rt.Indexer().DrainCommitted(ctx); err != nil {
 		return err
 	}
 	moves := map[string]int{}

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -33,6 +35,8 @@ import (
 type Config struct {
 	DataDir      string        // --data, HOSO_DATA; default ./hoso-data
 	DatabaseURL  string        // --database-url, HOSO_DATABASE_URL; default SQLite in DataDir
+	BlobURL      string        // --blob-url, HOSO_BLOB_URL: where originals live; default DataDir/blobs, or s3://bucket?endpoint=…&region=…
+	BlobKeys     blob.S3Config // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY for an s3:// BlobURL; empty: the machine's role
 	Schema       string        // PostgreSQL schema (tests); HOSO_DATABASE_SCHEMA
 	Timeout      time.Duration // extraction wall-clock limit per file
 	Children     int           // extraction children (and extract workers)
@@ -47,6 +51,8 @@ type Config struct {
 	MaxBatchSize int64
 	Location     *time.Location // the office's time zone (days of volume counts); HOSO_TIMEZONE
 	Command      string         // serve, worker, process, …: what the process registers as
+	Queues       []string       // job queues this process works; --queues, HOSO_QUEUES; default all (pipeline.Queues)
+	Node         string         // this search node's name in the table of positions; --node, HOSO_NODE; serve's default host:data folder
 	AuditKey     string         // hex secret keying the audit chain; HOSO_AUDIT_KEY, default DataDir/audit.key
 	// The learned type model: HOSO_MODEL=off turns suggestions off;
 	// HOSO_MODEL_THRESHOLD the probability from which its type is taken
@@ -94,7 +100,7 @@ func (c *Config) fill() {
 type Runtime struct {
 	cfg      Config
 	Store    *sqlstore.Store
-	Blobs    *blob.Dir
+	Blobs    blob.Store
 	Sandbox  *extract.Sandbox
 	ocrTools func() extract.OCROptions
 	// OCRSandbox reads scans, with children of its own.
@@ -140,7 +146,7 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		return o
 	}}
 	var err error
-	if rt.Blobs, err = blob.Open(filepath.Join(cfg.DataDir, "blobs")); err != nil {
+	if rt.Blobs, err = blob.OpenURL(ctx, cfg.BlobURL, filepath.Join(cfg.DataDir, "blobs"), cfg.BlobKeys); err != nil {
 		return nil, err
 	}
 	if cfg.DatabaseURL == "" || isSQLiteURL(cfg.DatabaseURL) {
@@ -243,7 +249,10 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 	if rescue <= 0 {
 		rescue = max(rt.Sandbox.Config().Timeout, rt.OCRSandbox.Config().Timeout) + 3*time.Minute
 	}
-	_ = rt.Sandbox.Warm()
+	queues := workQueues(rt.cfg.Queues, rt.Sandbox.Config().Children, rt.OCRSandbox.Config().Children, rt.cfg.Workers)
+	if _, ok := queues[pipeline.QueueExtract]; ok {
+		_ = rt.Sandbox.Warm()
+	}
 	w := river.NewWorkers()
 	ex := rt.Extractor
 	if ex == nil {
@@ -251,18 +260,11 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 	}
 	workers.Register(w, rt.WorkersConfig(ex))
 	rc := &river.Config{
-		Logger:       rt.cfg.Logger,
-		ErrorHandler: &workers.GiveUp{Config: rt.WorkersConfig(ex)},
-		// Twice as many extract workers as children: a job fetched ahead
-		// waits in the sandbox for the next free child, so the children
-		// never stand idle while River fetches.
-		Queues: map[string]river.QueueConfig{
-			pipeline.QueueExtract: {MaxWorkers: 2 * rt.Sandbox.Config().Children},
-			pipeline.QueueOCR:     {MaxWorkers: rt.OCRSandbox.Config().Children},
-			pipeline.QueueDefault: {MaxWorkers: rt.cfg.Workers},
-		},
+		Logger:               rt.cfg.Logger,
+		ErrorHandler:         &workers.GiveUp{Config: rt.WorkersConfig(ex)},
+		Queues:               queues,
 		Workers:              w,
-		PeriodicJobs:         []*river.PeriodicJob{workers.PeriodicPatterns(), workers.PeriodicVolume(), workers.PeriodicModelTrain(rt.cfg.ModelRetrain)},
+		PeriodicJobs:         []*river.PeriodicJob{workers.PeriodicPatterns(), workers.PeriodicVolume(), workers.PeriodicModelTrain(rt.cfg.ModelRetrain), workers.PeriodicBlobSweep()},
 		FetchCooldown:        5 * time.Millisecond,
 		FetchPollInterval:    100 * time.Millisecond,
 		RescueStuckJobsAfter: rescue,
@@ -295,6 +297,44 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 		return nil, fmt.Errorf("start workers: %w", err)
 	}
 	return &liveQueue{queue: client, live: live}, nil
+}
+
+// workQueues is River's queue configuration for the queues the process
+// works.
+func workQueues(names []string, extractChildren, ocrChildren, cheap int) map[string]river.QueueConfig {
+	// Twice as many extract workers as children: a job fetched ahead
+	// waits in the sandbox for the next free child, so the children
+	// never stand idle while River fetches.
+	all := map[string]river.QueueConfig{
+		pipeline.QueueExtract:  {MaxWorkers: 2 * extractChildren},
+		pipeline.QueueOCR:      {MaxWorkers: ocrChildren},
+		pipeline.QueueClassify: {MaxWorkers: cheap},
+		pipeline.QueueDetect:   {MaxWorkers: cheap},
+		pipeline.QueueDefault:  {MaxWorkers: cheap},
+	}
+	if len(names) == 0 {
+		return all
+	}
+	out := map[string]river.QueueConfig{}
+	for _, q := range names {
+		out[q] = all[q]
+	}
+	return out
+}
+
+// parseQueues reads --queues: names from pipeline.Queues, separated by
+// commas; empty means all.
+func parseQueues(v string) ([]string, error) {
+	var out []string
+	for _, q := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if !slices.Contains(pipeline.Queues, q) {
+			return nil, usageError{fmt.Sprintf("--queues: %q is not a queue (%s)", q, strings.Join(pipeline.Queues, ", "))}
+		}
+		if !slices.Contains(out, q) {
+			out = append(out, q)
+		}
+	}
+	return out, nil
 }
 
 // liveQueue is River's client with the process's registration, which
@@ -338,7 +378,7 @@ func (rt *Runtime) OpenIndex() error {
 
 // Indexer returns the indexer feeding the runtime's index.
 func (rt *Runtime) Indexer() *search.Indexer {
-	return &search.Indexer{Index: rt.Index, Store: rt.Store, Logger: rt.cfg.Logger}
+	return &search.Indexer{Index: rt.Index, Store: rt.Store, Node: rt.cfg.Node, Logger: rt.cfg.Logger}
 }
 
 // RunIndexer tails the change feed into the index in the background

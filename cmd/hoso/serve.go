@@ -7,17 +7,29 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"hoso/pipeline"
 	"hoso/web"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	f := m.newFlags("serve").extraction().uploads()
 	addr := f.fs.String("addr", envOr(m.Getenv("HOSO_ADDR"), "127.0.0.1:8080"), "address to listen on")
+	queues := f.queuesFlag()
+	node := f.fs.String("node", m.Getenv("HOSO_NODE"), "this search node's name, shown with its index lag (default host:data folder)")
 	if _, err := f.parse(args); err != nil {
 		return err
+	}
+	if err := queues(); err != nil {
+		return err
+	}
+	f.cfg.Node = *node
+	if f.cfg.Node == "" {
+		f.cfg.Node = defaultNode(f.cfg.DataDir)
 	}
 	rt, err := OpenRuntime(ctx, f.cfg)
 	if err != nil {
@@ -83,7 +95,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 func (m *Main) worker(ctx context.Context, args []string) error {
 	f := m.newFlags("worker").extraction()
+	queues := f.queuesFlag()
 	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	if err := queues(); err != nil {
 		return err
 	}
 	if f.cfg.DatabaseURL == "" || isSQLiteURL(f.cfg.DatabaseURL) {
@@ -114,6 +130,27 @@ func stopQueue(ctx context.Context, q queue) {
 		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		_ = q.StopAndCancel(hard)
+	}
+}
+
+// defaultNode names a search node after its machine and its data folder,
+// which holds its index: two nodes on one machine have two folders.
+func defaultNode(dataDir string) string {
+	host, _ := os.Hostname()
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	return host + ":" + dataDir
+}
+
+// queuesFlag declares --queues; the function it returns, called after
+// parsing, sets the configuration's queues.
+func (f *flags) queuesFlag() func() error {
+	v := f.fs.String("queues", f.getenv("HOSO_QUEUES"), "job queues to work, separated by commas ("+strings.Join(pipeline.Queues, ", ")+"); default all")
+	return func() error {
+		q, err := parseQueues(*v)
+		f.cfg.Queues = q
+		return err
 	}
 }
 

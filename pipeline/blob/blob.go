@@ -68,7 +68,9 @@ func validSum(sum string) bool {
 
 // Put stores r's bytes. The write goes to a temporary file that is synced
 // and renamed into place, so a crash never leaves a half-written blob under
-// a real name. Storing bytes that are already there keeps the first copy.
+// a real name. Storing bytes that are already there keeps the first copy,
+// touched: its time is what the sweep's grace period counts from, and a
+// new row is about to refer to it.
 func (d *Dir) Put(ctx context.Context, r io.Reader, limit int64) (pipeline.BlobInfo, error) {
 	tmp, err := os.CreateTemp(filepath.Join(d.root, "tmp"), "put-*")
 	if err != nil {
@@ -98,6 +100,10 @@ func (d *Dir) Put(ctx context.Context, r io.Reader, limit int64) (pipeline.BlobI
 	info := pipeline.BlobInfo{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
 	dst := d.path(info.SHA256)
 	if _, err := os.Stat(dst); err == nil {
+		now := time.Now()
+		if err := os.Chtimes(dst, now, now); err != nil {
+			return pipeline.BlobInfo{}, fmt.Errorf("touch blob: %w", err)
+		}
 		return info, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {

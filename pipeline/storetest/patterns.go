@@ -143,21 +143,22 @@ func testChangeFeed(t *testing.T, h Harness) {
 			t.Fatal(err)
 		}
 	}
-	all, err := st.ChangeFeedAfter(ctx, 0, 10)
-	if err != nil || len(all) != 2 || all[0].DocumentID != d1 || all[1].DocumentID != d2 || all[0].Op != "checked" || all[0].Seq >= all[1].Seq {
-		t.Fatalf("ChangeFeedAfter(0) = %+v, %v", all, err)
+	page, err := st.ChangeFeedAfter(ctx, pipeline.FeedPosition{}, 10)
+	all := page.Changes
+	if err != nil || len(all) != 2 || all[0].DocumentID != d1 || all[1].DocumentID != d2 || all[0].Op != "checked" || !all[0].Position().Before(all[1].Position()) {
+		t.Fatalf("ChangeFeedAfter(start) = %+v, %v", all, err)
 	}
-	if rest, err := st.ChangeFeedAfter(ctx, all[0].Seq, 10); err != nil || len(rest) != 1 || rest[0] != all[1] {
+	if rest, err := st.ChangeFeedAfter(ctx, all[0].Position(), 10); err != nil || len(rest.Changes) != 1 || rest.Changes[0] != all[1] {
 		t.Errorf("ChangeFeedAfter(first) = %+v, %v", rest, err)
 	}
-	if rest, err := st.ChangeFeedAfter(ctx, all[1].Seq, 10); err != nil || rest == nil || len(rest) != 0 {
-		t.Errorf("ChangeFeedAfter(last) = %#v, %v; want an empty list", rest, err)
+	if rest, err := st.ChangeFeedAfter(ctx, all[1].Position(), 10); err != nil || len(rest.Changes) != 0 {
+		t.Errorf("ChangeFeedAfter(last) = %#v, %v; want no entries", rest, err)
 	}
 	if n, err := st.ChangeFeedLatest(ctx); err != nil || n != all[1].Seq {
 		t.Errorf("ChangeFeedLatest = %d, %v; want %d", n, err, all[1].Seq)
 	}
 	// Through the first entry: only d1 is in the index in its last version.
-	if n, err := st.DocumentMarkIndexedThrough(ctx, all[0].Seq); err != nil || n != 1 {
+	if n, err := st.DocumentMarkIndexedThrough(ctx, all[0].Position()); err != nil || n != 1 {
 		t.Errorf("DocumentMarkIndexedThrough(first) = %d, %v; want 1", n, err)
 	}
 	got1, _ := st.DocumentGetByID(ctx, d1)

@@ -1,0 +1,71 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"hoso/pipeline"
+	"hoso/pipeline/blob"
+)
+
+// testFeedNodes: the feed names each checked document once, in an order a
+// reader resumes from; the table of search nodes keeps one row a node,
+// with the entries it has not read.
+func testFeedNodes(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b := mustBatch(t, h.Store, "b")
+	if tok, err := h.Store.BatchFeedToken(ctx, b.ID); err != nil || tok != 0 {
+		t.Errorf("BatchFeedToken of a batch with no change = %d, %v", tok, err)
+	}
+	var ids []int64
+	for i := 1; i <= 3; i++ {
+		id := classifiedDoc(t, h.Store, b.ID, 900+i)
+		if err := h.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: id}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	page, err := h.Store.ChangeFeedAfter(ctx, pipeline.FeedPosition{}, 2)
+	if err != nil || len(page.Changes) != 2 {
+		t.Fatalf("ChangeFeedAfter(start, 2) = %+v, %v", page, err)
+	}
+	last := page.Changes[1]
+	if page.Horizon != last.TxID {
+		t.Errorf("horizon of a full page %d, want the last entry's transaction %d", page.Horizon, last.TxID)
+	}
+	rest, err := h.Store.ChangeFeedAfter(ctx, last.Position(), 10)
+	if err != nil || len(rest.Changes) != 1 || rest.Changes[0].DocumentID != ids[2] || rest.Horizon <= rest.Changes[0].TxID {
+		t.Fatalf("ChangeFeedAfter(%+v) = %+v, %v: want the third document and a horizon past it", last.Position(), rest, err)
+	}
+	tok, err := h.Store.BatchFeedToken(ctx, b.ID)
+	if err != nil || tok != rest.Changes[0].TxID {
+		t.Errorf("BatchFeedToken = %d, %v, want %d", tok, err, rest.Changes[0].TxID)
+	}
+	if n, err := h.Store.ChangeFeedCountAfter(ctx, last.Position()); err != nil || n != 1 {
+		t.Errorf("ChangeFeedCountAfter = %d, %v, want 1", n, err)
+	}
+	for _, n := range []pipeline.FeedNode{{Node: "b", Position: last.Position(), Horizon: page.Horizon, Documents: 2}, {Node: "a"}, {Node: "b", Position: rest.Changes[0].Position(), Horizon: rest.Horizon, Documents: 3}} {
+		if err := h.Store.FeedNodeSet(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodes, err := h.Store.FeedNodeList(ctx)
+	if err != nil || len(nodes) != 2 {
+		t.Fatalf("FeedNodeList = %+v, %v", nodes, err)
+	}
+	if nodes[0].Node != "a" || nodes[0].Lag != 3 || nodes[1].Node != "b" || nodes[1].Lag != 0 || nodes[1].Documents != 3 || nodes[1].UpdatedAt.IsZero() {
+		t.Errorf("nodes %+v: want a 3 behind, b caught up with 3 documents", nodes)
+	}
+	if refs, ok := h.Store.(blob.Referencer); !ok {
+		t.Error("the store cannot tell the blob sweep which originals rows name")
+	} else if used, err := refs.BlobReferenced(ctx, []string{sha(501 + 900), sha(12345)}); err != nil || !used[sha(501+900)] || used[sha(12345)] {
+		t.Errorf("BlobReferenced = %v, %v: want the first document's original only", used, err)
+	}
+	start, err := h.Store.ChangeFeedStart(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := h.Store.ChangeFeedAfter(ctx, start, 10); len(after.Changes) != 0 {
+		t.Errorf("entries after the start of a rebuild with nothing in flight: %+v", after.Changes)
+	}
+}
