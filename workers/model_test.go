@@ -61,7 +61,7 @@ func modelPipeline(t *testing.T) *ingest.Ingester {
 		Models: &learn.Current{Store: st, TTL: time.Nanosecond}, ModelThreshold: 0.6})
 	client, err := db.NewClient(&river.Config{
 		Logger:            slog.New(slog.DiscardHandler),
-		Queues:            map[string]river.QueueConfig{pipeline.QueueExtract: {MaxWorkers: 1}, pipeline.QueueDefault: {MaxWorkers: 2}},
+		Queues:            map[string]river.QueueConfig{pipeline.QueueExtract: {MaxWorkers: 1}, pipeline.QueueClassify: {MaxWorkers: 2}, pipeline.QueueDetect: {MaxWorkers: 2}, pipeline.QueueDefault: {MaxWorkers: 2}},
 		Workers:           w,
 		FetchCooldown:     5 * time.Millisecond,
 		FetchPollInterval: 50 * time.Millisecond,
