@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	bolterrors "go.etcd.io/bbolt/errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -132,8 +133,8 @@ func openGeneration(dir string, gen int) (bleve.Index, error) {
 		idx, err = bleve.NewUsing(path, m, scorch.Name, scorch.Name, boltConfig())
 	}
 	if err != nil {
-		if strings.Contains(err.Error(), "timeout") {
-			return nil, ErrInUse
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, ErrInUse // another process holds the index's lock
 		}
 		return nil, fmt.Errorf("open search index %s: %w", path, err)
 	}
