@@ -66,6 +66,24 @@ type VolumeArgs struct{}
 // Kind is the River job kind.
 func (VolumeArgs) Kind() string { return "volume" }
 
+// ModelTrainArgs are the arguments of the model_train job, periodic and
+// on demand (hoso model train).
+type ModelTrainArgs struct {
+	// Force trains even without enough new decisions.
+	Force bool `json:"force,omitempty"`
+}
+
+// Kind is the River job kind.
+func (ModelTrainArgs) Kind() string { return "model_train" }
+
+// BlobSweepArgs are the arguments of the periodic sweep of originals that
+// no document refers to: an upload stores its bytes before the row that
+// names them commits, so one that died in between leaves an orphan.
+type BlobSweepArgs struct{}
+
+// Kind is the River job kind.
+func (BlobSweepArgs) Kind() string { return "blob_sweep" }
+
 // JobOpts are the options a job is inserted with, River's InsertOpts for
 // what hoso sets: the queue that runs it and how many attempts it has
 // before River discards it (0: River's default).
@@ -93,6 +111,8 @@ var jobOpts = map[string]JobOpts{
 	string(StageDetect):   {Queue: QueueDetect, MaxAttempts: 10},
 	"patterns":            {Queue: QueueDefault},
 	"volume":              {Queue: QueueDefault},
+	"model_train":         {Queue: QueueDefault, MaxAttempts: 3},
+	"blob_sweep":          {Queue: QueueDefault},
 }
 
 // JobOpts returns the kind's insert options.
@@ -112,3 +132,9 @@ func (a PatternsArgs) JobOpts() JobOpts { return jobOpts[a.Kind()] }
 
 // JobOpts returns the kind's insert options.
 func (a VolumeArgs) JobOpts() JobOpts { return jobOpts[a.Kind()] }
+
+// JobOpts returns the kind's insert options.
+func (a ModelTrainArgs) JobOpts() JobOpts { return jobOpts[a.Kind()] }
+
+// JobOpts returns the kind's insert options.
+func (a BlobSweepArgs) JobOpts() JobOpts { return jobOpts[a.Kind()] }

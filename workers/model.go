@@ -30,25 +30,11 @@ const (
 	DefaultModelEvery  = 30 * time.Minute
 )
 
-// ModelTrainArgs are the arguments of the model_train job.
-type ModelTrainArgs struct {
-	// Force trains even without enough new decisions.
-	Force bool `json:"force,omitempty"`
-}
-
-// Kind is the River job kind.
-func (ModelTrainArgs) Kind() string { return "model_train" }
-
-// InsertOpts puts training in the default queue.
-func (ModelTrainArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: pipeline.QueueDefault, MaxAttempts: 3}
-}
-
-// ModelTrain works ModelTrainArgs: when enough documents were typed by a
+// ModelTrain works pipeline.ModelTrainArgs: when enough documents were typed by a
 // rule or a person since the model in force was trained, it trains the
 // next version from all of them.
 type ModelTrain struct {
-	river.WorkerDefaults[ModelTrainArgs]
+	river.WorkerDefaults[pipeline.ModelTrainArgs]
 	cfg Config
 }
 
@@ -62,10 +48,12 @@ func NewModelTrain(cfg Config) *ModelTrain {
 }
 
 // Timeout gives training room: a large archive takes minutes.
-func (w *ModelTrain) Timeout(*river.Job[ModelTrainArgs]) time.Duration { return 30 * time.Minute }
+func (w *ModelTrain) Timeout(*river.Job[pipeline.ModelTrainArgs]) time.Duration {
+	return 30 * time.Minute
+}
 
 // Work trains a model if there is news.
-func (w *ModelTrain) Work(ctx context.Context, job *river.Job[ModelTrainArgs]) error {
+func (w *ModelTrain) Work(ctx context.Context, job *river.Job[pipeline.ModelTrainArgs]) error {
 	if w.cfg.NoModel || (w.cfg.ModelRetrain.Off && !job.Args.Force) {
 		return nil
 	}
@@ -110,6 +98,6 @@ func PeriodicModelTrain(cfg ModelRetrainConfig) *river.PeriodicJob {
 		every = DefaultModelEvery
 	}
 	return river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
-		return ModelTrainArgs{}, nil
+		return pipeline.ModelTrainArgs{}, insertOpts(pipeline.ModelTrainArgs{})
 	}, &river.PeriodicJobOpts{RunOnStart: true})
 }

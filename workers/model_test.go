@@ -165,7 +165,7 @@ func TestModelRetrain(t *testing.T) {
 	in := modelPipeline(t)
 	st := in.Store
 	w := workers.NewModelTrain(workers.Config{Store: st, ModelRetrain: workers.ModelRetrainConfig{MinNew: 4}})
-	job := &river.Job[workers.ModelTrainArgs]{}
+	job := &river.Job[pipeline.ModelTrainArgs]{}
 	versions := func() int {
 		list, err := st.ModelList(ctx)
 		if err != nil {
