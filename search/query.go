@@ -119,7 +119,9 @@ func minMatchFor(n int) int {
 	return min(5, int(math.Ceil(float64(n)/3)))
 }
 
-// Search runs a request.
+// Search runs a request: the query parsed and checked, the documents that
+// match counted (and faceted) from bitmaps, the page ranked, and its hits
+// read with their highlights.
 func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, SearchTimeout)
@@ -128,60 +130,127 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	byDay, oldest := false, false
-	switch r.Sort {
-	case "", "relevance":
-	case "date", "date-desc":
-		byDay = true
-	case "date-asc":
-		byDay, oldest = true, true
-	default:
-		return nil, pipeline.Errorf(pipeline.EINVALID, "Sort by relevance, date or date-asc, not %q.", r.Sort)
+	o, err := pageOptionsOf(r)
+	if err != nil {
+		return nil, err
 	}
-	if r.Match != "" && r.Match != "all" && r.Match != "any" {
-		return nil, pipeline.Errorf(pipeline.EINVALID, "match is all or left out, not %q.", r.Match)
-	}
-	size := r.Size
-	if size <= 0 {
-		size = 20
-	}
-	size = min(size, 100)
-	var after *cursor
-	if r.After != "" {
-		if after, err = decodeCursor(r.After, byDay, oldest); err != nil {
-			return nil, err
-		}
-	}
-
 	// The read lock holds off a reindex's swap until this search is done.
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	s, done, err := ix.openSnapshot(ctx, newQuery(p, r.Match == "all"))
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	s.plan(r)
+	f := filtersOf(r)
+	for _, sg := range s.segs {
+		sg.prepare(s.q, f)
+	}
+	total, err := s.matchAll()
+	if err != nil {
+		return nil, err
+	}
+	res := &Response{Total: total, Hits: []Hit{}, Words: s.words(), MinMatch: s.q.minMatch, Relaxed: s.q.relaxed}
+	if r.Facets {
+		res.Facets = s.facets()
+	}
+	if !s.scores() {
+		o.byDay = true // nothing to rank by: newest first
+	}
+	hits, err := s.rank(o)
+	if err != nil {
+		return nil, searchError(err)
+	}
+	if len(hits) > o.size {
+		hits = hits[:o.size]
+		res.Next = encodeCursor(hits[o.size-1], o.byDay)
+	}
+	if res.Hits, err = s.hits(hits, o.byDay); err != nil {
+		return nil, err
+	}
+	if total == 0 {
+		res.Suggestions = s.suggest(f)
+	}
+	res.TookMS = float64(time.Since(start).Microseconds()) / 1000
+	return res, nil
+}
+
+// pageOptions are how a request wants its page: sorted by relevance or
+// by day, how many hits, after which.
+type pageOptions struct {
+	byDay, oldest bool
+	size          int
+	after         *cursor
+}
+
+// pageOptionsOf checks a request's sort, match, size and cursor.
+func pageOptionsOf(r Request) (pageOptions, error) {
+	var o pageOptions
+	switch r.Sort {
+	case "", "relevance":
+	case "date", "date-desc":
+		o.byDay = true
+	case "date-asc":
+		o.byDay, o.oldest = true, true
+	default:
+		return o, pipeline.Errorf(pipeline.EINVALID, "Sort by relevance, date or date-asc, not %q.", r.Sort)
+	}
+	if r.Match != "" && r.Match != "all" && r.Match != "any" {
+		return o, pipeline.Errorf(pipeline.EINVALID, "match is all or left out, not %q.", r.Match)
+	}
+	o.size = r.Size
+	if o.size <= 0 {
+		o.size = 20
+	}
+	o.size = min(o.size, 100)
+	if r.After != "" {
+		var err error
+		if o.after, err = decodeCursor(r.After, o.byDay, o.oldest); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// openSnapshot opens a search of the query over the index as it is now;
+// done releases it. The caller holds ix.mu for reading.
+func (ix *Index) openSnapshot(ctx context.Context, q *query) (*snapshotSearch, func(), error) {
 	if ix.closed {
-		return nil, pipeline.Errorf(pipeline.EUNSUPPORTED, "The search index is closed.")
+		return nil, nil, pipeline.Errorf(pipeline.EUNSUPPORTED, "The search index is closed.")
 	}
 	ai, err := ix.idx.Advanced()
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, nil, fmt.Errorf("search: %w", err)
 	}
 	reader, err := ai.Reader()
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, nil, fmt.Errorf("search: %w", err)
 	}
-	defer reader.Close()
 	snap, ok := reader.(*scorch.IndexSnapshot)
 	if !ok || snap == nil {
-		return nil, fmt.Errorf("search: the index is not a scorch index")
+		reader.Close()
+		return nil, nil, fmt.Errorf("search: the index is not a scorch index")
 	}
 	st, err := readStats(snap.GetInternal)
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		reader.Close()
+		return nil, nil, fmt.Errorf("search: %w", err)
 	}
-	s := &snapshotSearch{ctx: ctx, ix: ix, snap: snap, stats: st, q: newQuery(p, r.Match == "all")}
+	s := &snapshotSearch{ctx: ctx, ix: ix, snap: snap, stats: st, q: q}
+	done := func() {
+		ix.segments.prune(snap.Segments())
+		reader.Close()
+	}
 	if err := s.open(); err != nil {
-		return nil, err
+		done()
+		return nil, nil, err
 	}
-	defer ix.segments.prune(snap.Segments())
-	s.plan(r)
+	return s, done, nil
+}
+
+// filtersOf gathers a request's filters apart from the query text.
+func filtersOf(r Request) filters {
 	f := filters{scope: r.Scope, keyword: map[string]string{}}
 	for field, v := range map[string]string{"type": r.Type, "department": r.Department, "tags": r.Tag, "batch": r.Batch} {
 		if v != "" {
@@ -197,50 +266,30 @@ func (ix *Index) Search(ctx context.Context, r Request) (*Response, error) {
 			f.to = r.To.Format("2006-01-02")
 		}
 	}
-	for _, sg := range s.segs {
-		sg.prepare(s.q, f)
-	}
-	total, err := s.matchAll()
-	if err != nil {
-		return nil, err
-	}
-	res := &Response{Total: total, Hits: []Hit{}, Words: s.words(), MinMatch: s.q.minMatch, Relaxed: s.q.relaxed}
-	if r.Facets {
-		res.Facets = s.facets()
-	}
-	if !s.scores() {
-		byDay = true // nothing to rank by: newest first
-	}
-	if !byDay {
+	return f
+}
+
+// rank returns the best size+1 hits after the cursor, best first: by
+// score, with the query's word pairs weighed (proximity.go), or by day.
+func (s *snapshotSearch) rank(o pageOptions) ([]hit, error) {
+	if !o.byDay {
 		if err := s.pairIDF(); err != nil {
-			return nil, searchError(err)
+			return nil, err
 		}
 	}
-	rk := &ranking{k: size + 1, byDay: byDay, oldest: oldest}
+	rk := &ranking{k: o.size + 1, byDay: o.byDay, oldest: o.oldest}
 	for i := range s.segs {
-		if byDay {
-			err = s.rankSegmentByDay(i, rk, after)
+		var err error
+		if o.byDay {
+			err = s.rankSegmentByDay(i, rk, o.after)
 		} else {
-			err = s.rankSegment(i, rk, after)
+			err = s.rankSegment(i, rk, o.after)
 		}
 		if err != nil {
-			return nil, searchError(err)
+			return nil, err
 		}
 	}
-	hits := rk.sorted()
-	if len(hits) > size {
-		hits = hits[:size]
-		last := hits[size-1]
-		res.Next = encodeCursor(last, byDay)
-	}
-	if res.Hits, err = s.hits(hits, byDay); err != nil {
-		return nil, err
-	}
-	if total == 0 {
-		res.Suggestions = s.suggest(f)
-	}
-	res.TookMS = float64(time.Since(start).Microseconds()) / 1000
-	return res, nil
+	return rk.sorted(), nil
 }
 
 func searchError(err error) error {
