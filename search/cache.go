@@ -36,6 +36,9 @@ type segmentData struct {
 	idErr  error
 
 	lengths [4]fieldLengths // by field number, for BM25
+
+	pairMu sync.Mutex
+	pairs  map[[2]string]*roaring.Bitmap // documents holding two folded words side by side (proximity.go)
 }
 
 // segmentCache holds segmentData by segment, and the decoded postings of

@@ -630,7 +630,17 @@ func (s *snapshotSearch) phraseDocs(sg *segmentSearch, a execAtom, cand *roaring
 		}
 		tps[i] = tp
 	}
-	if n == 1 {
+	// each pair of adjacent words narrows the candidates, from the pairs'
+	// documents the segment keeps; two words need nothing more
+	cand = cand.Clone()
+	for i := 1; i < n && !cand.IsEmpty(); i++ {
+		docs, err := s.pairDocs(sg, a.word.fold[i-1], a.word.fold[i])
+		if err != nil {
+			return nil, err
+		}
+		cand.And(docs)
+	}
+	if n <= 2 {
 		out.Or(cand)
 		return out, nil
 	}

@@ -15,6 +15,63 @@ import (
 // not English only: in English, where words are not syllables, they made
 // the ranking worse (CISI nDCG@10 0.354 with them, 0.377 without).
 
+// maxPairsKept bounds the pairs whose documents a segment keeps; past it
+// they are forgotten and found again when asked.
+const maxPairsKept = 4096
+
+// pairDocs returns the segment's documents that hold two words of the
+// query side by side: read from their positions the first time, then
+// kept with the segment. Deleted documents may be among them (the caller
+// intersects with what it looks at); documents deleted later stay
+// deleted, so what is kept holds for every later snapshot.
+func (s *snapshotSearch) pairDocs(sg *segmentSearch, first, second int) (*roaring.Bitmap, error) {
+	key := [2]string{s.q.terms[first].text, s.q.terms[second].text}
+	sd := sg.data
+	sd.pairMu.Lock()
+	bm, ok := sd.pairs[key]
+	sd.pairMu.Unlock()
+	if ok {
+		return bm, nil
+	}
+	bm = roaring.New()
+	a, b := sg.bm(first), sg.bm(second)
+	if a != nil && b != nil {
+		fa, err := s.positions(sg, first)
+		if err != nil {
+			return nil, err
+		}
+		fb, err := s.positions(sg, second)
+		if err != nil {
+			return nil, err
+		}
+		it := roaring.And(a, b).Iterator()
+		for k := 0; it.HasNext(); k++ {
+			if k&4095 == 0 && s.ctx.Err() != nil {
+				return nil, s.ctx.Err()
+			}
+			doc := it.Next()
+			if adjacent(fa.of(doc), fb.of(doc)) {
+				bm.Add(doc)
+			}
+		}
+	}
+	sd.pairMu.Lock()
+	if sd.pairs == nil || len(sd.pairs) >= maxPairsKept {
+		sd.pairs = map[[2]string]*roaring.Bitmap{}
+	}
+	sd.pairs[key] = bm
+	sd.pairMu.Unlock()
+	return bm, nil
+}
+
+// keptPairDocs returns the pair's documents if the segment keeps them.
+func (s *snapshotSearch) keptPairDocs(sg *segmentSearch, first, second int) *roaring.Bitmap {
+	key := [2]string{s.q.terms[first].text, s.q.terms[second].text}
+	sg.data.pairMu.Lock()
+	defer sg.data.pairMu.Unlock()
+	return sg.data.pairs[key]
+}
+
 // pairIDF estimates the idf of each of the query's word pairs: of the
 // documents that hold both words, a sample of pairSample spread over the
 // segments is checked for the words side by side, and the share found
@@ -43,8 +100,23 @@ func (s *snapshotSearch) pairIDF() error {
 			continue
 		}
 		var checked, held uint64
+		var exact float64 // documents known to hold the pair, in segments that keep it
 		for i, sg := range s.segs {
 			if inter[i] == nil || inter[i].IsEmpty() {
+				continue
+			}
+			n := inter[i].GetCardinality()
+			kept := s.keptPairDocs(sg, p.first, p.second)
+			if kept == nil && n <= 4*pairSample {
+				// few enough to read them all, once, and keep them
+				var err error
+				if kept, err = s.pairDocs(sg, p.first, p.second); err != nil {
+					return err
+				}
+			}
+			if kept != nil {
+				exact += float64(inter[i].AndCardinality(kept))
+				total -= n
 				continue
 			}
 			first, err := s.positions(sg, p.first)
@@ -55,7 +127,6 @@ func (s *snapshotSearch) pairIDF() error {
 			if err != nil {
 				return err
 			}
-			n := inter[i].GetCardinality()
 			want := max(1, (n*pairSample+total-1)/total) // this segment's share of the sample
 			step := max(1, n/want)
 			for r := uint64(0); r < n; r += step {
@@ -69,10 +140,14 @@ func (s *snapshotSearch) pairIDF() error {
 				}
 			}
 		}
-		if held == 0 {
+		df := exact
+		if checked > 0 {
+			df += float64(held) * float64(total) / float64(checked)
+		}
+		if df == 0 {
 			continue // no document checked holds the pair: it adds nothing
 		}
-		df := max(1, float64(held)*float64(total)/float64(checked))
+		df = max(1, df)
 		n := max(docs, df)
 		p.idf = math.Log(1 + (n-df+0.5)/(df+0.5))
 	}
@@ -87,7 +162,8 @@ type pairScorer struct {
 }
 
 type scoredPair struct {
-	first, second *termPositions
+	docs          *roaring.Bitmap // the documents holding the pair, when the segment keeps them
+	first, second *termPositions  // else the words' positions
 	weight        float64
 }
 
@@ -97,6 +173,11 @@ func (s *snapshotSearch) newPairScorer(sg *segmentSearch) (*pairScorer, error) {
 	ps := &pairScorer{english: sg.data.keyword("language", "en")}
 	for _, p := range s.q.pairs {
 		if p.idf == 0 || sg.lists[p.first] == nil || sg.lists[p.second] == nil {
+			continue
+		}
+		if docs := s.keptPairDocs(sg, p.first, p.second); docs != nil {
+			ps.pairs = append(ps.pairs, scoredPair{docs: docs, weight: weightPair * p.idf})
+			ps.ub += weightPair * p.idf
 			continue
 		}
 		first, err := s.positions(sg, p.first)
@@ -121,7 +202,7 @@ func (ps *pairScorer) score(doc uint32) float64 {
 	}
 	sum := 0.0
 	for _, p := range ps.pairs {
-		if adjacent(p.first.of(doc), p.second.of(doc)) {
+		if p.docs != nil && p.docs.Contains(doc) || p.docs == nil && adjacent(p.first.of(doc), p.second.of(doc)) {
 			sum += p.weight
 		}
 	}
