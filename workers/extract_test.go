@@ -14,6 +14,7 @@ import (
 	"hoso/extract"
 	"hoso/ingest"
 	"hoso/pipeline"
+	"hoso/pipeline/sqlite"
 	"hoso/pipeline/sqlite/sqlitetest"
 	"hoso/workers"
 )
@@ -27,10 +28,17 @@ func TestMain(m *testing.M) {
 // returns an ingester feeding them.
 func pipelineFor(t *testing.T, sb *extract.Sandbox) *ingest.Ingester {
 	t.Helper()
-	ctx := context.Background()
 	st, db, blobs := sqlitetest.Open(t)
+	startWorkers(t, db, workers.Config{Store: st, Blobs: blobs, Extractor: sb}, func() { sb.Close() })
+	return &ingest.Ingester{Store: st, Blobs: blobs}
+}
+
+// startWorkers runs River with the workers on db, every queue, until the
+// test ends; then cleanup runs.
+func startWorkers(t *testing.T, db *sqlite.DB, cfg workers.Config, cleanup ...func()) {
+	t.Helper()
 	w := river.NewWorkers()
-	workers.Register(w, workers.Config{Store: st, Blobs: blobs, Extractor: sb})
+	workers.Register(w, cfg)
 	client, err := db.NewClient(&river.Config{
 		Logger:            slog.New(slog.DiscardHandler),
 		Queues:            map[string]river.QueueConfig{pipeline.QueueExtract: {MaxWorkers: 1}, pipeline.QueueClassify: {MaxWorkers: 2}, pipeline.QueueDetect: {MaxWorkers: 2}, pipeline.QueueDefault: {MaxWorkers: 2}},
@@ -41,16 +49,17 @@ func pipelineFor(t *testing.T, sb *extract.Sandbox) *ingest.Ingester {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := client.Start(ctx); err != nil {
+	if err := client.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		client.StopAndCancel(stop)
-		sb.Close()
+		for _, f := range cleanup {
+			f()
+		}
 	})
-	return &ingest.Ingester{Store: st, Blobs: blobs}
 }
 
 func waitDocument(t *testing.T, st pipeline.Store, id int64) *pipeline.Document {

@@ -3,7 +3,6 @@ package workers_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -56,29 +55,8 @@ func modelPipeline(t *testing.T) *ingest.Ingester {
 	if _, err := st.RuleSetCreate(ctx, pipeline.RuleSetCreateParams{Name: "t", Source: modelRules}); err != nil {
 		t.Fatal(err)
 	}
-	w := river.NewWorkers()
-	workers.Register(w, workers.Config{Store: st, Blobs: blobs, Extractor: sb,
-		Models: &learn.Current{Store: st, TTL: time.Nanosecond}, ModelThreshold: 0.6})
-	client, err := db.NewClient(&river.Config{
-		Logger:            slog.New(slog.DiscardHandler),
-		Queues:            map[string]river.QueueConfig{pipeline.QueueExtract: {MaxWorkers: 1}, pipeline.QueueClassify: {MaxWorkers: 2}, pipeline.QueueDetect: {MaxWorkers: 2}, pipeline.QueueDefault: {MaxWorkers: 2}},
-		Workers:           w,
-		FetchCooldown:     5 * time.Millisecond,
-		FetchPollInterval: 50 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		client.StopAndCancel(stop)
-		sb.Close()
-		st.Close()
-	})
+	startWorkers(t, db, workers.Config{Store: st, Blobs: blobs, Extractor: sb,
+		Models: &learn.Current{Store: st, TTL: time.Nanosecond}, ModelThreshold: 0.6}, func() { sb.Close() }, func() { st.Close() })
 	return &ingest.Ingester{Store: st, Blobs: blobs}
 }
 

@@ -72,32 +72,18 @@ func validSum(sum string) bool {
 // touched: its time is what the sweep's grace period counts from, and a
 // new row is about to refer to it.
 func (d *Dir) Put(ctx context.Context, r io.Reader, limit int64) (pipeline.BlobInfo, error) {
-	tmp, err := os.CreateTemp(filepath.Join(d.root, "tmp"), "put-*")
+	tmp, info, err := spool(filepath.Join(d.root, "tmp"), r, limit)
 	if err != nil {
-		return pipeline.BlobInfo{}, fmt.Errorf("create temporary blob: %w", err)
+		return pipeline.BlobInfo{}, err
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
 	defer tmp.Close()
-
-	h := sha256.New()
-	src := r
-	if limit > 0 {
-		src = io.LimitReader(r, limit+1)
-	}
-	n, err := io.Copy(io.MultiWriter(tmp, h), src)
-	if err != nil {
-		return pipeline.BlobInfo{}, fmt.Errorf("write blob: %w", err)
-	}
-	if limit > 0 && n > limit {
-		return pipeline.BlobInfo{}, pipeline.Errorf(pipeline.ETOOLARGE, "The file is larger than the limit of %s.", FormatSize(limit))
-	}
 	if err := tmp.Sync(); err != nil {
 		return pipeline.BlobInfo{}, fmt.Errorf("sync blob: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
 		return pipeline.BlobInfo{}, fmt.Errorf("close blob: %w", err)
 	}
-	info := pipeline.BlobInfo{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
 	dst := d.path(info.SHA256)
 	if _, err := os.Stat(dst); err == nil {
 		now := time.Now()
@@ -113,6 +99,34 @@ func (d *Dir) Put(ctx context.Context, r io.Reader, limit int64) (pipeline.BlobI
 		return pipeline.BlobInfo{}, fmt.Errorf("move blob into place: %w", err)
 	}
 	return info, nil
+}
+
+// spool copies r's bytes, at most limit of them (0: no limit), into a new
+// temporary file in dir, hashing them on the way. The caller removes the
+// file.
+func spool(dir string, r io.Reader, limit int64) (*os.File, pipeline.BlobInfo, error) {
+	tmp, err := os.CreateTemp(dir, "put-*")
+	if err != nil {
+		return nil, pipeline.BlobInfo{}, fmt.Errorf("create temporary blob: %w", err)
+	}
+	fail := func(err error) (*os.File, pipeline.BlobInfo, error) {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, pipeline.BlobInfo{}, err
+	}
+	h := sha256.New()
+	src := r
+	if limit > 0 {
+		src = io.LimitReader(r, limit+1)
+	}
+	n, err := io.Copy(io.MultiWriter(tmp, h), src)
+	if err != nil {
+		return fail(fmt.Errorf("write blob: %w", err))
+	}
+	if limit > 0 && n > limit {
+		return fail(pipeline.Errorf(pipeline.ETOOLARGE, "The file is larger than the limit of %s.", FormatSize(limit)))
+	}
+	return tmp, pipeline.BlobInfo{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
 }
 
 // Open opens the original with the given SHA-256.

@@ -2,8 +2,6 @@ package blob
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/url"
@@ -92,29 +90,16 @@ func (s *S3) key(sum string) string { return s.prefix + sum[:2] + "/" + sum }
 // there are written again: the object's time is what the sweep's grace
 // period counts from, and a new row is about to refer to it.
 func (s *S3) Put(ctx context.Context, r io.Reader, limit int64) (pipeline.BlobInfo, error) {
-	tmp, err := os.CreateTemp(filepath.Join(s.local, "tmp"), "put-*")
+	tmp, info, err := spool(filepath.Join(s.local, "tmp"), r, limit)
 	if err != nil {
-		return pipeline.BlobInfo{}, fmt.Errorf("create temporary blob: %w", err)
+		return pipeline.BlobInfo{}, err
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	h := sha256.New()
-	src := r
-	if limit > 0 {
-		src = io.LimitReader(r, limit+1)
-	}
-	n, err := io.Copy(io.MultiWriter(tmp, h), src)
-	if err != nil {
-		return pipeline.BlobInfo{}, fmt.Errorf("write blob: %w", err)
-	}
-	if limit > 0 && n > limit {
-		return pipeline.BlobInfo{}, pipeline.Errorf(pipeline.ETOOLARGE, "The file is larger than the limit of %s.", FormatSize(limit))
-	}
-	info := pipeline.BlobInfo{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return pipeline.BlobInfo{}, fmt.Errorf("rewind blob: %w", err)
 	}
-	if _, err := s.client.PutObject(ctx, s.bucket, s.key(info.SHA256), tmp, n, minio.PutObjectOptions{ContentType: "application/octet-stream"}); err != nil {
+	if _, err := s.client.PutObject(ctx, s.bucket, s.key(info.SHA256), tmp, info.Size, minio.PutObjectOptions{ContentType: "application/octet-stream"}); err != nil {
 		return pipeline.BlobInfo{}, fmt.Errorf("store blob in bucket %s: %w", s.bucket, err)
 	}
 	return info, nil

@@ -24,4 +24,3 @@ func (s *Store) DocumentMarkIndexed(ctx context.Context, ids []int64) error {
 	}
 	return nil
 }
-
