@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"iter"
 	"slices"
 	"strconv"
 	"time"
@@ -284,12 +285,13 @@ type AuditReport struct {
 // stops short of the head (the newest removed), a plain record after a
 // keyed one (rewritten without the key), and, when cp is given, a record
 // at the checkpoint that differs from the one signed or a chain that stops
-// before it. next is called until it returns nil. key is the audit key;
+// before it. records yields the trail in seq order, or an error that ends
+// the walk. key is the audit key;
 // without it keyed records cannot be checked and are reported. plainMax,
 // when not negative, is how many records the trail held when the key was
 // made (kept beside the key): more plain records than that means the trail
 // was rewritten without the key.
-func VerifyAudit(next func() (*AuditRecord, error), headSeq int64, headHash string, key []byte, plainMax int64, cp *AuditCheckpoint) (*AuditReport, error) {
+func VerifyAudit(records iter.Seq2[*AuditRecord, error], headSeq int64, headHash string, key []byte, plainMax int64, cp *AuditCheckpoint) (*AuditReport, error) {
 	rep := &AuditReport{HeadSeq: headSeq, HeadHash: headHash}
 	add := func(seq int64, msg string) {
 		rep.Problems = append(rep.Problems, AuditProblem{Seq: seq, Message: msg})
@@ -297,13 +299,9 @@ func VerifyAudit(next func() (*AuditRecord, error), headSeq int64, headHash stri
 	itoa := func(n int64) string { return strconv.FormatInt(n, 10) }
 	var prev *AuditRecord
 	keyed, cpSeen := false, false
-	for {
-		r, err := next()
+	for r, err := range records {
 		if err != nil {
 			return rep, err
-		}
-		if r == nil {
-			break
 		}
 		rep.Checked++
 		wantSeq, wantPrev := int64(1), ""

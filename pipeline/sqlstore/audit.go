@@ -133,27 +133,24 @@ func (s *Store) AuditVerify(ctx context.Context, cp *pipeline.AuditCheckpoint) (
 	if err := s.db.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
 		return nil, fmt.Errorf("read the audit head: %w", err)
 	}
-	var page []*pipeline.AuditRecord
-	var after int64
-	done := false
-	next := func() (*pipeline.AuditRecord, error) {
-		if len(page) == 0 && !done {
-			var err error
-			page, err = s.AuditList(ctx, pipeline.AuditListParams{AfterSeq: after, Limit: 1000})
+	records := func(yield func(*pipeline.AuditRecord, error) bool) {
+		var after int64
+		for {
+			page, err := s.AuditList(ctx, pipeline.AuditListParams{AfterSeq: after, Limit: 1000})
 			if err != nil {
-				return nil, err
+				yield(nil, err)
+				return
+			}
+			for _, r := range page {
+				if !yield(r, nil) {
+					return
+				}
+				after = r.Seq
 			}
 			if len(page) < 1000 {
-				done = true
+				return
 			}
 		}
-		if len(page) == 0 {
-			return nil, nil
-		}
-		r := page[0]
-		page = page[1:]
-		after = r.Seq
-		return r, nil
 	}
-	return pipeline.VerifyAudit(next, headSeq, headHash, s.auditKey, s.auditPlain, cp)
+	return pipeline.VerifyAudit(records, headSeq, headHash, s.auditKey, s.auditPlain, cp)
 }
