@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// Store keeps batches, documents, pages and the job queue. Every method
+// Store keeps batches, documents, pages and the job queue, as the sum of
+// the smaller stores below: a consumer takes the one it needs. Every method
 // that finishes a stage records its result and enqueues the next stage's job
 // in one transaction. Implementations: pipeline/sqlite (the embedded
 // default) and pipeline/postgres; pipeline/storetest holds the conformance
@@ -14,7 +15,20 @@ import (
 type Store interface {
 	AccountStore
 	ModelStore
+	FeedStore
+	BatchStore
+	DocumentStore
+	StageStore
+	FlagStore
+	PatternStore
+	FigureStore
+	RuleSetStore
 
+	Close() error
+}
+
+// BatchStore keeps batches and the files refused from them.
+type BatchStore interface {
 	BatchCreate(ctx context.Context, params BatchCreateParams) (*Batch, error)
 	BatchGetByID(ctx context.Context, id int64) (*Batch, error)
 	// BatchGet returns a batch if the scope covers its department.
@@ -22,7 +36,13 @@ type Store interface {
 	// BatchList lists batches in scope, newest first, with their documents
 	// counted by state.
 	BatchList(ctx context.Context, params BatchListParams) ([]*BatchSummary, error)
+	RejectionCreate(ctx context.Context, r Rejection) error
+	RejectionListByBatch(ctx context.Context, batchID int64) ([]Rejection, error)
+}
 
+// DocumentStore keeps documents, their pages and identifiers, and people's
+// corrections of them.
+type DocumentStore interface {
 	// DocumentCreate records an accepted file whose original is already in
 	// the blob store and queues its extraction. A file whose SHA-256 matches
 	// an earlier document is linked to the first one through DuplicateOf.
@@ -50,6 +70,24 @@ type Store interface {
 	// sends the document back to classification (and what follows); it
 	// returns the text it replaced.
 	PageCorrect(ctx context.Context, params PageCorrectParams) (string, error)
+	PageListByDocument(ctx context.Context, documentID int64) ([]Page, error)
+	IdentifierListByDocument(ctx context.Context, documentID int64) ([]Identifier, error)
+	// IdentifierOccurrences lists the documents holding an identifier,
+	// uploaded since the given time.
+	IdentifierOccurrences(ctx context.Context, kind, value string, since time.Time) ([]IdentifierOccurrence, error)
+	// DocumentIDsBySHA256 lists the documents with the same original.
+	DocumentIDsBySHA256(ctx context.Context, sha256 string) ([]int64, error)
+	// DocumentCorrect sets a document's type or department as a person
+	// decided; reclassification keeps them.
+	DocumentCorrect(ctx context.Context, params DocumentCorrectParams) (*Document, error)
+	// DocumentReclassify sends classified documents back to classification
+	// (and what follows), as jobs; it returns their IDs.
+	DocumentReclassify(ctx context.Context, params DocumentReclassifyParams) ([]int64, error)
+}
+
+// StageStore moves documents through the stages: each completion records a
+// stage's result and queues the next stage's job in one transaction.
+type StageStore interface {
 	// OCRResume queues OCR again for every document waiting for it to be
 	// installed and returns how many there were.
 	OCRResume(ctx context.Context) (int, error)
@@ -64,20 +102,37 @@ type Store interface {
 	// DocumentFail ends a document as failed at a stage, with a code and a
 	// reason for the clerk, and completes the job that gave up.
 	DocumentFail(ctx context.Context, params DocumentFailParams) error
+	// ExtractComplete stores the pages of a document, moves it to
+	// extracted and queues classification.
+	ExtractComplete(ctx context.Context, params ExtractCompleteParams) error
+	// ClassifyComplete stores a document's classification, moves it to
+	// classified and queues detection.
+	ClassifyComplete(ctx context.Context, params ClassifyCompleteParams) error
+	// DetectComplete stores the identifiers found, moves the document to
+	// checked and writes a change-feed entry for the indexer.
+	DetectComplete(ctx context.Context, params DetectCompleteParams) error
+	// DocumentMarkIndexed moves checked documents to indexed.
+	DocumentMarkIndexed(ctx context.Context, ids []int64) error
+}
 
-	PageListByDocument(ctx context.Context, documentID int64) ([]Page, error)
-	IdentifierListByDocument(ctx context.Context, documentID int64) ([]Identifier, error)
-	// IdentifierOccurrences lists the documents holding an identifier,
-	// uploaded since the given time.
-	IdentifierOccurrences(ctx context.Context, kind, value string, since time.Time) ([]IdentifierOccurrence, error)
-	// DocumentIDsBySHA256 lists the documents with the same original.
-	DocumentIDsBySHA256(ctx context.Context, sha256 string) ([]int64, error)
-
+// FlagStore keeps the flags raised for supervisors and their decisions.
+type FlagStore interface {
 	FlagList(ctx context.Context, params FlagListParams) ([]*Flag, error)
 	// FlagGet returns a flag in scope with the evidence in scope; what
 	// lies outside the scope is neither listed nor counted.
 	FlagGet(ctx context.Context, scope Scope, id int64) (*Flag, error)
 	FlagDecide(ctx context.Context, params FlagDecideParams) (*Flag, error)
+	// VolumeDocuments lists the classified documents uploaded since a time.
+	VolumeDocuments(ctx context.Context, since time.Time) ([]VolumeDocument, error)
+	// FlagsUpsert raises flags, or adds evidence to them, outside any
+	// document's stage.
+	FlagsUpsert(ctx context.Context, flags []FlagUpsert) error
+}
+
+// PatternStore keeps what the cross-document checks need: the documents
+// still to check and the near-duplicate signatures, buckets, clusters and
+// templates.
+type PatternStore interface {
 	// PatternsPending lists documents whose cross-document patterns are
 	// still to be checked, oldest first.
 	PatternsPending(ctx context.Context, limit int) ([]int64, error)
@@ -110,13 +165,10 @@ type Store interface {
 	NearDupUntemplated(ctx context.Context, docType string) ([]int64, error)
 	// NearDupReplace rewrites a document's signature and buckets.
 	NearDupReplace(ctx context.Context, documentID int64, w NearDupWrite) error
+}
 
-	// VolumeDocuments lists the classified documents uploaded since a time.
-	VolumeDocuments(ctx context.Context, since time.Time) ([]VolumeDocument, error)
-	// FlagsUpsert raises flags, or adds evidence to them, outside any
-	// document's stage.
-	FlagsUpsert(ctx context.Context, flags []FlagUpsert) error
-
+// FigureStore counts, for the figures page and the metrics.
+type FigureStore interface {
 	// FailureCounts counts failed documents by error code.
 	FailureCounts(ctx context.Context) ([]CodeCount, error)
 	// QueueDepth counts jobs waiting to run (available, scheduled or
@@ -124,32 +176,10 @@ type Store interface {
 	QueueDepth(ctx context.Context) (map[string]int, error)
 	// Figures counts documents, failures and flags in scope since a time.
 	Figures(ctx context.Context, scope Scope, since time.Time) (*Figures, error)
+}
 
-	RejectionCreate(ctx context.Context, r Rejection) error
-	RejectionListByBatch(ctx context.Context, batchID int64) ([]Rejection, error)
-
-	// ExtractComplete stores the pages of a document, moves it to
-	// extracted and queues classification.
-	ExtractComplete(ctx context.Context, params ExtractCompleteParams) error
-	// ClassifyComplete stores a document's classification, moves it to
-	// classified and queues detection.
-	ClassifyComplete(ctx context.Context, params ClassifyCompleteParams) error
-	// DetectComplete stores the identifiers found, moves the document to
-	// checked and writes a change-feed entry for the indexer.
-	DetectComplete(ctx context.Context, params DetectCompleteParams) error
-
-	// DocumentCorrect sets a document's type or department as a person
-	// decided; reclassification keeps them.
-	DocumentCorrect(ctx context.Context, params DocumentCorrectParams) (*Document, error)
-
-	// DocumentReclassify sends classified documents back to classification
-	// (and what follows), as jobs; it returns their IDs.
-	DocumentReclassify(ctx context.Context, params DocumentReclassifyParams) ([]int64, error)
-
-	FeedStore
-	// DocumentMarkIndexed moves checked documents to indexed.
-	DocumentMarkIndexed(ctx context.Context, ids []int64) error
-
+// RuleSetStore keeps the numbered versions of the rule file.
+type RuleSetStore interface {
 	// RuleSetCreate stores a rule file as the next version, unless it is
 	// the same text as the latest version, which it returns.
 	RuleSetCreate(ctx context.Context, params RuleSetCreateParams) (*RuleSetVersion, error)
@@ -158,8 +188,6 @@ type Store interface {
 	RuleSetLatest(ctx context.Context) (*RuleSetVersion, error)
 	RuleSetGet(ctx context.Context, version int) (*RuleSetVersion, error)
 	RuleSetList(ctx context.Context) ([]*RuleSetVersion, error)
-
-	Close() error
 }
 
 // RuleSetCreateParams are the parameters of Store.RuleSetCreate.
