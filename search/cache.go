@@ -39,6 +39,54 @@ type segmentData struct {
 
 	pairMu sync.Mutex
 	pairs  map[[2]string]*roaring.Bitmap // documents holding two folded words side by side (proximity.go)
+
+	termMu sync.Mutex
+	terms  map[termKey]*segTerm
+}
+
+// maxTermsKept bounds the terms a segment keeps; past it they are
+// forgotten and looked up again.
+const maxTermsKept = 1 << 16
+
+type termKey struct {
+	field int
+	text  string
+}
+
+// segTerm is what searches read of a term in a segment: its postings
+// list and its documents, deleted ones too (each search takes off its
+// snapshot's), so that neither the term dictionary nor the postings are
+// read again for every search.
+type segTerm struct {
+	pl segment.PostingsList
+	bm *roaring.Bitmap // not to be changed
+}
+
+// term returns a term of a field of the segment, looked up in dict the
+// first time (a dictionary is not safe to share between searches: each
+// passes its own); nil when no document holds it.
+func (sd *segmentData) term(dict segment.TermDictionary, field int, text string) (*segTerm, error) {
+	key := termKey{field, text}
+	sd.termMu.Lock()
+	st, ok := sd.terms[key]
+	sd.termMu.Unlock()
+	if ok {
+		return st, nil
+	}
+	pl, err := dict.PostingsList([]byte(text), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if pl != nil && pl.Count() > 0 {
+		st = &segTerm{pl: pl, bm: postingsBitmap(pl)}
+	}
+	sd.termMu.Lock()
+	if sd.terms == nil || len(sd.terms) >= maxTermsKept {
+		sd.terms = map[termKey]*segTerm{}
+	}
+	sd.terms[key] = st
+	sd.termMu.Unlock()
+	return st, nil
 }
 
 // segmentCache holds segmentData by segment, and the decoded postings of

@@ -159,8 +159,8 @@ type segmentSearch struct {
 	ss    *scorch.SegmentSnapshot
 	data  *segmentData
 	dicts [4]segment.TermDictionary
-	lists []segment.PostingsList // by term
-	bms   []*roaring.Bitmap      // live documents by term (nil: none)
+	lists []segment.PostingsList // by term, deleted documents too: what is kept of a segment holds for all its snapshots
+	bms   []*roaring.Bitmap      // by term, its documents, deleted ones too (nil: no live one); not to be changed
 
 	atomBM   [][]*roaring.Bitmap // by clause, atom: candidate documents
 	clauseBM []*roaring.Bitmap   // by clause: documents holding it (phrases unverified)
@@ -260,13 +260,19 @@ func (s *snapshotSearch) open() error {
 				}
 				sg.dicts[t.field] = dict
 			}
-			pl, err := dict.PostingsList([]byte(t.text), ss.Deleted(), nil)
+			st, err := data.term(dict, t.field, t.text)
 			if err != nil {
 				return fmt.Errorf("read term: %w", err)
 			}
-			if n := pl.Count(); n > 0 {
-				sg.lists[i] = pl
-				sg.bms[i] = postingsBitmap(pl)
+			if st == nil {
+				continue
+			}
+			n := st.bm.GetCardinality()
+			if del := ss.Deleted(); del != nil {
+				n -= st.bm.AndCardinality(del)
+			}
+			if n > 0 {
+				sg.lists[i], sg.bms[i] = st.pl, st.bm
 				q.terms[i].df += n
 			}
 		}
@@ -664,11 +670,5 @@ func (s *snapshotSearch) phraseDocs(sg *segmentSearch, a execAtom, cand *roaring
 // positions returns the positions of a term of the query in a segment.
 func (s *snapshotSearch) positions(sg *segmentSearch, t int) (*termPositions, error) {
 	term := s.q.terms[t]
-	// the raw postings list, deleted documents too: what is kept of a
-	// segment holds for all its snapshots
-	pl, err := sg.dicts[term.field].PostingsList([]byte(term.text), nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	return s.ix.segments.postings.positions(postingsKey{seg: sg.ss.Segment(), field: term.field, term: term.text}, pl)
+	return s.ix.segments.postings.positions(postingsKey{seg: sg.ss.Segment(), field: term.field, term: term.text}, sg.lists[t])
 }

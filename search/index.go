@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
@@ -41,46 +40,10 @@ type Index struct {
 	// writeMu serializes writers: the indexer's batches and Reindex's swap.
 	writeMu sync.Mutex
 
-	warming atomic.Bool
+	warmer warmer
 
 	// replica is how far this node's index has read the change feed.
 	replica replica
-}
-
-// warm reads, in the background, what searches keep of the segments the
-// last writes made (each keyword field's values, the document IDs), so
-// that the first search after a batch or a merge does not pay for it.
-func (ix *Index) warm() {
-	if !ix.warming.CompareAndSwap(false, true) {
-		return
-	}
-	go func() {
-		defer ix.warming.Store(false)
-		ix.mu.RLock()
-		defer ix.mu.RUnlock()
-		if ix.closed {
-			return
-		}
-		ai, err := ix.idx.Advanced()
-		if err != nil {
-			return
-		}
-		r, err := ai.Reader()
-		if err != nil {
-			return
-		}
-		defer r.Close()
-		snap, ok := r.(*scorch.IndexSnapshot)
-		if !ok || snap == nil {
-			return
-		}
-		for _, ss := range snap.Segments() {
-			if sd, err := ix.segments.get(ss); err == nil {
-				_, _ = sd.docIDs(ss.Segment())
-			}
-		}
-		ix.segments.prune(snap.Segments())
-	}()
 }
 
 func init() {

@@ -148,6 +148,13 @@ func (c *postingsCache) load(key postingsKey, decode func() (kept, error)) (kept
 	return e.val, e.err
 }
 
+// size returns the bytes kept.
+func (c *postingsCache) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
+}
+
 // forget drops what is kept of segments no longer in the index.
 func (c *postingsCache) forget(gone map[segment.Segment]bool) {
 	c.mu.Lock()

@@ -94,6 +94,9 @@ func (s *snapshotSearch) pairIDF() error {
 			if en := sg.data.keyword("language", "en"); en != nil {
 				inter[i].AndNot(en)
 			}
+			if del := sg.ss.Deleted(); del != nil {
+				inter[i].AndNot(del)
+			}
 			total += inter[i].GetCardinality()
 		}
 		if total == 0 {

@@ -315,6 +315,64 @@ func TestTotalsFollowChanges(t *testing.T) {
 	}
 }
 
+// TestTermsKeptAcrossChanges: what a segment keeps of a term (its
+// documents, read once) still gives each search its own snapshot's
+// documents: one replaced or removed after a search read the term is
+// found no more, and the term's count (its idf) follows.
+func TestTermsKeptAcrossChanges(t *testing.T) {
+	f := newFixture(t)
+	f.addFiller(t, 20)
+	f.add(t, "x", "", "hồ sơ đất đai số một")
+	f.drain(t)
+	doc := func(id int64, text string) source {
+		return source{doc: &pipeline.Document{ID: id, Language: "vi"}, pages: []pipeline.Page{{Number: 1, Text: text}}}
+	}
+	w := &batchWriter{}
+	// two in one segment: replacing one leaves the segment, with a deletion
+	w.index(doc(100, "hồ sơ đất đai số hai"))
+	w.index(doc(101, "hồ sơ đất đai số ba"))
+	if err := w.commit(f.ix.live(), nil); err != nil {
+		t.Fatal(err)
+	}
+	before := f.search(t, Request{Query: "đất"})
+	if before.Total != 3 {
+		t.Fatalf("before: %d hits, want 3", before.Total)
+	}
+	// replaced by a text without the words, in the segment the search read
+	w.index(doc(100, "biên bản khác hẳn mọi nơi"))
+	if err := w.commit(f.ix.live(), nil); err != nil {
+		t.Fatal(err)
+	}
+	after := f.search(t, Request{Query: "đất"})
+	if after.Total != 2 || len(after.Hits) != 2 || after.Hits[0].ID == 100 || after.Hits[1].ID == 100 {
+		t.Fatalf("after the replacement: %+v, want two hits, not document 100", after)
+	}
+	score := func(r *Response, id int64) float64 {
+		for _, h := range r.Hits {
+			if h.ID == id {
+				return h.Score
+			}
+		}
+		t.Fatalf("document %d is not among %+v", id, r.Hits)
+		return 0
+	}
+	// three documents held the word, two do: its idf rises by about a
+	// fifth (what else changed moves the score by under 1%)
+	if b, a := score(before, 101), score(after, 101); a < 1.1*b {
+		t.Errorf("the word is rarer now, document 101 should score more: %.3f then %.3f", b, a)
+	}
+	if got := f.search(t, Request{Query: `"biên bản khác hẳn mọi nơi"`}); got.Total != 1 || got.Hits[0].ID != 100 {
+		t.Errorf("the new text: %+v", got)
+	}
+	w.delete(100)
+	if err := w.commit(f.ix.live(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.search(t, Request{Query: `"biên bản khác hẳn mọi nơi"`}); got.Total != 0 {
+		t.Errorf("after the removal: %+v", got)
+	}
+}
+
 func TestParseQuery(t *testing.T) {
 	for _, tt := range []struct {
 		q    string

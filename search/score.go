@@ -27,13 +27,7 @@ func (s *snapshotSearch) newScorer(sg *segmentSearch) (*scorer, error) {
 		}
 		lengths := &sg.data.lengths[t.field]
 		lengths.init(seg.Count())
-		// the raw postings list, deleted documents too: what is kept of a
-		// segment holds for all its snapshots
-		pl, err := sg.dicts[t.field].PostingsList([]byte(t.text), nil, nil)
-		if err != nil {
-			return nil, err
-		}
-		tp, err := s.ix.segments.postings.get(postingsKey{seg: seg, field: t.field, term: t.text}, pl, lengths)
+		tp, err := s.ix.segments.postings.get(postingsKey{seg: seg, field: t.field, term: t.text}, sg.lists[i], lengths)
 		if err != nil {
 			return nil, err
 		}

@@ -162,6 +162,12 @@ func (m *Main) benchQueryMixes(ctx context.Context, ix *search.Index, r *rand.Ra
 		}
 		defer pprof.StopCPUProfile()
 	}
+	start := time.Now()
+	warmed, err := ix.Warm(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "warm-up (as the server does when it starts, and when writes pause): the common words of %d segments read in %.1f s\n", warmed, time.Since(start).Seconds())
 	for _, mix := range []string{"zipf", "uniform"} {
 		if err := m.benchQueries(ctx, ix, r, vocabs, zipfs, types, mix, n); err != nil {
 			return err
