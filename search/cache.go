@@ -39,6 +39,9 @@ type segmentData struct {
 
 	pairMu sync.Mutex
 	pairs  map[[2]string]*roaring.Bitmap // documents holding two folded words side by side (proximity.go)
+	// pairCounts are how many documents hold two folded words side by
+	// side, counted or estimated (proximity.go)
+	pairCounts map[[2]string]float64
 
 	termMu sync.Mutex
 	terms  map[termKey]*segTerm

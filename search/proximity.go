@@ -72,80 +72,24 @@ func (s *snapshotSearch) keptPairDocs(sg *segmentSearch, first, second int) *roa
 	return sg.data.pairs[key]
 }
 
-// pairIDF estimates the idf of each of the query's word pairs: of the
-// documents that hold both words, a sample of pairSample spread over the
-// segments is checked for the words side by side, and the share found
-// stands for all of them.
+// pairIDF estimates the idf of each of the query's word pairs from the
+// documents of each segment that hold them side by side (pairCount).
 func (s *snapshotSearch) pairIDF() error {
 	q := s.q
 	docs := float64(s.stats.Docs)
-	inter := make([]*roaring.Bitmap, len(s.segs))
 	for k := range q.pairs {
 		p := &q.pairs[k]
 		p.idf = 0
-		var total uint64
-		for i, sg := range s.segs {
-			inter[i] = nil
-			a, b := sg.bm(p.first), sg.bm(p.second)
-			if a == nil || b == nil {
+		df := 0.0
+		for _, sg := range s.segs {
+			if sg.bm(p.first) == nil || sg.bm(p.second) == nil {
 				continue
 			}
-			inter[i] = roaring.And(a, b)
-			if en := sg.data.keyword("language", "en"); en != nil {
-				inter[i].AndNot(en)
-			}
-			if del := sg.ss.Deleted(); del != nil {
-				inter[i].AndNot(del)
-			}
-			total += inter[i].GetCardinality()
-		}
-		if total == 0 {
-			continue
-		}
-		var checked, held uint64
-		var exact float64 // documents known to hold the pair, in segments that keep it
-		for i, sg := range s.segs {
-			if inter[i] == nil || inter[i].IsEmpty() {
-				continue
-			}
-			n := inter[i].GetCardinality()
-			kept := s.keptPairDocs(sg, p.first, p.second)
-			if kept == nil && n <= 4*pairSample {
-				// few enough to read them all, once, and keep them
-				var err error
-				if kept, err = s.pairDocs(sg, p.first, p.second); err != nil {
-					return err
-				}
-			}
-			if kept != nil {
-				exact += float64(inter[i].AndCardinality(kept))
-				total -= n
-				continue
-			}
-			first, err := s.positions(sg, p.first)
+			n, err := s.pairCount(sg, p.first, p.second)
 			if err != nil {
 				return err
 			}
-			second, err := s.positions(sg, p.second)
-			if err != nil {
-				return err
-			}
-			want := max(1, (n*pairSample+total-1)/total) // this segment's share of the sample
-			step := max(1, n/want)
-			for r := uint64(0); r < n; r += step {
-				doc, err := inter[i].Select(uint32(r))
-				if err != nil {
-					return err
-				}
-				checked++
-				if adjacent(first.of(doc), second.of(doc)) {
-					held++
-				}
-			}
-		}
-		df := exact
-		if checked > 0 {
-			df += float64(held) * float64(total) / float64(checked)
+			df += n
 		}
 		if df == 0 {
 			continue // no document checked holds the pair: it adds nothing
@@ -155,6 +99,66 @@ func (s *snapshotSearch) pairIDF() error {
 		p.idf = math.Log(1 + (n-df+0.5)/(df+0.5))
 	}
 	return nil
+}
+
+// pairCount returns how many of a segment's documents that are not
+// English hold two words side by side: exactly where few hold both words
+// (their documents are then kept, pairDocs), else estimated from a sample
+// of pairSample of those that hold both. The count is kept with the
+// segment: a segment never changes, and the documents deleted since are
+// too few to move an idf.
+func (s *snapshotSearch) pairCount(sg *segmentSearch, first, second int) (float64, error) {
+	key := [2]string{s.q.terms[first].text, s.q.terms[second].text}
+	sd := sg.data
+	sd.pairMu.Lock()
+	n, ok := sd.pairCounts[key]
+	sd.pairMu.Unlock()
+	if ok {
+		return n, nil
+	}
+	inter := roaring.And(sg.bm(first), sg.bm(second))
+	if en := sd.keyword("language", "en"); en != nil {
+		inter.AndNot(en)
+	}
+	both := inter.GetCardinality()
+	switch {
+	case both == 0:
+	case both <= 4*pairSample:
+		docs, err := s.pairDocs(sg, first, second)
+		if err != nil {
+			return 0, err
+		}
+		n = float64(inter.AndCardinality(docs))
+	default:
+		fa, err := s.positions(sg, first)
+		if err != nil {
+			return 0, err
+		}
+		fb, err := s.positions(sg, second)
+		if err != nil {
+			return 0, err
+		}
+		step := both / pairSample
+		var checked, held uint64
+		for r := uint64(0); r < both; r += step {
+			doc, err := inter.Select(uint32(r))
+			if err != nil {
+				return 0, err
+			}
+			checked++
+			if adjacent(fa.of(doc), fb.of(doc)) {
+				held++
+			}
+		}
+		n = float64(held) * float64(both) / float64(checked)
+	}
+	sd.pairMu.Lock()
+	if sd.pairCounts == nil || len(sd.pairCounts) >= maxPairsKept {
+		sd.pairCounts = map[[2]string]float64{}
+	}
+	sd.pairCounts[key] = n
+	sd.pairMu.Unlock()
+	return n, nil
 }
 
 // pairScorer adds what a document's adjacent query words are worth.

@@ -212,7 +212,13 @@ func (m *Main) benchQueries(ctx context.Context, ix *search.Index, r *rand.Rand,
 		}
 		req.Scope = pipeline.ScopeAll
 		t0 := time.Now()
-		if _, err := ix.Search(ctx, req); err != nil {
+		var err error
+		// labelled, so that a profile can be read by kind:
+		// go tool pprof -tagfocus kind=question
+		pprof.Do(ctx, pprof.Labels("kind", kind, "mix", mix), func(ctx context.Context) {
+			_, err = ix.Search(ctx, req)
+		})
+		if err != nil {
 			return err
 		}
 		d := time.Since(t0)

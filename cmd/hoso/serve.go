@@ -39,6 +39,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := rt.OpenIndex(); err != nil {
 		return err
 	}
+	// the first searches should not pay for reading the common words
+	go func() { _, _ = rt.Index.Warm(ctx) }()
 	q, err := rt.StartWorkers(ctx)
 	if err != nil {
 		return err
