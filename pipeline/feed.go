@@ -64,6 +64,27 @@ type FeedStore interface {
 	FeedNodeSet(ctx context.Context, node FeedNode) error
 	// FeedNodeList returns the search nodes, with their lag, by name.
 	FeedNodeList(ctx context.Context) ([]FeedNode, error)
+	// FeedNodeListByDocument tells, for each search node, whether its
+	// index holds the document's last change-feed entry.
+	FeedNodeListByDocument(ctx context.Context, documentID int64) (DocumentReplicas, error)
+}
+
+// DocumentReplicas is where a document can be found: its last change-feed
+// entry and, per search node, whether the node's index holds it.
+type DocumentReplicas struct {
+	// Position is the document's last change-feed entry; nil until the
+	// document first reaches the feed (when its checks are done).
+	Position *FeedPosition  `json:"position"`
+	Nodes    []DocumentNode `json:"nodes"`
+	// Holding counts the nodes that hold the document as it is now.
+	Holding int `json:"holding"`
+}
+
+// DocumentNode is a search node, and whether its index holds a document's
+// last change: its position is at or past the document's last entry.
+type DocumentNode struct {
+	FeedNode
+	Holds bool `json:"holds"`
 }
 
 // FeedNode is a search node's place in the change feed: every serve node

@@ -69,3 +69,68 @@ func testFeedNodes(t *testing.T, h Harness) {
 		t.Errorf("entries after the start of a rebuild with nothing in flight: %+v", after.Changes)
 	}
 }
+
+// testFeedNodesByDocument: a node holds a document when its position is at
+// or past the document's last entry; a later change to the document is
+// held by no node until they read it, and a document not yet in the feed
+// by none.
+func testFeedNodesByDocument(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b := mustBatch(t, h.Store, "b")
+	var ids []int64
+	for i := 1; i <= 3; i++ {
+		id := classifiedDoc(t, h.Store, b.ID, 950+i)
+		if i < 3 {
+			if err := h.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids = append(ids, id)
+	}
+	if r, err := h.Store.FeedNodeListByDocument(ctx, ids[0]); err != nil || r.Position == nil || len(r.Nodes) != 0 || r.Holding != 0 {
+		t.Fatalf("FeedNodeListByDocument with no node = %+v, %v: want a position and no node", r, err)
+	}
+	page, err := h.Store.ChangeFeedAfter(ctx, pipeline.FeedPosition{}, 10)
+	if err != nil || len(page.Changes) != 2 {
+		t.Fatalf("ChangeFeedAfter = %+v, %v: want the two checked documents", page, err)
+	}
+	first, second := page.Changes[0], page.Changes[1]
+	if first.DocumentID != ids[0] || second.DocumentID != ids[1] {
+		t.Fatalf("feed %+v, want documents %v", page.Changes, ids[:2])
+	}
+	for _, n := range []pipeline.FeedNode{{Node: "a", Position: first.Position()}, {Node: "b", Position: second.Position()}, {Node: "c"}} {
+		if err := h.Store.FeedNodeSet(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(doc int64, want string) {
+		t.Helper()
+		r, err := h.Store.FeedNodeListByDocument(ctx, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, n := range r.Nodes {
+			if n.Holds {
+				got += n.Node
+			}
+		}
+		if got != want || r.Holding != len(want) || len(r.Nodes) != 3 {
+			t.Errorf("nodes holding document %d: %q (holding %d of %d), want %q", doc, got, r.Holding, len(r.Nodes), want)
+		}
+	}
+	check(ids[0], "ab")
+	check(ids[1], "b")
+	check(ids[2], "")
+	if r, _ := h.Store.FeedNodeListByDocument(ctx, ids[2]); r.Position != nil {
+		t.Errorf("position of a document not in the feed: %+v", r.Position)
+	}
+	if r, _ := h.Store.FeedNodeListByDocument(ctx, ids[1]); r.Position == nil || *r.Position != second.Position() || r.Nodes[1].Lag != 0 || r.Nodes[0].Lag != 1 {
+		t.Errorf("document %d: position %+v, nodes %+v: want %+v, a 1 behind, b caught up", ids[1], r.Position, r.Nodes, second.Position())
+	}
+	if _, err := h.Store.DocumentCorrect(ctx, pipeline.DocumentCorrectParams{DocumentID: ids[0], Type: "land"}); err != nil {
+		t.Fatal(err)
+	}
+	check(ids[0], "")
+	check(ids[1], "b")
+}
