@@ -282,6 +282,24 @@ func TestSeveralNodes(t *testing.T) {
 	if n := probe(reported); n != 3 {
 		t.Errorf("%d nodes report %d documents in their index, want 3", n, docs)
 	}
+	// Any node's document API says which nodes hold the document.
+	holders := func(info web.DocumentInfo) (s string) {
+		for _, n := range info.Search.Nodes {
+			if n.Holds && slices.Contains([]string{"a", "b", "c"}, n.Node) {
+				s += n.Node
+			}
+		}
+		return s
+	}
+	docURL := fmt.Sprintf("%s/api/v1/documents/%d", bb.base, want[0])
+	info := apiGet[web.DocumentInfo](t, docURL, token)
+	for deadline := time.Now().Add(30 * time.Second); holders(info) != "abc" && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		info = apiGet[web.DocumentInfo](t, docURL, token)
+	}
+	if holders(info) != "abc" || info.Search.Position == nil {
+		t.Errorf("document %d held by nodes %q, want abc: %+v", want[0], holders(info), info.Search)
+	}
 	// The worker read every original from the S3 server: its data folder
 	// is its own, and the uploads went to node a's.
 }
