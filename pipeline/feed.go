@@ -67,6 +67,27 @@ type FeedStore interface {
 	// FeedNodeListByDocument tells, for each search node, whether its
 	// index holds the document's last change-feed entry.
 	FeedNodeListByDocument(ctx context.Context, documentID int64) (DocumentReplicas, error)
+
+	// IndexSnapshotCreate records a search-index snapshot stored in the
+	// blob store, and forgets all but the newest two (the blob sweep then
+	// removes theirs).
+	IndexSnapshotCreate(ctx context.Context, snap IndexSnapshot) (IndexSnapshot, error)
+	// IndexSnapshotLatest returns the newest snapshot; ENOTFOUND when
+	// none was published.
+	IndexSnapshotLatest(ctx context.Context) (IndexSnapshot, error)
+}
+
+// IndexSnapshot is a copy of a search node's index in the blob store: a
+// node that starts with no index unpacks it and reads the change feed from
+// its position on.
+type IndexSnapshot struct {
+	ID        int64        `json:"id"`
+	Node      string       `json:"node"` // that published it
+	SHA256    string       `json:"sha256"`
+	Size      int64        `json:"size"`
+	Position  FeedPosition `json:"position"` // the feed entries it holds end here
+	Documents int64        `json:"documents"`
+	CreatedAt time.Time    `json:"created_at"`
 }
 
 // DocumentReplicas is where a document can be found: its last change-feed

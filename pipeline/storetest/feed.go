@@ -134,3 +134,31 @@ func testFeedNodesByDocument(t *testing.T, h Harness) {
 	check(ids[0], "")
 	check(ids[1], "b")
 }
+
+// testIndexSnapshots: the newest snapshot is the one a new node unpacks;
+// only the newest two are kept, and the blob sweep keeps their blobs.
+func testIndexSnapshots(t *testing.T, h Harness) {
+	ctx := context.Background()
+	_, err := h.Store.IndexSnapshotLatest(ctx)
+	wantCode(t, "IndexSnapshotLatest with none", err, pipeline.ENOTFOUND)
+	for i := int64(1); i <= 3; i++ {
+		got, err := h.Store.IndexSnapshotCreate(ctx, pipeline.IndexSnapshot{Node: "a", SHA256: sha(7000 + int(i)), Size: 100 * i,
+			Position: pipeline.FeedPosition{TxID: 10 * i, Seq: i}, Documents: 5 * i})
+		if err != nil || got.ID == 0 || got.CreatedAt.IsZero() {
+			t.Fatalf("IndexSnapshotCreate = %+v, %v", got, err)
+		}
+	}
+	latest, err := h.Store.IndexSnapshotLatest(ctx)
+	if err != nil || latest.SHA256 != sha(7003) || latest.Node != "a" || latest.Size != 300 || latest.Documents != 15 ||
+		latest.Position != (pipeline.FeedPosition{TxID: 30, Seq: 3}) || latest.CreatedAt.IsZero() {
+		t.Errorf("IndexSnapshotLatest = %+v, %v: want the third", latest, err)
+	}
+	refs, ok := h.Store.(blob.Referencer)
+	if !ok {
+		t.Fatal("the store cannot tell the blob sweep which blobs rows name")
+	}
+	used, err := refs.BlobReferenced(ctx, []string{sha(7001), sha(7002), sha(7003)})
+	if err != nil || used[sha(7001)] || !used[sha(7002)] || !used[sha(7003)] {
+		t.Errorf("BlobReferenced = %v, %v: want the newest two snapshots only", used, err)
+	}
+}
