@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hoso/pipeline"
+	"hoso/search"
 	"hoso/web"
 )
 
@@ -44,13 +45,24 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rt.Close()
-	if snap, err := rt.RestoreIndexSnapshot(ctx); err != nil {
+	snap, err := rt.RestoreIndexSnapshot(ctx)
+	if err != nil {
 		fmt.Fprintf(m.Stderr, "The search-index snapshot could not be unpacked (%v); the index is built from the change feed.\n", err)
 	} else if snap.ID != 0 {
 		fmt.Fprintf(m.Stderr, "Search index unpacked from snapshot %d of node %s (%d documents); the change feed after it follows.\n", snap.ID, snap.Node, snap.Documents)
 	}
 	if err := rt.OpenIndex(); err != nil {
-		return err
+		if snap.ID == 0 || errors.Is(err, search.ErrInUse) {
+			return err
+		}
+		// The snapshot just unpacked does not open: start empty instead.
+		fmt.Fprintf(m.Stderr, "The unpacked search-index snapshot does not open (%v); the index is built from the change feed.\n", err)
+		if err := os.RemoveAll(rt.indexDir()); err != nil {
+			return err
+		}
+		if err := rt.OpenIndex(); err != nil {
+			return err
+		}
 	}
 	q, err := rt.StartWorkers(ctx)
 	if err != nil {
