@@ -64,6 +64,48 @@ type FeedStore interface {
 	FeedNodeSet(ctx context.Context, node FeedNode) error
 	// FeedNodeList returns the search nodes, with their lag, by name.
 	FeedNodeList(ctx context.Context) ([]FeedNode, error)
+	// FeedNodeListByDocument tells, for each search node, whether its
+	// index holds the document's last change-feed entry.
+	FeedNodeListByDocument(ctx context.Context, documentID int64) (DocumentReplicas, error)
+
+	// IndexSnapshotCreate records a search-index snapshot stored in the
+	// blob store, and forgets all but the newest two (the blob sweep then
+	// removes theirs).
+	IndexSnapshotCreate(ctx context.Context, snap IndexSnapshot) (IndexSnapshot, error)
+	// IndexSnapshotLatest returns the newest snapshot; ENOTFOUND when
+	// none was published.
+	IndexSnapshotLatest(ctx context.Context) (IndexSnapshot, error)
+}
+
+// IndexSnapshot is a copy of a search node's index in the blob store: a
+// node that starts with no index unpacks it and reads the change feed from
+// its position on.
+type IndexSnapshot struct {
+	ID        int64        `json:"id"`
+	Node      string       `json:"node"` // that published it
+	SHA256    string       `json:"sha256"`
+	Size      int64        `json:"size"`
+	Position  FeedPosition `json:"position"` // the feed entries it holds end here
+	Documents int64        `json:"documents"`
+	CreatedAt time.Time    `json:"created_at"`
+}
+
+// DocumentReplicas is where a document can be found: its last change-feed
+// entry and, per search node, whether the node's index holds it.
+type DocumentReplicas struct {
+	// Position is the document's last change-feed entry; nil until the
+	// document first reaches the feed (when its checks are done).
+	Position *FeedPosition  `json:"position"`
+	Nodes    []DocumentNode `json:"nodes"`
+	// Holding counts the nodes that hold the document as it is now.
+	Holding int `json:"holding"`
+}
+
+// DocumentNode is a search node, and whether its index holds a document's
+// last change: its position is at or past the document's last entry.
+type DocumentNode struct {
+	FeedNode
+	Holds bool `json:"holds"`
 }
 
 // FeedNode is a search node's place in the change feed: every serve node

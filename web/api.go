@@ -422,11 +422,16 @@ func (s *Server) documentGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Identifiers = ids
+	info := DocumentInfo{Document: d}
+	if info.Search, err = s.documentSearch(r.Context(), d.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if err := s.audit(r, pipeline.AuditView, docObject(d.ID), nil); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, info)
 }
 
 // inlineSafe are the types a browser may be told an original is; anything

@@ -259,6 +259,7 @@ type documentPage struct {
 	Original           string
 	CanReview          bool
 	CanCorrect         bool
+	Search             DocumentSearch // which search nodes hold it
 }
 
 func (p *documentPage) title(v *view) string { return p.Doc.Filename }
@@ -293,6 +294,10 @@ func (s *Server) renderDocument(w http.ResponseWriter, r *http.Request, d *pipel
 		return
 	}
 	page.IdentifierGroups = groupIdentifiers(d.Identifiers)
+	if page.Search, err = s.documentSearch(ctx, d.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if page.Flags, err = s.cfg.Store.FlagList(ctx, pipeline.FlagListParams{Scope: scope(r), DocumentID: d.ID}); err != nil {
 		s.fail(w, r, err)
 		return

@@ -35,6 +35,9 @@ func (m *Main) benchScale(ctx context.Context, args []string) error {
 	pgURL := f.fs.String("postgres", m.Getenv("HOSO_TEST_DATABASE_URL"), "PostgreSQL URL (a scratch schema is used and dropped)")
 	docs := f.fs.Int("docs", 400, "documents per run")
 	rate := f.fs.Int("rate", 40, "documents per second of the steady upload")
+	catchUp := f.fs.String("catch-up", "", "also compare an empty node's catch-up from the feed and from an index snapshot, at these archive sizes (e.g. 2000,10000)")
+	catchUpOnly := f.fs.Bool("catch-up-only", false, "with --catch-up: only that comparison")
+	catchUpWords := f.fs.Int("catch-up-words", 300, "words per generated document of the catch-up comparison")
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
@@ -43,6 +46,18 @@ func (m *Main) benchScale(ctx context.Context, args []string) error {
 	blobURL := &f.cfg.BlobURL
 	if *pgURL == "" {
 		return usageError{"hoso bench scale needs PostgreSQL: --postgres URL or HOSO_TEST_DATABASE_URL"}
+	}
+	if *catchUp != "" {
+		sizes, err := parseSizes(*catchUp)
+		if err != nil {
+			return err
+		}
+		if err := m.benchCatchUp(ctx, *pgURL, f.cfg, sizes, *catchUpWords); err != nil {
+			return err
+		}
+		if *catchUpOnly {
+			return nil
+		}
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -178,7 +179,7 @@ func waitNodeBatch(t *testing.T, n *node, token string, id int64) web.BatchStatu
 // took the upload are killed in the middle; every document still reaches
 // both indexes exactly once, a search through the other node with the
 // upload's position finds them all, and a third node started empty
-// catches up and answers the same.
+// unpacks node b's index snapshot, catches up and answers the same.
 func TestSeveralNodes(t *testing.T) {
 	bs := backends(t)
 	if len(bs) < 2 {
@@ -202,6 +203,8 @@ func TestSeveralNodes(t *testing.T) {
 		return &node{name: name, data: t.TempDir(), base: "http://" + addr, args: []string{"serve", "--addr", addr, "--queues", "default"}, auditKey: auditKey}
 	}
 	a, bb := serveNode("a"), serveNode("b")
+	// Node b publishes index snapshots to the S3 server, for node c.
+	bb.args = append(bb.args, "--snapshot-every", "1s")
 	worker := &node{name: "worker", data: t.TempDir(), args: []string{"worker"}, auditKey: auditKey}
 	for _, n := range []*node{a, bb, worker} {
 		n.start(t, b)
@@ -263,9 +266,19 @@ func TestSeveralNodes(t *testing.T) {
 	if got, stale := hitIDs(t, a, token, position); stale || !slices.Equal(got, want) {
 		t.Errorf("search through node a: %d hits (stale %v), want the same %d as node b", len(got), stale, len(want))
 	}
+	snapshotted := `SELECT count(*) FROM index_snapshot WHERE node = 'b' AND documents = 200`
+	for deadline := time.Now().Add(time.Minute); probe(snapshotted) == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if probe(snapshotted) == 0 {
+		t.Fatalf("node b published no index snapshot of the %d documents\n%s", docs, bb.log.String())
+	}
 	c := serveNode("c")
 	started := time.Now()
 	c.start(t, b)
+	if !strings.Contains(c.log.String(), "Search index unpacked from snapshot") {
+		t.Errorf("node c did not start from node b's snapshot:\n%s", c.log.String())
+	}
 	got, stale := hitIDs(t, c, token, position)
 	for stale && time.Since(started) < 3*time.Minute {
 		got, stale = hitIDs(t, c, token, position)
@@ -281,6 +294,24 @@ func TestSeveralNodes(t *testing.T) {
 	}
 	if n := probe(reported); n != 3 {
 		t.Errorf("%d nodes report %d documents in their index, want 3", n, docs)
+	}
+	// Any node's document API says which nodes hold the document.
+	holders := func(info web.DocumentInfo) (s string) {
+		for _, n := range info.Search.Nodes {
+			if n.Holds && slices.Contains([]string{"a", "b", "c"}, n.Node) {
+				s += n.Node
+			}
+		}
+		return s
+	}
+	docURL := fmt.Sprintf("%s/api/v1/documents/%d", bb.base, want[0])
+	info := apiGet[web.DocumentInfo](t, docURL, token)
+	for deadline := time.Now().Add(30 * time.Second); holders(info) != "abc" && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		info = apiGet[web.DocumentInfo](t, docURL, token)
+	}
+	if holders(info) != "abc" || info.Search.Position == nil {
+		t.Errorf("document %d held by nodes %q, want abc: %+v", want[0], holders(info), info.Search)
 	}
 	// The worker read every original from the S3 server: its data folder
 	// is its own, and the uploads went to node a's.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hoso/pipeline"
+	"hoso/search"
 	"hoso/web"
 )
 
@@ -21,8 +22,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	addr := f.fs.String("addr", envOr(m.Getenv("HOSO_ADDR"), "127.0.0.1:8080"), "address to listen on")
 	queues := f.queuesFlag()
 	node := f.fs.String("node", m.Getenv("HOSO_NODE"), "this search node's name, shown with its index lag (default host:data folder)")
+	snapshotEvery := f.fs.Duration("snapshot-every", envDuration(m.Getenv("HOSO_SNAPSHOT_EVERY"), -1),
+		"how often the serve nodes publish a search-index snapshot to the blob store, for new nodes to start from; 0: never (default 1h on PostgreSQL, never on SQLite)")
 	if _, err := f.parse(args); err != nil {
 		return err
+	}
+	if *snapshotEvery < 0 {
+		*snapshotEvery = 0
+		if f.cfg.DatabaseURL != "" && !isSQLiteURL(f.cfg.DatabaseURL) {
+			*snapshotEvery = DefaultSnapshotEvery
+		}
 	}
 	if err := queues(); err != nil {
 		return err
@@ -36,8 +45,24 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rt.Close()
+	snap, err := rt.RestoreIndexSnapshot(ctx)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "The search-index snapshot could not be unpacked (%v); the index is built from the change feed.\n", err)
+	} else if snap.ID != 0 {
+		fmt.Fprintf(m.Stderr, "Search index unpacked from snapshot %d of node %s (%d documents); the change feed after it follows.\n", snap.ID, snap.Node, snap.Documents)
+	}
 	if err := rt.OpenIndex(); err != nil {
-		return err
+		if snap.ID == 0 || errors.Is(err, search.ErrInUse) {
+			return err
+		}
+		// The snapshot just unpacked does not open: start empty instead.
+		fmt.Fprintf(m.Stderr, "The unpacked search-index snapshot does not open (%v); the index is built from the change feed.\n", err)
+		if err := os.RemoveAll(rt.indexDir()); err != nil {
+			return err
+		}
+		if err := rt.OpenIndex(); err != nil {
+			return err
+		}
 	}
 	// the first searches should not pay for reading the common words
 	go func() { _, _ = rt.Index.Warm(ctx) }()
@@ -48,6 +73,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer stopQueue(ctx, q)
 	stopIndexer := rt.RunIndexer(ctx)
 	defer stopIndexer()
+	if *snapshotEvery > 0 {
+		stopSnapshots := rt.RunSnapshots(ctx, *snapshotEvery)
+		defer stopSnapshots()
+	}
 
 	password, err := web.CreateFirstAdmin(ctx, rt.Store)
 	if err != nil {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"hoso/pipeline"
@@ -22,21 +23,68 @@ func (s *Store) FeedNodeSet(ctx context.Context, n pipeline.FeedNode) error {
 // FeedNodeList returns the search nodes by name, each with the committed
 // entries it has not read.
 func (s *Store) FeedNodeList(ctx context.Context) ([]pipeline.FeedNode, error) {
+	nodes, err := s.feedNodes(ctx, 0)
+	if err != nil {
+		return nil, fmt.Errorf("list search nodes: %w", err)
+	}
+	out := make([]pipeline.FeedNode, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.FeedNode
+	}
+	return out, nil
+}
+
+// FeedNodeListByDocument tells, for each search node, whether its index
+// holds the document's last change-feed entry.
+func (s *Store) FeedNodeListByDocument(ctx context.Context, documentID int64) (pipeline.DocumentReplicas, error) {
+	q := `SELECT tx_id, seq FROM change_feed WHERE document_id = $1 ORDER BY tx_id DESC, seq DESC LIMIT 1`
+	if s.db.Dialect() != "postgres" {
+		q = `SELECT seq, seq FROM change_feed WHERE document_id = $1 ORDER BY seq DESC LIMIT 1`
+	}
+	var r pipeline.DocumentReplicas
+	var pos pipeline.FeedPosition
+	switch err := s.db.QueryRow(ctx, q, documentID).Scan(&pos.TxID, &pos.Seq); {
+	case errors.Is(err, ErrNoRows):
+	case err != nil:
+		return r, fmt.Errorf("read document %d's feed position: %w", documentID, err)
+	default:
+		r.Position = &pos
+	}
+	nodes, err := s.feedNodes(ctx, documentID)
+	if err != nil {
+		return r, fmt.Errorf("list search nodes of document %d: %w", documentID, err)
+	}
+	r.Nodes = nodes
+	for i := range r.Nodes {
+		r.Nodes[i].Holds = r.Nodes[i].Holds && r.Position != nil
+		if r.Nodes[i].Holds {
+			r.Holding++
+		}
+	}
+	return r, nil
+}
+
+// feedNodes lists the search nodes with their lag and, for documentID
+// (when not 0), whether no entry of the document lies after the node's
+// position.
+func (s *Store) feedNodes(ctx context.Context, documentID int64) ([]pipeline.DocumentNode, error) {
 	after := "c.seq > n.seq"
 	if s.db.Dialect() == "postgres" {
 		after = "(c.tx_id, c.seq) > (n.tx_id, n.seq)"
 	}
 	rows, err := s.db.Query(ctx, `SELECT n.node, n.tx_id, n.seq, n.horizon, n.documents, n.updated_at,
-		(SELECT count(*) FROM change_feed c WHERE `+after+`) FROM feed_node n ORDER BY n.node`)
+		(SELECT count(*) FROM change_feed c WHERE `+after+`),
+		NOT EXISTS (SELECT 1 FROM change_feed c WHERE c.document_id = $1 AND `+after+`)
+		FROM feed_node n ORDER BY n.node`, documentID)
 	if err != nil {
-		return nil, fmt.Errorf("list search nodes: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
-	var out []pipeline.FeedNode
+	out := []pipeline.DocumentNode{}
 	for rows.Next() {
-		var n pipeline.FeedNode
-		if err := rows.Scan(&n.Node, &n.Position.TxID, &n.Position.Seq, &n.Horizon, &n.Documents, &n.UpdatedAt, &n.Lag); err != nil {
-			return nil, fmt.Errorf("list search nodes: %w", err)
+		var n pipeline.DocumentNode
+		if err := rows.Scan(&n.Node, &n.Position.TxID, &n.Position.Seq, &n.Horizon, &n.Documents, &n.UpdatedAt, &n.Lag, &n.Holds); err != nil {
+			return nil, err
 		}
 		out = append(out, n)
 	}

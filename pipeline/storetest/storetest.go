@@ -49,6 +49,8 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("Figures", func(t *testing.T) { testFigures(t, open(t)) })
 	t.Run("FourEyes", func(t *testing.T) { testFourEyes(t, open(t)) })
 	t.Run("FeedNodes", func(t *testing.T) { testFeedNodes(t, open(t)) })
+	t.Run("FeedNodesByDocument", func(t *testing.T) { testFeedNodesByDocument(t, open(t)) })
+	t.Run("IndexSnapshots", func(t *testing.T) { testIndexSnapshots(t, open(t)) })
 	t.Run("OCRProgress", func(t *testing.T) { testOCRProgress(t, open(t)) })
 	t.Run("Models", func(t *testing.T) { testModels(t, open(t)) })
 	t.Run("ClassifyFlags", func(t *testing.T) { testClassifyFlags(t, open(t)) })
