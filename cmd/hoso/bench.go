@@ -24,24 +24,44 @@ import (
 // SQLite and (with --postgres) PostgreSQL. Each figure is the median of
 // --rounds runs, taken in turn so that a noisy neighbour hits all alike.
 func (m *Main) bench(ctx context.Context, args []string) error {
-	if len(args) > 0 && args[0] == "search" {
-		return m.benchSearch(ctx, args[1:])
+	if len(args) > 0 {
+		if sub, ok := m.benchCommands()[args[0]]; ok {
+			return sub(ctx, args[1:])
+		}
 	}
-	if len(args) > 0 && args[0] == "detect" {
-		return m.benchDetect(ctx, args[1:])
+	return m.benchPipeline(ctx, args)
+}
+
+// benchCommands are the benchmarks with a name of their own; without
+// one, bench measures the pipeline on PDFs.
+func (m *Main) benchCommands() map[string]func(context.Context, []string) error {
+	return map[string]func(context.Context, []string) error{
+		"search":    m.benchSearch,
+		"detect":    m.benchDetect,
+		"relevance": m.benchRelevance,
+		"classify":  m.benchClassify,
+		"scale":     m.benchScale,
+		"ocr":       m.benchOCR,
 	}
-	if len(args) > 0 && args[0] == "relevance" {
-		return m.benchRelevance(ctx, args[1:])
-	}
-	if len(args) > 0 && args[0] == "classify" {
-		return m.benchClassify(ctx, args[1:])
-	}
-	if len(args) > 0 && args[0] == "scale" {
-		return m.benchScale(ctx, args[1:])
-	}
-	if len(args) > 0 && args[0] == "ocr" {
-		return m.benchOCR(ctx, args[1:])
-	}
+}
+
+// benchMeasure is one contender of the pipeline bench, run --rounds
+// times.
+type benchMeasure struct {
+	name string
+	run  func() (time.Duration, error)
+	runs []time.Duration
+}
+
+// benchRun is what the end-to-end contenders record besides their time.
+type benchRun struct {
+	usable      []string
+	children    int
+	ingestTimes map[string][]time.Duration
+	idles       map[string][]slotIdle
+}
+
+func (m *Main) benchPipeline(ctx context.Context, args []string) error {
 	f := m.newFlags("bench").extraction().uploads()
 	rounds := f.fs.Int("rounds", 3, "runs of each measurement; the median is reported")
 	pgURL := f.fs.String("postgres", m.Getenv("HOSO_TEST_DATABASE_URL"), "PostgreSQL URL for the end-to-end run on PostgreSQL (a scratch schema is used and dropped)")
@@ -76,106 +96,40 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 
 	// Keep the files that some reader can open, so that every contender
 	// works on the same set.
-	var usable []string
+	br := &benchRun{children: cfg.Children, ingestTimes: map[string][]time.Duration{}, idles: map[string][]slotIdle{}}
 	pages := 0
 	for _, p := range files {
 		res, err := sb.Extract(ctx, p)
 		if err == nil {
-			usable = append(usable, p)
+			br.usable = append(br.usable, p)
 			pages += len(res.Pages)
 		}
 	}
-	fmt.Fprintf(m.Stdout, "%d of them readable, %d pages\n\n", len(usable), pages)
+	fmt.Fprintf(m.Stdout, "%d of them readable, %d pages\n\n", len(br.usable), pages)
 
-	type measure struct {
-		name string
-		run  func() (time.Duration, error)
-		runs []time.Duration
-	}
-	var ms []*measure
+	var ms []*benchMeasure
 	if tool != "" {
-		ms = append(ms, &measure{name: "pdftotext", run: func() (time.Duration, error) {
-			return parallel(ctx, usable, cfg.Children, func(p string) error {
+		ms = append(ms, &benchMeasure{name: "pdftotext", run: func() (time.Duration, error) {
+			return parallel(ctx, br.usable, cfg.Children, func(p string) error {
 				return exec.CommandContext(ctx, tool, "-enc", "UTF-8", "-q", p, os.DevNull).Run()
 			})
 		}})
 	}
-	ms = append(ms, &measure{name: "hoso extraction (sandbox)", run: func() (time.Duration, error) {
-		return parallel(ctx, usable, cfg.Children, func(p string) error {
+	ms = append(ms, &benchMeasure{name: "hoso extraction (sandbox)", run: func() (time.Duration, error) {
+		return parallel(ctx, br.usable, cfg.Children, func(p string) error {
 			_, err := sb.Extract(ctx, p)
 			return err
 		})
 	}})
-	ingestTimes := map[string][]time.Duration{}
-	idles := map[string][]slotIdle{}
-	e2e := func(name string, c Config, cleanup func(), ex workers.Extractor) *measure {
-		return &measure{name: "hoso process on " + name, run: func() (time.Duration, error) {
-			dir, err := os.MkdirTemp("", "hoso-bench-")
-			if err != nil {
-				return 0, err
-			}
-			defer os.RemoveAll(dir)
-			defer cleanup()
-			c.DataDir = dir
-			start := time.Now()
-			rt, err := OpenRuntime(ctx, c)
-			if err != nil {
-				return 0, err
-			}
-			defer rt.Close()
-			rt.Sandbox.Record()
-			rt.Extractor = ex
-			upload := func() (*ingest.Upload, error) {
-				s, err := rt.Ingester().Begin(ctx, "bench")
-				if err != nil {
-					return nil, err
-				}
-				for _, p := range usable {
-					if err := s.AddPath(ctx, p); err != nil {
-						return nil, err
-					}
-				}
-				return s, nil
-			}
-			// Without extraction, the files are stored first and only the
-			// queue's work is timed.
-			var s *ingest.Upload
-			if ex != nil {
-				if s, err = upload(); err != nil {
-					return 0, err
-				}
-				start = time.Now()
-			}
-			workStart := time.Now()
-			q, err := rt.StartWorkers(ctx)
-			if err != nil {
-				return 0, err
-			}
-			if ex == nil {
-				if s, err = upload(); err != nil {
-					return 0, err
-				}
-				ingestTimes[name] = append(ingestTimes[name], time.Since(start))
-			}
-			err = waitTerminal(ctx, rt.Store, []int64{s.Batch.ID}, nil)
-			el := time.Since(start)
-			stopQueue(ctx, q)
-			if err != nil {
-				return 0, err
-			}
-			idles[name] = append(idles[name], childIdle(rt.Sandbox.Recorded(), c.Children, workStart, start.Add(el)))
-			return el, nil
-		}}
-	}
-	ms = append(ms, e2e("SQLite", cfg, func() {}, nil))
-	ms = append(ms, e2e("SQLite, no extraction", cfg, func() {}, cannedExtractor{cfg.Timeout}))
+	ms = append(ms, br.endToEnd(ctx, "SQLite", cfg, func() {}, nil))
+	ms = append(ms, br.endToEnd(ctx, "SQLite, no extraction", cfg, func() {}, cannedExtractor{cfg.Timeout}))
 	if *pgURL != "" {
 		schema := fmt.Sprintf("hoso_bench_%d", time.Now().UnixNano())
 		c := cfg
 		c.DatabaseURL, c.Schema = *pgURL, schema
 		drop := func() { _ = postgres.DropSchema(context.WithoutCancel(ctx), *pgURL, schema) }
-		ms = append(ms, e2e("PostgreSQL", c, drop, nil))
-		ms = append(ms, e2e("PostgreSQL, no extraction", c, drop, cannedExtractor{cfg.Timeout}))
+		ms = append(ms, br.endToEnd(ctx, "PostgreSQL", c, drop, nil))
+		ms = append(ms, br.endToEnd(ctx, "PostgreSQL, no extraction", c, drop, cannedExtractor{cfg.Timeout}))
 	}
 	for r := 0; r < *rounds; r++ {
 		for _, mm := range ms {
@@ -186,6 +140,76 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 			mm.runs = append(mm.runs, d)
 		}
 	}
+	m.benchPipelineReport(ms, br, pages)
+	return nil
+}
+
+// endToEnd is `hoso process` on a fresh data folder, with the real
+// extraction or (ex) a stand-in that measures the queue and database
+// alone: then the files are stored first and only the queue's work is
+// timed.
+func (br *benchRun) endToEnd(ctx context.Context, name string, c Config, cleanup func(), ex workers.Extractor) *benchMeasure {
+	return &benchMeasure{name: "hoso process on " + name, run: func() (time.Duration, error) {
+		dir, err := os.MkdirTemp("", "hoso-bench-")
+		if err != nil {
+			return 0, err
+		}
+		defer os.RemoveAll(dir)
+		defer cleanup()
+		c.DataDir = dir
+		start := time.Now()
+		rt, err := OpenRuntime(ctx, c)
+		if err != nil {
+			return 0, err
+		}
+		defer rt.Close()
+		rt.Sandbox.Record()
+		rt.Extractor = ex
+		upload := func() (*ingest.Upload, error) {
+			s, err := rt.Ingester().Begin(ctx, "bench")
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range br.usable {
+				if err := s.AddPath(ctx, p); err != nil {
+					return nil, err
+				}
+			}
+			return s, nil
+		}
+		var s *ingest.Upload
+		if ex != nil {
+			if s, err = upload(); err != nil {
+				return 0, err
+			}
+			start = time.Now()
+		}
+		workStart := time.Now()
+		q, err := rt.StartWorkers(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if ex == nil {
+			if s, err = upload(); err != nil {
+				return 0, err
+			}
+			br.ingestTimes[name] = append(br.ingestTimes[name], time.Since(start))
+		}
+		err = waitTerminal(ctx, rt.Store, []int64{s.Batch.ID}, nil)
+		el := time.Since(start)
+		stopQueue(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		br.idles[name] = append(br.idles[name], childIdle(rt.Sandbox.Recorded(), c.Children, workStart, start.Add(el)))
+		return el, nil
+	}}
+}
+
+// benchPipelineReport prints each contender's median against
+// pdftotext's, and for each database what the queue costs and how long
+// the extraction processes stood idle.
+func (m *Main) benchPipelineReport(ms []*benchMeasure, br *benchRun, pages int) {
 	med := func(ds []time.Duration) time.Duration {
 		s := append([]time.Duration(nil), ds...)
 		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
@@ -205,7 +229,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		if base > 0 {
 			ratio = fmt.Sprintf("%.2f×", float64(d)/float64(base))
 		}
-		fmt.Fprintf(m.Stdout, "%-30s %10.2f %10.1f %12.1f %10s\n", mm.name, d.Seconds(), float64(pages)/d.Seconds(), float64(len(usable))/d.Seconds(), ratio)
+		fmt.Fprintf(m.Stdout, "%-30s %10.2f %10.1f %12.1f %10s\n", mm.name, d.Seconds(), float64(pages)/d.Seconds(), float64(len(br.usable))/d.Seconds(), ratio)
 	}
 	fmt.Fprintln(m.Stdout)
 	if base > 0 {
@@ -220,11 +244,11 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		if !ok {
 			continue
 		}
-		is := append([]slotIdle(nil), idles[name]...)
+		is := append([]slotIdle(nil), br.idles[name]...)
 		sort.Slice(is, func(i, j int) bool { return is[i].between < is[j].between })
 		mid := is[len(is)/2]
-		frac := func(x time.Duration) float64 { return 100 * x.Seconds() / d.Seconds() / float64(cfg.Children) }
-		fmt.Fprintf(m.Stdout, "%s: end to end %.2f s (files stored after %.2f s)", name, d.Seconds(), med(ingestTimes[name]).Seconds())
+		frac := func(x time.Duration) float64 { return 100 * x.Seconds() / d.Seconds() / float64(br.children) }
+		fmt.Fprintf(m.Stdout, "%s: end to end %.2f s (files stored after %.2f s)", name, d.Seconds(), med(br.ingestTimes[name]).Seconds())
 		if base > 0 {
 			fmt.Fprintf(m.Stdout, ", %.2f× pdftotext alone (target ≤ 2)", float64(d)/float64(base))
 		}
@@ -233,7 +257,6 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "  extraction processes idle: %.1f%% between files, %.1f%% before the first, %.1f%% after the last\n",
 			frac(mid.between), frac(mid.start), frac(mid.tail))
 	}
-	return nil
 }
 
 // slotIdle is the time extraction children stood idle, summed over
