@@ -324,3 +324,38 @@ func TestPropose(t *testing.T) {
 		t.Errorf("Propose(unknown type) = %v, want ENOTFOUND", err)
 	}
 }
+
+// TestSpreadWeights: a term every kind uses alike weighs far less than
+// one that names a kind, and the explanation's weights
+// still add up to the log-odds of the answer over the runner-up.
+func TestSpreadWeights(t *testing.T) {
+	m, err := Train(generate(60, 1), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	weight := func(term string) float32 {
+		i := slices.Index(m.Terms, term)
+		if i < 0 {
+			t.Fatalf("no term %q", term)
+		}
+		return m.IDF[i]
+	}
+	// "khiếu" is in the complaint's words only; "huyện" in the words all
+	// kinds share.
+	if k, h := weight("khiếu"), weight("huyện"); k <= 5*h {
+		t.Errorf("weight of \"khiếu\" %.3f, of \"huyện\" %.3f: want the kind's word to weigh at least five times the shared one (rarity alone gives about twice)", k, h)
+	}
+	text := "ĐƠN KHIẾU NẠI. Kính gửi ủy ban nhân dân huyện. Tôi khiếu nại về việc bồi thường chưa đúng."
+	p := m.Probabilities(text)
+	s := m.Suggest(text)
+	best, second := slices.Index(m.Labels, s.Label), slices.Index(m.Labels, s.RunnerUp)
+	x := m.vectorize(Features(text))
+	sum := float64(m.Bias[best] - m.Bias[second])
+	nl := len(m.Labels)
+	for j, i := range x.idx {
+		sum += float64(x.val[j] * (m.Weights[int(i)*nl+best] - m.Weights[int(i)*nl+second]))
+	}
+	if got := math.Log(p[best] / p[second]); math.Abs(got-sum) > 1e-3 {
+		t.Errorf("log-odds %.4f, terms and base rates sum to %.4f", got, sum)
+	}
+}
