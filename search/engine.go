@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -618,6 +621,53 @@ func (s *snapshotSearch) verify(sg *segmentSearch) error {
 		}
 	}
 	return nil
+}
+
+// eachSegment runs fn on every segment, as many at a time as the
+// machine has cores: checking the phrases of a segment's matches reads
+// their words' positions, and on a large archive that is most of what a
+// phrase of common words costs. fn may change only its segment's state;
+// the caches it reaches are shared safely. The first error stops the
+// segments not yet started.
+func (s *snapshotSearch) eachSegment(fn func(sg *segmentSearch) error) error {
+	workers := min(runtime.GOMAXPROCS(0), len(s.segs))
+	if workers <= 1 {
+		for _, sg := range s.segs {
+			if err := fn(sg); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var (
+		next   atomic.Int64
+		failed atomic.Bool
+		mu     sync.Mutex
+		first  error
+		wg     sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() {
+				i := int(next.Add(1)) - 1
+				if i >= len(s.segs) {
+					return
+				}
+				if err := fn(s.segs[i]); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // phraseDocs returns the documents of cand that hold the phrase's words

@@ -358,12 +358,15 @@ func (s *snapshotSearch) matchAll() (uint64, error) {
 			q.minMatch--
 			q.relaxed = true
 		}
+		err := s.eachSegment(func(sg *segmentSearch) error {
+			sg.matches = sg.match(q.minMatch)
+			return s.verify(sg)
+		})
+		if err != nil {
+			return 0, searchError(err)
+		}
 		var total uint64
 		for _, sg := range s.segs {
-			sg.matches = sg.match(q.minMatch)
-			if err := s.verify(sg); err != nil {
-				return 0, searchError(err)
-			}
 			total += sg.matches.GetCardinality()
 		}
 		if total >= minHits || q.minMatch <= floor {
