@@ -188,3 +188,43 @@ func TestRedFlags(t *testing.T) {
 		t.Errorf("bad pattern: %v", err)
 	}
 }
+
+// A catch-all is written as the rule of the lowest priority: wherever it
+// stands in the file, it claims only what no other rule holds, and a
+// document its own condition misses stays unclassified.
+func TestCatchAllRule(t *testing.T) {
+	rs := mustParse(t, `
+types:
+  - {id: decree}
+  - {id: other}
+rules:
+  - id: other-numbered
+    type: other
+    priority: 1
+    where: {first_chars: 400}
+    any: [{regex: '(?m)^Số:[ \t]*\S'}]
+  - id: decree-number
+    type: decree
+    priority: 80
+    where: {first_chars: 400}
+    any: [{regex: '(?m)^Số:\s*\S*NĐ-CP\s*$'}]
+`)
+	tests := []struct{ text, want string }{
+		{"CHÍNH PHỦ\nSố: 43/2014/NĐ-CP\n\nNghị định về đất đai", "decree"},
+		{"BAN CHỈ ĐẠO\nSố: 02-QĐ/BCĐ\n\nQuy chế làm việc", "other"},
+		{"Hiến pháp năm 1992, không có số", Unclassified},
+	}
+	for _, tt := range tests {
+		res := rs.Classify(Document{Pages: []string{tt.text}})
+		if res.Type != tt.want {
+			t.Errorf("Classify(%q) = %s, want %s", tt.text, res.Type, tt.want)
+		}
+		// Every numbered document another rule typed names the catch-all
+		// as its runner-up: it matched too.
+		if tt.want == "decree" {
+			if ru := res.Explanation.RunnerUp; ru == nil || ru.Rule != "other-numbered" || !ru.Matched {
+				t.Errorf("runner-up %+v, want the catch-all", ru)
+			}
+		}
+	}
+}
