@@ -629,11 +629,11 @@ func (s *snapshotSearch) verify(sg *segmentSearch) error {
 // phrase of common words costs. fn may change only its segment's state;
 // the caches it reaches are shared safely. The first error stops the
 // segments not yet started.
-func (s *snapshotSearch) eachSegment(fn func(sg *segmentSearch) error) error {
+func (s *snapshotSearch) eachSegment(fn func(i int, sg *segmentSearch) error) error {
 	workers := min(runtime.GOMAXPROCS(0), len(s.segs))
 	if workers <= 1 {
-		for _, sg := range s.segs {
-			if err := fn(sg); err != nil {
+		for i, sg := range s.segs {
+			if err := fn(i, sg); err != nil {
 				return err
 			}
 		}
@@ -655,7 +655,7 @@ func (s *snapshotSearch) eachSegment(fn func(sg *segmentSearch) error) error {
 				if i >= len(s.segs) {
 					return
 				}
-				if err := fn(s.segs[i]); err != nil {
+				if err := fn(i, s.segs[i]); err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err

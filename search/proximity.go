@@ -76,12 +76,13 @@ func (s *snapshotSearch) keptPairDocs(sg *segmentSearch, first, second int) *roa
 // documents of each segment that hold them side by side (pairCount).
 func (s *snapshotSearch) pairIDF() error {
 	q := s.q
-	docs := float64(s.stats.Docs)
-	for k := range q.pairs {
-		p := &q.pairs[k]
-		p.idf = 0
-		df := 0.0
-		for _, sg := range s.segs {
+	if len(q.pairs) == 0 {
+		return nil
+	}
+	counts := make([][]float64, len(s.segs)) // by segment, by pair
+	err := s.eachSegment(func(i int, sg *segmentSearch) error {
+		counts[i] = make([]float64, len(q.pairs))
+		for k, p := range q.pairs {
 			if sg.bm(p.first) == nil || sg.bm(p.second) == nil {
 				continue
 			}
@@ -89,7 +90,20 @@ func (s *snapshotSearch) pairIDF() error {
 			if err != nil {
 				return err
 			}
-			df += n
+			counts[i][k] = n
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	docs := float64(s.stats.Docs)
+	for k := range q.pairs {
+		p := &q.pairs[k]
+		p.idf = 0
+		df := 0.0
+		for i := range s.segs {
+			df += counts[i][k]
 		}
 		if df == 0 {
 			continue // no document checked holds the pair: it adds nothing

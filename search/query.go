@@ -358,7 +358,7 @@ func (s *snapshotSearch) matchAll() (uint64, error) {
 			q.minMatch--
 			q.relaxed = true
 		}
-		err := s.eachSegment(func(sg *segmentSearch) error {
+		err := s.eachSegment(func(_ int, sg *segmentSearch) error {
 			sg.matches = sg.match(q.minMatch)
 			return s.verify(sg)
 		})
