@@ -36,22 +36,26 @@ func (s *snapshotSearch) hits(hs []hit, byDay bool) ([]Hit, error) {
 	for i, h := range hs {
 		bySeg[h.seg] = append(bySeg[h.seg], i)
 	}
-	for si, idx := range bySeg {
+	// segment by segment, as many at a time as the machine has cores
+	err := s.eachSegment(func(si int, sg *segmentSearch) error {
+		idx := bySeg[si]
+		if len(idx) == 0 {
+			return nil
+		}
 		sort.Slice(idx, func(a, b int) bool { return hs[idx[a]].doc < hs[idx[b]].doc })
-		sg := s.segs[si]
 		texts := make([]string, len(idx))
 		var sc *scorer
 		if byDay && s.scores() {
 			var err error
 			if sc, err = s.newScorer(sg); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		for k, i := range idx {
 			h := hs[i]
 			hit, text, err := storedHit(sg, h)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if sc != nil {
 				hit.Score = sc.score(h.doc, math.Inf(-1))
@@ -61,11 +65,15 @@ func (s *snapshotSearch) hits(hs []hit, byDay bool) ([]Hit, error) {
 		}
 		spans, err := s.spans(sg, hs, idx, texts)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for k, i := range idx {
 			out[i].Highlights = fragments(texts[k], spans[k])
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

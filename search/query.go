@@ -278,15 +278,27 @@ func (s *snapshotSearch) rank(o pageOptions) ([]hit, error) {
 		}
 	}
 	rk := &ranking{k: o.size + 1, byDay: o.byDay, oldest: o.oldest}
-	for i := range s.segs {
-		var err error
-		if o.byDay {
-			err = s.rankSegmentByDay(i, rk, o.after)
-		} else {
-			err = s.rankSegment(i, rk, o.after)
+	if o.byDay {
+		for i := range s.segs {
+			if err := s.rankSegmentByDay(i, rk, o.after); err != nil {
+				return nil, err
+			}
 		}
-		if err != nil {
-			return nil, err
+		return rk.sorted(), nil
+	}
+	// segments side by side, each into a ranking of its own, then merged
+	shared := &sharedFloor{}
+	parts := make([]*ranking, len(s.segs))
+	err := s.eachSegment(func(i int, _ *segmentSearch) error {
+		parts[i] = &ranking{k: rk.k}
+		return s.rankSegment(i, parts[i], o.after, shared)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		for _, h := range p.hits {
+			rk.offer(h)
 		}
 	}
 	return rk.sorted(), nil
@@ -337,11 +349,15 @@ func (s *snapshotSearch) matchAll() (uint64, error) {
 			}
 		}
 	}
-	for _, sg := range s.segs {
+	err := s.eachSegment(func(_ int, sg *segmentSearch) error {
 		if err := s.ctx.Err(); err != nil {
-			return 0, searchError(err)
+			return err
 		}
 		sg.base(q)
+		return nil
+	})
+	if err != nil {
+		return 0, searchError(err)
 	}
 	for {
 		// the most words that minHits documents hold, before phrases are checked
@@ -358,7 +374,7 @@ func (s *snapshotSearch) matchAll() (uint64, error) {
 			q.minMatch--
 			q.relaxed = true
 		}
-		err := s.eachSegment(func(_ int, sg *segmentSearch) error {
+		err = s.eachSegment(func(_ int, sg *segmentSearch) error {
 			sg.matches = sg.match(q.minMatch)
 			return s.verify(sg)
 		})

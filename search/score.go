@@ -3,6 +3,7 @@ package search
 import (
 	"container/heap"
 	"math"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -120,6 +121,47 @@ func (r *ranking) Pop() any {
 
 func (r *ranking) full() bool { return len(r.hits) >= r.k }
 
+// floor returns the score below which no document can make the page:
+// the last of this ranking once it is full, or the shared one if higher.
+func (r *ranking) floor(shared *sharedFloor) (float64, bool) {
+	fl, ok := shared.get()
+	if r.full() && (!ok || r.worst().score > fl) {
+		return r.worst().score, true
+	}
+	return fl, ok
+}
+
+// sharedFloor is the best last score of the full rankings of segments
+// ranked side by side (nil: one ranking, nothing shared).
+type sharedFloor struct {
+	bits atomic.Uint64 // math.Float64bits of the floor, with set
+	set  atomic.Bool
+}
+
+func (f *sharedFloor) get() (float64, bool) {
+	if f == nil || !f.set.Load() {
+		return 0, false
+	}
+	return math.Float64frombits(f.bits.Load()), true
+}
+
+// raise makes score the floor if it is higher.
+func (f *sharedFloor) raise(score float64) {
+	if f == nil {
+		return
+	}
+	for {
+		old := f.bits.Load()
+		if f.set.Load() && math.Float64frombits(old) >= score {
+			return
+		}
+		if f.bits.CompareAndSwap(old, math.Float64bits(score)) {
+			f.set.Store(true)
+			return
+		}
+	}
+}
+
 // worst is the last hit that would make the page.
 func (r *ranking) worst() hit { return r.hits[0] }
 
@@ -150,7 +192,11 @@ func (r *ranking) sorted() []hit {
 // reads the postings once, in document order; a pass that leaves the
 // bound above the page's last score is followed by one that reaches as
 // far down the clauses as that score allows.
-func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor) error {
+//
+// Segments may be ranked side by side, each into a ranking of its own:
+// shared is then the best last score of those rankings that are full, below
+// which no document can make the page.
+func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor, shared *sharedFloor) error {
 	sg := s.segs[si]
 	q := s.q
 	if sg.matches.IsEmpty() {
@@ -190,9 +236,9 @@ func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor) error {
 	for {
 		// how far down the clauses the page's last score lets us stop
 		next := len(q.optional)
-		if r.full() {
+		if fl, ok := r.floor(shared); ok {
 			for j := reach + 1; j <= len(q.optional); j++ {
-				if rest[j] < r.worst().score {
+				if rest[j] < fl {
 					next = j
 					break
 				}
@@ -221,20 +267,26 @@ func (s *snapshotSearch) rankSegment(si int, r *ranking, after *cursor) error {
 					return s.ctx.Err()
 				}
 				doc := it.Next()
-				floor := math.Inf(-1)
-				if r.full() {
-					floor = r.worst().score
+				floor, ok := r.floor(shared)
+				if !ok {
+					floor = math.Inf(-1)
 				}
 				h := hit{seg: si, doc: doc, id: ids[doc], score: sc.score(doc, floor)}
-				if after != nil && !after.allows(h) {
+				if h.score < floor || after != nil && !after.allows(h) {
 					continue
 				}
 				r.offer(h)
+				if r.full() {
+					shared.raise(r.worst().score)
+				}
 			}
 			scored.Or(batch)
 		}
 		reach = next
-		if reach >= len(q.optional) || r.full() && rest[reach] < r.worst().score {
+		if reach >= len(q.optional) {
+			return nil
+		}
+		if fl, ok := r.floor(shared); ok && rest[reach] < fl {
 			return nil
 		}
 	}
