@@ -231,7 +231,13 @@ func sqlitePath(u string) string {
 
 // Ingester returns an ingester over the runtime's store.
 func (rt *Runtime) Ingester() *ingest.Ingester {
-	return &ingest.Ingester{Store: rt.Store, Blobs: rt.Blobs, Limits: ingest.Limits{MaxFileSize: rt.cfg.MaxFileSize, MaxBatchSize: rt.cfg.MaxBatchSize}}
+	return &ingest.Ingester{Store: rt.Store, Blobs: rt.Blobs, Limits: rt.uploadLimits()}
+}
+
+// uploadLimits are the limits of an upload, which an e-mail's
+// attachments keep too.
+func (rt *Runtime) uploadLimits() ingest.Limits {
+	return ingest.Limits{MaxFileSize: rt.cfg.MaxFileSize, MaxBatchSize: rt.cfg.MaxBatchSize}
 }
 
 // StartWorkers starts River working every stage.
@@ -360,7 +366,7 @@ func (q *liveQueue) StopAndCancel(ctx context.Context) error {
 
 // WorkersConfig is the workers' configuration over the runtime.
 func (rt *Runtime) WorkersConfig(ex workers.Extractor) workers.Config {
-	return workers.Config{Store: rt.Store, Blobs: rt.Blobs, Extractor: ex, OCR: rt.OCRSandbox, OCRTools: rt.ocrTools, Logger: rt.cfg.Logger,
+	return workers.Config{Store: rt.Store, Blobs: rt.Blobs, Uploads: rt.uploadLimits(), Extractor: ex, OCR: rt.OCRSandbox, OCRTools: rt.ocrTools, Logger: rt.cfg.Logger,
 		Volume:  detect.VolumeConfig{Location: rt.cfg.Location},
 		NoModel: rt.cfg.NoModel, ModelThreshold: rt.cfg.ModelThreshold, ModelRetrain: rt.cfg.ModelRetrain}
 }
