@@ -59,6 +59,8 @@ func (p *peakProfiler) run(interval time.Duration) {
 		p.mu.Lock()
 		p.profile, p.peak, p.heap = buf.Bytes(), total, ms.HeapAlloc
 		p.mu.Unlock()
+		// Written at once too: a run stopped by hand keeps its peak.
+		_ = os.WriteFile(p.path, buf.Bytes(), 0o600)
 	}
 }
 
