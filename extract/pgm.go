@@ -75,28 +75,6 @@ func readImage(path string) (image.Image, error) {
 	return g, nil
 }
 
-// imageSize is an image file's size in pixels (zero when unreadable).
-func imageSize(path string) image.Point {
-	f, err := os.Open(path)
-	if err != nil {
-		return image.Point{}
-	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	if strings.HasSuffix(path, ".pgm") {
-		w, h, err := readPGMHeader(br)
-		if err != nil {
-			return image.Point{}
-		}
-		return image.Pt(w, h)
-	}
-	c, _, err := image.DecodeConfig(br)
-	if err != nil {
-		return image.Point{}
-	}
-	return image.Pt(c.Width, c.Height)
-}
-
 // writePGM writes a gray image as a binary PGM.
 func writePGM(path string, g *image.Gray) error {
 	f, err := os.Create(path)
