@@ -41,7 +41,7 @@ type Config struct {
 	Timeout      time.Duration // extraction wall-clock limit per file
 	Children     int           // extraction children (and extract workers)
 	OCRChildren  int           // OCR children (and OCR workers); HOSO_OCR_CHILDREN, default the number of CPUs
-	OCRPages     int           // pages of one PDF an OCR child reads at once; HOSO_OCR_PAGES, default cores / OCRChildren
+	OCRPages     int           // pages of one PDF an OCR child reads at once; HOSO_OCR_PAGES, default cores / OCRChildren, at least 2
 	OCRTimeout   time.Duration // OCR wall-clock limit per document; HOSO_OCR_TIMEOUT, default 10m
 	Tesseract    string        // path of tesseract; HOSO_TESSERACT, default looked up on the PATH
 	Memory       int64         // extraction child memory limit, bytes
@@ -78,8 +78,12 @@ func (c *Config) fill() {
 	if c.OCRChildren <= 0 {
 		c.OCRChildren = max(1, runtime.NumCPU())
 	}
+	// Two pages at once at least: a scan read alone (the other children
+	// idle, or a batch's last document) then takes a second core, and
+	// with every child busy the cores run at most twice as many
+	// tesseracts as they have.
 	if c.OCRPages <= 0 {
-		c.OCRPages = max(1, runtime.NumCPU()/c.OCRChildren)
+		c.OCRPages = max(2, runtime.NumCPU()/c.OCRChildren)
 	}
 	if c.OCRTimeout <= 0 {
 		c.OCRTimeout = extract.DefaultOCRTimeout
@@ -138,7 +142,7 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	tools := workers.CachedOCRTools(cfg.Tesseract)
 	// Each OCR child reads a document's pages in parallel, one tesseract
-	// thread each, so that children × pages ≈ cores.
+	// thread each: children × pages ≈ cores, two pages at least (fill).
 	pages := cfg.OCRPages
 	rt := &Runtime{cfg: cfg, ocrTools: func() extract.OCROptions {
 		o := tools()
