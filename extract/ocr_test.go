@@ -245,10 +245,9 @@ func TestSandboxOCRProgress(t *testing.T) {
 	}
 }
 
-// TestOCROrientationWherePays: the orientation pass runs on the first
-// page, on pages of another shape and on pages read with low confidence,
-// so an upside-down page among upright ones of the same size and a page
-// turned sideways are still read upright.
+// TestOCROrientationWherePays: the orientation pass runs only on a page
+// read with low confidence, and an upside-down page among upright ones
+// and a page turned sideways are still read right.
 func TestOCROrientationWherePays(t *testing.T) {
 	tools := ocrTools(t)
 	vi, _ := scanfixture.Render(scanfixture.Vietnamese, 300)
@@ -266,5 +265,20 @@ func TestOCROrientationWherePays(t *testing.T) {
 		if acc := accuracy(p.Text, scanfixture.Vietnamese); acc < 0.9 {
 			t.Errorf("page %d: accuracy %.3f, confidence %.0f", i+1, acc, p.Confidence)
 		}
+	}
+	// The orientation pass costs as much as reading a page: it runs on
+	// the upside-down page alone (tesseract reads a sideways one by
+	// itself, surely).
+	r := &ocrRun{opts: tools, dir: t.TempDir()}
+	r.opts.DPI = 300
+	pages := make([]PageText, 3)
+	if err := r.pdfPages(t.Context(), pdf, pages, []int{0, 1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.osdRuns.Load(); n != 1 {
+		t.Errorf("%d orientation passes on an upright, an upside-down and a sideways page, want 1", n)
+	}
+	if acc := accuracy(pages[1].Text, scanfixture.Vietnamese); acc < 0.9 {
+		t.Errorf("upside-down page read with accuracy %.3f", acc)
 	}
 }

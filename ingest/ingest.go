@@ -75,6 +75,9 @@ type Upload struct {
 	Batch    *pipeline.Batch
 	used     int64
 	Outcomes []Outcome
+	// attached, when set, gathers the documents and rejections instead
+	// of writing them to the store (Attach).
+	attached *Attached
 }
 
 // Begin creates a batch.
@@ -169,9 +172,14 @@ func (s *Upload) add(ctx context.Context, rel string, r io.Reader, depth int) er
 			return s.reject(ctx, rel, rerr)
 		}
 	}
-	doc, err := s.in.Store.DocumentCreate(ctx, pipeline.DocumentCreateParams{
+	params := pipeline.DocumentCreateParams{
 		BatchID: s.Batch.ID, Filename: path.Base(rel), Path: rel, SHA256: info.SHA256, Size: info.Size, MIME: mime,
-	})
+	}
+	if s.attached != nil {
+		s.attached.Documents = append(s.attached.Documents, params)
+		return nil
+	}
+	doc, err := s.in.Store.DocumentCreate(ctx, params)
 	if err != nil {
 		return err
 	}
@@ -245,9 +253,36 @@ func (s *Upload) Reject(ctx context.Context, rel string, cause error) error {
 func (s *Upload) reject(ctx context.Context, rel string, cause error) error {
 	rel = extract.DisplayName(rel)
 	r := pipeline.Rejection{BatchID: s.Batch.ID, Path: rel, Code: pipeline.ErrorCode(cause), Reason: pipeline.ErrorMessage(cause)}
+	if s.attached != nil {
+		s.attached.Rejections = append(s.attached.Rejections, r)
+		return nil
+	}
 	if err := s.in.Store.RejectionCreate(ctx, r); err != nil {
 		return err
 	}
 	s.Outcomes = append(s.Outcomes, Outcome{Path: rel, Code: r.Code, Reason: r.Reason})
 	return nil
+}
+
+// Attached gathers what became of the files an e-mail carries: the
+// documents to create and the files refused, to be stored in one
+// transaction with the e-mail's extraction (pipeline.ExtractCompleteParams).
+type Attached struct {
+	Documents  []pipeline.DocumentCreateParams
+	Rejections []pipeline.Rejection
+	used       int64 // bytes taken so far, against Limits.MaxBatchSize
+}
+
+// Attach stores one attachment of a document of batch batchID as an
+// upload's file is stored: an archive is unpacked within the same limits
+// (zip bombs, zip-slip names, nesting), each of its files kept or refused
+// with its reason. rel names it (the e-mail's path and the attachment's
+// name); an archive's files are rel/inner/path. Nothing is written to
+// the store (in.Store may be nil): what the attachment became is added
+// to a.
+func (in *Ingester) Attach(ctx context.Context, a *Attached, batchID int64, rel string, r io.Reader) error {
+	s := &Upload{in: in, limits: in.Limits.withDefaults(), Batch: &pipeline.Batch{ID: batchID}, used: a.used, attached: a}
+	err := s.add(ctx, rel, r, 0)
+	a.used = s.used
+	return err
 }

@@ -228,3 +228,41 @@ func TestExecutablesRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestAttach: an e-mail's attachment is stored as an upload's file is,
+// without touching the store: an archive's files become documents to
+// create, its unsafe entries rejections, a plain attachment one
+// document; the batch limit holds across the attachments of one e-mail.
+func TestAttach(t *testing.T) {
+	st, _, blobs := sqlitetest.Open(t)
+	zip := fixture.Zip("don.txt", "Đơn đề nghị", "../evil.txt", "escape", "zeros.txt", strings.Repeat("\x00", 2<<20))
+	in := &ingest.Ingester{Blobs: blobs, Limits: ingest.Limits{MaxBatchSize: int64(len(zip)) + 400_000}}
+	ctx := context.Background()
+	var a ingest.Attached
+	if err := in.Attach(ctx, &a, 7, "thu.eml/ho-so.zip", bytes.NewReader(zip)); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Attach(ctx, &a, 7, "thu.eml/ghi-chu.txt", strings.NewReader(strings.Repeat("x", 400_001))); err != nil {
+		t.Fatal(err)
+	}
+	var docs, refused []string
+	for _, d := range a.Documents {
+		docs = append(docs, d.Path)
+		if d.BatchID != 7 || len(d.SHA256) != 64 {
+			t.Errorf("%s: batch %d, sha256 %q", d.Path, d.BatchID, d.SHA256)
+		}
+	}
+	for _, r := range a.Rejections {
+		refused = append(refused, r.Path+" "+r.Code)
+	}
+	if want := []string{"thu.eml/ho-so.zip/don.txt"}; !cmp.Equal(docs, want) {
+		t.Errorf("documents %q, want %q", docs, want)
+	}
+	want := []string{"thu.eml/ho-so.zip/../evil.txt " + pipeline.EUNSAFE, "thu.eml/ho-so.zip/zeros.txt " + pipeline.EUNSAFE, "thu.eml/ghi-chu.txt " + pipeline.ETOOLARGE}
+	if !cmp.Equal(refused, want) {
+		t.Errorf("rejections %q, want %q", refused, want)
+	}
+	if n, err := st.DocumentList(ctx, pipeline.DocumentListParams{Limit: 10}); err != nil || len(n) != 0 {
+		t.Errorf("the store holds %d documents (%v), want none", len(n), err)
+	}
+}

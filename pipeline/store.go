@@ -257,9 +257,12 @@ type ExtractCompleteParams struct {
 	Language   string
 	// Message holds an e-mail's header fields; Attachments its files,
 	// stored already, which become documents of the same batch (with the
-	// e-mail as their parent), each with its own extraction job.
+	// e-mail as their parent), each with its own extraction job (an
+	// attached archive's files among them); Rejections the attached
+	// files refused, with their reasons.
 	Message     *Message
 	Attachments []DocumentCreateParams
+	Rejections  []Rejection
 }
 
 // ClassifyCompleteParams are the parameters of Store.ClassifyComplete.

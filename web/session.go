@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"hoso/pipeline"
@@ -60,7 +61,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	hash := dummyHash
+	hash := dummyHash()
 	if u != nil && !u.Disabled {
 		hash = u.PasswordHash
 	}
@@ -129,8 +130,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// dummyHash is checked against when the name is unknown.
-var dummyHash, _ = auth.HashPassword("not a password anyone has")
+// dummyHash is checked against when the name is unknown. It is made at
+// the first sign-in, not when the package loads: Argon2id takes 64 MiB,
+// which every hoso command (process, ingest, export) would otherwise
+// hold at its start.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := auth.HashPassword("not a password anyone has")
+	return h
+})
 
 func (s *Server) auditAs(r *http.Request, u *pipeline.User, action, object string, detail any) error {
 	rec := &pipeline.AuditRecord{UserID: u.ID, UserName: u.Name, Remote: s.clientAddr(r), Action: action, Object: object, Detail: pipeline.AuditDetail(detail)}

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
 )
 
@@ -110,7 +111,7 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 	}
 	err = w.cfg.Store.ExtractComplete(ctx, pipeline.ExtractCompleteParams{
 		DocumentID: id, MIME: res.MIME, Pages: pages, Quality: res.Quality, Extractor: res.Extractor(), Language: res.Language,
-		Message: msg, Attachments: atts,
+		Message: msg, Attachments: atts.Documents, Rejections: atts.Rejections,
 	})
 	if err != nil {
 		return err
@@ -126,11 +127,14 @@ type attachmentExtractor interface {
 }
 
 // storeAttachments keeps the attachments the child saved under dir as
-// originals, to become documents of the e-mail's batch. Their paths are
-// the e-mail's path and their names, so the batch page shows where each
-// came from.
-func (w *Extract) storeAttachments(ctx context.Context, doc *pipeline.Document, atts []extract.Attachment, dir string) ([]pipeline.DocumentCreateParams, error) {
-	var out []pipeline.DocumentCreateParams
+// originals, to become documents of the e-mail's batch, as an upload's
+// files do: an attached archive is unpacked within the upload limits,
+// and a file refused is recorded with its reason. Their paths are the
+// e-mail's path and their names (an archive's files below the
+// archive's), so the batch page shows where each came from.
+func (w *Extract) storeAttachments(ctx context.Context, doc *pipeline.Document, atts []extract.Attachment, dir string) (*ingest.Attached, error) {
+	in := &ingest.Ingester{Blobs: w.cfg.Blobs, Limits: w.cfg.Uploads}
+	var out ingest.Attached
 	for _, a := range atts {
 		if a.Path == "" || filepath.Dir(a.Path) != filepath.Clean(dir) {
 			continue // not saved, or not where it was asked to be
@@ -139,22 +143,13 @@ func (w *Extract) storeAttachments(ctx context.Context, doc *pipeline.Document, 
 		if err != nil {
 			return nil, fmt.Errorf("open attachment: %w", err)
 		}
-		info, err := w.cfg.Blobs.Put(ctx, f, 0)
+		err = in.Attach(ctx, &out, doc.BatchID, doc.Path+"/"+a.Name, f)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("store attachment: %w", err)
 		}
-		mime := ""
-		if info.Size > 0 {
-			if f, err := os.Open(a.Path); err == nil {
-				mime, _ = extract.Sniff(f, info.Size)
-				f.Close()
-			}
-		}
-		out = append(out, pipeline.DocumentCreateParams{BatchID: doc.BatchID, Filename: a.Name, Path: doc.Path + "/" + a.Name,
-			SHA256: info.SHA256, Size: info.Size, MIME: mime})
 	}
-	return out, nil
+	return &out, nil
 }
 
 // ocrBar is the text-layer quality under which a PDF page is read again by

@@ -16,6 +16,7 @@ import (
 	"hoso/classify/learn"
 	"hoso/detect"
 	"hoso/extract"
+	"hoso/ingest"
 	"hoso/pipeline"
 )
 
@@ -105,6 +106,9 @@ type Config struct {
 	Store     Store
 	Blobs     pipeline.BlobStore
 	Extractor Extractor
+	// Uploads are the limits of an upload; an e-mail's attachments keep
+	// them too (an attached archive is unpacked within them).
+	Uploads ingest.Limits
 	// OCR reads scans; nil sends documents that need it to wait.
 	OCR OCRExtractor
 	// OCRTools says which OCR tools are installed now; default: looked up

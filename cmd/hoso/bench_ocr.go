@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"hoso/extract"
@@ -21,6 +23,8 @@ import (
 // sample documents and the scans) goes through hoso process.
 func (m *Main) benchOCR(ctx context.Context, args []string) error {
 	f := m.newFlags("bench ocr").extraction().uploads()
+	rounds := f.fs.Int("rounds", 3, "rounds of hoso's OCR and tesseract alone, back to back")
+	batch := f.fs.Bool("batch", true, "also run the mixed batch with one OCR child and with all")
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
@@ -55,30 +59,50 @@ func (m *Main) benchOCR(ctx context.Context, args []string) error {
 		}
 		pages += 5
 	}
-	// OCR alone, one page after another, as one OCR child works.
+	// hoso's OCR and tesseract alone on the same pages, one page after
+	// another on one core, back to back and interleaved: the machine may
+	// be shared, so each round's ratio compares runs of the same moment.
+	// CPU seconds (this process and its tools) are reported beside the
+	// wall clock: other processes' load does not inflate them.
 	names, _ := filepath.Glob(filepath.Join(scans, "*"))
 	sort.Strings(names)
-	start := time.Now()
-	for _, n := range names {
-		if _, err := extract.FileOCR(ctx, n, extract.Options{}, tools); err != nil {
-			return fmt.Errorf("%s: %w", filepath.Base(n), err)
-		}
-	}
-	ocrTime := time.Since(start)
-	fmt.Fprintf(m.Stdout, "OCR of %d fixture pages (%d files), one child: %.1f s, %.2f pages/s\n", pages, len(names), ocrTime.Seconds(), float64(pages)/ocrTime.Seconds())
-
-	// tesseract alone on the same pages (PDF pages rendered first, not
-	// counted), one after another, one thread: what OCR costs without hoso.
-	alone, err := tesseractAlone(ctx, tools, names, dir)
+	imgs, err := renderAlone(ctx, tools, names, dir)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "tesseract alone on the same %d pages: %.1f s, %.2f pages/s; hoso/tesseract = %.2f\n",
-		pages, alone.Seconds(), float64(pages)/alone.Seconds(), alone.Seconds()/ocrTime.Seconds())
+	fmt.Fprintf(m.Stdout, "OCR of %d fixture pages (%d files), one page at a time; tesseract alone on the same pages (PDF pages rendered beforehand, not counted), one thread\n", pages, len(names))
+	var wallRatios, cpuRatios []float64
+	for round := 1; round <= *rounds; round++ {
+		load := loadAverage()
+		hoso, err := measure(func() error {
+			for _, n := range names {
+				if _, err := extract.FileOCR(ctx, n, extract.Options{}, tools); err != nil {
+					return fmt.Errorf("%s: %w", filepath.Base(n), err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		alone, err := measure(func() error { return tesseractAlone(ctx, tools, imgs) })
+		if err != nil {
+			return err
+		}
+		wallRatios = append(wallRatios, alone.wall.Seconds()/hoso.wall.Seconds())
+		cpuRatios = append(cpuRatios, alone.cpu.Seconds()/hoso.cpu.Seconds())
+		fmt.Fprintf(m.Stdout, "round %d (load %s): hoso %.1f s wall, %.1f s CPU, %.2f pages/s; tesseract alone %.1f s wall, %.1f s CPU, %.2f pages/s; hoso/tesseract %.2f wall, %.2f CPU\n",
+			round, load, hoso.wall.Seconds(), hoso.cpu.Seconds(), float64(pages)/hoso.wall.Seconds(),
+			alone.wall.Seconds(), alone.cpu.Seconds(), float64(pages)/alone.wall.Seconds(), wallRatios[round-1], cpuRatios[round-1])
+	}
+	fmt.Fprintf(m.Stdout, "hoso/tesseract alone per core, median of %d rounds: %.2f by wall clock, %.2f by CPU\n", *rounds, median(wallRatios), median(cpuRatios))
 
 	// A mixed batch end to end: one OCR child reading one page at a time,
 	// then the configured children and pages (default: a child per core,
 	// sharing the cores with extraction).
+	if !*batch {
+		return nil
+	}
 	var one time.Duration
 	for i, setting := range [][2]int{{1, 1}, {f.cfg.OCRChildren, f.cfg.OCRPages}} {
 		cfg := f.cfg
@@ -89,7 +113,7 @@ func (m *Main) benchOCR(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "%s; %d OCR child(ren), %d page(s) at once each", line, cfg.OCRChildren, cfg.OCRPages)
+		fmt.Fprintf(m.Stdout, "%s; %d OCR child(ren), %d page(s) at once each (load %s)", line, cfg.OCRChildren, cfg.OCRPages, loadAverage())
 		if i == 0 {
 			one = el
 			fmt.Fprintln(m.Stdout)
@@ -100,9 +124,10 @@ func (m *Main) benchOCR(ctx context.Context, args []string) error {
 	return nil
 }
 
-// tesseractAlone times tesseract on each page of the scans, as hoso's
-// OCR reads them (one thread, both languages), without hoso.
-func tesseractAlone(ctx context.Context, tools extract.OCROptions, names []string, dir string) (time.Duration, error) {
+// renderAlone gives the page images tesseract alone reads: the image
+// files as they are, and each PDF's pages rendered at 300 dpi as raw PGM
+// (the cheapest for tesseract to read).
+func renderAlone(ctx context.Context, tools extract.OCROptions, names []string, dir string) ([]string, error) {
 	var imgs []string
 	for i, n := range names {
 		if !strings.HasSuffix(n, ".pdf") {
@@ -110,21 +135,71 @@ func tesseractAlone(ctx context.Context, tools extract.OCROptions, names []strin
 			continue
 		}
 		prefix := filepath.Join(dir, fmt.Sprintf("alone-%d", i))
-		if out, err := exec.CommandContext(ctx, tools.PDFToPPM, "-r", "300", "-gray", "-png", n, prefix).CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("render %s: %v %s", n, err, out)
+		if out, err := exec.CommandContext(ctx, tools.PDFToPPM, "-r", "300", "-gray", n, prefix).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("render %s: %v %s", n, err, out)
 		}
-		rendered, _ := filepath.Glob(prefix + "*.png")
+		rendered, _ := filepath.Glob(prefix + "*.pgm")
 		imgs = append(imgs, rendered...)
 	}
-	start := time.Now()
+	return imgs, nil
+}
+
+// tesseractAlone runs tesseract on each image as hoso's OCR reads a page
+// (one thread, both languages), without hoso.
+func tesseractAlone(ctx context.Context, tools extract.OCROptions, imgs []string) error {
 	for _, img := range imgs {
 		cmd := exec.CommandContext(ctx, tools.Tesseract, img, "-", "-l", strings.Join(tools.Languages, "+"), "--psm", "3", "tsv")
 		cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("tesseract %s: %v %s", img, err, out)
+			return fmt.Errorf("tesseract %s: %v %s", img, err, out)
 		}
 	}
-	return time.Since(start), nil
+	return nil
+}
+
+// cost is what a piece of work took: wall clock, and CPU time of this
+// process and the children it waited for.
+type cost struct{ wall, cpu time.Duration }
+
+func measure(fn func() error) (cost, error) {
+	cpu := func() time.Duration {
+		var d time.Duration
+		for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+			var ru syscall.Rusage
+			if syscall.Getrusage(who, &ru) == nil {
+				d += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			}
+		}
+		return d
+	}
+	c0, start := cpu(), time.Now()
+	err := fn()
+	return cost{wall: time.Since(start), cpu: cpu() - c0}, err
+}
+
+// loadAverage is the machine's load over the last 1, 5 and 15 minutes.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // benchOCRBatch runs the fixtures and the scans through the pipeline and

@@ -1,9 +1,18 @@
 package main
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"hoso/internal/fixture"
+	"hoso/pipeline"
 )
 
 // TestProcessEmail: `hoso process` reads an e-mail, its attachment becomes
@@ -48,4 +57,109 @@ func TestProcessEmail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProcessEmailArchive: an archive attached to an e-mail is unpacked
+// as an uploaded one is, end to end: each of its files (a ZIP inside it
+// too) becomes a document of the batch, linked to the e-mail, under
+// <mail>/<zip>/<member>; a zip-slip entry, a zip bomb and an archive
+// nested too deep are refused by name with their reasons, and nothing is
+// lost.
+func TestProcessEmailArchive(t *testing.T) {
+	inner := fixture.Zip("bien-ban.txt", "BIEN BAN hop ban giao ho so dat dai")
+	deep := fixture.Zip("l2.zip", string(fixture.Zip("x.txt", "too deep")))
+	zip := fixture.Zip(
+		"don.txt", "DON DE NGHI cap ban sao tu so goc",
+		"ho-so/to-trinh.txt", "TO TRINH ve viec cap giay phep xay dung",
+		"../../evil.txt", "This file tries to escape the archive.",
+		"zeros.zip", string(fixture.ZipBomb()),
+		"inner.zip", string(inner),
+		"deep.zip", string(deep),
+	)
+	tgz := fixture.Tar("ghi-chu.txt", "GHI CHU cua can bo mot cua")
+	eml := "From: An <an@example.vn>\r\nTo: tuphap@example.vn\r\nSubject: Ho so\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nXin gui ho so kem theo.\r\n" +
+		attachment("ho-so.zip", "application/zip", zip) + attachment("ghi-chu.tar", "application/x-tar", tgz) + "--b--\r\n"
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "thu.eml"), []byte(eml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	top := filepath.Base(dir) + "/thu.eml"
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			out, errs, code := run(t, b, "process", "--json", "--batch", "mail", dir)
+			if code != 0 {
+				t.Fatalf("process exit %d: %s", code, errs)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			var sum summary
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+				t.Fatal(err)
+			}
+			rows := exportRows(t, b, "--text")
+			var mailID any
+			docs := map[string]map[string]any{}
+			for _, r := range rows {
+				docs[r["path"].(string)] = r
+				if r["path"] == top {
+					mailID = r["id"]
+				}
+			}
+			wantDocs := map[string]string{
+				top + "/ho-so.zip/don.txt":                "DON DE NGHI",
+				top + "/ho-so.zip/ho-so/to-trinh.txt":     "TO TRINH",
+				top + "/ho-so.zip/inner.zip/bien-ban.txt": "BIEN BAN",
+				top + "/ghi-chu.tar/ghi-chu.txt":          "GHI CHU",
+			}
+			if len(rows) != len(wantDocs)+1 || mailID == nil {
+				t.Errorf("%d documents, want the e-mail and %d files: %v", len(rows), len(wantDocs), keys(docs))
+			}
+			for p, text := range wantDocs {
+				r, ok := docs[p]
+				if !ok {
+					t.Errorf("%s is not a document (have %v)", p, keys(docs))
+					continue
+				}
+				if r["parent_id"] != mailID || r["state"] != "indexed" || !strings.Contains(fmt.Sprint(r["text"]), text) {
+					t.Errorf("%s: parent %v (want the e-mail %v), state %v, text %q", p, r["parent_id"], mailID, r["state"], r["text"])
+				}
+			}
+			refused := map[string]string{}
+			for _, r := range sum.Rejections {
+				refused[r.Path] = r.Code
+				if r.Reason == "" {
+					t.Errorf("%s refused without a reason", r.Path)
+				}
+			}
+			wantRefused := map[string]string{
+				top + "/ho-so.zip/../../evil.txt":      pipeline.EUNSAFE,
+				top + "/ho-so.zip/zeros.zip/zeros.txt": pipeline.EUNSAFE,
+				top + "/ho-so.zip/deep.zip/l2.zip":     pipeline.EUNSAFE,
+			}
+			if !maps.Equal(refused, wantRefused) {
+				t.Errorf("refused %v, want %v", refused, wantRefused)
+			}
+			if sum.Rejected != len(wantRefused) {
+				t.Errorf("summary: %d refused, want %d", sum.Rejected, len(wantRefused))
+			}
+		})
+	}
+}
+
+// attachment is one MIME part of a multipart/mixed message with boundary
+// b, carrying body in base64.
+func attachment(name, ctype string, body []byte) string {
+	enc := base64.StdEncoding.EncodeToString(body)
+	var lines strings.Builder
+	for len(enc) > 76 {
+		lines.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	lines.WriteString(enc + "\r\n")
+	return "--b\r\nContent-Type: " + ctype + "\r\nContent-Disposition: attachment; filename=\"" + name + "\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n" + lines.String()
+}
+
+func keys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }

@@ -18,6 +18,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	startAllocs = heapAllocs()
 	extract.RunChildIfRequested()
 	// The crash-safety test runs this binary as the hoso command.
 	if os.Getenv("HOSO_TEST_MAIN") == "1" {

@@ -45,9 +45,21 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	f := m.newFlags("process").extraction().uploads()
 	batchName := f.fs.String("batch", "", "batch name (default: process and the date)")
 	asJSON := f.fs.Bool("json", false, "print the summary as one JSON object on the last line")
+	memProfile := f.fs.String("memprofile", "", "write the heap profile taken at the peak of this process's Go memory to `file` (go tool pprof)")
 	paths, err := f.parse(args)
 	if err != nil {
 		return err
+	}
+	if *memProfile != "" {
+		prof := startPeakProfiler(*memProfile, 50*time.Millisecond)
+		defer func() {
+			peak, live, err := prof.Stop()
+			if err != nil {
+				fmt.Fprintf(m.Stderr, "memory profile: %v\n", err)
+				return
+			}
+			fmt.Fprintf(m.Stderr, "Go memory at its peak %.0f MB, live heap then %.0f MB; profile in %s\n", peak, live, *memProfile)
+		}()
 	}
 	start := time.Now()
 	rt, err := OpenRuntime(ctx, f.cfg)
@@ -100,11 +112,6 @@ func (m *Main) process(ctx context.Context, args []string) error {
 			stopQueue(ctx, q)
 			return err
 		}
-		for _, o := range s.Outcomes {
-			if !o.Accepted() {
-				sum.Rejections = append(sum.Rejections, o)
-			}
-		}
 	}
 
 	prog := newProgress(m.Stderr)
@@ -149,6 +156,16 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	// The files refused: at upload, and among e-mails' attachments.
+	for _, id := range batchIDs {
+		rejs, err := rt.Store.RejectionListByBatch(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, r := range rejs {
+			sum.Rejections = append(sum.Rejections, ingest.Outcome{Path: r.Path, Code: r.Code, Reason: r.Reason})
+		}
 	}
 	sum.Rejected = len(sum.Rejections)
 	el := time.Since(start).Seconds()

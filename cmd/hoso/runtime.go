@@ -41,7 +41,7 @@ type Config struct {
 	Timeout      time.Duration // extraction wall-clock limit per file
 	Children     int           // extraction children (and extract workers)
 	OCRChildren  int           // OCR children (and OCR workers); HOSO_OCR_CHILDREN, default the number of CPUs
-	OCRPages     int           // pages of one PDF an OCR child reads at once; HOSO_OCR_PAGES, default cores / OCRChildren
+	OCRPages     int           // pages of one PDF an OCR child reads at once; HOSO_OCR_PAGES, default cores / OCRChildren, at least 2
 	OCRTimeout   time.Duration // OCR wall-clock limit per document; HOSO_OCR_TIMEOUT, default 10m
 	Tesseract    string        // path of tesseract; HOSO_TESSERACT, default looked up on the PATH
 	Memory       int64         // extraction child memory limit, bytes
@@ -78,8 +78,12 @@ func (c *Config) fill() {
 	if c.OCRChildren <= 0 {
 		c.OCRChildren = max(1, runtime.NumCPU())
 	}
+	// Two pages at once at least: a scan read alone (the other children
+	// idle, or a batch's last document) then takes a second core, and
+	// with every child busy the cores run at most twice as many
+	// tesseracts as they have.
 	if c.OCRPages <= 0 {
-		c.OCRPages = max(1, runtime.NumCPU()/c.OCRChildren)
+		c.OCRPages = max(2, runtime.NumCPU()/c.OCRChildren)
 	}
 	if c.OCRTimeout <= 0 {
 		c.OCRTimeout = extract.DefaultOCRTimeout
@@ -138,7 +142,7 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	tools := workers.CachedOCRTools(cfg.Tesseract)
 	// Each OCR child reads a document's pages in parallel, one tesseract
-	// thread each, so that children × pages ≈ cores.
+	// thread each: children × pages ≈ cores, two pages at least (fill).
 	pages := cfg.OCRPages
 	rt := &Runtime{cfg: cfg, ocrTools: func() extract.OCROptions {
 		o := tools()
@@ -231,7 +235,13 @@ func sqlitePath(u string) string {
 
 // Ingester returns an ingester over the runtime's store.
 func (rt *Runtime) Ingester() *ingest.Ingester {
-	return &ingest.Ingester{Store: rt.Store, Blobs: rt.Blobs, Limits: ingest.Limits{MaxFileSize: rt.cfg.MaxFileSize, MaxBatchSize: rt.cfg.MaxBatchSize}}
+	return &ingest.Ingester{Store: rt.Store, Blobs: rt.Blobs, Limits: rt.uploadLimits()}
+}
+
+// uploadLimits are the limits of an upload, which an e-mail's
+// attachments keep too.
+func (rt *Runtime) uploadLimits() ingest.Limits {
+	return ingest.Limits{MaxFileSize: rt.cfg.MaxFileSize, MaxBatchSize: rt.cfg.MaxBatchSize}
 }
 
 // StartWorkers starts River working every stage.
@@ -360,7 +370,7 @@ func (q *liveQueue) StopAndCancel(ctx context.Context) error {
 
 // WorkersConfig is the workers' configuration over the runtime.
 func (rt *Runtime) WorkersConfig(ex workers.Extractor) workers.Config {
-	return workers.Config{Store: rt.Store, Blobs: rt.Blobs, Extractor: ex, OCR: rt.OCRSandbox, OCRTools: rt.ocrTools, Logger: rt.cfg.Logger,
+	return workers.Config{Store: rt.Store, Blobs: rt.Blobs, Uploads: rt.uploadLimits(), Extractor: ex, OCR: rt.OCRSandbox, OCRTools: rt.ocrTools, Logger: rt.cfg.Logger,
 		Volume:  detect.VolumeConfig{Location: rt.cfg.Location},
 		NoModel: rt.cfg.NoModel, ModelThreshold: rt.cfg.ModelThreshold, ModelRetrain: rt.cfg.ModelRetrain}
 }

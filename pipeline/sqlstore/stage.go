@@ -58,6 +58,21 @@ func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteP
 				return err
 			}
 		}
+		// A refused attachment is recorded once by its path, however
+		// often the e-mail is read again.
+		for _, r := range p.Rejections {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM rejection WHERE batch_id = $1 AND path = $2`, r.BatchID, r.Path).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO rejection (batch_id, path, code, reason, created_at) VALUES ($1, $2, $3, $4, $5)`,
+				r.BatchID, r.Path, r.Code, r.Reason, s.now()); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM page WHERE document_id = $1`, p.DocumentID); err != nil {
 			return err
 		}

@@ -121,8 +121,9 @@ func testDuplicates(t *testing.T, h Harness) {
 
 // testMessageAttachments: an e-mail's fields are stored with its
 // extraction, and its attachments become documents of the same batch,
-// linked to it and queued for extraction, once even when the extraction
-// is replayed.
+// linked to it and queued for extraction, and the attached files refused
+// are recorded with their reasons, once even when the extraction is
+// replayed.
 func testMessageAttachments(t *testing.T, h Harness) {
 	ctx := context.Background()
 	b := mustBatch(t, h.Store, "b")
@@ -132,6 +133,9 @@ func testMessageAttachments(t *testing.T, h Harness) {
 		Quality: 1, Extractor: "mail", Message: msg, Attachments: []pipeline.DocumentCreateParams{
 			{BatchID: b.ID, Filename: "đơn.pdf", Path: "thư.eml/đơn.pdf", SHA256: sha(4), Size: 9, MIME: "application/pdf"},
 			{BatchID: b.ID, Filename: "copy.eml", Path: "thư.eml/copy.eml", SHA256: sha(3), Size: 5, MIME: "message/rfc822"},
+		}, Rejections: []pipeline.Rejection{
+			{BatchID: b.ID, Path: "thư.eml/hồ sơ.zip/../../evil.txt", Code: pipeline.EUNSAFE, Reason: "Refused: zip-slip."},
+			{BatchID: b.ID, Path: "thư.eml/hồ sơ.zip/zeros.txt", Code: pipeline.EUNSAFE, Reason: "Refused: a zip bomb."},
 		}}
 	for range 2 {
 		if err := h.Store.ExtractComplete(ctx, p); err != nil {
@@ -165,6 +169,13 @@ func testMessageAttachments(t *testing.T, h Harness) {
 	}
 	if docs[0].ParentID != nil || docs[0].Message == nil {
 		t.Errorf("the e-mail: ParentID %v, Message %v", docs[0].ParentID, docs[0].Message)
+	}
+	rejs, err := h.Store.RejectionListByBatch(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(p.Rejections, rejs); diff != "" {
+		t.Errorf("rejections (-want +got):\n%s", diff)
 	}
 }
 
