@@ -19,8 +19,8 @@ import (
 // reads in the background, segment by segment, what searches will ask
 // for: the keyword fields and IDs of every segment, and in segments of
 // some size the frequencies and positions of the words common enough to
-// be slow to read (the same test decodePostings uses to keep a word by
-// document number), within half the budget of the postings cache.
+// be slow to read (in more than one document in warmShare), within half
+// the budget of the postings cache.
 
 const (
 	// warmQuiet is how long writes must pause before words are read:
@@ -30,6 +30,9 @@ const (
 	// warmMinDocs is the smallest segment whose words are read ahead;
 	// smaller ones are quick to read when asked.
 	warmMinDocs = 2000
+	// warmShare: words in more than one document in warmShare are read
+	// ahead (a word in fewer is quick to read when asked).
+	warmShare = 16
 	// warmPoll is how often the warmer looks for segments a merge made,
 	// and warmIdle how long it looks after the last write.
 	warmPoll = time.Second
@@ -172,7 +175,7 @@ func (ix *Index) warmWords(ctx context.Context, seg segment.Segment, sd *segment
 			if e == nil {
 				break
 			}
-			if e.Count*16 <= n {
+			if e.Count*warmShare <= n {
 				continue
 			}
 			if ctx.Err() != nil {
