@@ -90,9 +90,12 @@ func scan(text string, each func(start, end, pos int)) {
 
 // foldScan finds the words of a text as scan does and calls each with its
 // bytes and its folded form (lower case, no diacritics), in one pass over
-// the text: the highlighter's way of finding the query's words.
-func foldScan(text string, each func(start, end int, fold []byte)) {
+// the text: the highlighter's way of finding the query's words. With
+// first, a word whose folded form cannot start with a byte it marks is
+// passed over without being folded.
+func foldScan(text string, first *[256]bool, each func(start, end int, fold []byte)) {
 	var buf []byte
+	var one [8]byte
 	for i := 0; i < len(text); {
 		c := text[i]
 		if c < utf8.RuneSelf && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
@@ -108,6 +111,18 @@ func foldScan(text string, each func(start, end int, fold []byte)) {
 			}
 		}
 		start := i
+		if first != nil {
+			b, known := c|0x20, c < utf8.RuneSelf // ASCII letters and digits: |0x20 lower-cases, keeps digits
+			if !known {
+				if f := appendLowerFoldRune(one[:0], r); len(f) > 0 {
+					b, known = f[0], true
+				}
+			}
+			if known && !first[b] {
+				i = wordEnd(text, i, r, size)
+				continue
+			}
+		}
 		buf = buf[:0]
 		for {
 			if c < utf8.RuneSelf {
@@ -135,8 +150,31 @@ func foldScan(text string, each func(start, end int, fold []byte)) {
 				}
 			}
 		}
-		if i-start <= maxTokenBytes {
+		if i-start <= maxTokenBytes && (first == nil || len(buf) > 0 && first[buf[0]]) {
 			each(start, i, buf)
+		}
+	}
+}
+
+// wordEnd returns where the word that starts at i with rune r (size
+// bytes) ends, by foldScan's rules.
+func wordEnd(text string, i int, r rune, size int) int {
+	for {
+		i += size
+		if isIdeograph(r) || i >= len(text) {
+			return i
+		}
+		c := text[i]
+		r, size = rune(c), 1
+		if c < utf8.RuneSelf {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+				return i
+			}
+		} else {
+			r, size = utf8.DecodeRuneInString(text[i:])
+			if !isWordRune(r) || isIdeograph(r) {
+				return i
+			}
 		}
 	}
 }

@@ -107,11 +107,30 @@ func FuzzFold(f *testing.F) {
 			want = append(want, [3]string{fmt.Sprint(start), fmt.Sprint(end), two})
 		})
 		var got [][3]string
-		foldScan(s, func(start, end int, fold []byte) {
+		foldScan(s, nil, func(start, end int, fold []byte) {
 			got = append(got, [3]string{fmt.Sprint(start), fmt.Sprint(end), string(fold)})
 		})
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("foldScan(%q) = %v, scan gives %v", s, got, want)
+		}
+		// asked for words starting with some bytes, it finds those of them
+		// and no other
+		var first [256]bool
+		for b := 'a'; b <= 'm'; b++ {
+			first[b] = true
+		}
+		first['0'], first['5'], first[0xce] = true, true, true
+		var some, wantSome [][3]string
+		for _, w := range want {
+			if w[2] != "" && first[w[2][0]] {
+				wantSome = append(wantSome, w)
+			}
+		}
+		foldScan(s, &first, func(start, end int, fold []byte) {
+			some = append(some, [3]string{fmt.Sprint(start), fmt.Sprint(end), string(fold)})
+		})
+		if fmt.Sprint(some) != fmt.Sprint(wantSome) {
+			t.Errorf("foldScan(%q) for a-m, 0, 5 and 0xce = %v, want %v", s, some, wantSome)
 		}
 	})
 }

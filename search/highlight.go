@@ -152,15 +152,12 @@ func (s *snapshotSearch) spans(sg *segmentSearch, hs []hit, idx []int, texts []s
 	}
 	// the first bytes of the words looked for: most words of a text start
 	// otherwise and need no look-up
-	var first [256]bool
+	first := &[256]bool{}
 	for w := range folds {
 		first[w[0]] = true
 	}
 	if len(stems) > 0 {
-		first = [256]bool{}
-		for i := range first {
-			first[i] = true
-		}
+		first = nil // a stem may start otherwise than the word
 	}
 	var long []int // hits whose text goes past what is read
 	for k, text := range texts {
@@ -169,10 +166,7 @@ func (s *snapshotSearch) spans(sg *segmentSearch, hs []hit, idx []int, texts []s
 			scanned = scanned[:maxHighlightScan]
 			long = append(long, k)
 		}
-		foldScan(scanned, func(start, end int, fo []byte) {
-			if !first[fo[0]] {
-				return
-			}
+		foldScan(scanned, first, func(start, end int, fo []byte) {
 			if w, ok := folds[string(fo)]; ok {
 				out[k] = append(out[k], span{start: start, end: end, word: w})
 			} else if len(stems) > 0 {
