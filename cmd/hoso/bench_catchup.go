@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	mrand "math/rand"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,13 +36,7 @@ func (m *Main) benchCatchUp(ctx context.Context, pgURL string, cfg Config, sizes
 		where = "the object store " + cfg.BlobURL
 	}
 	fmt.Fprintf(m.Stdout, "Catch-up of an empty node, snapshots in %s, %d words a document:\n", where, words)
-	r := rand.New(rand.NewPCG(1, 2))
-	vocabs := [2][]string{benchVocabulary(false), benchVocabulary(true)}
-	zipfs := [2]*mrand.Zipf{}
-	for i, v := range vocabs {
-		zipfs[i] = mrand.NewZipf(mrand.New(mrand.NewSource(int64(i+1))), 1.07, 2, uint64(len(v)-1))
-	}
-	types := []string{"decision", "official-letter", "report", "minutes", "contract", "invoice", "permit", "land", "complaint", "application"}
+	bt := newBenchText()
 	for _, n := range sizes {
 		schema := fmt.Sprintf("hoso_catchup_%d", time.Now().UnixNano())
 		st, db, err := postgres.OpenStore(ctx, postgres.Config{URL: pgURL, Schema: schema})
@@ -56,7 +48,7 @@ func (m *Main) benchCatchUp(ctx context.Context, pgURL string, cfg Config, sizes
 				db.Close()
 				_ = postgres.DropSchema(context.Background(), pgURL, schema)
 			}()
-			if err := m.benchGenerate(ctx, st, r, vocabs, zipfs, types, n, words); err != nil {
+			if err := m.benchGenerate(ctx, st, bt, n, words); err != nil {
 				return err
 			}
 			// The node that publishes.
@@ -82,7 +74,7 @@ func (m *Main) benchCatchUp(ctx context.Context, pgURL string, cfg Config, sizes
 			}
 			published := time.Since(start)
 			tail := max(1, n/20)
-			if err := m.benchGenerate(ctx, st, r, vocabs, zipfs, types, tail, words); err != nil {
+			if err := m.benchGenerate(ctx, st, bt, tail, words); err != nil {
 				return err
 			}
 			total := n + tail

@@ -90,13 +90,7 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	r := rand.New(rand.NewPCG(1, 2))
-	vocabs := [2][]string{benchVocabulary(false), benchVocabulary(true)}
-	zipfs := [2]*mrand.Zipf{}
-	for i, v := range vocabs {
-		zipfs[i] = mrand.NewZipf(mrand.New(mrand.NewSource(int64(i+1))), 1.07, 2, uint64(len(v)-1))
-	}
-	types := []string{"decision", "official-letter", "report", "minutes", "contract", "invoice", "permit", "land", "complaint", "application"}
+	bt := newBenchText()
 	if reuse && *queriesOnly {
 		ix, err := search.Open(filepath.Join(dir, "index"))
 		if err != nil {
@@ -104,7 +98,7 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 		}
 		defer ix.Close()
 		fmt.Fprintf(m.Stdout, "The index kept in %s: %d segments\n", dir, ix.Segments())
-		return m.benchQueryMixes(ctx, ix, r, vocabs, zipfs, types, *queries, *profile)
+		return m.benchQueryMixes(ctx, ix, bt, *queries, *profile)
 	}
 	if reuse {
 		// The documents are there; the index is built again from the feed.
@@ -112,7 +106,7 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "Reusing the documents in %s\n", dir)
-	} else if err := m.benchGenerate(ctx, st, r, vocabs, zipfs, types, *n, *words); err != nil {
+	} else if err := m.benchGenerate(ctx, st, bt, *n, *words); err != nil {
 		return err
 	}
 	ix, err := search.Open(filepath.Join(dir, "index"))
@@ -151,11 +145,11 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 	settled := benchSettle(ctx, ix)
 	fmt.Fprintf(m.Stdout, "background merges settled %.1f s after the reindex: %d segments\n", time.Since(start).Seconds(), settled)
 
-	return m.benchQueryMixes(ctx, ix, r, vocabs, zipfs, types, *queries, *profile)
+	return m.benchQueryMixes(ctx, ix, bt, *queries, *profile)
 }
 
 // benchQueryMixes times the queries of both mixes.
-func (m *Main) benchQueryMixes(ctx context.Context, ix *search.Index, r *rand.Rand, vocabs [2][]string, zipfs [2]*mrand.Zipf, types []string, n int, profile string) error {
+func (m *Main) benchQueryMixes(ctx context.Context, ix *search.Index, bt *benchText, n int, profile string) error {
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
@@ -174,7 +168,7 @@ func (m *Main) benchQueryMixes(ctx context.Context, ix *search.Index, r *rand.Ra
 	}
 	fmt.Fprintf(m.Stdout, "warm-up (as the server does when it starts, and when writes pause): the common words of %d segments read in %.1f s\n", warmed, time.Since(start).Seconds())
 	for _, mix := range []string{"zipf", "uniform"} {
-		if err := m.benchQueries(ctx, ix, r, vocabs, zipfs, types, mix, n); err != nil {
+		if err := m.benchQueries(ctx, ix, bt, mix, n); err != nil {
 			return err
 		}
 	}
@@ -184,7 +178,8 @@ func (m *Main) benchQueryMixes(ctx context.Context, ix *search.Index, r *rand.Ra
 // benchQueries times a mix of term, phrase, boolean, faceted and filtered
 // queries whose words are drawn by the Zipf law ("zipf") or evenly from
 // the vocabulary ("uniform").
-func (m *Main) benchQueries(ctx context.Context, ix *search.Index, r *rand.Rand, vocabs [2][]string, zipfs [2]*mrand.Zipf, types []string, mix string, n int) error {
+func (m *Main) benchQueries(ctx context.Context, ix *search.Index, bt *benchText, mix string, n int) error {
+	r, vocabs, zipfs, types := bt.r, bt.vocabs, bt.zipfs, bt.types
 	kinds := map[string][]time.Duration{}
 	for q := 0; q < n; q++ {
 		lang := 0
@@ -273,7 +268,8 @@ func benchQuestion(r *rand.Rand, draw func() string, english bool) string {
 
 // benchGenerate stores n generated documents of the given number of
 // words, each through the stages' store calls.
-func (m *Main) benchGenerate(ctx context.Context, st *sqlstore.Store, r *rand.Rand, vocabs [2][]string, zipfs [2]*mrand.Zipf, types []string, n, words int) error {
+func (m *Main) benchGenerate(ctx context.Context, st *sqlstore.Store, bt *benchText, n, words int) error {
+	r, vocabs, zipfs, types := bt.r, bt.vocabs, bt.zipfs, bt.types
 	depts := []string{"one-stop", "land", "construction", "finance", "inspection"}
 	b, err := st.BatchCreate(ctx, pipeline.BatchCreateParams{Name: "bench"})
 	if err != nil {
@@ -332,4 +328,27 @@ func benchSettle(ctx context.Context, ix *search.Index) int {
 		}
 	}
 	return last
+}
+
+// benchText is what the search benches write their documents and queries
+// from: two vocabularies (English, Vietnamese) drawn by a Zipf law, as
+// words are in real text, and the types documents are filed under; seeded,
+// so that every run writes the same archive.
+type benchText struct {
+	r      *rand.Rand
+	vocabs [2][]string
+	zipfs  [2]*mrand.Zipf
+	types  []string
+}
+
+func newBenchText() *benchText {
+	bt := &benchText{
+		r:      rand.New(rand.NewPCG(1, 2)),
+		vocabs: [2][]string{benchVocabulary(false), benchVocabulary(true)},
+		types:  []string{"decision", "official-letter", "report", "minutes", "contract", "invoice", "permit", "land", "complaint", "application"},
+	}
+	for i, v := range bt.vocabs {
+		bt.zipfs[i] = mrand.NewZipf(mrand.New(mrand.NewSource(int64(i+1))), 1.07, 2, uint64(len(v)-1))
+	}
+	return bt
 }
