@@ -84,34 +84,13 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	sum := summary{States: map[pipeline.State]int{}}
 	var batchIDs []int64
 	if len(paths) > 0 {
-		name := *batchName
-		if name == "" {
-			name = "process " + time.Now().Format("2006-01-02 15:04:05")
-		}
-		s, err := rt.Ingester().Begin(ctx, name)
+		id, err := processUpload(ctx, rt, *batchName, paths)
 		if err != nil {
 			stopQueue(ctx, q)
 			return err
 		}
-		for _, p := range paths {
-			if err := s.AddPath(ctx, p); err != nil {
-				stopQueue(ctx, q)
-				return err
-			}
-		}
-		sum.BatchID = s.Batch.ID
-		batchIDs = []int64{s.Batch.ID}
-		accepted := 0
-		for _, o := range s.Outcomes {
-			if o.Accepted() {
-				accepted++
-			}
-		}
-		if err := cliAudit(ctx, rt.Store, pipeline.AuditUpload, fmt.Sprintf("batch:%d", s.Batch.ID),
-			map[string]any{"name": s.Batch.Name, "documents": accepted, "rejected": len(s.Outcomes) - accepted}); err != nil {
-			stopQueue(ctx, q)
-			return err
-		}
+		sum.BatchID = id
+		batchIDs = []int64{id}
 	}
 
 	prog := newProgress(m.Stderr)
@@ -136,9 +115,57 @@ func (m *Main) process(ctx context.Context, args []string) error {
 		return err
 	}
 
-	// The summary streams the documents: memory for the failures and the
-	// waiting, not for the batch.
-	err = eachDocument(ctx, rt.Store, batchIDs, func(d *pipeline.Document) {
+	if err := sum.collect(ctx, rt.Store, batchIDs); err != nil {
+		return err
+	}
+	sum.Rejected = len(sum.Rejections)
+	el := time.Since(start).Seconds()
+	sum.ElapsedSeconds = el
+	if el > 0 {
+		sum.DocumentsPerSecond = float64(sum.Documents) / el
+		sum.PagesPerSecond = float64(sum.Pages) / el
+	}
+	sum.PeakRSSMB, sum.PeakChildRSSMB = peakRSS()
+	m.printSummary(sum)
+	if *asJSON {
+		b, _ := json.Marshal(sum)
+		fmt.Fprintln(m.Stdout, string(b))
+	}
+	return nil
+}
+
+// processUpload stores the files as one batch, audited as an upload, and
+// returns the batch's ID.
+func processUpload(ctx context.Context, rt *Runtime, name string, paths []string) (int64, error) {
+	if name == "" {
+		name = "process " + time.Now().Format("2006-01-02 15:04:05")
+	}
+	s, err := rt.Ingester().Begin(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range paths {
+		if err := s.AddPath(ctx, p); err != nil {
+			return 0, err
+		}
+	}
+	accepted := 0
+	for _, o := range s.Outcomes {
+		if o.Accepted() {
+			accepted++
+		}
+	}
+	err = cliAudit(ctx, rt.Store, pipeline.AuditUpload, fmt.Sprintf("batch:%d", s.Batch.ID),
+		map[string]any{"name": s.Batch.Name, "documents": accepted, "rejected": len(s.Outcomes) - accepted})
+	return s.Batch.ID, err
+}
+
+// collect counts the batches' documents (all of them, with none given)
+// by state, with their pages, failures and waits, and lists the files
+// refused: at upload, and among e-mails' attachments. It streams the
+// documents: memory for the failures and the waiting, not for the batch.
+func (sum *summary) collect(ctx context.Context, st pipeline.Store, batchIDs []int64) error {
+	err := eachDocument(ctx, st, batchIDs, func(d *pipeline.Document) {
 		sum.Documents++
 		if len(sum.docs) <= 50 {
 			sum.docs = append(sum.docs, d)
@@ -157,28 +184,14 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The files refused: at upload, and among e-mails' attachments.
 	for _, id := range batchIDs {
-		rejs, err := rt.Store.RejectionListByBatch(ctx, id)
+		rejs, err := st.RejectionListByBatch(ctx, id)
 		if err != nil {
 			return err
 		}
 		for _, r := range rejs {
 			sum.Rejections = append(sum.Rejections, ingest.Outcome{Path: r.Path, Code: r.Code, Reason: r.Reason})
 		}
-	}
-	sum.Rejected = len(sum.Rejections)
-	el := time.Since(start).Seconds()
-	sum.ElapsedSeconds = el
-	if el > 0 {
-		sum.DocumentsPerSecond = float64(sum.Documents) / el
-		sum.PagesPerSecond = float64(sum.Pages) / el
-	}
-	sum.PeakRSSMB, sum.PeakChildRSSMB = peakRSS()
-	m.printSummary(sum)
-	if *asJSON {
-		b, _ := json.Marshal(sum)
-		fmt.Fprintln(m.Stdout, string(b))
 	}
 	return nil
 }
