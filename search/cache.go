@@ -37,14 +37,33 @@ type segmentData struct {
 
 	lengths [4]fieldLengths // by field number, for BM25
 
-	pairMu sync.Mutex
-	pairs  map[[2]string]*roaring.Bitmap // documents holding two folded words side by side (proximity.go)
-	// pairCounts are how many documents hold two folded words side by
-	// side, counted or estimated (proximity.go)
-	pairCounts map[[2]string]float64
+	pairs      keptMap[[2]string, *roaring.Bitmap] // documents holding two folded words side by side (proximity.go)
+	pairCounts keptMap[[2]string, float64]         // how many documents hold them, counted or estimated (proximity.go)
+	terms      keptMap[termKey, *segTerm]
+}
 
-	termMu sync.Mutex
-	terms  map[termKey]*segTerm
+// keptMap is what a segment keeps of what searches asked for: a map that
+// starts afresh once it holds its most, safe for searches side by side.
+type keptMap[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]V
+}
+
+func (k *keptMap[K, V]) get(key K) (V, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.m[key]
+	return v, ok
+}
+
+// put keeps v, forgetting everything first when most are kept already.
+func (k *keptMap[K, V]) put(key K, v V, most int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= most {
+		k.m = map[K]V{}
+	}
+	k.m[key] = v
 }
 
 // maxTermsKept bounds the terms a segment keeps; past it they are
@@ -70,25 +89,18 @@ type segTerm struct {
 // passes its own); nil when no document holds it.
 func (sd *segmentData) term(dict segment.TermDictionary, field int, text string) (*segTerm, error) {
 	key := termKey{field, text}
-	sd.termMu.Lock()
-	st, ok := sd.terms[key]
-	sd.termMu.Unlock()
-	if ok {
+	if st, ok := sd.terms.get(key); ok {
 		return st, nil
 	}
 	pl, err := dict.PostingsList([]byte(text), nil, nil)
 	if err != nil {
 		return nil, err
 	}
+	var st *segTerm
 	if pl != nil && pl.Count() > 0 {
 		st = &segTerm{pl: pl, bm: postingsBitmap(pl)}
 	}
-	sd.termMu.Lock()
-	if sd.terms == nil || len(sd.terms) >= maxTermsKept {
-		sd.terms = map[termKey]*segTerm{}
-	}
-	sd.terms[key] = st
-	sd.termMu.Unlock()
+	sd.terms.put(key, st, maxTermsKept)
 	return st, nil
 }
 

@@ -27,13 +27,10 @@ const maxPairsKept = 4096
 func (s *snapshotSearch) pairDocs(sg *segmentSearch, first, second int) (*roaring.Bitmap, error) {
 	key := [2]string{s.q.terms[first].text, s.q.terms[second].text}
 	sd := sg.data
-	sd.pairMu.Lock()
-	bm, ok := sd.pairs[key]
-	sd.pairMu.Unlock()
-	if ok {
+	if bm, ok := sd.pairs.get(key); ok {
 		return bm, nil
 	}
-	bm = roaring.New()
+	bm := roaring.New()
 	a, b := sg.bm(first), sg.bm(second)
 	if a != nil && b != nil {
 		fa, err := s.positions(sg, first)
@@ -55,21 +52,15 @@ func (s *snapshotSearch) pairDocs(sg *segmentSearch, first, second int) (*roarin
 			}
 		}
 	}
-	sd.pairMu.Lock()
-	if sd.pairs == nil || len(sd.pairs) >= maxPairsKept {
-		sd.pairs = map[[2]string]*roaring.Bitmap{}
-	}
-	sd.pairs[key] = bm
-	sd.pairMu.Unlock()
+	sd.pairs.put(key, bm, maxPairsKept)
 	return bm, nil
 }
 
 // keptPairDocs returns the pair's documents if the segment keeps them.
 func (s *snapshotSearch) keptPairDocs(sg *segmentSearch, first, second int) *roaring.Bitmap {
 	key := [2]string{s.q.terms[first].text, s.q.terms[second].text}
-	sg.data.pairMu.Lock()
-	defer sg.data.pairMu.Unlock()
-	return sg.data.pairs[key]
+	bm, _ := sg.data.pairs.get(key)
+	return bm
 }
 
 // pairIDF estimates the idf of each of the query's word pairs from the
@@ -124,9 +115,7 @@ func (s *snapshotSearch) pairIDF() error {
 func (s *snapshotSearch) pairCount(sg *segmentSearch, first, second int) (float64, error) {
 	key := [2]string{s.q.terms[first].text, s.q.terms[second].text}
 	sd := sg.data
-	sd.pairMu.Lock()
-	n, ok := sd.pairCounts[key]
-	sd.pairMu.Unlock()
+	n, ok := sd.pairCounts.get(key)
 	if ok {
 		return n, nil
 	}
@@ -166,12 +155,7 @@ func (s *snapshotSearch) pairCount(sg *segmentSearch, first, second int) (float6
 		}
 		n = float64(held) * float64(both) / float64(checked)
 	}
-	sd.pairMu.Lock()
-	if sd.pairCounts == nil || len(sd.pairCounts) >= maxPairsKept {
-		sd.pairCounts = map[[2]string]float64{}
-	}
-	sd.pairCounts[key] = n
-	sd.pairMu.Unlock()
+	sd.pairCounts.put(key, n, maxPairsKept)
 	return n, nil
 }
 
