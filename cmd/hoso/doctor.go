@@ -60,30 +60,8 @@ func (m *Main) doctor(ctx context.Context, args []string) error {
 		}
 		m.doctorProcesses(ctx, rt, report)
 	}
-	// Search index: a running server holds it.
-	ix, err := search.Open(filepath.Join(cfg.DataDir, "index"))
-	switch {
-	case err == nil:
-		c, _ := ix.Count()
-		report(true, "search index", fmt.Sprintf("%d documents, generation %d", c, ix.Generation()), "")
-		ix.Close()
-	case errors.Is(err, search.ErrInUse):
-		report(true, "search index", "held by a running hoso serve", "")
-	default:
-		report(false, "search index", err.Error(), "rebuild it with hoso reindex")
-	}
-	// Extraction and OCR tools.
-	tools := workers.CachedOCRTools(cfg.Tesseract)()
-	pdftotext := which("pdftotext")
-	report(pdftotext != "", "pdftotext", orNone(pdftotext), "apt-get install poppler-utils (it reads the PDF pages hoso's reader handles badly)")
-	report(tools.PDFToPPM != "", "pdftoppm", orNone(tools.PDFToPPM), "apt-get install poppler-utils (it renders scanned PDF pages for OCR)")
-	report(tools.Tesseract != "", "tesseract", orNone(tools.Tesseract), "apt-get install tesseract-ocr")
-	has := strings.Join(tools.Languages, " ")
-	report(strings.Contains(has, "vie"), "OCR Vietnamese data", orNone(has), "apt-get install tesseract-ocr-vie")
-	report(strings.Contains(has, "eng"), "OCR English data", orNone(has), "apt-get install tesseract-ocr-eng")
-	if msg := tools.MissingTools(true); msg != "" {
-		fmt.Fprintf(m.Stdout, "\nScans wait until OCR is installed: %s\n", strings.TrimPrefix(msg, "OCR is not installed: "))
-	}
+	doctorIndex(cfg.DataDir, report)
+	m.doctorTools(cfg, report)
 	if problems > 0 {
 		return fmt.Errorf("%d problems found", problems)
 	}
@@ -113,6 +91,38 @@ func dbName(url string) string {
 		return "SQLite"
 	}
 	return "PostgreSQL"
+}
+
+// doctorIndex checks that the search index opens (or is held by a
+// running server).
+func doctorIndex(dataDir string, report func(ok bool, what, detail, fix string)) {
+	ix, err := search.Open(filepath.Join(dataDir, "index"))
+	switch {
+	case err == nil:
+		c, _ := ix.Count()
+		report(true, "search index", fmt.Sprintf("%d documents, generation %d", c, ix.Generation()), "")
+		ix.Close()
+	case errors.Is(err, search.ErrInUse):
+		report(true, "search index", "held by a running hoso serve", "")
+	default:
+		report(false, "search index", err.Error(), "rebuild it with hoso reindex")
+	}
+}
+
+// doctorTools checks the extraction and OCR programs and OCR's
+// languages.
+func (m *Main) doctorTools(cfg Config, report func(ok bool, what, detail, fix string)) {
+	tools := workers.CachedOCRTools(cfg.Tesseract)()
+	pdftotext := which("pdftotext")
+	report(pdftotext != "", "pdftotext", orNone(pdftotext), "apt-get install poppler-utils (it reads the PDF pages hoso's reader handles badly)")
+	report(tools.PDFToPPM != "", "pdftoppm", orNone(tools.PDFToPPM), "apt-get install poppler-utils (it renders scanned PDF pages for OCR)")
+	report(tools.Tesseract != "", "tesseract", orNone(tools.Tesseract), "apt-get install tesseract-ocr")
+	has := strings.Join(tools.Languages, " ")
+	report(strings.Contains(has, "vie"), "OCR Vietnamese data", orNone(has), "apt-get install tesseract-ocr-vie")
+	report(strings.Contains(has, "eng"), "OCR English data", orNone(has), "apt-get install tesseract-ocr-eng")
+	if msg := tools.MissingTools(true); msg != "" {
+		fmt.Fprintf(m.Stdout, "\nScans wait until OCR is installed: %s\n", strings.TrimPrefix(msg, "OCR is not installed: "))
+	}
 }
 
 // doctorProcesses lists the processes working jobs, the dead among them,

@@ -71,20 +71,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	if *flags {
-		list, err := rt.Store.FlagList(ctx, pipeline.FlagListParams{Scope: pipeline.ScopeAll, Limit: 1 << 30})
-		if err != nil {
-			return err
-		}
-		for _, fl := range list {
-			full, err := rt.Store.FlagGet(ctx, pipeline.ScopeAll, fl.ID)
-			if err != nil {
-				return err
-			}
-			if err := enc.Encode(full); err != nil {
-				return err
-			}
-		}
-		return nil
+		return exportFlags(ctx, rt.Store, enc)
 	}
 	var after int64
 	for {
@@ -96,39 +83,9 @@ func (m *Main) export(ctx context.Context, args []string) error {
 			return nil
 		}
 		for _, d := range docs {
-			row := exportRow{
-				ID: d.ID, Batch: d.BatchName, BatchID: d.BatchID, Filename: d.Filename, Path: d.Path, SHA256: d.SHA256,
-				Size: d.Size, MIME: d.MIME, State: string(d.State), Stage: string(d.Stage), ErrorCode: d.ErrorCode,
-				Error: d.Error, Pages: d.Pages, Quality: d.Quality, Extractor: d.Extractor, Language: d.Language, DuplicateOf: d.DuplicateOf,
-				CreatedAt: d.CreatedAt.Format("2006-01-02T15:04:05Z07:00"),
-				Type:      d.Type, Department: d.Department, Tags: d.Tags, Fields: []pipeline.Field{},
-				TypeSource: d.TypeSource, DeptSource: d.DepartmentSource, UploadDept: d.UploadDepartment,
-			}
-			row.ParentID = d.ParentID
-			if c := d.Classification; c != nil {
-				row.Fields, row.Explanation, row.RuleSetVersion = c.Fields, &c.Explanation, &c.RuleSetVersion
-				row.Suggestion = c.Suggestion
-				if d.TypeSource == pipeline.SourceModel {
-					row.TypeConfidence, row.ModelVersion = &c.TypeConfidence, &c.ModelVersion
-				}
-			}
-			if d.Message != nil {
-				row.Fields = append(d.Message.Fields(), row.Fields...)
-			}
-			if row.Identifiers, err = rt.Store.IdentifierListByDocument(ctx, d.ID); err != nil {
+			row, err := exportDocument(ctx, rt.Store, d, *withText)
+			if err != nil {
 				return err
-			}
-			if *withText {
-				pages, err := rt.Store.PageListByDocument(ctx, d.ID)
-				if err != nil {
-					return err
-				}
-				texts := make([]string, len(pages))
-				for i, p := range pages {
-					texts[i] = p.Text
-				}
-				t := strings.Join(texts, "\f")
-				row.Text = &t
 			}
 			if err := enc.Encode(row); err != nil {
 				return err
@@ -136,4 +93,64 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		}
 		after = docs[len(docs)-1].ID
 	}
+}
+
+// exportFlags writes every flag, with its evidence and decisions, one
+// a line.
+func exportFlags(ctx context.Context, st pipeline.Store, enc *json.Encoder) error {
+	list, err := st.FlagList(ctx, pipeline.FlagListParams{Scope: pipeline.ScopeAll, Limit: 1 << 30})
+	if err != nil {
+		return err
+	}
+	for _, fl := range list {
+		full, err := st.FlagGet(ctx, pipeline.ScopeAll, fl.ID)
+		if err != nil {
+			return err
+		}
+		if err := enc.Encode(full); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exportDocument is a document's export line: its record, fields,
+// classification and identifiers, and its full text when withText.
+func exportDocument(ctx context.Context, st pipeline.Store, d *pipeline.Document, withText bool) (*exportRow, error) {
+	row := &exportRow{
+		ID: d.ID, Batch: d.BatchName, BatchID: d.BatchID, Filename: d.Filename, Path: d.Path, SHA256: d.SHA256,
+		Size: d.Size, MIME: d.MIME, State: string(d.State), Stage: string(d.Stage), ErrorCode: d.ErrorCode,
+		Error: d.Error, Pages: d.Pages, Quality: d.Quality, Extractor: d.Extractor, Language: d.Language, DuplicateOf: d.DuplicateOf,
+		CreatedAt: d.CreatedAt.Format("2006-01-02T15:04:05Z07:00"),
+		Type:      d.Type, Department: d.Department, Tags: d.Tags, Fields: []pipeline.Field{},
+		TypeSource: d.TypeSource, DeptSource: d.DepartmentSource, UploadDept: d.UploadDepartment,
+	}
+	row.ParentID = d.ParentID
+	if c := d.Classification; c != nil {
+		row.Fields, row.Explanation, row.RuleSetVersion = c.Fields, &c.Explanation, &c.RuleSetVersion
+		row.Suggestion = c.Suggestion
+		if d.TypeSource == pipeline.SourceModel {
+			row.TypeConfidence, row.ModelVersion = &c.TypeConfidence, &c.ModelVersion
+		}
+	}
+	if d.Message != nil {
+		row.Fields = append(d.Message.Fields(), row.Fields...)
+	}
+	var err error
+	if row.Identifiers, err = st.IdentifierListByDocument(ctx, d.ID); err != nil {
+		return nil, err
+	}
+	if withText {
+		pages, err := st.PageListByDocument(ctx, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		texts := make([]string, len(pages))
+		for i, p := range pages {
+			texts[i] = p.Text
+		}
+		t := strings.Join(texts, "\f")
+		row.Text = &t
+	}
+	return row, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"hoso/client"
 	"hoso/pipeline"
+	"hoso/web"
 )
 
 type localFile struct {
@@ -45,34 +46,14 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var total int64
-	for _, f := range files {
-		total += f.size
-	}
 	name := *batch
 	if name == "" {
 		name = "upload " + time.Now().Format("2006-01-02 15:04:05")
 	}
 	api := client.New(*server, *token)
-
-	var bar *progressbar.ProgressBar
-	if !*quiet {
-		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(m.Stderr), progressbar.OptionShowBytes(true),
-			progressbar.OptionSetDescription(fmt.Sprintf("Uploading %d files", len(files))), progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
-	}
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		pw.CloseWithError(writeForm(mw, name, *department, files, bar))
-	}()
-	created, err := api.Upload(ctx, pr, mw.FormDataContentType())
-	pr.Close() // ends the writer if the server stopped reading early
+	created, err := m.upload(ctx, api, name, *department, files, !*quiet)
 	if err != nil {
 		return err
-	}
-	if bar != nil {
-		_ = bar.Finish()
 	}
 	fmt.Fprintf(m.Stdout, "Batch %d %q: %d documents accepted, %d files refused\n", created.Batch.ID, created.Batch.Name, len(created.Documents), len(created.Rejected))
 	for _, o := range created.Documents {
@@ -88,11 +69,46 @@ func (m *Main) ingest(ctx context.Context, args []string) error {
 	if !*wait {
 		return nil
 	}
-	st, err := api.WaitBatch(ctx, created.Batch.ID, 500*time.Millisecond)
+	return m.waitUpload(ctx, api, created.Batch.ID)
+}
+
+// upload streams files to the server as one batch, with a progress bar
+// on the standard error when bar is set.
+func (m *Main) upload(ctx context.Context, api *client.Client, name, department string, files []localFile, bar bool) (*web.BatchCreated, error) {
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	var pb *progressbar.ProgressBar
+	if bar {
+		pb = progressbar.NewOptions64(total, progressbar.OptionSetWriter(m.Stderr), progressbar.OptionShowBytes(true),
+			progressbar.OptionSetDescription(fmt.Sprintf("Uploading %d files", len(files))), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	}
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		pw.CloseWithError(writeForm(mw, name, department, files, pb))
+	}()
+	created, err := api.Upload(ctx, pr, mw.FormDataContentType())
+	pr.Close() // ends the writer if the server stopped reading early
+	if err != nil {
+		return nil, err
+	}
+	if pb != nil {
+		_ = pb.Finish()
+	}
+	return created, nil
+}
+
+// waitUpload waits until every document of the batch has finished and
+// prints its state.
+func (m *Main) waitUpload(ctx context.Context, api *client.Client, batchID int64) error {
+	st, err := api.WaitBatch(ctx, batchID, 500*time.Millisecond)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "Batch %d finished:", created.Batch.ID)
+	fmt.Fprintf(m.Stdout, "Batch %d finished:", batchID)
 	for _, s := range pipeline.States {
 		if n := st.States[s]; n > 0 {
 			fmt.Fprintf(m.Stdout, " %d %s", n, s)

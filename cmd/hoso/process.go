@@ -51,15 +51,7 @@ func (m *Main) process(ctx context.Context, args []string) error {
 		return err
 	}
 	if *memProfile != "" {
-		prof := startPeakProfiler(*memProfile, 50*time.Millisecond)
-		defer func() {
-			peak, live, err := prof.Stop()
-			if err != nil {
-				fmt.Fprintf(m.Stderr, "memory profile: %v\n", err)
-				return
-			}
-			fmt.Fprintf(m.Stderr, "Go memory at its peak %.0f MB, live heap then %.0f MB; profile in %s\n", peak, live, *memProfile)
-		}()
+		defer m.profilePeak(*memProfile)()
 	}
 	start := time.Now()
 	rt, err := OpenRuntime(ctx, f.cfg)
@@ -70,51 +62,14 @@ func (m *Main) process(ctx context.Context, args []string) error {
 	if err := rt.OpenIndex(); err != nil {
 		return err
 	}
-
-	// The workers start first, so that extraction begins while the rest
-	// of the files are still being stored.
-	q, err := rt.StartWorkers(ctx)
+	sum := summary{States: map[pipeline.State]int{}}
+	batchIDs, err := m.processRun(ctx, rt, *batchName, paths)
 	if err != nil {
 		return err
 	}
-	// Documents become searchable as they are checked, as under serve:
-	// one stuck upstream holds no other out of the index.
-	stopIndexer := rt.RunIndexer(ctx)
-	defer stopIndexer()
-	sum := summary{States: map[pipeline.State]int{}}
-	var batchIDs []int64
-	if len(paths) > 0 {
-		id, err := processUpload(ctx, rt, *batchName, paths)
-		if err != nil {
-			stopQueue(ctx, q)
-			return err
-		}
-		sum.BatchID = id
-		batchIDs = []int64{id}
+	if len(batchIDs) > 0 {
+		sum.BatchID = batchIDs[0]
 	}
-
-	prog := newProgress(m.Stderr)
-	prog.stalled = func() string { return stalledJobs(ctx, rt.Store) }
-	waitErr := waitTerminal(ctx, rt.Store, nil, prog.update)
-	prog.finish()
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	_ = q.Stop(stopCtx)
-	cancel()
-	if waitErr != nil {
-		return waitErr
-	}
-	// The workers sweep patterns as documents finish; whatever a sweep
-	// had not reached when they stopped is checked here.
-	if err := workers.SweepPatterns(ctx, rt.WorkersConfig(nil)); err != nil {
-		return err
-	}
-	// What is left of the feed goes into the index before the summary.
-	stopIndexer()
-	if err := rt.Indexer().DrainCommitted(ctx); err != nil {
-		return err
-	}
-
 	if err := sum.collect(ctx, rt.Store, batchIDs); err != nil {
 		return err
 	}
@@ -132,6 +87,64 @@ func (m *Main) process(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, string(b))
 	}
 	return nil
+}
+
+// profilePeak starts keeping the heap profile at the peak of the Go
+// memory; the function it returns writes it to file and says so.
+func (m *Main) profilePeak(file string) func() {
+	prof := startPeakProfiler(file, 50*time.Millisecond)
+	return func() {
+		peak, live, err := prof.Stop()
+		if err != nil {
+			fmt.Fprintf(m.Stderr, "memory profile: %v\n", err)
+			return
+		}
+		fmt.Fprintf(m.Stderr, "Go memory at its peak %.0f MB, live heap then %.0f MB; profile in %s\n", peak, live, file)
+	}
+}
+
+// processRun uploads paths as one batch (none: only what is waiting),
+// runs the workers until every document is done, sweeps the patterns
+// and indexes what is left, and returns the batch's ID.
+func (m *Main) processRun(ctx context.Context, rt *Runtime, batchName string, paths []string) ([]int64, error) {
+	// The workers start first, so that extraction begins while the rest
+	// of the files are still being stored.
+	q, err := rt.StartWorkers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Documents become searchable as they are checked, as under serve:
+	// one stuck upstream holds no other out of the index.
+	stopIndexer := rt.RunIndexer(ctx)
+	defer stopIndexer()
+	var batchIDs []int64
+	if len(paths) > 0 {
+		id, err := processUpload(ctx, rt, batchName, paths)
+		if err != nil {
+			stopQueue(ctx, q)
+			return nil, err
+		}
+		batchIDs = []int64{id}
+	}
+	prog := newProgress(m.Stderr)
+	prog.stalled = func() string { return stalledJobs(ctx, rt.Store) }
+	waitErr := waitTerminal(ctx, rt.Store, nil, prog.update)
+	prog.finish()
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = q.Stop(stopCtx)
+	cancel()
+	if waitErr != nil {
+		return nil, waitErr
+	}
+	// The workers sweep patterns as documents finish; whatever a sweep
+	// had not reached when they stopped is checked here.
+	if err := workers.SweepPatterns(ctx, rt.WorkersConfig(nil)); err != nil {
+		return nil, err
+	}
+	// What is left of the feed goes into the index before the summary.
+	stopIndexer()
+	return batchIDs, rt.Indexer().DrainCommitted(ctx)
 }
 
 // processUpload stores the files as one batch, audited as an upload, and

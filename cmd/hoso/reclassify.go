@@ -49,31 +49,7 @@ func (m *Main) reclassify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	waitErr := func() error {
-		for {
-			left := 0
-			for _, id := range ids {
-				d, err := rt.Store.DocumentGetByID(ctx, id)
-				if err != nil {
-					return err
-				}
-				if !d.State.Terminal() {
-					left++
-				}
-			}
-			if left == 0 {
-				return nil
-			}
-			fmt.Fprintf(m.Stderr, "  %d of %d done\n", len(ids)-left, len(ids))
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-tick.C:
-			}
-		}
-	}()
+	waitErr := m.waitDocuments(ctx, rt.Store, ids)
 	stopQueue(ctx, q)
 	if waitErr != nil {
 		return waitErr
@@ -81,15 +57,49 @@ func (m *Main) reclassify(ctx context.Context, args []string) error {
 	if err := rt.Indexer().DrainCommitted(ctx); err != nil {
 		return err
 	}
+	return m.reclassifyReport(ctx, rt.Store, ids, before)
+}
+
+// waitDocuments waits until every document of ids has reached a final
+// state, saying every second how many have.
+func (m *Main) waitDocuments(ctx context.Context, st pipeline.Store, ids []int64) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		left := 0
+		for _, id := range ids {
+			d, err := st.DocumentGetByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !d.State.Terminal() {
+				left++
+			}
+		}
+		if left == 0 {
+			return nil
+		}
+		fmt.Fprintf(m.Stderr, "  %d of %d done\n", len(ids)-left, len(ids))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// reclassifyReport audits each document whose type changed and prints
+// how many moved from which type to which.
+func (m *Main) reclassifyReport(ctx context.Context, st pipeline.Store, ids []int64, before map[int64]string) error {
 	moves := map[string]int{}
 	for _, id := range ids {
-		d, err := rt.Store.DocumentGetByID(ctx, id)
+		d, err := st.DocumentGetByID(ctx, id)
 		if err != nil {
 			return err
 		}
 		if before[id] != d.Type {
 			moves[fmt.Sprintf("%s → %s", before[id], d.Type)]++
-			if err := cliAudit(ctx, rt.Store, pipeline.AuditClassification, "document:"+fmt.Sprint(id),
+			if err := cliAudit(ctx, st, pipeline.AuditClassification, "document:"+fmt.Sprint(id),
 				map[string]any{"from": before[id], "to": d.Type, "rule": ruleOf(d)}); err != nil {
 				return err
 			}

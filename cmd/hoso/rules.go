@@ -147,46 +147,16 @@ func (m *Main) rulesTest(ctx context.Context, args []string) error {
 	} else if rs, _, err = m.readRules(pos[0]); err != nil {
 		return err
 	}
-	var rt *Runtime
-	var sb *extract.Sandbox
+	src := &ruleDocs{cfg: f.cfg}
+	defer src.close()
 	for _, d := range pos[1:] {
-		var doc classify.Document
-		if id, err := strconv.ParseInt(d, 10, 64); err == nil {
-			if rt == nil {
-				if rt, err = OpenRuntime(ctx, f.cfg); err != nil {
-					return err
-				}
-				defer rt.Close()
-			}
-			dd, err := rt.Store.DocumentGetByID(ctx, id)
-			if err != nil {
-				return err
-			}
-			pages, err := rt.Store.PageListByDocument(ctx, id)
-			if err != nil {
-				return err
-			}
-			doc = classify.Document{Filename: dd.Filename, Batch: dd.BatchName, Department: dd.UploadDepartment}
-			for _, p := range pages {
-				doc.Pages = append(doc.Pages, p.Text)
-			}
-		} else {
-			if sb == nil {
-				tool, _ := exec.LookPath("pdftotext")
-				if sb, err = extract.NewSandbox(extract.SandboxConfig{Children: 1, Timeout: f.cfg.Timeout, PDFToText: tool}); err != nil {
-					return err
-				}
-				defer sb.Close()
-			}
-			res, err := sb.Extract(ctx, d)
-			if err != nil {
-				fmt.Fprintf(m.Stdout, "%s: cannot be read: %s\n", d, pipeline.ErrorMessage(err))
-				continue
-			}
-			doc = classify.Document{Filename: d}
-			for _, p := range res.Pages {
-				doc.Pages = append(doc.Pages, p.Text)
-			}
+		doc, readErr, err := src.read(ctx, d)
+		if err != nil {
+			return err
+		}
+		if readErr != nil {
+			fmt.Fprintf(m.Stdout, "%s: cannot be read: %s\n", d, pipeline.ErrorMessage(readErr))
+			continue
 		}
 		res := rs.Classify(doc)
 		if *asJSON {
@@ -197,6 +167,64 @@ func (m *Main) rulesTest(ctx context.Context, args []string) error {
 		printClassification(m, d, res)
 	}
 	return nil
+}
+
+// ruleDocs reads the documents hoso rules test classifies: a document
+// ID from the archive (the database opened at the first), or a file read
+// in an extraction sandbox (started at the first).
+type ruleDocs struct {
+	cfg Config
+	rt  *Runtime
+	sb  *extract.Sandbox
+}
+
+// read returns the document named by d; readErr says why a file cannot
+// be read (the test goes on with the next), err stops it.
+func (r *ruleDocs) read(ctx context.Context, d string) (doc classify.Document, readErr, err error) {
+	if id, perr := strconv.ParseInt(d, 10, 64); perr == nil {
+		if r.rt == nil {
+			if r.rt, err = OpenRuntime(ctx, r.cfg); err != nil {
+				return doc, nil, err
+			}
+		}
+		dd, err := r.rt.Store.DocumentGetByID(ctx, id)
+		if err != nil {
+			return doc, nil, err
+		}
+		pages, err := r.rt.Store.PageListByDocument(ctx, id)
+		if err != nil {
+			return doc, nil, err
+		}
+		doc = classify.Document{Filename: dd.Filename, Batch: dd.BatchName, Department: dd.UploadDepartment}
+		for _, p := range pages {
+			doc.Pages = append(doc.Pages, p.Text)
+		}
+		return doc, nil, nil
+	}
+	if r.sb == nil {
+		tool, _ := exec.LookPath("pdftotext")
+		if r.sb, err = extract.NewSandbox(extract.SandboxConfig{Children: 1, Timeout: r.cfg.Timeout, PDFToText: tool}); err != nil {
+			return doc, nil, err
+		}
+	}
+	res, err := r.sb.Extract(ctx, d)
+	if err != nil {
+		return doc, err, nil
+	}
+	doc = classify.Document{Filename: d}
+	for _, p := range res.Pages {
+		doc.Pages = append(doc.Pages, p.Text)
+	}
+	return doc, nil, nil
+}
+
+func (r *ruleDocs) close() {
+	if r.rt != nil {
+		r.rt.Close()
+	}
+	if r.sb != nil {
+		r.sb.Close()
+	}
 }
 
 func printClassification(m *Main, name string, res classify.Result) {

@@ -153,25 +153,8 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	if rt.Blobs, err = blob.OpenURL(ctx, cfg.BlobURL, filepath.Join(cfg.DataDir, "blobs"), cfg.BlobKeys); err != nil {
 		return nil, err
 	}
-	if cfg.DatabaseURL == "" || isSQLiteURL(cfg.DatabaseURL) {
-		path := filepath.Join(cfg.DataDir, "hoso.db")
-		if cfg.DatabaseURL != "" {
-			path = sqlitePath(cfg.DatabaseURL)
-		}
-		st, db, err := sqlite.OpenStore(ctx, path)
-		if err != nil {
-			return nil, err
-		}
-		rt.Store, rt.closeDB = st, db.Close
-		useRiver(rt, db.NewClient)
-		rt.requeue = db.RequeueRunning
-	} else {
-		st, db, err := postgres.OpenStore(ctx, postgres.Config{URL: cfg.DatabaseURL, Schema: cfg.Schema, MaxConns: int32(cfg.Children + cfg.Workers + 4)})
-		if err != nil {
-			return nil, err
-		}
-		rt.Store, rt.closeDB = st, db.Close
-		useRiver(rt, db.NewClient)
+	if err := rt.openStore(ctx); err != nil {
+		return nil, err
 	}
 	if rt.auditKey, err = loadAuditKey(ctx, rt.Store, cfg); err != nil {
 		rt.closeDB()
@@ -198,6 +181,33 @@ func OpenRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, err
 	}
 	return rt, nil
+}
+
+// openStore opens and migrates the database the configuration names:
+// SQLite in the data folder by default, or PostgreSQL.
+func (rt *Runtime) openStore(ctx context.Context) error {
+	cfg := rt.cfg
+	if cfg.DatabaseURL == "" || isSQLiteURL(cfg.DatabaseURL) {
+		path := filepath.Join(cfg.DataDir, "hoso.db")
+		if cfg.DatabaseURL != "" {
+			path = sqlitePath(cfg.DatabaseURL)
+		}
+		st, db, err := sqlite.OpenStore(ctx, path)
+		if err != nil {
+			return err
+		}
+		rt.Store, rt.closeDB = st, db.Close
+		useRiver(rt, db.NewClient)
+		rt.requeue = db.RequeueRunning
+		return nil
+	}
+	st, db, err := postgres.OpenStore(ctx, postgres.Config{URL: cfg.DatabaseURL, Schema: cfg.Schema, MaxConns: int32(cfg.Children + cfg.Workers + 4)})
+	if err != nil {
+		return err
+	}
+	rt.Store, rt.closeDB = st, db.Close
+	useRiver(rt, db.NewClient)
+	return nil
 }
 
 // useRiver makes the runtime's River clients, for the workers and for
@@ -246,14 +256,8 @@ func (rt *Runtime) uploadLimits() ingest.Limits {
 
 // StartWorkers starts River working every stage.
 func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
-	if rt.requeue != nil {
-		n, err := rt.requeue(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			rt.cfg.Logger.InfoContext(ctx, "Requeued jobs left running by a stopped process", "jobs", n)
-		}
+	if err := rt.resume(ctx); err != nil {
+		return nil, err
 	}
 	rescue := rt.cfg.RescueAfter
 	if rescue <= 0 {
@@ -280,16 +284,6 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 		RescueStuckJobsAfter: rescue,
 		JobTimeout:           min(time.Minute, rescue/2),
 	}
-	// OCR installed since documents began to wait for it: they go now.
-	if rt.ocrTools().MissingTools(true) == "" {
-		n, err := rt.Store.OCRResume(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			rt.cfg.Logger.InfoContext(ctx, "OCR is installed now: documents that waited for it go on", "documents", n)
-		}
-	}
 	// Registered before River starts: every running job's client is known.
 	me := newProcess(rt.cfg.Command)
 	live, err := startLiveness(ctx, rt.Store, me, rt.cfg.Logger)
@@ -307,6 +301,32 @@ func (rt *Runtime) StartWorkers(ctx context.Context) (queue, error) {
 		return nil, fmt.Errorf("start workers: %w", err)
 	}
 	return &liveQueue{queue: client, live: live}, nil
+}
+
+// resume puts back what a stopped process left: jobs it left running
+// (SQLite: one process owns the file), and the documents waiting for
+// OCR once it is installed.
+func (rt *Runtime) resume(ctx context.Context) error {
+	if rt.requeue != nil {
+		n, err := rt.requeue(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			rt.cfg.Logger.InfoContext(ctx, "Requeued jobs left running by a stopped process", "jobs", n)
+		}
+	}
+	// OCR installed since documents began to wait for it: they go now.
+	if rt.ocrTools().MissingTools(true) == "" {
+		n, err := rt.Store.OCRResume(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			rt.cfg.Logger.InfoContext(ctx, "OCR is installed now: documents that waited for it go on", "documents", n)
+		}
+	}
+	return nil
 }
 
 // workQueues is River's queue configuration for the queues the process

@@ -54,6 +54,14 @@ func (m *Main) search(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, string(b))
 		return nil
 	}
+	m.printAnswer(res)
+	return nil
+}
+
+// printAnswer prints a search's answer for people: how many documents,
+// why it holds fewer words than asked, suggestions, facets, and each hit
+// with its highlights and missing words.
+func (m *Main) printAnswer(res *search.Response) {
 	fmt.Fprintf(m.Stdout, "%d documents found\n", res.Total)
 	if res.Relaxed {
 		fmt.Fprintf(m.Stdout, "No document holds enough of the words; these hold at least %d of them.\n", res.MinMatch)
@@ -96,7 +104,6 @@ func (m *Main) search(ctx context.Context, args []string) error {
 			fmt.Fprintf(m.Stdout, "       missing: %s\n", strings.Join(h.Missing, ", "))
 		}
 	}
-	return nil
 }
 
 func orDash(s string) string {

@@ -45,24 +45,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rt.Close()
-	snap, err := rt.RestoreIndexSnapshot(ctx)
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "The search-index snapshot could not be unpacked (%v); the index is built from the change feed.\n", err)
-	} else if snap.ID != 0 {
-		fmt.Fprintf(m.Stderr, "Search index unpacked from snapshot %d of node %s (%d documents); the change feed after it follows.\n", snap.ID, snap.Node, snap.Documents)
-	}
-	if err := rt.OpenIndex(); err != nil {
-		if snap.ID == 0 || errors.Is(err, search.ErrInUse) {
-			return err
-		}
-		// The snapshot just unpacked does not open: start empty instead.
-		fmt.Fprintf(m.Stderr, "The unpacked search-index snapshot does not open (%v); the index is built from the change feed.\n", err)
-		if err := os.RemoveAll(rt.indexDir()); err != nil {
-			return err
-		}
-		if err := rt.OpenIndex(); err != nil {
-			return err
-		}
+	if err := m.openServeIndex(ctx, rt); err != nil {
+		return err
 	}
 	// the first searches should not pay for reading the common words
 	go func() { _, _ = rt.Index.Warm(ctx) }()
@@ -77,7 +61,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		stopSnapshots := rt.RunSnapshots(ctx, *snapshotEvery)
 		defer stopSnapshots()
 	}
-
 	password, err := web.CreateFirstAdmin(ctx, rt.Store)
 	if err != nil {
 		return err
@@ -85,6 +68,34 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if password != "" {
 		fmt.Fprintf(m.Stderr, "\nCreated the first administrator.\n  user name: admin\n  password:  %s\nThis password is shown only now. Sign in and choose your own; then add users on the Users page or with hoso users add.\n\n", password)
 	}
+	return m.serveHTTP(ctx, rt, *addr)
+}
+
+// openServeIndex opens the node's search index; an empty one is first
+// filled from the newest index snapshot, when there is one that unpacks
+// and opens, else the index is built from the change feed.
+func (m *Main) openServeIndex(ctx context.Context, rt *Runtime) error {
+	snap, err := rt.RestoreIndexSnapshot(ctx)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "The search-index snapshot could not be unpacked (%v); the index is built from the change feed.\n", err)
+	} else if snap.ID != 0 {
+		fmt.Fprintf(m.Stderr, "Search index unpacked from snapshot %d of node %s (%d documents); the change feed after it follows.\n", snap.ID, snap.Node, snap.Documents)
+	}
+	err = rt.OpenIndex()
+	if err == nil || snap.ID == 0 || errors.Is(err, search.ErrInUse) {
+		return err
+	}
+	// The snapshot just unpacked does not open: start empty instead.
+	fmt.Fprintf(m.Stderr, "The unpacked search-index snapshot does not open (%v); the index is built from the change feed.\n", err)
+	if err := os.RemoveAll(rt.indexDir()); err != nil {
+		return err
+	}
+	return rt.OpenIndex()
+}
+
+// serveHTTP serves the web pages and the API on addr until ctx ends,
+// then lets the requests in flight finish.
+func (m *Main) serveHTTP(ctx context.Context, rt *Runtime, addr string) error {
 	jobs, err := rt.JobsUI(ctx)
 	if err != nil {
 		return err
@@ -93,12 +104,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler: web.New(web.Config{Store: rt.Store, Blobs: rt.Blobs, Ingester: rt.Ingester(), Index: rt.Index, Logger: f.cfg.Logger,
+		Handler: web.New(web.Config{Store: rt.Store, Blobs: rt.Blobs, Ingester: rt.Ingester(), Index: rt.Index, Logger: rt.cfg.Logger,
 			Jobs: jobs, Metrics: rt.Metrics.Handler(), SecureCookies: m.Getenv("HOSO_SECURE_COOKIES") == "true",
 			FourEyes: m.Getenv("HOSO_FOUR_EYES") == "true", TrustedProxies: proxies}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -106,7 +117,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(m.Stderr, "hoso is serving on http://%s (data in %s)\n", ln.Addr(), f.cfg.DataDir)
+	fmt.Fprintf(m.Stderr, "hoso is serving on http://%s (data in %s)\n", ln.Addr(), rt.cfg.DataDir)
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}

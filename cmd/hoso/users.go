@@ -73,73 +73,81 @@ func (m *Main) users(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rt.Close()
-	st := rt.Store
-	acc := &accounts.Service{Store: st}
 	if sub == "list" {
-		list, err := st.UserList(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(m.Stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tDEPARTMENTS\tSTATE")
-		for _, u := range list {
-			state := "active"
-			if u.Disabled {
-				state = "disabled"
-			} else if u.LockedUntil.After(time.Now()) {
-				state = "locked until " + u.LockedUntil.Local().Format("15:04")
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, strings.Join(u.Departments, ","), state)
-		}
-		return tw.Flush()
+		return m.usersList(ctx, rt.Store)
 	}
 	if name == "" {
 		return usageError{"name the user with --name"}
 	}
-	switch sub {
-	case "add":
+	acc := &accounts.Service{Store: rt.Store}
+	if sub == "add" {
 		u, password, err := acc.Create(ctx, cliActor(), pipeline.User{Name: name, Role: role, Departments: deps})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stderr, "Created %s (%s, %s). One-time password, shown only now; they choose their own at first sign-in:\n", u.Name, u.Role, strings.Join(u.Departments, ", "))
 		fmt.Fprintln(m.Stdout, password)
-	case "token":
-		u, err := st.UserGetByName(ctx, name)
-		if err != nil {
-			return err
-		}
+		return nil
+	}
+	u, err := rt.Store.UserGetByName(ctx, name)
+	if err != nil {
+		return err
+	}
+	if sub == "token" {
 		t, secret, err := acc.TokenCreate(ctx, cliActor(), u, label)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stderr, "API token %d for %s (%s), shown only now; send it as Authorization: Bearer TOKEN:\n", t.ID, u.Name, u.Role)
 		fmt.Fprintln(m.Stdout, secret)
-	case "password", "disable", "enable":
-		u, err := st.UserGetByName(ctx, name)
-		if err != nil {
+		return nil
+	}
+	return m.usersChange(ctx, acc, u, sub)
+}
+
+// usersList prints every user with their role, departments and state.
+func (m *Main) usersList(ctx context.Context, st pipeline.Store) error {
+	list, err := st.UserList(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tDEPARTMENTS\tSTATE")
+	for _, u := range list {
+		state := "active"
+		if u.Disabled {
+			state = "disabled"
+		} else if u.LockedUntil.After(time.Now()) {
+			state = "locked until " + u.LockedUntil.Local().Format("15:04")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, strings.Join(u.Departments, ","), state)
+	}
+	return tw.Flush()
+}
+
+// usersChange gives a user a new one-time password ("password"), or
+// disables or enables them.
+func (m *Main) usersChange(ctx context.Context, acc *accounts.Service, u *pipeline.User, sub string) error {
+	password := ""
+	switch sub {
+	case "password":
+		var err error
+		if password, err = accounts.ResetPassword(u); err != nil {
 			return err
 		}
-		password := ""
-		switch sub {
-		case "password":
-			if password, err = accounts.ResetPassword(u); err != nil {
-				return err
-			}
-		case "disable":
-			u.Disabled = true
-		case "enable":
-			u.Disabled = false
-		}
-		if err := acc.Update(ctx, cliActor(), u, password != "", map[string]any{"change": sub}); err != nil {
-			return err
-		}
-		if password != "" {
-			fmt.Fprintf(m.Stderr, "New one-time password for %s, shown only now:\n", u.Name)
-			fmt.Fprintln(m.Stdout, password)
-		} else {
-			fmt.Fprintf(m.Stdout, "%s is %sd\n", u.Name, sub)
-		}
+	case "disable":
+		u.Disabled = true
+	case "enable":
+		u.Disabled = false
+	}
+	if err := acc.Update(ctx, cliActor(), u, password != "", map[string]any{"change": sub}); err != nil {
+		return err
+	}
+	if password != "" {
+		fmt.Fprintf(m.Stderr, "New one-time password for %s, shown only now:\n", u.Name)
+		fmt.Fprintln(m.Stdout, password)
+	} else {
+		fmt.Fprintf(m.Stdout, "%s is %sd\n", u.Name, sub)
 	}
 	return nil
 }
@@ -207,6 +215,12 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 	case "checkpoint":
 		return m.auditCheckpoint(ctx, rt, out)
 	}
+	return m.auditExport(ctx, rt.Store, p, since, until)
+}
+
+// auditExport writes the audit records that match p, from since up to
+// and including until (dates, may be empty), one JSON object a line.
+func (m *Main) auditExport(ctx context.Context, st pipeline.Store, p pipeline.AuditListParams, since, until string) error {
 	for i, s := range []string{since, until} {
 		if s == "" {
 			continue
@@ -224,7 +238,7 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 	enc := json.NewEncoder(m.Stdout)
 	p.Limit = 1000
 	for {
-		list, err := rt.Store.AuditList(ctx, p)
+		list, err := st.AuditList(ctx, p)
 		if err != nil {
 			return err
 		}
@@ -290,11 +304,8 @@ func (m *Main) auditCheckpoint(ctx context.Context, rt *Runtime, out string) err
 	if len(rep.Problems) > 0 {
 		return pipeline.Errorf(pipeline.ECORRUPT, "The audit trail was tampered with (%d problems, the first at record %d): run hoso audit verify; no checkpoint was signed.", len(rep.Problems), rep.Problems[0].Seq)
 	}
-	who := "cli"
-	if u, err := user.Current(); err == nil {
-		who = "cli:" + u.Username
-	}
-	r := &pipeline.AuditRecord{UserName: who, Remote: "local", Action: pipeline.AuditCheckpointMade, Object: "audit", Detail: pipeline.AuditDetail(map[string]any{"seq": rep.HeadSeq})}
+	who := cliActor()
+	r := &pipeline.AuditRecord{UserName: who.Name, Remote: who.Remote, Action: pipeline.AuditCheckpointMade, Object: "audit", Detail: pipeline.AuditDetail(map[string]any{"seq": rep.HeadSeq})}
 	if err := rt.Store.AuditAppend(ctx, r); err != nil {
 		return err
 	}
