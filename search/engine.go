@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"iter"
 	"math"
 	"runtime"
 	"sync"
@@ -135,6 +136,30 @@ type query struct {
 	minMatch int
 	relaxed  bool
 	matchAll bool
+}
+
+// textWords yields the words and phrases of the clauses not excluded,
+// numbered from 1 in the query's order, as the highlights number them.
+func (q *query) textWords() iter.Seq2[int, *execAtom] {
+	return func(yield func(int, *execAtom) bool) {
+		n := 0
+		for ci := range q.clauses {
+			c := &q.clauses[ci]
+			if c.excluded {
+				continue
+			}
+			for ai := range c.atoms {
+				a := &c.atoms[ai]
+				if a.kind != atomWord && a.kind != atomPhrase {
+					continue
+				}
+				n++
+				if !yield(n, a) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // wordPair is two adjacent words of the query.

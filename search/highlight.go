@@ -112,125 +112,25 @@ const maxHighlightScan = 256 << 10
 // term positions, and so words beyond maxHighlightScan.
 func (s *snapshotSearch) spans(sg *segmentSearch, hs []hit, idx []int, texts []string) ([][]span, error) {
 	out := make([][]span, len(idx))
-	folds, stems := map[string]int{}, map[string]int{}
-	word := 0
-	for _, c := range s.q.clauses {
-		if c.excluded {
-			continue
-		}
-		for _, a := range c.atoms {
-			if a.kind != atomWord && a.kind != atomPhrase {
-				continue
-			}
-			word++
-			for i := range a.word.fold {
-				if t := a.word.fold[i]; t >= 0 {
-					folds[s.q.terms[t].text] = word
-				}
-				if t := a.word.en[i]; t >= 0 && sg.lists[t] != nil {
-					stems[s.q.terms[t].text] = word // English documents here hold it
-				}
-			}
-		}
-	}
-	var vectorTerms []int // terms read from positions, and the word of each
-	var vectorWords []int
-	word = 0
-	for _, c := range s.q.clauses {
-		if c.excluded {
-			continue
-		}
-		for _, a := range c.atoms {
-			if a.kind != atomWord && a.kind != atomPhrase {
-				continue
-			}
-			word++
-			if a.word.id >= 0 {
-				vectorTerms, vectorWords = append(vectorTerms, a.word.id), append(vectorWords, word)
-			}
-		}
-	}
-	// the first bytes of the words looked for: most words of a text start
-	// otherwise and need no look-up
-	first := &[256]bool{}
-	for w := range folds {
-		first[w[0]] = true
-	}
-	if len(stems) > 0 {
-		first = nil // a stem may start otherwise than the word
-	}
-	var long []int // hits whose text goes past what is read
-	for k, text := range texts {
-		scanned := text
-		if len(scanned) > maxHighlightScan {
-			scanned = scanned[:maxHighlightScan]
-			long = append(long, k)
-		}
-		foldScan(scanned, first, func(start, end int, fo []byte) {
-			if w, ok := folds[string(fo)]; ok {
-				out[k] = append(out[k], span{start: start, end: end, word: w})
-			} else if len(stems) > 0 {
-				if w, ok := stems[stem(string(fo))]; ok {
-					out[k] = append(out[k], span{start: start, end: end, word: w})
-				}
-			}
-		})
-	}
+	long := s.scanSpans(sg, texts, out)
 	// Positions: identifiers in every hit, words in the long ones.
-	read := func(t, w int, which []int) error {
-		if t < 0 || sg.lists[t] == nil {
-			return nil
-		}
-		pi := sg.lists[t].Iterator(true, true, true, nil)
-		at, started := uint64(0), false
-		for _, k := range which {
-			doc := uint64(hs[idx[k]].doc)
-			if !sg.bms[t].Contains(uint32(doc)) || started && at > doc {
-				continue
-			}
-			p, err := pi.Advance(doc)
-			if err != nil || p == nil {
-				return err
-			}
-			at, started = p.Number(), true
-			if at != doc {
-				continue
-			}
-			for _, l := range p.Locations() {
-				if st, en := int(l.Start()), int(l.End()); en > st && en <= len(texts[k]) && (len(texts[k]) <= maxHighlightScan || st >= maxHighlightScan || s.q.terms[t].field == lenIDs) {
-					out[k] = append(out[k], span{start: st, end: en, word: w})
-				}
-			}
-		}
-		return nil
-	}
 	all := make([]int, len(idx))
 	for k := range all {
 		all[k] = k
 	}
-	for i, t := range vectorTerms {
-		if err := read(t, vectorWords[i], all); err != nil {
+	for word, a := range s.q.textWords() {
+		if err := s.positionSpans(sg, hs, idx, texts, a.word.id, word, all, out); err != nil {
 			return nil, err
 		}
 	}
 	if len(long) > 0 {
-		word = 0
-		for _, c := range s.q.clauses {
-			if c.excluded {
-				continue
-			}
-			for _, a := range c.atoms {
-				if a.kind != atomWord && a.kind != atomPhrase {
-					continue
+		for word, a := range s.q.textWords() {
+			for i := range a.word.fold {
+				if err := s.positionSpans(sg, hs, idx, texts, a.word.fold[i], word, long, out); err != nil {
+					return nil, err
 				}
-				word++
-				for i := range a.word.fold {
-					if err := read(a.word.fold[i], word, long); err != nil {
-						return nil, err
-					}
-					if err := read(a.word.en[i], word, long); err != nil {
-						return nil, err
-					}
+				if err := s.positionSpans(sg, hs, idx, texts, a.word.en[i], word, long, out); err != nil {
+					return nil, err
 				}
 			}
 		}
@@ -250,6 +150,80 @@ func (s *snapshotSearch) spans(sg *segmentSearch, hs []hit, idx []int, texts []s
 		out[k] = kept
 	}
 	return out, nil
+}
+
+// scanSpans adds to out the places of the query's words and stems found
+// by reading the first maxHighlightScan bytes of each text, and returns
+// the texts that go past them.
+func (s *snapshotSearch) scanSpans(sg *segmentSearch, texts []string, out [][]span) (long []int) {
+	folds, stems := map[string]int{}, map[string]int{}
+	for word, a := range s.q.textWords() {
+		for i := range a.word.fold {
+			if t := a.word.fold[i]; t >= 0 {
+				folds[s.q.terms[t].text] = word
+			}
+			if t := a.word.en[i]; t >= 0 && sg.lists[t] != nil {
+				stems[s.q.terms[t].text] = word // English documents here hold it
+			}
+		}
+	}
+	// the first bytes of the words looked for: most words of a text start
+	// otherwise and need no look-up
+	first := &[256]bool{}
+	for w := range folds {
+		first[w[0]] = true
+	}
+	if len(stems) > 0 {
+		first = nil // a stem may start otherwise than the word
+	}
+	for k, text := range texts {
+		scanned := text
+		if len(scanned) > maxHighlightScan {
+			scanned = scanned[:maxHighlightScan]
+			long = append(long, k)
+		}
+		foldScan(scanned, first, func(start, end int, fo []byte) {
+			if w, ok := folds[string(fo)]; ok {
+				out[k] = append(out[k], span{start: start, end: end, word: w})
+			} else if len(stems) > 0 {
+				if w, ok := stems[stem(string(fo))]; ok {
+					out[k] = append(out[k], span{start: start, end: end, word: w})
+				}
+			}
+		})
+	}
+	return long
+}
+
+// positionSpans adds to out the places of term t (query word w) in the
+// hits which (indexes of idx and texts), from the index's positions:
+// all of them for an identifier, those past what was read otherwise.
+func (s *snapshotSearch) positionSpans(sg *segmentSearch, hs []hit, idx []int, texts []string, t, w int, which []int, out [][]span) error {
+	if t < 0 || sg.lists[t] == nil {
+		return nil
+	}
+	pi := sg.lists[t].Iterator(true, true, true, nil)
+	at, started := uint64(0), false
+	for _, k := range which {
+		doc := uint64(hs[idx[k]].doc)
+		if !sg.bms[t].Contains(uint32(doc)) || started && at > doc {
+			continue
+		}
+		p, err := pi.Advance(doc)
+		if err != nil || p == nil {
+			return err
+		}
+		at, started = p.Number(), true
+		if at != doc {
+			continue
+		}
+		for _, l := range p.Locations() {
+			if st, en := int(l.Start()), int(l.End()); en > st && en <= len(texts[k]) && (len(texts[k]) <= maxHighlightScan || st >= maxHighlightScan || s.q.terms[t].field == lenIDs) {
+				out[k] = append(out[k], span{start: st, end: en, word: w})
+			}
+		}
+	}
+	return nil
 }
 
 // fragments cuts up to maxFragments pieces of text around the spans,

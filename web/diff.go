@@ -34,19 +34,7 @@ func pagesText(pages []pipeline.Page) string {
 func diffWords(a, b string) []diffWord {
 	x, y := strings.Fields(a), strings.Fields(b)
 	x, y = x[:min(len(x), maxDiffWords)], y[:min(len(y), maxDiffWords)]
-	lcs := make([][]int16, len(x)+1)
-	for i := range lcs {
-		lcs[i] = make([]int16, len(y)+1)
-	}
-	for i := len(x) - 1; i >= 0; i-- {
-		for j := len(y) - 1; j >= 0; j-- {
-			if x[i] == y[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
+	lcs := lcsTable[int16](x, y)
 	var out []diffWord
 	push := func(op, w string) {
 		if n := len(out); n > 0 && out[n-1].Op == op {
@@ -85,4 +73,23 @@ func diffWords(a, b string) []diffWord {
 		}
 	}
 	return out
+}
+
+// lcsTable returns, for every i and j, the length of the longest common
+// subsequence of x[i:] and y[j:]; T must hold the length of the shorter.
+func lcsTable[T int16 | int32](x, y []string) [][]T {
+	lcs := make([][]T, len(x)+1)
+	for i := range lcs {
+		lcs[i] = make([]T, len(y)+1)
+	}
+	for i := len(x) - 1; i >= 0; i-- {
+		for j := len(y) - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	return lcs
 }

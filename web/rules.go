@@ -238,20 +238,7 @@ func diffLines(a, b string) []diffLine {
 	if len(x)*len(y) > 25_000_000 {
 		return []diffLine{{Op: "!", Text: "The files are too long to compare here; use a diff tool on the exported versions."}}
 	}
-	// lcs[i][j]: common lines of x[i:] and y[j:].
-	lcs := make([][]int32, len(x)+1)
-	for i := range lcs {
-		lcs[i] = make([]int32, len(y)+1)
-	}
-	for i := len(x) - 1; i >= 0; i-- {
-		for j := len(y) - 1; j >= 0; j-- {
-			if x[i] == y[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
+	lcs := lcsTable[int32](x, y) // common lines of x[i:] and y[j:]
 	var out []diffLine
 	i, j := 0, 0
 	for i < len(x) || j < len(y) {
