@@ -69,125 +69,159 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) (*BatchCreated, 
 		return nil, pipeline.Errorf(pipeline.EINVALID, "Send the batch as multipart/form-data with a name field and files.")
 	}
 	ctx := r.Context()
-	u := currentUser(r)
-	name, department := "", ""
-	var sess *ingest.Upload
-	var resp *BatchCreated
-	// finish sums the batch up and records the upload in the audit
-	// trail; an upload that cannot be recorded fails.
-	finish := func() error {
-		if sess == nil {
-			return nil
-		}
-		resp = &BatchCreated{Batch: sess.Batch, Documents: []ingest.Outcome{}, Rejected: []ingest.Outcome{}}
-		for _, o := range sess.Outcomes {
-			if o.Accepted() {
-				resp.Documents = append(resp.Documents, o)
-			} else {
-				resp.Rejected = append(resp.Rejected, o)
-			}
-		}
-		return s.audit(r, pipeline.AuditUpload, "batch:"+strconv.FormatInt(sess.Batch.ID, 10),
-			map[string]any{"name": sess.Batch.Name, "department": sess.Batch.Department, "documents": len(resp.Documents), "rejected": len(resp.Rejected)})
-	}
-	begin := func() error {
-		if sess != nil {
-			return nil
-		}
-		if name == "" {
-			return pipeline.Errorf(pipeline.EINVALID, "Put the batch name before the files in the form.")
-		}
-		dep, err := uploadDepartment(u, department)
-		if err != nil {
-			return err
-		}
-		sess, err = s.cfg.Ingester.BeginBatch(ctx, pipeline.BatchCreateParams{Name: name, CreatedBy: u.ID, Department: dep})
-		return err
-	}
-	// cut records where a malformed or cut-off body stopped the upload,
-	// so the batch says which file did not arrive, then ends it.
-	cut := func(rel string, err error) (*BatchCreated, error) {
-		if sess != nil {
-			if rerr := sess.Reject(ctx, rel, pipeline.Errorf(pipeline.EINVALID, "The upload was cut off or malformed here: this file and any after it did not arrive; upload them again.")); rerr != nil {
-				err = rerr
-			}
-		}
-		ferr := finish() // sets resp
-		return resp, cmp.Or(err, ferr)
-	}
+	b := &batchUpload{s: s, r: r, user: currentUser(r)}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
-		} else if err != nil {
-			return cut("…", uploadBodyError{err})
 		}
-		switch part.FormName() {
-		case "name", "batch":
-			b, _ := io.ReadAll(io.LimitReader(part, 1000))
-			name = strings.TrimSpace(string(b))
-			continue
-		case "department":
-			b, _ := io.ReadAll(io.LimitReader(part, 100))
-			department = strings.TrimSpace(string(b))
-			continue
+		if err != nil {
+			err = cutOff{"…", uploadBodyError{err}}
+		} else {
+			err = b.part(ctx, part)
 		}
-		body := &uploadBody{r: part}
-		filename := partFilename(part)
-		if filename == "" {
-			// A browser sends an empty, nameless part for a file input
-			// left empty; a nameless part with content is refused.
-			var one [1]byte
-			if n, _ := io.ReadFull(body, one[:]); n == 0 {
-				if body.err != nil {
-					return cut("…", body.err)
-				}
-				continue
-			}
-			if err := begin(); err != nil {
-				return nil, err
-			}
-			_, _ = io.Copy(io.Discard, body)
-			if body.err != nil {
-				return cut("…", body.err)
-			}
-			if err := sess.Reject(ctx, "…", pipeline.Errorf(pipeline.EINVALID, "Refused: a file arrived without a name.")); err != nil {
-				ferr := finish() // sets resp
-				return resp, cmp.Or(err, ferr)
-			}
-			continue
-		}
-		if err := begin(); err != nil {
-			return nil, err
-		}
-		rel, perr := extract.SafeEntryName(filename)
-		if perr != nil {
-			_, _ = io.Copy(io.Discard, body)
-			if body.err != nil {
-				return cut(filename, body.err)
-			}
-			if err := sess.Reject(ctx, filename, perr); err != nil {
-				ferr := finish() // sets resp
-				return resp, cmp.Or(err, ferr)
-			}
-			continue
-		}
-		if err := sess.Add(ctx, rel, body); err != nil {
-			if body.err != nil {
-				return cut(rel, body.err)
-			}
-			ferr := finish() // sets resp
-			return resp, cmp.Or(err, ferr)
+		if err != nil {
+			return b.stop(ctx, err)
 		}
 	}
-	if sess == nil {
+	if b.sess == nil {
 		return nil, pipeline.Errorf(pipeline.EINVALID, "The batch has no files.")
 	}
-	if err := finish(); err != nil {
+	resp, err := b.finish()
+	if err != nil {
 		return resp, err
 	}
-	s.cfg.Logger.InfoContext(ctx, "Batch uploaded", "batch_id", sess.Batch.ID, "documents", len(resp.Documents), "rejected", len(resp.Rejected))
+	s.cfg.Logger.InfoContext(ctx, "Batch uploaded", "batch_id", b.sess.Batch.ID, "documents", len(resp.Documents), "rejected", len(resp.Rejected))
 	return resp, nil
+}
+
+// batchUpload is one upload's batch as its parts arrive; the batch
+// begins at the first file, once its name is known.
+type batchUpload struct {
+	s                *Server
+	r                *http.Request
+	user             *pipeline.User
+	name, department string
+	sess             *ingest.Upload
+}
+
+// cutOff says that the request body stopped arriving (cut off or
+// malformed) at the file rel.
+type cutOff struct {
+	rel string
+	err error
+}
+
+func (c cutOff) Error() string { return c.err.Error() }
+func (c cutOff) Unwrap() error { return c.err }
+
+// part reads one part of the form: a field, or a file the batch takes
+// or refuses. An error ends the upload.
+func (b *batchUpload) part(ctx context.Context, part *multipart.Part) error {
+	switch part.FormName() {
+	case "name", "batch":
+		v, _ := io.ReadAll(io.LimitReader(part, 1000))
+		b.name = strings.TrimSpace(string(v))
+		return nil
+	case "department":
+		v, _ := io.ReadAll(io.LimitReader(part, 100))
+		b.department = strings.TrimSpace(string(v))
+		return nil
+	}
+	body := &uploadBody{r: part}
+	filename := partFilename(part)
+	if filename == "" {
+		return b.nameless(ctx, body)
+	}
+	if err := b.begin(ctx); err != nil {
+		return err
+	}
+	rel, perr := extract.SafeEntryName(filename)
+	if perr != nil {
+		_, _ = io.Copy(io.Discard, body)
+		if body.err != nil {
+			return cutOff{filename, body.err}
+		}
+		return b.sess.Reject(ctx, filename, perr)
+	}
+	if err := b.sess.Add(ctx, rel, body); err != nil {
+		if body.err != nil {
+			return cutOff{rel, body.err}
+		}
+		return err
+	}
+	return nil
+}
+
+// nameless reads a file part without a name: a browser sends an empty
+// one for a file input left empty; one with content is refused.
+func (b *batchUpload) nameless(ctx context.Context, body *uploadBody) error {
+	var one [1]byte
+	if n, _ := io.ReadFull(body, one[:]); n == 0 {
+		if body.err != nil {
+			return cutOff{"…", body.err}
+		}
+		return nil
+	}
+	if err := b.begin(ctx); err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, body)
+	if body.err != nil {
+		return cutOff{"…", body.err}
+	}
+	return b.sess.Reject(ctx, "…", pipeline.Errorf(pipeline.EINVALID, "Refused: a file arrived without a name."))
+}
+
+// begin starts the batch at its first file.
+func (b *batchUpload) begin(ctx context.Context) error {
+	if b.sess != nil {
+		return nil
+	}
+	if b.name == "" {
+		return pipeline.Errorf(pipeline.EINVALID, "Put the batch name before the files in the form.")
+	}
+	dep, err := uploadDepartment(b.user, b.department)
+	if err != nil {
+		return err
+	}
+	b.sess, err = b.s.cfg.Ingester.BeginBatch(ctx, pipeline.BatchCreateParams{Name: b.name, CreatedBy: b.user.ID, Department: dep})
+	return err
+}
+
+// stop ends the upload on err: where the body was cut off, the batch
+// records which file did not arrive; what arrived before stays, summed
+// up and audited.
+func (b *batchUpload) stop(ctx context.Context, err error) (*BatchCreated, error) {
+	var c cutOff
+	if errors.As(err, &c) {
+		err = c.err
+	}
+	if b.sess == nil {
+		return nil, err
+	}
+	if c.err != nil {
+		if rerr := b.sess.Reject(ctx, c.rel, pipeline.Errorf(pipeline.EINVALID, "The upload was cut off or malformed here: this file and any after it did not arrive; upload them again.")); rerr != nil {
+			err = rerr
+		}
+	}
+	resp, ferr := b.finish()
+	return resp, cmp.Or(err, ferr)
+}
+
+// finish sums the begun batch up and records the upload in the audit
+// trail; an upload that cannot be recorded fails.
+func (b *batchUpload) finish() (*BatchCreated, error) {
+	resp := &BatchCreated{Batch: b.sess.Batch, Documents: []ingest.Outcome{}, Rejected: []ingest.Outcome{}}
+	for _, o := range b.sess.Outcomes {
+		if o.Accepted() {
+			resp.Documents = append(resp.Documents, o)
+		} else {
+			resp.Rejected = append(resp.Rejected, o)
+		}
+	}
+	return resp, b.s.audit(b.r, pipeline.AuditUpload, "batch:"+strconv.FormatInt(b.sess.Batch.ID, 10),
+		map[string]any{"name": b.sess.Batch.Name, "department": b.sess.Batch.Department, "documents": len(resp.Documents), "rejected": len(resp.Rejected)})
 }
 
 // uploadBody reads a part and keeps the error the request body gave:
