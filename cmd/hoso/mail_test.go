@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"hoso/internal/fixture"
 	"hoso/pipeline"
@@ -162,4 +163,72 @@ func attachment(name, ctype string, body []byte) string {
 
 func keys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// TestProcessOutlookMessage: an Outlook message (.msg) goes through the
+// pipeline as an e-mail does: its header becomes fields, its attachments
+// documents of the batch linked to it, a ZIP among them unpacked (a
+// zip-slip member refused), each through the pipeline on its own.
+func TestProcessOutlookMessage(t *testing.T) {
+	zip := fixture.Zip(
+		"don.txt", "DON DE NGHI cap giay phep xay dung",
+		"../thoat.txt", "This file tries to escape the archive.",
+	)
+	msg := fixture.MSG("Nguyễn Văn An", "an@example.vn", "Phòng Tư pháp", "Hồ sơ xin phép", "Kính gửi Phòng Tư pháp,\r\nxin gửi hồ sơ đính kèm.",
+		time.Date(2024, 3, 5, 2, 30, 0, 0, time.UTC),
+		fixture.Attachment{Name: "to-trinh.txt", Data: []byte("TO TRINH ve viec cap phep")},
+		fixture.Attachment{Name: "ho-so.zip", Data: zip})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "thu.msg"), msg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	top := filepath.Base(dir) + "/thu.msg"
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			out, errs, code := run(t, b, "process", "--json", "--batch", "outlook", dir)
+			if code != 0 {
+				t.Fatalf("process exit %d: %s", code, errs)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			var sum summary
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+				t.Fatal(err)
+			}
+			docs := map[string]map[string]any{}
+			for _, r := range exportRows(t, b, "--text") {
+				docs[r["path"].(string)] = r
+			}
+			mail, ok := docs[top]
+			if !ok || len(docs) != 3 {
+				t.Fatalf("documents %v, want the message and two attachments", keys(docs))
+			}
+			fields := map[string]any{}
+			for _, f := range mail["fields"].([]any) {
+				f := f.(map[string]any)
+				fields[f["name"].(string)] = f["value"]
+			}
+			want := map[string]any{"mail_from": "Nguyễn Văn An <an@example.vn>", "mail_to": "Phòng Tư pháp", "mail_date": "2024-03-05", "mail_subject": "Hồ sơ xin phép"}
+			for k, v := range want {
+				if fields[k] != v {
+					t.Errorf("field %s = %v, want %v", k, fields[k], v)
+				}
+			}
+			for p, text := range map[string]string{top: "xin gửi hồ sơ", top + "/to-trinh.txt": "TO TRINH", top + "/ho-so.zip/don.txt": "DON DE NGHI"} {
+				r, ok := docs[p]
+				if !ok {
+					t.Errorf("%s is not a document (have %v)", p, keys(docs))
+					continue
+				}
+				if r["state"] != "indexed" || !strings.Contains(fmt.Sprint(r["text"]), text) {
+					t.Errorf("%s: state %v (%v), text %q", p, r["state"], r["error"], r["text"])
+				}
+				if p != top && r["parent_id"] != mail["id"] {
+					t.Errorf("%s: parent %v, want the message %v", p, r["parent_id"], mail["id"])
+				}
+			}
+			if len(sum.Rejections) != 1 || sum.Rejections[0].Path != top+"/ho-so.zip/../thoat.txt" || sum.Rejections[0].Code != pipeline.EUNSAFE {
+				t.Errorf("refused %+v, want the zip-slip member", sum.Rejections)
+			}
+		})
+	}
 }
