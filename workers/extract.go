@@ -61,23 +61,7 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 	var crash *extract.CrashError
 	switch {
 	case errors.As(err, &crash):
-		n, rerr := w.cfg.Store.DocumentCrashRecord(ctx, id)
-		if rerr != nil {
-			return rerr
-		}
-		w.cfg.Logger.WarnContext(ctx, "Extraction sandbox died", "document_id", id, "crashes", n, "code", crash.Code, "detail", crash.Detail)
-		if n >= w.cfg.MaxCrashes {
-			msg := crash.Message
-			if n > 1 {
-				msg = fmt.Sprintf("%s The file was set aside after %d attempts.", crash.Message, n)
-			}
-			code := crash.Code
-			if crash.Code == pipeline.ECORRUPT {
-				code = pipeline.EQUARANTINED
-			}
-			return w.fail(ctx, doc, pipeline.Errorf(code, "%s", msg))
-		}
-		return err
+		return w.crashed(ctx, doc, crash, err)
 	case pipeline.ErrorCode(err) == pipeline.ENEEDSOCR:
 		return w.toOCR(ctx, doc)
 	case err != nil && pipeline.ErrorCode(err) != pipeline.EINTERNAL:
@@ -85,20 +69,8 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 	case err != nil:
 		return err
 	}
-	// A PDF with pages whose text layer is missing or junk goes to OCR
-	// when OCR is installed; without it, the readable pages are enough,
-	// and a PDF with none waits for OCR like a scan.
-	if res.MIME == extract.MIMEPDF {
-		unusable := 0
-		for _, p := range res.Pages {
-			if !extract.UsableTextLayer(p, ocrBar) {
-				unusable++
-			}
-		}
-		ocrReady := w.cfg.OCR != nil && w.cfg.OCRTools().MissingTools(true) == ""
-		if unusable > 0 && (ocrReady || unusable == len(res.Pages)) {
-			return w.toOCR(ctx, doc)
-		}
+	if w.needsOCR(res) {
+		return w.toOCR(ctx, doc)
 	}
 	pages := pipelinePages(res.Pages)
 	atts, err := w.storeAttachments(ctx, doc, res.Attachments, attachDir)
@@ -124,6 +96,47 @@ func (w *Extract) Work(ctx context.Context, job *river.Job[pipeline.ExtractArgs]
 // carries (*extract.Sandbox).
 type attachmentExtractor interface {
 	ExtractInto(ctx context.Context, path, dir string) (*extract.Result, error)
+}
+
+// crashed counts a crash of the sandbox on the document: it is retried
+// (err) until it has crashed MaxCrashes times, then failed, a file that
+// reads as damaged each time quarantined.
+func (w *Extract) crashed(ctx context.Context, doc *pipeline.Document, crash *extract.CrashError, err error) error {
+	n, rerr := w.cfg.Store.DocumentCrashRecord(ctx, doc.ID)
+	if rerr != nil {
+		return rerr
+	}
+	w.cfg.Logger.WarnContext(ctx, "Extraction sandbox died", "document_id", doc.ID, "crashes", n, "code", crash.Code, "detail", crash.Detail)
+	if n < w.cfg.MaxCrashes {
+		return err
+	}
+	msg := crash.Message
+	if n > 1 {
+		msg = fmt.Sprintf("%s The file was set aside after %d attempts.", crash.Message, n)
+	}
+	code := crash.Code
+	if crash.Code == pipeline.ECORRUPT {
+		code = pipeline.EQUARANTINED
+	}
+	return w.fail(ctx, doc, pipeline.Errorf(code, "%s", msg))
+}
+
+// needsOCR says whether a PDF goes to OCR: one with pages whose text
+// layer is missing or junk does when OCR is installed; without it, the
+// readable pages are enough, and a PDF with none waits for OCR like a
+// scan.
+func (w *Extract) needsOCR(res *extract.Result) bool {
+	if res.MIME != extract.MIMEPDF {
+		return false
+	}
+	unusable := 0
+	for _, p := range res.Pages {
+		if !extract.UsableTextLayer(p, ocrBar) {
+			unusable++
+		}
+	}
+	ocrReady := w.cfg.OCR != nil && w.cfg.OCRTools().MissingTools(true) == ""
+	return unusable > 0 && (ocrReady || unusable == len(res.Pages))
 }
 
 // storeAttachments keeps the attachments the child saved under dir as
