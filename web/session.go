@@ -82,24 +82,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		reason = "password"
 	}
 	if reason != "" {
-		s.logins.Add(addr)
-		if reason == "password" {
-			if _, err := s.cfg.Store.UserLoginFailed(ctx, u.ID, s.cfg.MaxFailedLogins, s.cfg.LockFor); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
-		who := u
-		if who == nil {
-			// An unknown name is kept as typed, cut short: it may be a
-			// password typed in the wrong field.
-			name := page.Name
-			if len(name) > 64 {
-				name = strings.ToValidUTF8(name[:64], "")
-			}
-			who = &pipeline.User{Name: name}
-		}
-		if err := s.auditAs(r, who, pipeline.AuditLoginFailed, "user:"+who.Name, map[string]string{"reason": reason}); err != nil {
+		if err := s.loginFailed(r, u, page.Name, addr, reason); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -128,6 +111,27 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		next = "/account/password"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// loginFailed counts a failed sign-in against the address, and against
+// the account when the password was wrong, and audits it; an unknown
+// name is kept as typed, cut short (it may be a password typed in the
+// wrong field).
+func (s *Server) loginFailed(r *http.Request, u *pipeline.User, name, addr, reason string) error {
+	s.logins.Add(addr)
+	if reason == "password" {
+		if _, err := s.cfg.Store.UserLoginFailed(r.Context(), u.ID, s.cfg.MaxFailedLogins, s.cfg.LockFor); err != nil {
+			return err
+		}
+	}
+	who := u
+	if who == nil {
+		if len(name) > 64 {
+			name = strings.ToValidUTF8(name[:64], "")
+		}
+		who = &pipeline.User{Name: name}
+	}
+	return s.auditAs(r, who, pipeline.AuditLoginFailed, "user:"+who.Name, map[string]string{"reason": reason})
 }
 
 // dummyHash is checked against when the name is unknown. It is made at
