@@ -83,165 +83,192 @@ type rtfState struct {
 	fontTbl  bool
 }
 
+// rtfReader is the state of reading one RTF document.
+type rtfReader struct {
+	br        *bufio.Reader
+	out       strings.Builder
+	pending   []byte // \'hh bytes waiting to be decoded together
+	st        rtfState
+	stack     []rtfState
+	defaultCP int
+	fontCP    map[int]int
+	curFont   int
+	skipChars int // \uN stand-ins still to skip
+}
+
 // RTF reads a Rich Text Format document: its text with paragraphs, tabs,
 // table cells and page breaks (\page starts a new page), Unicode (\u) and
 // code-page (\'hh) characters decoded by the font's character set. Font
 // tables, pictures, field instructions and other non-text groups are left
 // out; field results (the text a field shows) are kept.
 func RTF(r io.Reader) ([]PageText, error) {
-	br := bufio.NewReaderSize(io.LimitReader(r, 1<<30), 1<<16)
-	var out strings.Builder
-	var pending []byte // \'hh bytes waiting to be decoded together
-	st := rtfState{uc: 1, codePage: 1252}
-	var stack []rtfState
-	defaultCP := 1252
-	fontCP := map[int]int{}
-	curFont := -1
-	skipChars := 0 // \uN stand-ins still to skip
-	flush := func() {
-		if len(pending) > 0 {
-			s, _ := codePage(st.codePage).NewDecoder().Bytes(pending)
-			out.Write(s)
-			pending = pending[:0]
-		}
+	rr := &rtfReader{
+		br: bufio.NewReaderSize(io.LimitReader(r, 1<<30), 1<<16), st: rtfState{uc: 1, codePage: 1252},
+		defaultCP: 1252, fontCP: map[int]int{}, curFont: -1,
 	}
-	emit := func(s string) {
-		if st.skip || st.fontTbl {
-			return
-		}
-		flush()
-		out.WriteString(s)
-	}
-	depth := 0
 	for {
-		if out.Len() > maxSheetText {
+		if rr.out.Len() > maxSheetText {
 			return nil, pipeline.Errorf(pipeline.ETOOLARGE, "The %s is too large to read within the memory limit.", "Rich Text Format document (.rtf)")
 		}
-		c, err := br.ReadByte()
+		c, err := rr.br.ReadByte()
 		if err != nil {
 			break
 		}
-		switch c {
-		case '{':
-			flush()
-			if depth > 1000 {
-				return nil, pipeline.Errorf(pipeline.ECORRUPT, "The %s is damaged: its groups nest too deep.", "Rich Text Format document (.rtf)")
-			}
-			depth++
-			stack = append(stack, st)
-			skipChars = 0
-		case '}':
-			flush()
-			if len(stack) > 0 {
-				st = stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				depth--
-			}
-			skipChars = 0
-		case '\r', '\n':
-		case '\\':
-			word, param, hasParam, sym := rtfControl(br)
-			if sym != 0 {
-				switch sym {
-				case '\'':
-					h1, _ := br.ReadByte()
-					h2, _ := br.ReadByte()
-					v, err := strconv.ParseUint(string([]byte{h1, h2}), 16, 8)
-					if err != nil {
-						continue
-					}
-					if skipChars > 0 {
-						skipChars--
-						continue
-					}
-					if !st.skip && !st.fontTbl {
-						pending = append(pending, byte(v))
-					}
-				case '*':
-					// An optional destination: unknown ones are skipped.
-					if b, _ := br.Peek(1); len(b) == 1 && b[0] == '\\' {
-						_, _ = br.ReadByte()
-					}
-					w, _, _, _ := rtfControl(br)
-					if !st.fontTbl && !strings.HasPrefix(w, "shp") && w != "fldrslt" && w != "ud" {
-						st.skip = true
-					}
-				case '~':
-					emit("\u00a0")
-				case '_':
-					emit("-")
-				case '\\', '{', '}':
-					if skipChars > 0 {
-						skipChars--
-						continue
-					}
-					emit(string(sym))
-				case '\n', '\r':
-					emit("\n")
-				case '\t':
-					emit("\t")
-				}
-				continue
-			}
-			switch {
-			case word == "u" && hasParam:
-				if param < 0 {
-					param += 65536
-				}
-				emit(string(rune(param)))
-				skipChars = st.uc
-			case word == "uc" && hasParam:
-				st.uc = param
-			case word == "ansicpg" && hasParam:
-				defaultCP = param
-				st.codePage = param
-			case word == "fonttbl":
-				st.fontTbl = true
-			case word == "f" && hasParam:
-				curFont = param
-				if !st.fontTbl {
-					flush()
-					if cp, ok := fontCP[param]; ok {
-						st.codePage = cp
-					} else {
-						st.codePage = defaultCP
-					}
-				}
-			case word == "fcharset" && st.fontTbl:
-				if cp, ok := rtfCharsets[param]; ok && curFont >= 0 {
-					fontCP[curFont] = cp
-				}
-			case word == "cpg" && st.fontTbl && curFont >= 0 && param > 0:
-				fontCP[curFont] = param
-			case rtfSkip[word]:
-				st.skip = true
-			default:
-				if s, ok := rtfSymbols[word]; ok {
-					emit(s)
-				}
-			}
-		default:
-			if skipChars > 0 {
-				skipChars--
-				continue
-			}
-			if st.skip || st.fontTbl {
-				continue
-			}
-			if c >= 0x80 {
-				pending = append(pending, c)
-				continue
-			}
-			flush()
-			out.WriteByte(c)
+		if err := rr.byte(c); err != nil {
+			return nil, err
 		}
 	}
-	flush()
+	rr.flush()
 	var pages []PageText
-	for _, p := range strings.Split(out.String(), "\f") {
+	for _, p := range strings.Split(rr.out.String(), "\f") {
 		pages = append(pages, PageText{Text: strings.TrimSpace(p), Extractor: ExtractorRTF})
 	}
 	return pages, nil
+}
+
+// byte reads one byte of the document: a group's start or end, a control
+// word or symbol, or text.
+func (r *rtfReader) byte(c byte) error {
+	switch c {
+	case '{':
+		r.flush()
+		if len(r.stack) > 1000 {
+			return pipeline.Errorf(pipeline.ECORRUPT, "The %s is damaged: its groups nest too deep.", "Rich Text Format document (.rtf)")
+		}
+		r.stack = append(r.stack, r.st)
+		r.skipChars = 0
+	case '}':
+		r.flush()
+		if n := len(r.stack); n > 0 {
+			r.st, r.stack = r.stack[n-1], r.stack[:n-1]
+		}
+		r.skipChars = 0
+	case '\r', '\n':
+	case '\\':
+		word, param, hasParam, sym := rtfControl(r.br)
+		if sym != 0 {
+			r.symbol(sym)
+		} else {
+			r.control(word, param, hasParam)
+		}
+	default:
+		switch {
+		case r.skipChars > 0:
+			r.skipChars--
+		case r.st.skip || r.st.fontTbl:
+		case c >= 0x80:
+			r.pending = append(r.pending, c)
+		default:
+			r.flush()
+			r.out.WriteByte(c)
+		}
+	}
+	return nil
+}
+
+// flush decodes the code-page bytes waiting, by the current font's
+// character set.
+func (r *rtfReader) flush() {
+	if len(r.pending) > 0 {
+		s, _ := codePage(r.st.codePage).NewDecoder().Bytes(r.pending)
+		r.out.Write(s)
+		r.pending = r.pending[:0]
+	}
+}
+
+// emit writes text, unless the group is not the document's text.
+func (r *rtfReader) emit(s string) {
+	if r.st.skip || r.st.fontTbl {
+		return
+	}
+	r.flush()
+	r.out.WriteString(s)
+}
+
+// symbol reads a control symbol: a code-page character (\'hh), an
+// optional destination (\*), an escaped or special character.
+func (r *rtfReader) symbol(sym byte) {
+	switch sym {
+	case '\'':
+		h1, _ := r.br.ReadByte()
+		h2, _ := r.br.ReadByte()
+		v, err := strconv.ParseUint(string([]byte{h1, h2}), 16, 8)
+		if err != nil {
+			return
+		}
+		if r.skipChars > 0 {
+			r.skipChars--
+			return
+		}
+		if !r.st.skip && !r.st.fontTbl {
+			r.pending = append(r.pending, byte(v))
+		}
+	case '*':
+		// An optional destination: unknown ones are skipped.
+		if b, _ := r.br.Peek(1); len(b) == 1 && b[0] == '\\' {
+			_, _ = r.br.ReadByte()
+		}
+		w, _, _, _ := rtfControl(r.br)
+		if !r.st.fontTbl && !strings.HasPrefix(w, "shp") && w != "fldrslt" && w != "ud" {
+			r.st.skip = true
+		}
+	case '~':
+		r.emit("\u00a0")
+	case '_':
+		r.emit("-")
+	case '\\', '{', '}':
+		if r.skipChars > 0 {
+			r.skipChars--
+			return
+		}
+		r.emit(string(sym))
+	case '\n', '\r':
+		r.emit("\n")
+	case '\t':
+		r.emit("\t")
+	}
+}
+
+// control reads a control word: a Unicode character, the code page and
+// fonts, a destination to skip, or a word that stands for a character.
+func (r *rtfReader) control(word string, param int, hasParam bool) {
+	switch {
+	case word == "u" && hasParam:
+		if param < 0 {
+			param += 65536
+		}
+		r.emit(string(rune(param)))
+		r.skipChars = r.st.uc
+	case word == "uc" && hasParam:
+		r.st.uc = param
+	case word == "ansicpg" && hasParam:
+		r.defaultCP = param
+		r.st.codePage = param
+	case word == "fonttbl":
+		r.st.fontTbl = true
+	case word == "f" && hasParam:
+		r.curFont = param
+		if !r.st.fontTbl {
+			r.flush()
+			if cp, ok := r.fontCP[param]; ok {
+				r.st.codePage = cp
+			} else {
+				r.st.codePage = r.defaultCP
+			}
+		}
+	case word == "fcharset" && r.st.fontTbl:
+		if cp, ok := rtfCharsets[param]; ok && r.curFont >= 0 {
+			r.fontCP[r.curFont] = cp
+		}
+	case word == "cpg" && r.st.fontTbl && r.curFont >= 0 && param > 0:
+		r.fontCP[r.curFont] = param
+	case rtfSkip[word]:
+		r.st.skip = true
+	default:
+		if s, ok := rtfSymbols[word]; ok {
+			r.emit(s)
+		}
+	}
 }
 
 // rtfControl reads what follows a backslash: a control word with its
