@@ -84,88 +84,104 @@ func ODS(r io.ReaderAt, size int64) ([]PageText, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	var pages []PageText
-	var sheet, row, cell strings.Builder
-	inCell, paras := false, 0
-	rowRepeat, cellRepeat, pendingTabs := 1, 1, 0
-	total := 0
-	tooLarge := false
+	var o odsReader
 	err = xmlText(rc, what, func(tok xml.Token) {
-		if tooLarge {
+		if o.tooLarge {
 			return
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			switch t.Name.Local {
-			case "table":
-				sheet.Reset()
-				sheet.WriteString(attr(t, "name"))
-				sheet.WriteByte('\n')
-			case "table-row":
-				row.Reset()
-				pendingTabs = 0
-				rowRepeat = repeat(attr(t, "number-rows-repeated"))
-			case "table-cell", "covered-table-cell":
-				inCell, paras = true, 0
-				cell.Reset()
-				cellRepeat = repeat(attr(t, "number-columns-repeated"))
-			case "p", "h":
-				if inCell && paras > 0 {
-					cell.WriteByte(' ')
-				}
-				paras++
-			case "s":
-				if inCell {
-					cell.WriteByte(' ')
-				}
-			case "annotation":
-				inCell = false // a comment on the cell, not its value
-			}
+			o.start(t)
 		case xml.EndElement:
-			switch t.Name.Local {
-			case "annotation":
-				inCell = true
-			case "table-cell", "covered-table-cell":
-				inCell = false
-				v := strings.TrimSpace(cell.String())
-				if v == "" {
-					pendingTabs += cellRepeat
-					break
-				}
-				for range min(cellRepeat, 1000) {
-					if row.Len() > 0 || pendingTabs > 0 {
-						row.WriteString(strings.Repeat("\t", min(pendingTabs, 1000)+boolInt(row.Len() > 0)))
-					}
-					pendingTabs = 0
-					row.WriteString(v)
-				}
-			case "table-row":
-				if row.Len() > 0 {
-					for range min(rowRepeat, 1000) {
-						sheet.WriteString(row.String())
-						sheet.WriteByte('\n')
-					}
-				}
-				if total+sheet.Len() > maxSheetText {
-					tooLarge = true
-				}
-			case "table":
-				total += sheet.Len()
-				pages = append(pages, PageText{Text: strings.TrimSpace(sheet.String()), Extractor: ExtractorODS})
-			}
+			o.end(t.Name.Local)
 		case xml.CharData:
-			if inCell {
-				cell.Write(t)
+			if o.inCell {
+				o.cell.Write(t)
 			}
 		}
 	})
-	if tooLarge {
+	if o.tooLarge {
 		return nil, pipeline.Errorf(pipeline.ETOOLARGE, "The %s is too large to read within the memory limit.", what)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return pages, nil
+	return o.pages, nil
+}
+
+// odsReader is the state of reading an OpenDocument spreadsheet's
+// content: a page per sheet, rows as lines, cells separated by tabs
+// (repeated rows and cells written out, up to 1,000 times).
+type odsReader struct {
+	pages                              []PageText
+	sheet, row, cell                   strings.Builder
+	inCell                             bool
+	paras                              int
+	rowRepeat, cellRepeat, pendingTabs int
+	total                              int
+	tooLarge                           bool
+}
+
+func (o *odsReader) start(t xml.StartElement) {
+	switch t.Name.Local {
+	case "table":
+		o.sheet.Reset()
+		o.sheet.WriteString(attr(t, "name"))
+		o.sheet.WriteByte('\n')
+	case "table-row":
+		o.row.Reset()
+		o.pendingTabs = 0
+		o.rowRepeat = repeat(attr(t, "number-rows-repeated"))
+	case "table-cell", "covered-table-cell":
+		o.inCell, o.paras = true, 0
+		o.cell.Reset()
+		o.cellRepeat = repeat(attr(t, "number-columns-repeated"))
+	case "p", "h":
+		if o.inCell && o.paras > 0 {
+			o.cell.WriteByte(' ')
+		}
+		o.paras++
+	case "s":
+		if o.inCell {
+			o.cell.WriteByte(' ')
+		}
+	case "annotation":
+		o.inCell = false // a comment on the cell, not its value
+	}
+}
+
+func (o *odsReader) end(name string) {
+	switch name {
+	case "annotation":
+		o.inCell = true
+	case "table-cell", "covered-table-cell":
+		o.inCell = false
+		v := strings.TrimSpace(o.cell.String())
+		if v == "" {
+			o.pendingTabs += o.cellRepeat
+			return
+		}
+		for range min(o.cellRepeat, 1000) {
+			if o.row.Len() > 0 || o.pendingTabs > 0 {
+				o.row.WriteString(strings.Repeat("\t", min(o.pendingTabs, 1000)+boolInt(o.row.Len() > 0)))
+			}
+			o.pendingTabs = 0
+			o.row.WriteString(v)
+		}
+	case "table-row":
+		if o.row.Len() > 0 {
+			for range min(o.rowRepeat, 1000) {
+				o.sheet.WriteString(o.row.String())
+				o.sheet.WriteByte('\n')
+			}
+		}
+		if o.total+o.sheet.Len() > maxSheetText {
+			o.tooLarge = true
+		}
+	case "table":
+		o.total += o.sheet.Len()
+		o.pages = append(o.pages, PageText{Text: strings.TrimSpace(o.sheet.String()), Extractor: ExtractorODS})
+	}
 }
 
 func repeat(s string) int {
