@@ -408,10 +408,9 @@ func scratchSchema(prefix string) string {
 	return fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
 }
 
-// scratchPostgres opens a store on a scratch schema at url (maxConns 0
+// scratchPostgres opens a store on the new schema at url (maxConns 0
 // keeps the pool's default); done closes the pool and drops the schema.
-func scratchPostgres(ctx context.Context, url, prefix string, maxConns int32) (st *sqlstore.Store, done func(), err error) {
-	schema := scratchSchema(prefix)
+func scratchPostgres(ctx context.Context, url, schema string, maxConns int32) (st *sqlstore.Store, done func(), err error) {
 	st, db, err := postgres.OpenStore(ctx, postgres.Config{URL: url, Schema: schema, MaxConns: maxConns})
 	if err != nil {
 		return nil, nil, err

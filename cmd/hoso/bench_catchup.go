@@ -61,15 +61,13 @@ type catchUp struct {
 // documents, in a scratch schema at pgURL dropped after, and prints the
 // figures on one line.
 func (cu *catchUp) archive(ctx context.Context, pgURL string, n int) error {
-	st, done, err := scratchPostgres(ctx, pgURL, "hoso_catchup", 0)
+	schema := scratchSchema("hoso_catchup")
+	st, done, err := scratchPostgres(ctx, pgURL, schema, 0)
 	if err != nil {
 		return err
 	}
 	defer done()
-	root, err := os.MkdirTemp(cu.dir, "archive-")
-	if err != nil {
-		return err
-	}
+	root := filepath.Join(cu.dir, schema) // the indexes of this archive
 	if err := cu.m.benchGenerate(ctx, st, cu.bt, n, cu.words); err != nil {
 		return err
 	}

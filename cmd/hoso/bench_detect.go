@@ -64,7 +64,7 @@ func (m *Main) benchDetect(ctx context.Context, args []string) error {
 // and removes what it made.
 func openDetectStore(ctx context.Context, pgURL string) (st *sqlstore.Store, done func(), err error) {
 	if pgURL != "" {
-		return scratchPostgres(ctx, pgURL, "hoso_bench", 4)
+		return scratchPostgres(ctx, pgURL, scratchSchema("hoso_bench"), 4)
 	}
 	return scratchSQLite(ctx, "hoso-bench-detect-")
 }
