@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +18,8 @@ import (
 	"hoso/ingest"
 	"hoso/pipeline"
 	"hoso/pipeline/postgres"
+	"hoso/pipeline/sqlite"
+	"hoso/pipeline/sqlstore"
 	"hoso/workers"
 )
 
@@ -61,6 +65,8 @@ type benchRun struct {
 	idles       map[string][]slotIdle
 }
 
+// benchPipeline is bench without a name: the pipeline on PDFs, each
+// contender timed --rounds times and reported against pdftotext.
 func (m *Main) benchPipeline(ctx context.Context, args []string) error {
 	f := m.newFlags("bench").extraction().uploads()
 	rounds := f.fs.Int("rounds", 3, "runs of each measurement; the median is reported")
@@ -70,13 +76,7 @@ func (m *Main) benchPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(paths) == 0 {
-		for _, d := range []string{"pdf-samples", "pdf-expected", "vietnamese"} {
-			p := filepath.Join("..", "shared", "corpus", d)
-			if _, err := os.Stat(p); err == nil {
-				paths = append(paths, p)
-			}
-		}
-		if len(paths) == 0 {
+		if paths = corpusDirs("pdf-samples", "pdf-expected", "vietnamese"); len(paths) == 0 {
 			return usageError{"name the folders of PDFs to measure"}
 		}
 	}
@@ -94,9 +94,33 @@ func (m *Main) benchPipeline(ctx context.Context, args []string) error {
 	defer sb.Close()
 	fmt.Fprintf(m.Stdout, "%d PDFs from %s; %d extraction processes; median of %d rounds\n", len(files), strings.Join(paths, ", "), cfg.Children, *rounds)
 
-	// Keep the files that some reader can open, so that every contender
-	// works on the same set.
 	br := &benchRun{children: cfg.Children, ingestTimes: map[string][]time.Duration{}, idles: map[string][]slotIdle{}}
+	pages := br.keepReadable(ctx, sb, files)
+	fmt.Fprintf(m.Stdout, "%d of them readable, %d pages\n\n", len(br.usable), pages)
+	ms := br.contenders(ctx, cfg, sb, tool, *pgURL)
+	if err := timeRounds(ms, *rounds); err != nil {
+		return err
+	}
+	m.benchPipelineReport(ms, br, pages)
+	return nil
+}
+
+// corpusDirs are those of the named folders of the shared corpus
+// (../shared/corpus seen from the working folder) that exist.
+func corpusDirs(names ...string) []string {
+	var out []string
+	for _, name := range names {
+		p := filepath.Join("..", "shared", "corpus", name)
+		if _, err := os.Stat(p); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// keepReadable keeps, as br.usable, the files that some reader can open,
+// so that every contender works on the same set, and returns their pages.
+func (br *benchRun) keepReadable(ctx context.Context, sb *extract.Sandbox, files []string) int {
 	pages := 0
 	for _, p := range files {
 		res, err := sb.Extract(ctx, p)
@@ -105,8 +129,14 @@ func (m *Main) benchPipeline(ctx context.Context, args []string) error {
 			pages += len(res.Pages)
 		}
 	}
-	fmt.Fprintf(m.Stdout, "%d of them readable, %d pages\n\n", len(br.usable), pages)
+	return pages
+}
 
+// contenders are what the pipeline bench times, in the order it prints
+// them: pdftotext alone (when installed), hoso's extraction, and hoso
+// process on SQLite and (with pgURL) PostgreSQL, each with the real
+// extraction and with it stubbed.
+func (br *benchRun) contenders(ctx context.Context, cfg Config, sb *extract.Sandbox, tool, pgURL string) []*benchMeasure {
 	var ms []*benchMeasure
 	if tool != "" {
 		ms = append(ms, &benchMeasure{name: "pdftotext", run: func() (time.Duration, error) {
@@ -123,15 +153,21 @@ func (m *Main) benchPipeline(ctx context.Context, args []string) error {
 	}})
 	ms = append(ms, br.endToEnd(ctx, "SQLite", cfg, func() {}, nil))
 	ms = append(ms, br.endToEnd(ctx, "SQLite, no extraction", cfg, func() {}, cannedExtractor{cfg.Timeout}))
-	if *pgURL != "" {
-		schema := fmt.Sprintf("hoso_bench_%d", time.Now().UnixNano())
+	if pgURL != "" {
+		schema := scratchSchema("hoso_bench")
 		c := cfg
-		c.DatabaseURL, c.Schema = *pgURL, schema
-		drop := func() { _ = postgres.DropSchema(context.WithoutCancel(ctx), *pgURL, schema) }
+		c.DatabaseURL, c.Schema = pgURL, schema
+		drop := func() { _ = postgres.DropSchema(context.WithoutCancel(ctx), pgURL, schema) }
 		ms = append(ms, br.endToEnd(ctx, "PostgreSQL", c, drop, nil))
 		ms = append(ms, br.endToEnd(ctx, "PostgreSQL, no extraction", c, drop, cannedExtractor{cfg.Timeout}))
 	}
-	for r := 0; r < *rounds; r++ {
+	return ms
+}
+
+// timeRounds runs every contender once a round, in turn, so that a noisy
+// neighbour hits all alike, and records each run's time.
+func timeRounds(ms []*benchMeasure, rounds int) error {
+	for r := 0; r < rounds; r++ {
 		for _, mm := range ms {
 			d, err := mm.run()
 			if err != nil {
@@ -140,7 +176,6 @@ func (m *Main) benchPipeline(ctx context.Context, args []string) error {
 			mm.runs = append(mm.runs, d)
 		}
 	}
-	m.benchPipelineReport(ms, br, pages)
 	return nil
 }
 
@@ -210,11 +245,7 @@ func (br *benchRun) endToEnd(ctx context.Context, name string, c Config, cleanup
 // pdftotext's, and for each database what the queue costs and how long
 // the extraction processes stood idle.
 func (m *Main) benchPipelineReport(ms []*benchMeasure, br *benchRun, pages int) {
-	med := func(ds []time.Duration) time.Duration {
-		s := append([]time.Duration(nil), ds...)
-		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-		return s[len(s)/2]
-	}
+	med := func(ds []time.Duration) time.Duration { return quantile(ds, 0.5) }
 	var base, extraction time.Duration
 	fmt.Fprintf(m.Stdout, "%-30s %10s %10s %12s %10s\n", "", "seconds", "pages/s", "documents/s", "vs pdftotext")
 	for _, mm := range ms {
@@ -360,4 +391,50 @@ func parallel(ctx context.Context, files []string, n int, fn func(string) error)
 	close(work)
 	wg.Wait()
 	return time.Since(start), ctx.Err()
+}
+
+// quantile is the value below which the fraction p of xs lies: the
+// element at p·len(xs) of a sorted copy (the median for 0.5, the
+// largest for 1). xs must not be empty.
+func quantile[T cmp.Ordered](xs []T, p float64) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// scratchSchema names a PostgreSQL schema for one bench run: prefix and
+// the time, so that runs side by side do not meet.
+func scratchSchema(prefix string) string {
+	return fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
+}
+
+// scratchPostgres opens a store on the new schema at url (maxConns 0
+// keeps the pool's default); done closes the pool and drops the schema.
+func scratchPostgres(ctx context.Context, url, schema string, maxConns int32) (st *sqlstore.Store, done func(), err error) {
+	st, db, err := postgres.OpenStore(ctx, postgres.Config{URL: url, Schema: schema, MaxConns: maxConns})
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() {
+		db.Close()
+		_ = postgres.DropSchema(context.WithoutCancel(ctx), url, schema)
+	}, nil
+}
+
+// scratchSQLite opens a store on SQLite in a new temporary folder named
+// from prefix; done closes it and removes the folder.
+func scratchSQLite(ctx context.Context, prefix string) (st *sqlstore.Store, done func(), err error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, _, err = sqlite.OpenStore(ctx, filepath.Join(dir, "hoso.db"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return st, func() {
+		st.Close()
+		os.RemoveAll(dir)
+	}, nil
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"hoso/pipeline"
@@ -40,13 +39,7 @@ func (m *Main) benchRelevance(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(dirs) == 0 {
-		for _, d := range []string{"cisi", "alqac2022"} {
-			p := filepath.Join("..", "shared", "corpus", "ir", d)
-			if _, err := os.Stat(p); err == nil {
-				dirs = append(dirs, p)
-			}
-		}
-		if len(dirs) == 0 {
+		if dirs = corpusDirs(filepath.Join("ir", "cisi"), filepath.Join("ir", "alqac2022")); len(dirs) == 0 {
 			return usageError{"name the folders of judged collections (docs.jsonl, queries.tsv, qrels.txt)"}
 		}
 	}
@@ -64,7 +57,7 @@ func (m *Main) benchRelevance(ctx context.Context, args []string) error {
 func (m *Main) printRelevance(r *relevanceReport) {
 	w := m.Stdout
 	fmt.Fprintf(w, "\n%s: %d documents, %d judged queries; hoso's query latency p50 %.2f ms, p99 %.2f ms\n", r.Name, r.Documents, r.Queries,
-		float64(r.P50.Microseconds())/1000, float64(r.P99.Microseconds())/1000)
+		millis(r.P50), millis(r.P99))
 	row := func(name string, s relevance.Scores, base relevance.Scores) {
 		fmt.Fprintf(w, "  %-44s nDCG@10 %.3f (%.2f×)  MAP@100 %.3f  R@100 %.3f\n", name, s.NDCG10, s.NDCG10/base.NDCG10, s.MAP100, s.R100)
 	}
@@ -92,6 +85,25 @@ func (m *Main) relevanceRun(ctx context.Context, dir string) (*relevanceReport, 
 	}
 	defer os.RemoveAll(work)
 	docsDir := filepath.Join(work, c.Name)
+	byFile, err := writeCollection(c, docsDir)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := m.processCollection(ctx, filepath.Join(work, "data"), c.Name, docsDir)
+	if err != nil {
+		return nil, err
+	}
+	defer rt.Close()
+	j, err := newRelevanceJudge(ctx, c, rt, byFile)
+	if err != nil {
+		return nil, err
+	}
+	return j.report(ctx)
+}
+
+// writeCollection writes each document of c as a text file of its own in
+// docsDir and returns the collection's ID of each file by name.
+func writeCollection(c *relevance.Collection, docsDir string) (map[string]string, error) {
 	if err := os.MkdirAll(docsDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -103,8 +115,13 @@ func (m *Main) relevanceRun(ctx context.Context, dir string) (*relevanceReport, 
 			return nil, err
 		}
 	}
-	data := filepath.Join(work, "data")
-	// A data folder of its own on SQLite, whatever the environment says.
+	return byFile, nil
+}
+
+// processCollection runs `hoso process` quietly on the files in docsDir,
+// into the data folder data on SQLite whatever the environment says, and
+// opens the runtime and the index over the result.
+func (m *Main) processCollection(ctx context.Context, data, batch, docsDir string) (*Runtime, error) {
 	quiet := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string {
 		switch k {
 		case "HOSO_DATA", "HOSO_DATABASE_URL", "HOSO_DATABASE_SCHEMA":
@@ -112,7 +129,7 @@ func (m *Main) relevanceRun(ctx context.Context, dir string) (*relevanceReport, 
 		}
 		return m.Getenv(k)
 	}}
-	if err := quiet.process(ctx, []string{"--data", data, "--batch", c.Name, docsDir}); err != nil {
+	if err := quiet.process(ctx, []string{"--data", data, "--batch", batch, docsDir}); err != nil {
 		return nil, fmt.Errorf("process the documents: %w", err)
 	}
 	fl := quiet.newFlags("bench relevance").extraction()
@@ -123,10 +140,28 @@ func (m *Main) relevanceRun(ctx context.Context, dir string) (*relevanceReport, 
 	if err != nil {
 		return nil, err
 	}
-	defer rt.Close()
 	if err := rt.OpenIndex(); err != nil {
+		rt.Close()
 		return nil, err
 	}
+	return rt, nil
+}
+
+// relevanceJudge runs a collection's queries through hoso's index and
+// through a plain BM25 over the same documents.
+type relevanceJudge struct {
+	c  *relevance.Collection
+	ix *search.Index
+	bm *relevance.BM25
+	// byID is the collection's ID of each stored document.
+	byID map[int64]string
+	// took is the time each of hoso's queries took.
+	took []time.Duration
+}
+
+// newRelevanceJudge matches the documents stored in rt to the
+// collection's by their file names, byFile.
+func newRelevanceJudge(ctx context.Context, c *relevance.Collection, rt *Runtime, byFile map[string]string) (*relevanceJudge, error) {
 	docs, err := listDocuments(ctx, rt.Store, nil)
 	if err != nil {
 		return nil, err
@@ -135,47 +170,21 @@ func (m *Main) relevanceRun(ctx context.Context, dir string) (*relevanceReport, 
 	for _, d := range docs {
 		byID[d.ID] = byFile[filepath.Base(d.Path)]
 	}
+	return &relevanceJudge{c: c, ix: rt.Index, bm: relevance.NewBM25(c.Documents), byID: byID}, nil
+}
 
+// report scores hoso and BM25 on the queries as written, and again
+// without diacritics when any query has some.
+func (j *relevanceJudge) report(ctx context.Context) (*relevanceReport, error) {
+	c := j.c
 	rep := &relevanceReport{Name: c.Name, Documents: len(c.Documents), Queries: len(c.Queries)}
-	var took []time.Duration
-	hoso := func(strip bool) (map[string][]string, error) {
-		run := map[string][]string{}
-		for _, q := range c.Queries {
-			text := q.Text
-			if strip {
-				text = relevance.StripDiacritics(text)
-			}
-			t0 := time.Now()
-			res, err := rt.Index.Search(ctx, search.Request{Query: text, Size: 100, Facets: true, Scope: pipeline.ScopeAll})
-			if err != nil {
-				return nil, fmt.Errorf("query %s: %w", q.ID, err)
-			}
-			took = append(took, time.Since(t0))
-			for _, h := range res.Hits {
-				run[q.ID] = append(run[q.ID], byID[h.ID])
-			}
-		}
-		return run, nil
-	}
-	bm := relevance.NewBM25(c.Documents)
-	baseline := func(strip, distinct bool) map[string][]string {
-		run := map[string][]string{}
-		for _, q := range c.Queries {
-			text := q.Text
-			if strip {
-				text = relevance.StripDiacritics(text)
-			}
-			run[q.ID] = bm.Search(text, 100, distinct)
-		}
-		return run
-	}
-	run, err := hoso(false)
+	run, err := j.hoso(ctx, false)
 	if err != nil {
 		return nil, err
 	}
 	rep.Hoso = c.Evaluate(run)
-	rep.BM25 = c.Evaluate(baseline(false, true))
-	rep.BM25Repl = c.Evaluate(baseline(false, false))
+	rep.BM25 = c.Evaluate(j.baseline(false, true))
+	rep.BM25Repl = c.Evaluate(j.baseline(false, false))
 	for _, q := range c.Queries {
 		if relevance.StripDiacritics(q.Text) != q.Text {
 			rep.Stripped = true
@@ -183,13 +192,50 @@ func (m *Main) relevanceRun(ctx context.Context, dir string) (*relevanceReport, 
 		}
 	}
 	if rep.Stripped {
-		if run, err = hoso(true); err != nil {
+		if run, err = j.hoso(ctx, true); err != nil {
 			return nil, err
 		}
 		rep.HosoStripped = c.Evaluate(run)
-		rep.BM25Stripped = c.Evaluate(baseline(true, true))
+		rep.BM25Stripped = c.Evaluate(j.baseline(true, true))
 	}
-	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
-	rep.P50, rep.P99 = took[len(took)/2], took[min(len(took)-1, len(took)*99/100)]
+	rep.P50, rep.P99 = quantile(j.took, 0.5), quantile(j.took, 0.99)
 	return rep, nil
+}
+
+// queryText is the text of q, without its diacritics when strip is set.
+func queryText(q relevance.Query, strip bool) string {
+	if strip {
+		return relevance.StripDiacritics(q.Text)
+	}
+	return q.Text
+}
+
+// hoso runs every query through Index.Search as the search API does,
+// timing each, and returns the collection's IDs of the first 100 hits by
+// query.
+func (j *relevanceJudge) hoso(ctx context.Context, strip bool) (map[string][]string, error) {
+	run := map[string][]string{}
+	for _, q := range j.c.Queries {
+		text := queryText(q, strip)
+		t0 := time.Now()
+		res, err := j.ix.Search(ctx, search.Request{Query: text, Size: 100, Facets: true, Scope: pipeline.ScopeAll})
+		if err != nil {
+			return nil, fmt.Errorf("query %s: %w", q.ID, err)
+		}
+		j.took = append(j.took, time.Since(t0))
+		for _, h := range res.Hits {
+			run[q.ID] = append(run[q.ID], j.byID[h.ID])
+		}
+	}
+	return run, nil
+}
+
+// baseline is the first 100 documents of each query by plain BM25, the
+// query's words as a set when distinct is set.
+func (j *relevanceJudge) baseline(strip, distinct bool) map[string][]string {
+	run := map[string][]string{}
+	for _, q := range j.c.Queries {
+		run[q.ID] = j.bm.Search(queryText(q, strip), 100, distinct)
+	}
+	return run
 }

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,9 +40,6 @@ func (m *Main) benchScale(ctx context.Context, args []string) error {
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
-	// --blob-url: where the originals go; without it, the first node's
-	// data folder, which the workers share.
-	blobURL := &f.cfg.BlobURL
 	if *pgURL == "" {
 		return usageError{"hoso bench scale needs PostgreSQL: --postgres URL or HOSO_TEST_DATABASE_URL"}
 	}
@@ -63,86 +59,139 @@ func (m *Main) benchScale(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	o := scaleOptions{exe: exe, pgURL: *pgURL, blobURL: f.cfg.BlobURL, docs: *docs, rate: *rate}
 	children := f.cfg.Children
 	if children <= 0 {
 		children = runtime.NumCPU()
 	}
 	fmt.Fprintf(m.Stdout, "%d text documents a run, uploaded through one serve node (which works no stage); worker processes with %d extraction children each\n", *docs, children)
 	for _, workers := range []int{1, 2} {
-		s, err := startScale(ctx, m, exe, *pgURL, *blobURL, workers, 1)
-		if err != nil {
+		if err := m.scaleThroughput(ctx, o, workers); err != nil {
 			return err
 		}
-		start := time.Now()
-		if err := s.upload(ctx, 0, *docs); err != nil {
-			s.stop()
-			return err
-		}
-		if err := s.waitIndexed(ctx, *docs); err != nil {
-			s.stop()
-			return err
-		}
-		elapsed := time.Since(start)
-		cpu := s.stop()
-		fmt.Fprintf(m.Stdout, "%d worker process(es): %.1f documents/s end to end, %.1f ms CPU per document in hoso's processes (%.1f s CPU in all)\n",
-			workers, float64(*docs)/elapsed.Seconds(), 1000*cpu.Seconds()/float64(*docs), cpu.Seconds())
 	}
+	return m.scaleLag(ctx, o)
+}
 
-	// Two serve nodes, two workers, a steady upload: each node's lag.
-	s, err := startScale(ctx, m, exe, *pgURL, *blobURL, 2, 2)
+// scaleOptions are what every office of the scale bench is started with.
+type scaleOptions struct {
+	exe   string // the hoso program the processes run
+	pgURL string
+	// blobURL is where the originals go (--blob-url); empty, the first
+	// node's data folder, which the workers share.
+	blobURL string
+	docs    int // documents per run
+	rate    int // documents per second of the steady upload
+}
+
+// scaleThroughput uploads o.docs documents at once to an office of one
+// serve node and the given number of workers, and prints the documents
+// per second end to end and the CPU time each cost.
+func (m *Main) scaleThroughput(ctx context.Context, o scaleOptions, workers int) error {
+	s, err := startScale(ctx, m, o, workers, 1)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	err = s.upload(ctx, 0, o.docs)
+	if err == nil {
+		err = s.waitIndexed(ctx, o.docs)
+	}
+	elapsed := time.Since(start)
+	cpu := s.stop()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%d worker process(es): %.1f documents/s end to end, %.1f ms CPU per document in hoso's processes (%.1f s CPU in all)\n",
+		workers, float64(o.docs)/elapsed.Seconds(), 1000*cpu.Seconds()/float64(o.docs), cpu.Seconds())
+	return nil
+}
+
+// scaleLag runs two serve nodes and two workers under a steady upload
+// and prints each node's lag, then how fast a third, empty node catches
+// up with the archive.
+func (m *Main) scaleLag(ctx context.Context, o scaleOptions) error {
+	s, err := startScale(ctx, m, o, 2, 2)
 	if err != nil {
 		return err
 	}
 	defer s.stop()
-	lags := map[string][]int{}
-	sampled := make(chan error, 1)
-	sctx, cancel := context.WithCancel(ctx)
-	go func() { sampled <- s.sampleLag(sctx, lags) }()
-	batch := max(1, *rate/5)
-	for sent := 0; sent < *docs; sent += batch {
-		t := time.Now()
-		if err := s.upload(ctx, sent, min(batch, *docs-sent)); err != nil {
-			cancel()
-			return err
-		}
-		time.Sleep(time.Until(t.Add(200 * time.Millisecond)))
-	}
-	err = s.waitIndexed(ctx, *docs)
-	cancel()
-	<-sampled
+	lags, err := s.steadyUpload(ctx, o.docs, o.rate)
 	if err != nil {
 		return err
 	}
 	for _, n := range s.nodes {
 		l := lags[n.name]
-		slices.Sort(l)
 		if len(l) == 0 {
 			continue
 		}
 		fmt.Fprintf(m.Stdout, "node %s under a steady upload of %d documents/s: lag median %d, 95th percentile %d, most %d change-feed entries (%d samples)\n",
-			n.name, *rate, l[len(l)/2], l[len(l)*95/100], l[len(l)-1], len(l))
+			n.name, o.rate, quantile(l, 0.5), quantile(l, 0.95), quantile(l, 1), len(l))
 	}
-	// An empty node catches up.
+	return m.scaleEmptyNode(ctx, s, o.docs)
+}
+
+// steadyUpload uploads docs documents at rate a second, in five batches a
+// second, waits until all are indexed, and returns each node's lag
+// sampled meanwhile.
+func (s *scaleRun) steadyUpload(ctx context.Context, docs, rate int) (map[string][]int, error) {
+	lags := map[string][]int{}
+	sampled := make(chan error, 1)
+	sctx, cancel := context.WithCancel(ctx)
+	go func() { sampled <- s.sampleLag(sctx, lags) }()
+	defer func() {
+		cancel()
+		<-sampled
+	}()
+	batch := max(1, rate/5)
+	for sent := 0; sent < docs; sent += batch {
+		t := time.Now()
+		if err := s.upload(ctx, sent, min(batch, docs-sent)); err != nil {
+			return nil, err
+		}
+		time.Sleep(time.Until(t.Add(200 * time.Millisecond)))
+	}
+	if err := s.waitIndexed(ctx, docs); err != nil {
+		return nil, err
+	}
+	return lags, nil
+}
+
+// scaleEmptyNode starts a serve node with an empty index and prints how
+// long it took to hold the docs documents of the archive.
+func (m *Main) scaleEmptyNode(ctx context.Context, s *scaleRun, docs int) error {
 	start := time.Now()
 	if _, err := s.startNode(ctx, "empty"); err != nil {
 		return err
 	}
-	for {
+	err := pollUntil(start.Add(5*time.Minute), func() (bool, error) {
 		var n int
-		if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(documents), 0) FROM feed_node WHERE node = 'empty' AND horizon > (SELECT coalesce(max(tx_id), 0) FROM change_feed)`).Scan(&n); err != nil {
+		err := s.pool.QueryRow(ctx, `SELECT coalesce(max(documents), 0) FROM feed_node WHERE node = 'empty' AND horizon > (SELECT coalesce(max(tx_id), 0) FROM change_feed)`).Scan(&n)
+		return n >= docs, err
+	}, func() error {
+		return fmt.Errorf("the empty node did not catch up within 5 minutes: %s", s.nodeReport(ctx))
+	})
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	fmt.Fprintf(m.Stdout, "an empty node caught up with %d documents in %v from its start: %.0f documents/s\n", docs, took.Round(time.Millisecond), float64(docs)/took.Seconds())
+	return nil
+}
+
+// pollUntil asks done every 20 ms until it answers true or fails; once
+// deadline has passed it gives up with the error late returns.
+func pollUntil(deadline time.Time, done func() (bool, error), late func() error) error {
+	for {
+		ok, err := done()
+		if ok || err != nil {
 			return err
 		}
-		if n >= *docs {
-			break
-		}
-		if time.Since(start) > 5*time.Minute {
-			return fmt.Errorf("the empty node did not catch up within 5 minutes: %s", s.nodeReport(ctx))
+		if time.Now().After(deadline) {
+			return late()
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	took := time.Since(start)
-	fmt.Fprintf(m.Stdout, "an empty node caught up with %d documents in %v from its start: %.0f documents/s\n", *docs, took.Round(time.Millisecond), float64(*docs)/took.Seconds())
-	return nil
 }
 
 // scaleRun is a scratch office: a schema, serve nodes and workers.
@@ -167,30 +216,63 @@ type scaleProc struct {
 	cmd  *exec.Cmd
 }
 
-func startScale(ctx context.Context, m *Main, exe, url, blobURL string, workers, nodes int) (*scaleRun, error) {
+// startScale starts an office on a scratch schema with the given numbers
+// of worker processes and serve nodes; stop ends it.
+func startScale(ctx context.Context, m *Main, o scaleOptions, workers, nodes int) (*scaleRun, error) {
 	dir, err := os.MkdirTemp("", "hoso-bench-scale-")
 	if err != nil {
 		return nil, err
 	}
-	s := &scaleRun{m: m, exe: exe, url: url, schema: fmt.Sprintf("hoso_scale_%d", time.Now().UnixNano()), dir: dir}
-	env := map[string]string{"HOSO_DATABASE_URL": url, "HOSO_DATABASE_SCHEMA": s.schema, "HOSO_DATA": filepath.Join(dir, "admin"),
+	s := &scaleRun{m: m, exe: o.exe, url: o.pgURL, schema: scratchSchema("hoso_scale"), dir: dir}
+	if err := s.start(ctx, o.blobURL, workers, nodes); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// start sets the office up, then starts its nodes and its workers.
+func (s *scaleRun) start(ctx context.Context, blobURL string, workers, nodes int) error {
+	if err := s.setUp(ctx, blobURL); err != nil {
+		return err
+	}
+	if err := s.openPool(ctx); err != nil {
+		return err
+	}
+	for i := range nodes {
+		if _, err := s.startNode(ctx, fmt.Sprintf("node-%d", i+1)); err != nil {
+			return err
+		}
+	}
+	for i := range workers {
+		if err := s.startWorker(fmt.Sprintf("worker-%d", i+1), blobURL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setUp migrates the schema and makes a supervisor and its API token with
+// hoso's own commands, run in this process on an admin data folder, and
+// keeps the token, the audit key and the environment every process of
+// the office starts with.
+func (s *scaleRun) setUp(ctx context.Context, blobURL string) error {
+	m := s.m
+	env := map[string]string{"HOSO_DATABASE_URL": s.url, "HOSO_DATABASE_SCHEMA": s.schema, "HOSO_DATA": filepath.Join(s.dir, "admin"),
 		"HOSO_EXTRACT_CHILDREN": m.Getenv("HOSO_EXTRACT_CHILDREN"), "HOSO_BLOB_URL": blobURL,
 		"AWS_ACCESS_KEY_ID": m.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY": m.Getenv("AWS_SECRET_ACCESS_KEY")}
-	getenv := func(k string) string { return env[k] }
 	var out bytes.Buffer
-	sub := &Main{Stdout: &out, Stderr: io.Discard, Getenv: getenv}
+	sub := &Main{Stdout: &out, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }}
 	for _, args := range [][]string{{"migrate"}, {"users", "add", "--name", "bench", "--role", "supervisor", "--department", "one-stop"}, {"users", "token", "--name", "bench"}} {
 		out.Reset()
 		if code := sub.Run(ctx, args); code != 0 {
-			s.stop()
-			return nil, fmt.Errorf("hoso %s failed", strings.Join(args, " "))
+			return fmt.Errorf("hoso %s failed", strings.Join(args, " "))
 		}
 	}
 	s.token = strings.TrimSpace(out.String())
-	key, err := os.ReadFile(filepath.Join(dir, "admin", auditKeyFile))
+	key, err := os.ReadFile(filepath.Join(s.dir, "admin", auditKeyFile))
 	if err != nil {
-		s.stop()
-		return nil, err
+		return err
 	}
 	s.auditKey = key // every process keys the audit chain alike
 	for k, v := range env {
@@ -198,37 +280,36 @@ func startScale(ctx context.Context, m *Main, exe, url, blobURL string, workers,
 			s.env = append(s.env, k+"="+v)
 		}
 	}
-	cfg, err := pgxpool.ParseConfig(url)
+	return nil
+}
+
+// openPool opens the bench's own connections to the office's schema, to
+// watch its documents and its nodes.
+func (s *scaleRun) openPool(ctx context.Context) error {
+	cfg, err := pgxpool.ParseConfig(s.url)
 	if err != nil {
-		s.stop()
-		return nil, err
+		return err
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = s.schema
-	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		s.stop()
-		return nil, err
+	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	return err
+}
+
+// startWorker starts a worker process; without blobURL it shares the
+// first node's data folder, where the originals are.
+func (s *scaleRun) startWorker(name, blobURL string) error {
+	p := &scaleProc{name: name}
+	data := p.name
+	if blobURL == "" {
+		data = s.nodes[0].name
 	}
-	for i := range nodes {
-		if _, err := s.startNode(ctx, fmt.Sprintf("node-%d", i+1)); err != nil {
-			s.stop()
-			return nil, err
-		}
+	p.cmd = s.command(data, "worker")
+	p.cmd.Env = append(p.cmd.Env, "HOSO_NODE="+p.name)
+	if err := p.cmd.Start(); err != nil {
+		return err
 	}
-	for i := range workers {
-		p := &scaleProc{name: fmt.Sprintf("worker-%d", i+1)}
-		data := p.name
-		if blobURL == "" {
-			data = s.nodes[0].name // the originals are in its data folder
-		}
-		p.cmd = s.command(data, "worker")
-		p.cmd.Env = append(p.cmd.Env, "HOSO_NODE="+p.name)
-		if err := p.cmd.Start(); err != nil {
-			s.stop()
-			return nil, err
-		}
-		s.workers = append(s.workers, p)
-	}
-	return s, nil
+	s.workers = append(s.workers, p)
+	return nil
 }
 
 func (s *scaleRun) command(name string, args ...string) *exec.Cmd {
@@ -257,16 +338,17 @@ func (s *scaleRun) startNode(ctx context.Context, name string) (*scaleProc, erro
 		return nil, err
 	}
 	s.nodes = append(s.nodes, p)
-	for deadline := time.Now().Add(time.Minute); ; {
-		if resp, err := http.Get(p.base + "/healthz"); err == nil {
+	err = pollUntil(time.Now().Add(time.Minute), func() (bool, error) {
+		resp, err := http.Get(p.base + "/healthz")
+		if err == nil {
 			resp.Body.Close()
-			return p, nil
 		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("serve node %s did not start", name)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return err == nil, nil
+	}, func() error { return fmt.Errorf("serve node %s did not start", name) })
+	if err != nil {
+		return nil, err
 	}
+	return p, nil
 }
 
 // upload sends count text documents, numbered from first, through the
@@ -306,21 +388,18 @@ func (s *scaleRun) upload(ctx context.Context, first, count int) error {
 // waitIndexed waits until n documents are indexed and every node holds
 // the whole feed.
 func (s *scaleRun) waitIndexed(ctx context.Context, n int) error {
-	for deadline := time.Now().Add(30 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	return pollUntil(time.Now().Add(30*time.Minute), func() (bool, error) {
 		var done, failed, behind int
 		err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM document WHERE state = 'indexed'), (SELECT count(*) FROM document WHERE state = 'failed'),
 			(SELECT count(*) FROM feed_node WHERE horizon <= (SELECT coalesce(max(tx_id), 0) FROM change_feed))`).Scan(&done, &failed, &behind)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if failed > 0 {
-			return fmt.Errorf("%d documents failed", failed)
+			return false, fmt.Errorf("%d documents failed", failed)
 		}
-		if done >= n && behind == 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("documents not indexed within 30 minutes")
+		return done >= n && behind == 0, nil
+	}, func() error { return fmt.Errorf("documents not indexed within 30 minutes") })
 }
 
 // nodeReport tells where each node is, for an error.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"sort"
 	"strings"
 	"time"
 
@@ -73,18 +72,11 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
-	dir := *keep
-	reuse := false
-	if dir == "" {
-		d, err := os.MkdirTemp("", "hoso-bench-search-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	} else if _, err := os.Stat(filepath.Join(dir, "hoso.db")); err == nil {
-		reuse = true
+	dir, reuse, done, err := searchBenchDir(*keep)
+	if err != nil {
+		return err
 	}
+	defer done()
 	st, _, err := sqlite.OpenStore(ctx, filepath.Join(dir, "hoso.db"))
 	if err != nil {
 		return err
@@ -92,13 +84,7 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 	defer st.Close()
 	bt := newBenchText()
 	if reuse && *queriesOnly {
-		ix, err := search.Open(filepath.Join(dir, "index"))
-		if err != nil {
-			return err
-		}
-		defer ix.Close()
-		fmt.Fprintf(m.Stdout, "The index kept in %s: %d segments\n", dir, ix.Segments())
-		return m.benchQueryMixes(ctx, ix, bt, *queries, *profile)
+		return m.benchKeptIndex(ctx, dir, bt, *queries, *profile)
 	}
 	if reuse {
 		// The documents are there; the index is built again from the feed.
@@ -114,53 +100,97 @@ func (m *Main) benchSearch(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ix.Close()
-	if *profile != "" {
-		f, err := os.Create(*profile + ".index")
+	if err := m.benchIndexing(ctx, ix, st, *n, *profile); err != nil {
+		return err
+	}
+	return m.benchQueryMixes(ctx, ix, bt, *queries, *profile)
+}
+
+// searchBenchDir is the folder the search bench works in: keep, where
+// reuse tells whether it holds documents of an earlier run, or without it
+// a temporary folder that done removes.
+func searchBenchDir(keep string) (dir string, reuse bool, done func(), err error) {
+	if keep == "" {
+		d, err := os.MkdirTemp("", "hoso-bench-search-")
 		if err != nil {
-			return err
+			return "", false, nil, err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+		return d, false, func() { os.RemoveAll(d) }, nil
+	}
+	_, err = os.Stat(filepath.Join(keep, "hoso.db"))
+	return keep, err == nil, func() {}, nil
+}
+
+// benchKeptIndex times the queries on the index kept in dir as it is.
+func (m *Main) benchKeptIndex(ctx context.Context, dir string, bt *benchText, queries int, profile string) error {
+	ix, err := search.Open(filepath.Join(dir, "index"))
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	fmt.Fprintf(m.Stdout, "The index kept in %s: %d segments\n", dir, ix.Segments())
+	return m.benchQueryMixes(ctx, ix, bt, queries, profile)
+}
+
+// benchIndexing times reading the store's change feed into the empty
+// index ix (with a CPU profile in profile.index when profile is named),
+// then a full reindex, then waits for the background merges to settle so
+// that queries are timed on the index as a server holds it.
+func (m *Main) benchIndexing(ctx context.Context, ix *search.Index, st *sqlstore.Store, n int, profile string) error {
+	if profile != "" {
+		profile += ".index"
+	}
+	stop, err := startCPUProfile(profile)
+	if err != nil {
+		return err
 	}
 	in := &search.Indexer{Index: ix, Store: st, BatchSize: 1000}
 	start := time.Now()
-	if err := in.DrainCommitted(ctx); err != nil {
+	err = in.DrainCommitted(ctx)
+	el := time.Since(start)
+	stop()
+	if err != nil {
 		return err
 	}
-	el := time.Since(start)
-	if *profile != "" {
-		pprof.StopCPUProfile()
-	}
-	fmt.Fprintf(m.Stdout, "indexing from the change feed: %d documents in %.1f s, %.0f documents/s (target ≥ 1,000); %d segments\n", *n, el.Seconds(), float64(*n)/el.Seconds(), ix.Segments())
+	fmt.Fprintf(m.Stdout, "indexing from the change feed: %d documents in %.1f s, %.0f documents/s (target ≥ 1,000); %d segments\n", n, el.Seconds(), float64(n)/el.Seconds(), ix.Segments())
 	res, err := ix.Reindex(ctx, st)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "full reindex: %d documents in %.1f s (target < 120 s for 100,000); %d segments\n", res.Documents, res.Elapsed.Seconds(), ix.Segments())
-	// The merger goes on merging the new segments for a while; searches
-	// are timed on the index as a server holds it once that is done.
 	start = time.Now()
 	settled := benchSettle(ctx, ix)
 	fmt.Fprintf(m.Stdout, "background merges settled %.1f s after the reindex: %d segments\n", time.Since(start).Seconds(), settled)
+	return nil
+}
 
-	return m.benchQueryMixes(ctx, ix, bt, *queries, *profile)
+// startCPUProfile writes a CPU profile to the file at path until stop is
+// called; with no path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // benchQueryMixes times the queries of both mixes.
 func (m *Main) benchQueryMixes(ctx context.Context, ix *search.Index, bt *benchText, n int, profile string) error {
-	if profile != "" {
-		f, err := os.Create(profile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(profile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	start := time.Now()
 	warmed, err := ix.Warm(ctx)
 	if err != nil {
@@ -175,42 +205,17 @@ func (m *Main) benchQueryMixes(ctx context.Context, ix *search.Index, bt *benchT
 	return nil
 }
 
+// benchQueryKinds are the kinds of query the search bench times, in the
+// order it prints them after "all".
+var benchQueryKinds = []string{"term", "phrase", "boolean", "faceted", "filtered", "question"}
+
 // benchQueries times a mix of term, phrase, boolean, faceted and filtered
 // queries whose words are drawn by the Zipf law ("zipf") or evenly from
 // the vocabulary ("uniform").
 func (m *Main) benchQueries(ctx context.Context, ix *search.Index, bt *benchText, mix string, n int) error {
-	r, vocabs, zipfs, types := bt.r, bt.vocabs, bt.zipfs, bt.types
 	kinds := map[string][]time.Duration{}
 	for q := 0; q < n; q++ {
-		lang := 0
-		if q%3 == 2 {
-			lang = 1
-		}
-		vocab := vocabs[lang]
-		draw := func() string {
-			if mix == "uniform" {
-				return vocab[r.IntN(len(vocab))]
-			}
-			return vocab[zipfs[lang].Uint64()]
-		}
-		w1, w2 := draw(), draw()
-		var kind string
-		var req search.Request
-		switch q % 6 {
-		case 0:
-			kind, req = "term", search.Request{Query: w1}
-		case 1:
-			kind, req = "phrase", search.Request{Query: `"` + w1 + " " + w2 + `"`}
-		case 2:
-			kind, req = "boolean", search.Request{Query: w1 + " OR " + w2 + " -" + draw()}
-		case 3:
-			kind, req = "faceted", search.Request{Query: w1 + " " + w2, Sort: "date", Facets: true}
-		case 4:
-			kind, req = "filtered", search.Request{Query: w1, Type: types[r.IntN(len(types))], From: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC)}
-		case 5:
-			kind, req = "question", search.Request{Query: benchQuestion(r, draw, lang == 1)}
-		}
-		req.Scope = pipeline.ScopeAll
+		kind, req := bt.query(mix, q)
 		t0 := time.Now()
 		var err error
 		// labelled, so that a profile can be read by kind:
@@ -225,20 +230,51 @@ func (m *Main) benchQueries(ctx context.Context, ix *search.Index, bt *benchText
 		kinds[kind] = append(kinds[kind], d)
 		kinds["all"] = append(kinds["all"], d)
 	}
-	pct := func(ds []time.Duration, p float64) time.Duration {
-		s := append([]time.Duration(nil), ds...)
-		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-		return s[min(len(s)-1, int(float64(len(s))*p))]
-	}
 	what := "query words drawn by the same Zipf law as the text: common words, stop words included, come up often"
 	if mix == "uniform" {
 		what = "query words drawn evenly from the vocabulary: mostly rarer words, as names and terms are"
 	}
 	fmt.Fprintf(m.Stdout, "query latency over %d queries, %s (targets: p50 ≤ 5 ms, p99 ≤ 50 ms):\n", n, what)
-	for _, k := range []string{"all", "term", "phrase", "boolean", "faceted", "filtered", "question"} {
-		fmt.Fprintf(m.Stdout, "  %-9s p50 %6.2f ms  p99 %6.2f ms\n", k, float64(pct(kinds[k], 0.5).Microseconds())/1000, float64(pct(kinds[k], 0.99).Microseconds())/1000)
+	for _, k := range append([]string{"all"}, benchQueryKinds...) {
+		fmt.Fprintf(m.Stdout, "  %-9s p50 %6.2f ms  p99 %6.2f ms\n", k, millis(quantile(kinds[k], 0.5)), millis(quantile(kinds[k], 0.99)))
 	}
 	return nil
+}
+
+// millis is d in milliseconds, to the microsecond.
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// query is the search bench's query number q of the mix: its kind, by q,
+// a third of them in English, and the request, all scopes.
+func (bt *benchText) query(mix string, q int) (kind string, req search.Request) {
+	r, lang := bt.r, 0
+	if q%3 == 2 {
+		lang = 1
+	}
+	vocab := bt.vocabs[lang]
+	draw := func() string {
+		if mix == "uniform" {
+			return vocab[r.IntN(len(vocab))]
+		}
+		return vocab[bt.zipfs[lang].Uint64()]
+	}
+	w1, w2 := draw(), draw()
+	switch kind = benchQueryKinds[q%len(benchQueryKinds)]; kind {
+	case "term":
+		req = search.Request{Query: w1}
+	case "phrase":
+		req = search.Request{Query: `"` + w1 + " " + w2 + `"`}
+	case "boolean":
+		req = search.Request{Query: w1 + " OR " + w2 + " -" + draw()}
+	case "faceted":
+		req = search.Request{Query: w1 + " " + w2, Sort: "date", Facets: true}
+	case "filtered":
+		req = search.Request{Query: w1, Type: bt.types[r.IntN(len(bt.types))], From: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC)}
+	case "question":
+		req = search.Request{Query: benchQuestion(r, draw, lang == 1)}
+	}
+	req.Scope = pipeline.ScopeAll
+	return kind, req
 }
 
 // benchStopVI and benchStopEN are the stop words questions are made with.
