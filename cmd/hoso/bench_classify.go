@@ -208,18 +208,25 @@ func benchValidation(out io.Writer, rules *classify.RuleSet, model *learn.Model,
 	accN, f1N := learn.Score(wantNamed, gotNamed)
 	fmt.Fprintf(out, "  the same on the %d rows of kinds a rule names: accuracy %.3f, macro-F1 %.3f\n", len(wantNamed), accN, f1N)
 	fmt.Fprintf(out, "  per document: rules %s, model %s\n", (ruleTime / time.Duration(len(val))).Round(time.Microsecond), (modelTime / time.Duration(len(val))).Round(time.Microsecond))
-	fmt.Fprintf(out, "  the model alone, by threshold:\n  threshold  taken  right-of-taken\n")
+	fmt.Fprintf(out, "  the model alone, by threshold:\n")
+	printThresholds(out, probs, labels, want)
+}
+
+// printThresholds prints, for a few thresholds, the share of documents
+// whose suggestion reaches it and the share of those that are right.
+func printThresholds(out io.Writer, probs []float64, got, want []string) {
+	fmt.Fprintf(out, "  threshold  taken  right-of-taken\n")
 	for _, th := range []float64{0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95} {
 		taken, right := 0, 0
-		for i := range val {
+		for i := range probs {
 			if probs[i] >= th {
 				taken++
-				if labels[i] == want[i] {
+				if got[i] == want[i] {
 					right++
 				}
 			}
 		}
-		fmt.Fprintf(out, "  %9.2f  %5.3f  %.3f\n", th, float64(taken)/float64(len(val)), float64(right)/float64(max(taken, 1)))
+		fmt.Fprintf(out, "  %9.2f  %5.3f  %.3f\n", th, float64(taken)/float64(max(len(probs), 1)), float64(right)/float64(max(taken, 1)))
 	}
 }
 
@@ -241,7 +248,8 @@ func benchCrossValidate(out io.Writer, rules *classify.RuleSet, train []labelled
 		fold[i] = rng.IntN(folds)
 		ruled[i] = rules.Classify(classify.Document{Pages: []string{r.withHeader()}}).Type
 	}
-	var wantRule, gotRule, wantLabel, gotLabel, gotBoth []string
+	var wantRule, gotRule, wantLabel, gotLabel, gotBoth, gotModel, wantModel []string
+	var probs []float64
 	byRule := 0
 	for k := range folds {
 		var ex []learn.Example
@@ -258,7 +266,8 @@ func benchCrossValidate(out io.Writer, rules *classify.RuleSet, train []labelled
 			if fold[i] != k {
 				continue
 			}
-			got := model.Suggest(r.text).Label
+			s := model.Suggest(r.text)
+			got := s.Label
 			if ruled[i] != pipeline.TypeUnclassified {
 				wantRule, gotRule = append(wantRule, ruled[i]), append(gotRule, got)
 			}
@@ -268,6 +277,8 @@ func benchCrossValidate(out io.Writer, rules *classify.RuleSet, train []labelled
 			if res := rules.Classify(classify.Document{Pages: []string{r.text}}); res.Type != pipeline.TypeUnclassified {
 				got = res.Type
 				byRule++
+			} else {
+				probs, gotModel, wantModel = append(probs, s.Probability), append(gotModel, got), append(wantModel, typeOf[r.label])
 			}
 			gotBoth = append(gotBoth, got)
 		}
@@ -279,5 +290,7 @@ func benchCrossValidate(out io.Writer, rules *classify.RuleSet, train []labelled
 	fmt.Fprintf(out, "  against the labels (%d rows): accuracy %.3f, macro-F1 %.3f\n", len(wantLabel), accL, f1L)
 	accB, f1B := learn.Score(wantLabel, gotBoth)
 	fmt.Fprintf(out, "  rules on the bare text, then the model (%d typed by a rule), against the labels: accuracy %.3f, macro-F1 %.3f\n", byRule, accB, f1B)
+	fmt.Fprintf(out, "  the model on the %d rows no rule typed, by threshold:\n", len(probs))
+	printThresholds(out, probs, gotModel, wantModel)
 	return nil
 }
