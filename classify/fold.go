@@ -2,6 +2,7 @@ package classify
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -63,8 +64,30 @@ func fold(s string, exact bool) folded {
 	return folded{text: t, orig: orig}
 }
 
+// foldTableSize covers the Latin letters with their diacritics, Vietnamese
+// included (up to Latin Extended Additional, U+1EFF).
+const foldTableSize = 0x2000
+
+// foldTable holds foldRune's answer for the runes below foldTableSize,
+// worked out once: decomposing a rune for every letter of a page was most
+// of the cost of a rule set whose phrases are looked for in the whole text.
+var foldTable = sync.OnceValue(func() []string {
+	t := make([]string, foldTableSize)
+	for r := range t {
+		t[r] = foldRuneSlow(rune(r))
+	}
+	return t
+})
+
 // foldRune lower-cases r and strips its diacritics.
 func foldRune(r rune) string {
+	if r >= 0 && r < foldTableSize {
+		return foldTable()[r]
+	}
+	return foldRuneSlow(r)
+}
+
+func foldRuneSlow(r rune) string {
 	switch r {
 	case 'đ', 'Đ':
 		return "d"

@@ -228,3 +228,17 @@ rules:
 		}
 	}
 }
+
+func TestFoldRune(t *testing.T) {
+	for _, tc := range []struct {
+		r    rune
+		want string
+	}{
+		{'A', "a"}, {'Đ', "d"}, {'đ', "d"}, {'Ế', "e"}, {'ư', "u"}, {'Ợ', "o"},
+		{'ỹ', "y"}, {'\u0301', ""}, {'ß', "ß"}, {'Ω', "ω"}, {'ά', "α"}, {'Ｂ', "ｂ"},
+	} {
+		if got := foldRune(tc.r); got != tc.want {
+			t.Errorf("foldRune(%q) = %q, want %q", tc.r, got, tc.want)
+		}
+	}
+}

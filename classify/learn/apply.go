@@ -8,10 +8,12 @@ import (
 )
 
 // DefaultThreshold is the probability from which the model's type is
-// taken when no rule holds. Chosen from `hoso bench classify` on the
-// labelled legal documents: at 0.8 nine in ten of the documents the model
-// typed were right, against about eight in ten when every guess is taken;
-// below it the document stays unclassified with the suggestion shown.
+// taken when no rule holds. Chosen from `hoso bench classify --cv 5` on
+// the labelled legal documents' train rows (the rows no rule typed): at
+// 0.8 the model takes 0.680 of them and 0.933 of those are right, against
+// 0.848 right when every guess is taken (0.7: 0.777 taken, 0.915 right;
+// 0.9: 0.513, 0.945); below it the document stays unclassified with the
+// suggestion shown.
 const DefaultThreshold = 0.8
 
 // Apply adds the model's suggestion to a classification by the rules.

@@ -46,7 +46,19 @@ type Config struct {
 	Progress func(epoch, epochs int)
 }
 
-// Defaults of Config.
+// Defaults of Config. Measured by `hoso bench classify --cv 5 --cv-only`
+// (the vilegal train rows, trained on the rules' decisions, held-out rows
+// bare through the rules and then the model; accuracy against the
+// labels), the learner's alternatives moved it by less than the folds'
+// noise or lowered it, and were left out. Against 0.872 with these
+// defaults: L2 3e-6 0.873, 3e-5 0.869; 24 epochs 0.873; MinDocs 1 0.868,
+// 3 0.871; no class weights 0.867, full inverse-frequency ones 0.872;
+// spread smoothing 0.5 0.872, 2 0.873; naive Bayes log-probabilities added
+// to the weights (an interpolation that keeps one linear model) 0.871 at
+// 0.1, 0.866 at 0.3, 0.852 at 1, complement naive Bayes 0.864. Against
+// 0.873: syllable triples 0.868; learning rate 0.2 0.867, 1.5 0.873. The model alone against 0.867: the
+// average of three models with other seeds 0.868, at three times the
+// training.
 const (
 	DefaultMinDocs = 2
 	DefaultEpochs  = 12

@@ -62,6 +62,7 @@ func (m *Main) benchClassify(ctx context.Context, args []string) error {
 	f.fs.IntVar(&cfg.Epochs, "epochs", learn.DefaultEpochs, "passes over the training documents")
 	f.fs.Float64Var(&cfg.L2, "l2", learn.DefaultL2, "regularization strength")
 	folds := f.fs.Int("cv", 0, "also cross-validate on the train rows only, in this many folds (the way the learner's settings are chosen)")
+	cvOnly := f.fs.Bool("cv-only", false, "cross-validate only: read neither the validation rows nor time the training")
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
@@ -76,6 +77,9 @@ func (m *Main) benchClassify(ctx context.Context, args []string) error {
 	train, err := readLabelled(filepath.Join(*dir, "train.csv"))
 	if err != nil {
 		return err
+	}
+	if *cvOnly {
+		return benchCrossValidate(m.Stdout, rules, train, max(*folds, 2), cfg)
 	}
 	val, err := readLabelled(filepath.Join(*dir, "validation.csv"))
 	if err != nil {
@@ -204,18 +208,25 @@ func benchValidation(out io.Writer, rules *classify.RuleSet, model *learn.Model,
 	accN, f1N := learn.Score(wantNamed, gotNamed)
 	fmt.Fprintf(out, "  the same on the %d rows of kinds a rule names: accuracy %.3f, macro-F1 %.3f\n", len(wantNamed), accN, f1N)
 	fmt.Fprintf(out, "  per document: rules %s, model %s\n", (ruleTime / time.Duration(len(val))).Round(time.Microsecond), (modelTime / time.Duration(len(val))).Round(time.Microsecond))
-	fmt.Fprintf(out, "  the model alone, by threshold:\n  threshold  taken  right-of-taken\n")
+	fmt.Fprintf(out, "  the model alone, by threshold:\n")
+	printThresholds(out, probs, labels, want)
+}
+
+// printThresholds prints, for a few thresholds, the share of documents
+// whose suggestion reaches it and the share of those that are right.
+func printThresholds(out io.Writer, probs []float64, got, want []string) {
+	fmt.Fprintf(out, "  threshold  taken  right-of-taken\n")
 	for _, th := range []float64{0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95} {
 		taken, right := 0, 0
-		for i := range val {
+		for i := range probs {
 			if probs[i] >= th {
 				taken++
-				if labels[i] == want[i] {
+				if got[i] == want[i] {
 					right++
 				}
 			}
 		}
-		fmt.Fprintf(out, "  %9.2f  %5.3f  %.3f\n", th, float64(taken)/float64(len(val)), float64(right)/float64(max(taken, 1)))
+		fmt.Fprintf(out, "  %9.2f  %5.3f  %.3f\n", th, float64(taken)/float64(max(len(probs), 1)), float64(right)/float64(max(taken, 1)))
 	}
 }
 
@@ -237,7 +248,9 @@ func benchCrossValidate(out io.Writer, rules *classify.RuleSet, train []labelled
 		fold[i] = rng.IntN(folds)
 		ruled[i] = rules.Classify(classify.Document{Pages: []string{r.withHeader()}}).Type
 	}
-	var wantRule, gotRule, wantLabel, gotLabel []string
+	var wantRule, gotRule, wantLabel, gotLabel, gotBoth, gotModel, wantModel []string
+	var probs []float64
+	byRule := 0
 	for k := range folds {
 		var ex []learn.Example
 		for i, r := range train {
@@ -253,11 +266,21 @@ func benchCrossValidate(out io.Writer, rules *classify.RuleSet, train []labelled
 			if fold[i] != k {
 				continue
 			}
-			got := model.Suggest(r.text).Label
+			s := model.Suggest(r.text)
+			got := s.Label
 			if ruled[i] != pipeline.TypeUnclassified {
 				wantRule, gotRule = append(wantRule, ruled[i]), append(gotRule, got)
 			}
 			wantLabel, gotLabel = append(wantLabel, typeOf[r.label]), append(gotLabel, got)
+			// As the classify worker does: a rule that holds on the bare
+			// text decides, the model's suggestion only where none does.
+			if res := rules.Classify(classify.Document{Pages: []string{r.text}}); res.Type != pipeline.TypeUnclassified {
+				got = res.Type
+				byRule++
+			} else {
+				probs, gotModel, wantModel = append(probs, s.Probability), append(gotModel, got), append(wantModel, typeOf[r.label])
+			}
+			gotBoth = append(gotBoth, got)
 		}
 	}
 	accR, f1R := learn.Score(wantRule, gotRule)
@@ -265,5 +288,9 @@ func benchCrossValidate(out io.Writer, rules *classify.RuleSet, train []labelled
 	fmt.Fprintf(out, "\ncross-validation on the train rows, %d folds (trained on the rules' decisions, held-out rows bare):\n", folds)
 	fmt.Fprintf(out, "  against the rules' decisions (%d rows): accuracy %.3f, macro-F1 %.3f\n", len(wantRule), accR, f1R)
 	fmt.Fprintf(out, "  against the labels (%d rows): accuracy %.3f, macro-F1 %.3f\n", len(wantLabel), accL, f1L)
+	accB, f1B := learn.Score(wantLabel, gotBoth)
+	fmt.Fprintf(out, "  rules on the bare text, then the model (%d typed by a rule), against the labels: accuracy %.3f, macro-F1 %.3f\n", byRule, accB, f1B)
+	fmt.Fprintf(out, "  the model on the %d rows no rule typed, by threshold:\n", len(probs))
+	printThresholds(out, probs, gotModel, wantModel)
 	return nil
 }
