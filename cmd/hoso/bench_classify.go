@@ -91,38 +91,41 @@ func (m *Main) benchClassify(ctx context.Context, args []string) error {
 		}
 		return rules.TypeName(typ, "vi")
 	}
-	typeOf := map[string]string{}
-	for _, t := range rules.Types {
-		typeOf[t.NameVI] = t.ID
-	}
 	out := m.Stdout
-
-	// 1. The rules type the train rows, header and all.
-	var fromRules, withPeople, fromLabels []learn.Example
-	var want, got []string
-	for _, r := range train {
-		res := rules.Classify(classify.Document{Pages: []string{r.withHeader()}})
-		want, got = append(want, r.label), append(got, label(res.Type))
-		truth := learn.Example{Text: r.withHeader(), Label: typeOf[r.label]}
-		if res.Type != pipeline.TypeUnclassified {
-			fromRules = append(fromRules, learn.Example{Text: r.withHeader(), Label: res.Type})
-			withPeople = append(withPeople, learn.Example{Text: r.withHeader(), Label: res.Type})
-		} else {
-			withPeople = append(withPeople, truth) // a person typed what no rule claimed
-		}
-		fromLabels = append(fromLabels, truth)
+	sets := ruleTaught(out, rules, train, label)
+	if err := benchModels(out, rules, sets, val, label, *threshold, cfg); err != nil {
+		return err
 	}
-	acc, f1 := learn.Score(want, got)
-	fmt.Fprintf(out, "train rows with header: %d; the rules typed %d (accuracy %.3f, macro-F1 %.3f against the labels)\n", len(train), len(fromRules), acc, f1)
+	if *folds > 1 {
+		if err := benchCrossValidate(out, rules, train, *folds, cfg); err != nil {
+			return err
+		}
+	}
+	// Training time on 10,000 documents: the train rows over again.
+	var tenK []learn.Example
+	for i := range 10000 {
+		tenK = append(tenK, sets.fromLabels[i%len(sets.fromLabels)])
+	}
+	start := time.Now()
+	if _, err := learn.Train(tenK, cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\ntraining on 10,000 documents: %.2fs\n", time.Since(start).Seconds())
+	return nil
+}
 
+// benchModels trains a model on each training set (steps 2 and 3: the
+// rules' decisions, then with people's, then the labels) and measures it
+// on the bare validation rows.
+func benchModels(out io.Writer, rules *classify.RuleSet, sets trainingSets, val []labelledRow, label func(string) string, threshold float64, cfg learn.Config) error {
 	// 2. and 3. for a model trained on the rules' decisions, then on the labels.
 	for _, run := range []struct {
 		name string
 		ex   []learn.Example
 	}{
-		{"rule decisions", fromRules},
-		{fmt.Sprintf("rule decisions and people's (the %d rows no rule claimed, typed by a person)", len(train)-len(fromRules)), withPeople},
-		{"true labels", fromLabels},
+		{"rule decisions", sets.fromRules},
+		{fmt.Sprintf("rule decisions and people's (the %d rows no rule claimed, typed by a person)", len(sets.fromLabels)-len(sets.fromRules)), sets.withPeople},
+		{"true labels", sets.fromLabels},
 	} {
 		start := time.Now()
 		model, err := learn.Train(run.ex, cfg)
@@ -131,26 +134,43 @@ func (m *Main) benchClassify(ctx context.Context, args []string) error {
 		}
 		trainTime := time.Since(start)
 		fmt.Fprintf(out, "\nmodel trained on %s: %d documents, %d terms, %.2fs\n", run.name, len(run.ex), len(model.Terms), trainTime.Seconds())
-		benchValidation(out, rules, model, val, label, *threshold)
+		benchValidation(out, rules, model, val, label, threshold)
 	}
-
-	if *folds > 1 {
-		if err := benchCrossValidate(out, rules, train, *folds, cfg); err != nil {
-			return err
-		}
-	}
-
-	// Training time on 10,000 documents: the train rows over again.
-	var tenK []learn.Example
-	for i := range 10000 {
-		tenK = append(tenK, fromLabels[i%len(fromLabels)])
-	}
-	start := time.Now()
-	if _, err := learn.Train(tenK, cfg); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "\ntraining on 10,000 documents: %.2fs\n", time.Since(start).Seconds())
 	return nil
+}
+
+// trainingSets are the train rows as three offices would teach a model:
+// by the rules' decisions only, by the rules and a person for the rows no
+// rule claimed, and by the true labels.
+type trainingSets struct {
+	fromRules, withPeople, fromLabels []learn.Example
+}
+
+// ruleTaught runs the rules over the train rows, header and all (step 1
+// of the benchmark), prints how well they type them, and returns the
+// training sets.
+func ruleTaught(out io.Writer, rules *classify.RuleSet, train []labelledRow, label func(string) string) trainingSets {
+	typeOf := map[string]string{}
+	for _, t := range rules.Types {
+		typeOf[t.NameVI] = t.ID
+	}
+	var sets trainingSets
+	var want, got []string
+	for _, r := range train {
+		res := rules.Classify(classify.Document{Pages: []string{r.withHeader()}})
+		want, got = append(want, r.label), append(got, label(res.Type))
+		truth := learn.Example{Text: r.withHeader(), Label: typeOf[r.label]}
+		if res.Type != pipeline.TypeUnclassified {
+			sets.fromRules = append(sets.fromRules, learn.Example{Text: r.withHeader(), Label: res.Type})
+			sets.withPeople = append(sets.withPeople, learn.Example{Text: r.withHeader(), Label: res.Type})
+		} else {
+			sets.withPeople = append(sets.withPeople, truth) // a person typed what no rule claimed
+		}
+		sets.fromLabels = append(sets.fromLabels, truth)
+	}
+	acc, f1 := learn.Score(want, got)
+	fmt.Fprintf(out, "train rows with header: %d; the rules typed %d (accuracy %.3f, macro-F1 %.3f against the labels)\n", len(train), len(sets.fromRules), acc, f1)
+	return sets
 }
 
 // benchValidation classifies the bare validation rows with the rules and
