@@ -418,28 +418,18 @@ func analyze(text string, english bool) fields {
 	}
 	var toks []tok
 	buf := make([]byte, 0, min(len(text), MaxIndexedText)*5/2)
-	tail := map[string]bool{} // words kept from beyond MaxIndexedText
+	tail := tailTerms{}
 	scan(text, func(start, end, pos int) {
 		t := tok{start: start, end: end, pos: pos}
 		t.exact[0] = len(buf)
 		buf = appendExact(buf, text[start:end])
 		t.exact[1] = len(buf)
 		exact := buf[t.exact[0]:t.exact[1]]
-		if start >= MaxIndexedText {
-			if tail[string(exact)] || len(tail) >= maxTailWords {
-				buf = buf[:t.exact[0]]
-				return
-			}
-			tail[string(exact)] = true
+		if !tail.keep(start, exact) {
+			buf = buf[:t.exact[0]]
+			return
 		}
-		ascii := true
-		for _, c := range exact {
-			if c >= utf8.RuneSelf {
-				ascii = false
-				break
-			}
-		}
-		if ascii {
+		if isASCII(exact) {
 			t.fold = t.exact
 		} else {
 			t.fold[0] = len(buf)
@@ -482,22 +472,43 @@ func analyze(text string, english bool) fields {
 	return f
 }
 
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // textIDTokens is idTokens for a document's text: beyond MaxIndexedText,
 // each identifier once, up to maxTailWords of them.
 func textIDTokens(text string) analysis.TokenStream {
 	var out analysis.TokenStream
-	tail := map[string]bool{}
+	tail := tailTerms{}
 	scanIDs(text, func(start, end, pos int) {
-		term := []byte(lowerNFC(text[start:end]))
-		if start >= MaxIndexedText {
-			if tail[string(term)] || len(tail) >= maxTailWords {
-				return
-			}
-			tail[string(term)] = true
+		if term := []byte(lowerNFC(text[start:end])); tail.keep(start, term) {
+			out = append(out, &analysis.Token{Start: start, End: end, Term: term, Position: pos})
 		}
-		out = append(out, &analysis.Token{Start: start, End: end, Term: term, Position: pos})
 	})
 	return out
+}
+
+// tailTerms are the terms kept from beyond MaxIndexedText.
+type tailTerms map[string]bool
+
+// keep reports whether the term found at byte start is indexed: always
+// within MaxIndexedText, beyond it the first time only and while fewer
+// than maxTailWords are kept.
+func (t tailTerms) keep(start int, term []byte) bool {
+	if start < MaxIndexedText {
+		return true
+	}
+	if t[string(term)] || len(t) >= maxTailWords {
+		return false
+	}
+	t[string(term)] = true
+	return true
 }
 
 // idTokens finds reference numbers and identifiers: words joined by / - .

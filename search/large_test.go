@@ -85,7 +85,7 @@ func TestHugePageTailWordsBounded(t *testing.T) {
 		fmt.Fprintf(&b, " w%08x %d/%d/QĐ-UB", r.Uint32(), r.IntN(1e5), 1990+r.IntN(35))
 	}
 	f := analyze(b.String(), false)
-	fold, ids := tailTerms(f.fold), tailTerms(f.ids)
+	fold, ids := countBeyondLimit(f.fold), countBeyondLimit(f.ids)
 	for name, seen := range map[string]map[string]int{"text_fold": fold, "ids": ids} {
 		if len(seen) == 0 || len(seen) > maxTailWords {
 			t.Errorf("%s beyond the first %d bytes: %d distinct terms, want 1 to %d", name, MaxIndexedText, len(seen), maxTailWords)
@@ -102,8 +102,8 @@ func TestHugePageTailWordsBounded(t *testing.T) {
 	}
 }
 
-// tailTerms counts the terms of the tokens beyond MaxIndexedText.
-func tailTerms(ts analysis.TokenStream) map[string]int {
+// countBeyondLimit counts the terms of the tokens beyond MaxIndexedText.
+func countBeyondLimit(ts analysis.TokenStream) map[string]int {
 	seen := map[string]int{}
 	for _, tk := range ts {
 		if tk.Start >= MaxIndexedText {
