@@ -203,13 +203,18 @@ func pageIdentifiers(text string, page int) []Identifier {
 		}
 		return fs[i].end-fs[i].start > fs[j].end-fs[j].start
 	})
+	// Offsets count characters; the findings come in order, so each count
+	// goes on from the previous one and a page is read once, not once per
+	// finding.
 	var out []Identifier
-	lastEnd := -1
+	lastEnd, counted, runes := -1, 0, 0
 	for _, f := range fs {
 		if f.start < lastEnd {
 			continue
 		}
-		f.id.Offset = utf8.RuneCountInString(text[:f.start])
+		runes += utf8.RuneCountInString(text[counted:f.start])
+		counted = f.start
+		f.id.Offset = runes
 		out = append(out, f.id)
 		lastEnd = f.end
 	}

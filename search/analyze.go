@@ -393,8 +393,23 @@ type fields struct {
 	fold, aux, en, ids analysis.TokenStream
 }
 
+// MaxIndexedText is how much of a document's text, in bytes, the index
+// reads word by word: every occurrence with its position, for phrases,
+// adjacency and highlights. Beyond it each distinct word is indexed once,
+// at its first place, up to maxTailWords of them: the document is still
+// found by the words it holds there, while what indexing it holds in
+// memory stays bounded (the terms of a document are built whole before
+// Bleve writes them: some thirty bytes per byte of text). The whole text
+// is stored and shown all the same.
+const MaxIndexedText = 1 << 20
+
+// maxTailWords bounds the distinct words, and the distinct identifiers,
+// indexed from beyond MaxIndexedText.
+const maxTailWords = 50_000
+
 // analyze gives a document's text its terms in every field. The terms
 // are slices of one buffer, and the tokens of each field one allocation.
+// Beyond MaxIndexedText only the first occurrence of each word is kept.
 func analyze(text string, english bool) fields {
 	type tok struct {
 		start, end, pos int
@@ -402,21 +417,19 @@ func analyze(text string, english bool) fields {
 		exactDiffers    bool
 	}
 	var toks []tok
-	buf := make([]byte, 0, len(text)*2+len(text)/2)
+	buf := make([]byte, 0, min(len(text), MaxIndexedText)*5/2)
+	tail := tailTerms{}
 	scan(text, func(start, end, pos int) {
 		t := tok{start: start, end: end, pos: pos}
 		t.exact[0] = len(buf)
 		buf = appendExact(buf, text[start:end])
 		t.exact[1] = len(buf)
 		exact := buf[t.exact[0]:t.exact[1]]
-		ascii := true
-		for _, c := range exact {
-			if c >= utf8.RuneSelf {
-				ascii = false
-				break
-			}
+		if !tail.keep(start, exact) {
+			buf = buf[:t.exact[0]]
+			return
 		}
-		if ascii {
+		if isASCII(exact) {
 			t.fold = t.exact
 		} else {
 			t.fold[0] = len(buf)
@@ -455,8 +468,47 @@ func analyze(text string, english bool) fields {
 			f.en[i] = &en[i]
 		}
 	}
-	f.ids = idTokens(text)
+	f.ids = textIDTokens(text)
 	return f
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// textIDTokens is idTokens for a document's text: beyond MaxIndexedText,
+// each identifier once, up to maxTailWords of them.
+func textIDTokens(text string) analysis.TokenStream {
+	var out analysis.TokenStream
+	tail := tailTerms{}
+	scanIDs(text, func(start, end, pos int) {
+		if term := []byte(lowerNFC(text[start:end])); tail.keep(start, term) {
+			out = append(out, &analysis.Token{Start: start, End: end, Term: term, Position: pos})
+		}
+	})
+	return out
+}
+
+// tailTerms are the terms kept from beyond MaxIndexedText.
+type tailTerms map[string]bool
+
+// keep reports whether the term found at byte start is indexed: always
+// within MaxIndexedText, beyond it the first time only and while fewer
+// than maxTailWords are kept.
+func (t tailTerms) keep(start int, term []byte) bool {
+	if start < MaxIndexedText {
+		return true
+	}
+	if t[string(term)] || len(t) >= maxTailWords {
+		return false
+	}
+	t[string(term)] = true
+	return true
 }
 
 // idTokens finds reference numbers and identifiers: words joined by / - .
@@ -464,6 +516,15 @@ func analyze(text string, english bool) fields {
 // digits, each kept whole, lower case.
 func idTokens(text string) analysis.TokenStream {
 	var out analysis.TokenStream
+	scanIDs(text, func(start, end, pos int) {
+		out = append(out, &analysis.Token{Start: start, End: end, Term: []byte(lowerNFC(text[start:end])), Position: pos})
+	})
+	return out
+}
+
+// scanIDs finds the identifiers idTokens keeps and calls each with its
+// bytes and position.
+func scanIDs(text string, each func(start, end, pos int)) {
 	pos := 0
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
@@ -503,7 +564,6 @@ func idTokens(text string) analysis.TokenStream {
 			continue
 		}
 		pos++
-		out = append(out, &analysis.Token{Start: start, End: end, Term: []byte(lowerNFC(text[start:end])), Position: pos})
+		each(start, end, pos)
 	}
-	return out
 }

@@ -23,18 +23,34 @@ type source struct {
 	flags  []string
 }
 
+// pageSeparator stands between two pages in a document's indexed text.
+const pageSeparator = "\n\f\n"
+
 // docText joins a document's pages, separated by a form feed on a line of
 // its own; pageStarts holds each page's first byte.
 func docText(pages []pipeline.Page) (text string, pageStarts []int) {
 	var sb strings.Builder
 	for i, p := range pages {
 		if i > 0 {
-			sb.WriteString("\n\f\n")
+			sb.WriteString(pageSeparator)
 		}
 		pageStarts = append(pageStarts, sb.Len())
 		sb.WriteString(p.Text)
 	}
 	return sb.String(), pageStarts
+}
+
+// IndexedInFull reports that the index reads the whole text of these
+// pages word by word, none of it beyond MaxIndexedText.
+func IndexedInFull(pages []pipeline.Page) bool {
+	n := 0
+	for i, p := range pages {
+		if i > 0 {
+			n += len(pageSeparator)
+		}
+		n += len(p.Text)
+	}
+	return n <= MaxIndexedText
 }
 
 // docDate is the document's date: the date classification captured, else

@@ -17,6 +17,7 @@ import (
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	index "github.com/blevesearch/bleve_index_api"
+	zapx "github.com/blevesearch/zapx/v17"
 	"slices"
 
 	"hoso/pipeline"
@@ -51,6 +52,13 @@ func init() {
 	// them in the background. Merging them in memory first, before they
 	// are written (scorch's default), merged every document once more.
 	scorch.DefaultMinSegmentsForInMemoryMerge = 1 << 30
+	// zap reserves a new segment's buffer up front: the previous
+	// segment's bytes per document times this batch's documents (plus
+	// 100). After a batch that held one document of several MB, the next
+	// batch of 500 reserved gigabytes (1.2 GB of the process's memory on
+	// the whole development corpus). With no estimate the buffer grows
+	// as the segment is written, to what the batch needs.
+	zapx.NewSegmentBufferNumResultsFactor = 0
 }
 
 // ErrInUse means another process holds the index.

@@ -253,13 +253,17 @@ type documentPage struct {
 	Form               correction
 	Message, Error     string
 	Pages              []pipeline.Page
-	Flags              []*pipeline.Flag
-	History            []*pipeline.AuditRecord
-	Preview            string // "pdf", "image" or ""
-	Original           string
-	CanReview          bool
-	CanCorrect         bool
-	Search             DocumentSearch // which search nodes hold it
+	// IndexedInPart: search reads only the first IndexedBytes of the
+	// text word by word (search.MaxIndexedText).
+	IndexedInPart bool
+	IndexedBytes  int64
+	Flags         []*pipeline.Flag
+	History       []*pipeline.AuditRecord
+	Preview       string // "pdf", "image" or ""
+	Original      string
+	CanReview     bool
+	CanCorrect    bool
+	Search        DocumentSearch // which search nodes hold it
 }
 
 func (p *documentPage) title(v *view) string { return p.Doc.Filename }
@@ -289,6 +293,7 @@ func (s *Server) renderDocument(w http.ResponseWriter, r *http.Request, d *pipel
 		s.fail(w, r, err)
 		return
 	}
+	page.IndexedInPart, page.IndexedBytes = !search.IndexedInFull(page.Pages), search.MaxIndexedText
 	if d.Identifiers, err = s.cfg.Store.IdentifierListByDocument(ctx, d.ID); err != nil {
 		s.fail(w, r, err)
 		return
