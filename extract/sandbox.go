@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -91,6 +92,7 @@ type Sandbox struct {
 
 	recording bool
 	busy      []Interval
+	peak      atomic.Int64 // the largest memory a child reported, bytes
 }
 
 // Interval is a span of time a child spent on one file.
@@ -182,6 +184,9 @@ type response struct {
 	// could run out of its limit: it exits, and the parent starts a new
 	// one.
 	Retire bool `json:"retire,omitempty"`
+	// PeakRSS is the most memory the child, or a program it ran, has
+	// held so far, in bytes.
+	PeakRSS int64 `json:"peak_rss,omitempty"`
 }
 
 // Extract extracts the file at path in a child. A domain error (a
@@ -248,6 +253,8 @@ func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions, att
 			ce.Message = fmt.Sprintf("The file is too large to read within the memory limit of %d MB.", s.cfg.Memory>>20)
 		}
 		return nil, err
+	}
+	for peak := s.peak.Load(); resp.PeakRSS > peak && !s.peak.CompareAndSwap(peak, resp.PeakRSS); peak = s.peak.Load() {
 	}
 	c.files++
 	if c.files >= s.cfg.FilesPerChild || resp.Retire {
@@ -555,6 +562,7 @@ func serveChild(in io.Reader, out io.Writer) int {
 		if limit > 0 {
 			resp.Retire = residentMemory() > limit/2
 		}
+		resp.PeakRSS = peakMemory()
 		if err := enc.Encode(resp); err != nil {
 			return 2
 		}
@@ -563,6 +571,33 @@ func serveChild(in io.Reader, out io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// PeakRSS is the most memory one of the sandbox's children (or a
+// program a child ran: tesseract, pdftoppm, a converter) has held, in
+// bytes, as the children report it after each file. The kernel's own
+// count for children (getrusage) cannot tell it: a child started from a
+// large parent is charged the parent's size at its start.
+func (s *Sandbox) PeakRSS() int64 { return s.peak.Load() }
+
+// peakMemory is the most memory this process has held (its VmHWM, which
+// counts from its own start) or any program it ran and waited for, in
+// bytes (0 when /proc cannot tell).
+func peakMemory() int64 {
+	var peak int64
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+				peak = kb << 10
+			}
+		}
+	}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru) == nil {
+		peak = max(peak, ru.Maxrss<<10)
+	}
+	return peak
 }
 
 // residentMemory is this process's resident set in bytes (0 when

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -260,4 +261,30 @@ func TestSandboxBudget(t *testing.T) {
 	if len(budget) != 0 {
 		t.Errorf("%d tokens still held after the file", len(budget))
 	}
+}
+
+// TestSandboxPeakMemory: the sandbox knows the most memory a child held,
+// as the child counts it, not as the kernel charges a child started from
+// a large parent (the parent's size at the start): with 256 MB touched
+// here, a child reading a small text reports tens of MB.
+func TestSandboxPeakMemory(t *testing.T) {
+	ballast := make([]byte, 256<<20)
+	for i := range ballast {
+		if i%4096 == 0 {
+			ballast[i] = 1
+		}
+	}
+	sb, err := NewSandbox(SandboxConfig{Timeout: 10 * time.Second, Children: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	if _, err := sb.Extract(context.Background(), writeTemp(t, "note.txt", []byte("Biên bản bàn giao hồ sơ"))); err != nil {
+		t.Fatal(err)
+	}
+	peak := sb.PeakRSS()
+	if peak < 1<<20 || peak > 128<<20 {
+		t.Errorf("child's peak %d MB, want between 1 and 128 (the parent holds %d MB)", peak>>20, len(ballast)>>20)
+	}
+	runtime.KeepAlive(ballast)
 }

@@ -80,7 +80,7 @@ func (m *Main) process(ctx context.Context, args []string) error {
 		sum.DocumentsPerSecond = float64(sum.Documents) / el
 		sum.PagesPerSecond = float64(sum.Pages) / el
 	}
-	sum.PeakRSSMB, sum.PeakChildRSSMB = peakRSS()
+	sum.PeakRSSMB, sum.PeakChildRSSMB = peakRSS(rt)
 	m.printSummary(sum)
 	if *asJSON {
 		b, _ := json.Marshal(sum)
@@ -334,14 +334,13 @@ func eachDocument(ctx context.Context, st pipeline.Store, batchIDs []int64, fn f
 }
 
 // peakRSS returns the peak resident memory of this process and of its
-// largest child, in MB.
-func peakRSS() (self, children float64) {
+// largest extraction or OCR child (or a program the child ran), in MB.
+// The children report their own: the kernel's count for children charges
+// each one this process's size when it started.
+func peakRSS(rt *Runtime) (self, children float64) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		self = float64(ru.Maxrss) / 1024
 	}
-	if syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru) == nil {
-		children = float64(ru.Maxrss) / 1024
-	}
-	return self, children
+	return self, float64(max(rt.Sandbox.PeakRSS(), rt.OCRSandbox.PeakRSS())) / (1 << 20)
 }
