@@ -40,11 +40,7 @@ func TestProcessEmail(t *testing.T) {
 			if mail["parent_id"] != nil || att["parent_id"] != mail["id"] || att["path"] != filepath.Base(dir)+"/thu.eml/don.txt" {
 				t.Errorf("parent_id: e-mail %v, attachment %v (path %v), want the attachment's to be %v", mail["parent_id"], att["parent_id"], att["path"], mail["id"])
 			}
-			fields := map[string]any{}
-			for _, f := range mail["fields"].([]any) {
-				f := f.(map[string]any)
-				fields[f["name"].(string)] = f["value"]
-			}
+			fields := exportFields(mail)
 			want := map[string]any{"mail_from": "An <an@example.vn>", "mail_to": "tuphap@example.vn", "mail_date": "2024-03-05", "mail_subject": "Don de nghi"}
 			for k, v := range want {
 				if fields[k] != v {
@@ -88,15 +84,7 @@ func TestProcessEmailArchive(t *testing.T) {
 	top := filepath.Base(dir) + "/thu.eml"
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
-			out, errs, code := run(t, b, "process", "--json", "--batch", "mail", dir)
-			if code != 0 {
-				t.Fatalf("process exit %d: %s", code, errs)
-			}
-			lines := strings.Split(strings.TrimSpace(out), "\n")
-			var sum summary
-			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
-				t.Fatal(err)
-			}
+			sum := processJSON(t, b, "mail", dir)
 			rows := exportRows(t, b, "--text")
 			var mailID any
 			docs := map[string]map[string]any{}
@@ -185,15 +173,7 @@ func TestProcessOutlookMessage(t *testing.T) {
 	top := filepath.Base(dir) + "/thu.msg"
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
-			out, errs, code := run(t, b, "process", "--json", "--batch", "outlook", dir)
-			if code != 0 {
-				t.Fatalf("process exit %d: %s", code, errs)
-			}
-			lines := strings.Split(strings.TrimSpace(out), "\n")
-			var sum summary
-			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
-				t.Fatal(err)
-			}
+			sum := processJSON(t, b, "outlook", dir)
 			docs := map[string]map[string]any{}
 			for _, r := range exportRows(t, b, "--text") {
 				docs[r["path"].(string)] = r
@@ -202,11 +182,7 @@ func TestProcessOutlookMessage(t *testing.T) {
 			if !ok || len(docs) != 3 {
 				t.Fatalf("documents %v, want the message and two attachments", keys(docs))
 			}
-			fields := map[string]any{}
-			for _, f := range mail["fields"].([]any) {
-				f := f.(map[string]any)
-				fields[f["name"].(string)] = f["value"]
-			}
+			fields := exportFields(mail)
 			want := map[string]any{"mail_from": "Nguyễn Văn An <an@example.vn>", "mail_to": "Phòng Tư pháp", "mail_date": "2024-03-05", "mail_subject": "Hồ sơ xin phép"}
 			for k, v := range want {
 				if fields[k] != v {
@@ -231,4 +207,30 @@ func TestProcessOutlookMessage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// processJSON runs hoso process on dir as one batch and returns the
+// summary it prints as JSON.
+func processJSON(t *testing.T, b backend, batch, dir string) summary {
+	t.Helper()
+	out, errs, code := run(t, b, "process", "--json", "--batch", batch, dir)
+	if code != 0 {
+		t.Fatalf("process exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var sum summary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// exportFields gives an export row's fields by name.
+func exportFields(row map[string]any) map[string]any {
+	fields := map[string]any{}
+	for _, f := range row["fields"].([]any) {
+		f := f.(map[string]any)
+		fields[f["name"].(string)] = f["value"]
+	}
+	return fields
 }
