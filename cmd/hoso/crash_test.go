@@ -96,7 +96,7 @@ func TestCrashSafety(t *testing.T) {
 				t.Fatal(err)
 			}
 			probe := openProbe(t, b)
-			// Generous: under a loaded machine (the other packages' tests,
+			// Generous: on a loaded machine (the other packages' tests,
 			// OCR among them, run beside this one) the batch crawls.
 			deadline := time.Now().Add(5 * time.Minute)
 			var total, done, inFlight int
@@ -107,12 +107,15 @@ func TestCrashSafety(t *testing.T) {
 				// its job runs surely lands in the middle of a stage.
 				inFlight = probe(`SELECT coalesce(min(j.id), 0) FROM river_job j JOIN document d ON d.id = CAST(j.args->>'$.document_id' AS BIGINT)
 					WHERE j.state = 'running' AND d.state = 'received' AND d.filename = 'append-xref-loop.pdf'`)
-				if total > 0 && done >= 15 && inFlight > 0 {
+				// Only that job is waited for: under load the later stages
+				// lag behind extraction, and a count of finished documents
+				// could still be low when both of its attempts are over.
+				if total > 0 && inFlight > 0 {
 					break
 				}
 				if time.Now().After(deadline) {
 					syscall.Kill(-first.Process.Pid, syscall.SIGKILL)
-					t.Fatalf("the looping PDF was not in flight with 15 documents done within 5 minutes (%d of %d done, job %d in flight): %s", done, total, inFlight, firstErr.String())
+					t.Fatalf("the looping PDF was not in flight within 5 minutes (%d of %d done, job %d in flight): %s", done, total, inFlight, firstErr.String())
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
