@@ -211,13 +211,15 @@ type NearDuplicateMatch struct {
 }
 
 // NearDuplicates flags a document with the earlier ones it nearly
-// repeats, as one flag for the whole cluster: the cluster is named after
-// its first document, and every member of the clusters the document joins
-// is evidence.
+// repeats, as one flag for the whole cluster, and every member of the
+// clusters the document joins is evidence. The document joins the
+// existing cluster with the lowest number, so a cluster's flag stays the
+// one a supervisor may already be reviewing whatever order the documents
+// are checked in; only a document that bridges two clusters merges them.
 func NearDuplicates(documentID int64, matches []NearDuplicateMatch, members []int64, department string) (pipeline.FlagUpsert, int64) {
-	root := documentID
+	root := matches[0].ClusterID
 	for _, m := range matches {
-		root = min(root, m.ClusterID, m.DocumentID)
+		root = min(root, m.ClusterID)
 	}
 	best := matches[0]
 	for _, m := range matches {

@@ -87,3 +87,17 @@ func TestExactDuplicates(t *testing.T) {
 		t.Errorf("flags %+v", flags)
 	}
 }
+
+// A document checked after a cluster formed joins it under the cluster's
+// key, even when its own number is lower: the flag a supervisor may be
+// reviewing stays the cluster's flag, not a new one beside a merged one.
+func TestNearDuplicatesJoinKeepsCluster(t *testing.T) {
+	f, root := NearDuplicates(1, []NearDuplicateMatch{{DocumentID: 2, ClusterID: 2, Similarity: 0.9}, {DocumentID: 3, ClusterID: 2, Similarity: 0.92}}, []int64{2, 3}, "land")
+	if root != 2 || f.Key != "cluster:2" || len(f.Evidence) != 3 {
+		t.Errorf("joined as %d with key %q and %d documents, want cluster 2 with 3", root, f.Key, len(f.Evidence))
+	}
+	// A document bridging two clusters merges them into the lower one.
+	if _, root := NearDuplicates(9, []NearDuplicateMatch{{DocumentID: 7, ClusterID: 5, Similarity: 0.9}, {DocumentID: 8, ClusterID: 4, Similarity: 0.9}}, []int64{4, 5, 7, 8}, "land"); root != 4 {
+		t.Errorf("bridge merged into %d, want 4", root)
+	}
+}
