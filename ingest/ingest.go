@@ -74,6 +74,7 @@ type Upload struct {
 	limits   Limits
 	Batch    *pipeline.Batch
 	used     int64
+	top      int // the nesting depth of the files added (archives' files are deeper)
 	Outcomes []Outcome
 	// attached, when set, gathers the documents and rejections instead
 	// of writing them to the store (Attach).
@@ -143,19 +144,19 @@ func (s *Upload) add(ctx context.Context, rel string, r io.Reader, depth int) er
 	}
 	if limit <= 0 {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r, 1<<30))
-		return s.reject(ctx, rel, pipeline.Errorf(pipeline.ETOOLARGE, "The batch is over its limit of %s; upload this file in another batch.", blob.FormatSize(s.limits.MaxBatchSize)))
+		return s.reject(ctx, rel, s.overBatchLimit())
 	}
 	info, err := s.in.Blobs.Put(ctx, r, limit)
 	if err != nil {
 		if code := pipeline.ErrorCode(err); code != pipeline.EINTERNAL {
 			if code == pipeline.ETOOLARGE && limit < s.limits.MaxFileSize {
-				err = pipeline.Errorf(pipeline.ETOOLARGE, "The batch is over its limit of %s; upload this file in another batch.", blob.FormatSize(s.limits.MaxBatchSize))
+				err = s.overBatchLimit()
 			}
 			return s.reject(ctx, rel, err)
 		}
 		return err
 	}
-	if depth == 0 {
+	if depth == s.top {
 		s.used += info.Size
 	}
 	mime, err := s.sniff(ctx, info)
@@ -187,6 +188,14 @@ func (s *Upload) add(ctx context.Context, rel string, r io.Reader, depth int) er
 	return nil
 }
 
+// overBatchLimit is the refusal of a file the batch has no room left for.
+func (s *Upload) overBatchLimit() error {
+	if s.attached != nil {
+		return pipeline.Errorf(pipeline.ETOOLARGE, "The batch is over its limit of %s with this e-mail's attachments; save the attachment and upload it in another batch.", blob.FormatSize(s.limits.MaxBatchSize))
+	}
+	return pipeline.Errorf(pipeline.ETOOLARGE, "The batch is over its limit of %s; upload this file in another batch.", blob.FormatSize(s.limits.MaxBatchSize))
+}
+
 func (s *Upload) sniff(ctx context.Context, info pipeline.BlobInfo) (string, error) {
 	if info.Size == 0 {
 		return "", nil
@@ -205,6 +214,9 @@ func (s *Upload) sniff(ctx context.Context, info pipeline.BlobInfo) (string, err
 
 func (s *Upload) unpack(ctx context.Context, rel string, info pipeline.BlobInfo, mime string, depth int) error {
 	if depth >= s.limits.MaxDepth {
+		if s.attached != nil {
+			return s.reject(ctx, rel, pipeline.Errorf(pipeline.EUNSAFE, "Refused: archives and e-mails are nested more than %d deep.", s.limits.MaxDepth))
+		}
 		return s.reject(ctx, rel, pipeline.Errorf(pipeline.EUNSAFE, "Refused: archives are nested more than %d deep.", s.limits.MaxDepth))
 	}
 	f, err := s.in.Blobs.Open(ctx, info.SHA256)
@@ -267,10 +279,18 @@ func (s *Upload) reject(ctx context.Context, rel string, cause error) error {
 // Attached gathers what became of the files an e-mail carries: the
 // documents to create and the files refused, to be stored in one
 // transaction with the e-mail's extraction (pipeline.ExtractCompleteParams).
+// The caller sets Used and Depth before the first Attach, so that the
+// batch limit and the nesting limit hold across the e-mails of a batch
+// and the e-mails inside e-mails, not per e-mail.
 type Attached struct {
 	Documents  []pipeline.DocumentCreateParams
 	Rejections []pipeline.Rejection
-	used       int64 // bytes taken so far, against Limits.MaxBatchSize
+	// Used is the bytes the batch holds, counted against
+	// Limits.MaxBatchSize; each attachment kept adds its size.
+	Used int64
+	// Depth is the number of containers (e-mails) above the e-mail; its
+	// attachments are nested one deeper, against Limits.MaxDepth.
+	Depth int
 }
 
 // Attach stores one attachment of a document of batch batchID as an
@@ -281,8 +301,8 @@ type Attached struct {
 // the store (in.Store may be nil): what the attachment became is added
 // to a.
 func (in *Ingester) Attach(ctx context.Context, a *Attached, batchID int64, rel string, r io.Reader) error {
-	s := &Upload{in: in, limits: in.Limits.withDefaults(), Batch: &pipeline.Batch{ID: batchID}, used: a.used, attached: a}
-	err := s.add(ctx, rel, r, 0)
-	a.used = s.used
+	s := &Upload{in: in, limits: in.Limits.withDefaults(), Batch: &pipeline.Batch{ID: batchID}, used: a.Used, top: a.Depth, attached: a}
+	err := s.add(ctx, rel, r, a.Depth)
+	a.Used = s.used
 	return err
 }

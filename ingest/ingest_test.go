@@ -232,7 +232,8 @@ func TestExecutablesRefused(t *testing.T) {
 // TestAttach: an e-mail's attachment is stored as an upload's file is,
 // without touching the store: an archive's files become documents to
 // create, its unsafe entries rejections, a plain attachment one
-// document; the batch limit holds across the attachments of one e-mail.
+// document; the batch limit holds across the attachments and counts
+// from what the batch holds, the nesting limit from the e-mail's depth.
 func TestAttach(t *testing.T) {
 	st, _, blobs := sqlitetest.Open(t)
 	zip := fixture.Zip("don.txt", "Đơn đề nghị", "../evil.txt", "escape", "zeros.txt", strings.Repeat("\x00", 2<<20))
@@ -264,5 +265,30 @@ func TestAttach(t *testing.T) {
 	}
 	if n, err := st.DocumentList(ctx, pipeline.DocumentListParams{Limit: 10}); err != nil || len(n) != 0 {
 		t.Errorf("the store holds %d documents (%v), want none", len(n), err)
+	}
+	if want := "with this e-mail's attachments"; !strings.Contains(a.Rejections[2].Reason, want) {
+		t.Errorf("refusal %q does not say %q", a.Rejections[2].Reason, want)
+	}
+
+	// The limits start from what the batch holds and how deep the e-mail
+	// is: a batch already full refuses the first attachment, and an
+	// e-mail two containers deep does not unpack an archive.
+	full := ingest.Attached{Used: in.Limits.MaxBatchSize}
+	if err := in.Attach(ctx, &full, 7, "thu.eml/ghi-chu.txt", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Documents) != 0 || len(full.Rejections) != 1 || full.Rejections[0].Code != pipeline.ETOOLARGE {
+		t.Errorf("an attachment to a full batch: %+v", full)
+	}
+	deep := ingest.Attached{Depth: 2}
+	if err := in.Attach(ctx, &deep, 7, "a.eml/b.eml/c.eml/ho-so.zip", bytes.NewReader(zip)); err != nil {
+		t.Fatal(err)
+	}
+	if len(deep.Documents) != 0 || len(deep.Rejections) != 1 || !strings.Contains(deep.Rejections[0].Reason, "nested more than 2 deep") {
+		t.Errorf("an archive in an e-mail two deep: %+v", deep)
+	}
+	plain := ingest.Attached{Depth: 2}
+	if err := in.Attach(ctx, &plain, 7, "a.eml/b.eml/c.eml/don.txt", strings.NewReader("Đơn")); err != nil || len(plain.Documents) != 1 || plain.Used != int64(len("Đơn")) {
+		t.Errorf("a plain attachment two deep: %+v, %v", plain, err)
 	}
 }

@@ -31,6 +31,9 @@ type Store interface {
 type BatchStore interface {
 	BatchCreate(ctx context.Context, params BatchCreateParams) (*Batch, error)
 	BatchGetByID(ctx context.Context, id int64) (*Batch, error)
+	// BatchStoredBytes returns the bytes of the documents a batch holds
+	// (an archive's files counted unpacked).
+	BatchStoredBytes(ctx context.Context, id int64) (int64, error)
 	// BatchGet returns a batch if the scope covers its department.
 	BatchGet(ctx context.Context, scope Scope, id int64) (*Batch, error)
 	// BatchList lists batches in scope, newest first, with their documents

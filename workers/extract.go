@@ -146,8 +146,25 @@ func (w *Extract) needsOCR(res *extract.Result) bool {
 // e-mail's path and their names (an archive's files below the
 // archive's), so the batch page shows where each came from.
 func (w *Extract) storeAttachments(ctx context.Context, doc *pipeline.Document, atts []extract.Attachment, dir string) (*ingest.Attached, error) {
+	if len(atts) == 0 {
+		return &ingest.Attached{}, nil
+	}
 	in := &ingest.Ingester{Blobs: w.cfg.Blobs, Limits: w.cfg.Uploads}
 	var out ingest.Attached
+	// The batch limit counts what the batch already holds, and an e-mail
+	// inside an e-mail nests its attachments one deeper.
+	used, err := w.cfg.Store.BatchStoredBytes(ctx, doc.BatchID)
+	if err != nil {
+		return nil, err
+	}
+	out.Used = used
+	for p := doc.ParentID; p != nil && out.Depth < 8; out.Depth++ {
+		parent, err := w.cfg.Store.DocumentGetByID(ctx, *p)
+		if err != nil {
+			return nil, err
+		}
+		p = parent.ParentID
+	}
 	for _, a := range atts {
 		if a.Path == "" || filepath.Dir(a.Path) != filepath.Clean(dir) {
 			continue // not saved, or not where it was asked to be

@@ -2,6 +2,7 @@ package workers_test
 
 import (
 	"context"
+	"encoding/base64"
 	"log/slog"
 	"os"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"hoso/extract"
 	"hoso/ingest"
+	"hoso/internal/fixture"
 	"hoso/pipeline"
 	"hoso/pipeline/sqlite"
 	"hoso/pipeline/sqlite/sqlitetest"
@@ -188,5 +190,52 @@ func TestEmailAttachments(t *testing.T) {
 	}
 	if want := []string{"thu.eml/don.txt", "thu.eml/message.eml"}; !slices.Equal(paths, want) {
 		t.Errorf("attachments %q, want %q", paths, want)
+	}
+}
+
+// TestEmailNesting: an e-mail inside an e-mail nests its attachments one
+// deeper, so the archive limit counts across e-mails: an archive carried
+// by an e-mail three deep is refused with the reason, while the e-mails
+// themselves become documents linked to the one that carried them.
+func TestEmailNesting(t *testing.T) {
+	sb, err := extract.NewSandbox(extract.SandboxConfig{Timeout: 30 * time.Second, Children: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := pipelineFor(t, sb)
+	zip := base64.StdEncoding.EncodeToString(fixture.Zip("don.txt", "Đơn đề nghị"))
+	inner := "From: c@example.vn\r\nSubject: C\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: text/plain\r\n\r\nthu C\r\n" +
+		"--c\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename=\"ho-so.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + zip + "\r\n--c--\r\n"
+	wrap := func(subject, boundary, body string) string {
+		return "From: " + subject + "@example.vn\r\nSubject: " + subject + "\r\nContent-Type: multipart/mixed; boundary=" + boundary + "\r\n\r\n--" + boundary +
+			"\r\nContent-Type: text/plain\r\n\r\nthu " + subject + "\r\n--" + boundary + "\r\nContent-Type: message/rfc822\r\n\r\n" + body + "\r\n--" + boundary + "--\r\n"
+	}
+	id := add(t, in, "a.eml", wrap("A", "a", wrap("B", "b", inner)))
+	ctx := context.Background()
+	var docs []*pipeline.Document
+	deadline := time.Now().Add(60 * time.Second)
+	for len(docs) < 3 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		if docs, err = in.Store.DocumentListByBatch(ctx, waitDocument(t, in.Store, id).BatchID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for i, d := range docs {
+		d = waitDocument(t, in.Store, d.ID)
+		got = append(got, d.Path)
+		if i > 0 && (d.ParentID == nil || *d.ParentID != docs[i-1].ID) {
+			t.Errorf("%s: parent %v, want %d", d.Path, d.ParentID, docs[i-1].ID)
+		}
+	}
+	if want := []string{"a.eml", "a.eml/message.eml", "a.eml/message.eml/message.eml"}; !slices.Equal(got, want) {
+		t.Fatalf("documents %q, want %q", got, want)
+	}
+	rejs, err := in.Store.RejectionListByBatch(ctx, docs[0].BatchID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rejs) != 1 || rejs[0].Path != "a.eml/message.eml/message.eml/ho-so.zip" || !strings.Contains(rejs[0].Reason, "nested more than 2 deep") {
+		t.Errorf("refused: %+v, want the archive of the third e-mail refused for its depth", rejs)
 	}
 }

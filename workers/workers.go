@@ -48,6 +48,7 @@ type extractStore interface {
 	DocumentNeedsOCR(ctx context.Context, id int64) (bool, error)
 	DocumentWaiting(ctx context.Context, id int64, code, reason string) error
 	ExtractComplete(ctx context.Context, params pipeline.ExtractCompleteParams) error
+	BatchStoredBytes(ctx context.Context, id int64) (int64, error)
 	OCRProgressSet(ctx context.Context, documentID int64, done, total int) error
 }
 

@@ -46,6 +46,15 @@ func (s *Store) BatchGetByID(ctx context.Context, id int64) (*pipeline.Batch, er
 	return s.BatchGet(ctx, pipeline.ScopeAll, id)
 }
 
+// BatchStoredBytes returns the bytes of the documents a batch holds.
+func (s *Store) BatchStoredBytes(ctx context.Context, id int64) (int64, error) {
+	var n int64
+	if err := s.db.QueryRow(ctx, `SELECT COALESCE(SUM(size), 0) FROM document WHERE batch_id = $1`, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count the bytes of batch %d: %w", id, err)
+	}
+	return n, nil
+}
+
 // BatchGet returns a batch in scope.
 func (s *Store) BatchGet(ctx context.Context, scope pipeline.Scope, id int64) (*pipeline.Batch, error) {
 	args := []any{id}

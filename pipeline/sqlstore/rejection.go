@@ -9,12 +9,18 @@ import (
 
 // RejectionCreate records a refused file.
 func (s *Store) RejectionCreate(ctx context.Context, r pipeline.Rejection) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO rejection (batch_id, path, code, reason, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		r.BatchID, r.Path, r.Code, r.Reason, s.now())
-	if err != nil {
+	if err := s.insertRejections(ctx, s.db, []pipeline.Rejection{r}); err != nil {
 		return fmt.Errorf("record rejection: %w", err)
 	}
 	return nil
+}
+
+// insertRejections records refused files.
+func (s *Store) insertRejections(ctx context.Context, q Querier, rs []pipeline.Rejection) error {
+	now := s.now()
+	return insertRows(ctx, q, `INSERT INTO rejection (batch_id, path, code, reason, created_at) VALUES `, len(rs), func(i int) []any {
+		return []any{rs[i].BatchID, rs[i].Path, rs[i].Code, rs[i].Reason, now}
+	})
 }
 
 // RejectionListByBatch returns the refused files of a batch.

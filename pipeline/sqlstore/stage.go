@@ -39,37 +39,25 @@ func (s *Store) ExtractComplete(ctx context.Context, p pipeline.ExtractCompleteP
 		if err != nil || !ok {
 			return err
 		}
+		// What an e-mail carries is recorded with its first reading only: a
+		// document retried after a later stage failed is read again and
+		// finds its attachments and refusals already there.
+		var extractor string
+		if err := tx.QueryRow(ctx, `SELECT extractor FROM document WHERE id = $1`, p.DocumentID).Scan(&extractor); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE document SET mime = $2, pages = $3, quality = $4,
 			extractor = $5, language = $6, error_code = '', error = '', message = $7 WHERE id = $1`,
 			p.DocumentID, p.MIME, len(p.Pages), p.Quality, p.Extractor, p.Language, message); err != nil {
 			return err
 		}
-		// Attachments of an e-mail: created once, with the extraction that
-		// found them (a retry after a crash finds the document extracted).
-		var children int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM document WHERE parent_id = $1`, p.DocumentID).Scan(&children); err != nil {
-			return err
-		}
-		for _, a := range p.Attachments {
-			if children > 0 {
-				break
+		if extractor == "" {
+			for _, a := range p.Attachments {
+				if _, err := s.documentInsert(ctx, tx, a, &p.DocumentID); err != nil {
+					return err
+				}
 			}
-			if _, err := s.documentInsert(ctx, tx, a, &p.DocumentID); err != nil {
-				return err
-			}
-		}
-		// A refused attachment is recorded once by its path, however
-		// often the e-mail is read again.
-		for _, r := range p.Rejections {
-			var n int
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM rejection WHERE batch_id = $1 AND path = $2`, r.BatchID, r.Path).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				continue
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO rejection (batch_id, path, code, reason, created_at) VALUES ($1, $2, $3, $4, $5)`,
-				r.BatchID, r.Path, r.Code, r.Reason, s.now()); err != nil {
+			if err := s.insertRejections(ctx, tx, p.Rejections); err != nil {
 				return err
 			}
 		}

@@ -142,6 +142,17 @@ func testMessageAttachments(t *testing.T, h Harness) {
 			t.Fatal(err)
 		}
 	}
+	// A later stage fails, the e-mail is retried and read again: what it
+	// carries is already there.
+	if err := h.Store.DocumentFail(ctx, pipeline.DocumentFailParams{DocumentID: mail.ID, Stage: pipeline.StageClassify, Code: pipeline.EINTERNAL, Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := h.Store.DocumentRetry(ctx, pipeline.DocumentRetryParams{Scope: pipeline.ScopeAll, BatchID: b.ID, DocumentIDs: []int64{mail.ID}}); err != nil || len(ids) != 1 {
+		t.Fatalf("DocumentRetry = %v, %v", ids, err)
+	}
+	if err := h.Store.ExtractComplete(ctx, p); err != nil {
+		t.Fatal(err)
+	}
 	got, err := h.Store.DocumentGetByID(ctx, mail.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +180,14 @@ func testMessageAttachments(t *testing.T, h Harness) {
 	}
 	if docs[0].ParentID != nil || docs[0].Message == nil {
 		t.Errorf("the e-mail: ParentID %v, Message %v", docs[0].ParentID, docs[0].Message)
+	}
+	// The batch holds the e-mail and its attachments' bytes (the limit
+	// attachments are counted against).
+	if n, err := h.Store.BatchStoredBytes(ctx, b.ID); err != nil || n != mail.Size+9+5 {
+		t.Errorf("BatchStoredBytes = %d, %v; want %d", n, err, mail.Size+9+5)
+	}
+	if n, err := h.Store.BatchStoredBytes(ctx, b.ID+100); err != nil || n != 0 {
+		t.Errorf("BatchStoredBytes(missing) = %d, %v; want 0", n, err)
 	}
 	rejs, err := h.Store.RejectionListByBatch(ctx, b.ID)
 	if err != nil {
