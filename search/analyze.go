@@ -98,7 +98,7 @@ func foldScan(text string, first *[256]bool, each func(start, end int, fold []by
 	var one [8]byte
 	for i := 0; i < len(text); {
 		c := text[i]
-		if c < utf8.RuneSelf && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+		if c < utf8.RuneSelf && !asciiWordByte(c) {
 			i++
 			continue
 		}
@@ -140,7 +140,7 @@ func foldScan(text string, first *[256]bool, each func(start, end int, fold []by
 			c = text[i]
 			r, size = rune(c), 1
 			if c < utf8.RuneSelf {
-				if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+				if !asciiWordByte(c) {
 					break
 				}
 			} else {
@@ -156,6 +156,12 @@ func foldScan(text string, first *[256]bool, each func(start, end int, fold []by
 	}
 }
 
+// asciiWordByte reports whether an ASCII byte belongs to a word: the
+// test foldScan and wordEnd make on every byte before decoding a rune.
+func asciiWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
 // wordEnd returns where the word that starts at i with rune r (size
 // bytes) ends, by foldScan's rules.
 func wordEnd(text string, i int, r rune, size int) int {
@@ -167,7 +173,7 @@ func wordEnd(text string, i int, r rune, size int) int {
 		c := text[i]
 		r, size = rune(c), 1
 		if c < utf8.RuneSelf {
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			if !asciiWordByte(c) {
 				return i
 			}
 		} else {
@@ -418,7 +424,7 @@ func analyze(text string, english bool) fields {
 	}
 	var toks []tok
 	buf := make([]byte, 0, min(len(text), MaxIndexedText)*5/2)
-	tail := tailTerms{}
+	tail := newTailTerms(len(text))
 	scan(text, func(start, end, pos int) {
 		t := tok{start: start, end: end, pos: pos}
 		t.exact[0] = len(buf)
@@ -482,32 +488,50 @@ func isASCII(b []byte) bool {
 }
 
 // textIDTokens is idTokens for a document's text: beyond MaxIndexedText,
-// each identifier once, up to maxTailWords of them.
+// each identifier once, up to maxTailWords of them (told apart as
+// written, and lower-cased only when kept).
 func textIDTokens(text string) analysis.TokenStream {
 	var out analysis.TokenStream
-	tail := tailTerms{}
+	tail := newTailTerms(len(text))
 	scanIDs(text, func(start, end, pos int) {
-		if term := []byte(lowerNFC(text[start:end])); tail.keep(start, term) {
-			out = append(out, &analysis.Token{Start: start, End: end, Term: term, Position: pos})
+		if tail.keep(start, []byte(text[start:end])) {
+			out = append(out, &analysis.Token{Start: start, End: end, Term: []byte(lowerNFC(text[start:end])), Position: pos})
 		}
 	})
 	return out
 }
 
-// tailTerms are the terms kept from beyond MaxIndexedText.
-type tailTerms map[string]bool
+// tailTerms are the terms seen in a text longer than MaxIndexedText, so
+// that the allowance beyond it goes to words not indexed before; nil for
+// a shorter text.
+type tailTerms struct {
+	seen map[string]bool
+	kept int // terms kept beyond MaxIndexedText
+}
+
+func newTailTerms(n int) *tailTerms {
+	if n <= MaxIndexedText {
+		return nil
+	}
+	return &tailTerms{seen: map[string]bool{}}
+}
 
 // keep reports whether the term found at byte start is indexed: always
-// within MaxIndexedText, beyond it the first time only and while fewer
-// than maxTailWords are kept.
-func (t tailTerms) keep(start int, term []byte) bool {
-	if start < MaxIndexedText {
+// within MaxIndexedText, beyond it only a term not seen before and while
+// fewer than maxTailWords were kept there.
+func (t *tailTerms) keep(start int, term []byte) bool {
+	if t == nil {
 		return true
 	}
-	if t[string(term)] || len(t) >= maxTailWords {
+	if start < MaxIndexedText {
+		t.seen[string(term)] = true
+		return true
+	}
+	if t.seen[string(term)] || t.kept >= maxTailWords {
 		return false
 	}
-	t[string(term)] = true
+	t.seen[string(term)] = true
+	t.kept++
 	return true
 }
 

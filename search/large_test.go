@@ -79,7 +79,7 @@ func TestHugePageIndexedInBoundedMemory(t *testing.T) {
 func TestHugePageTailWordsBounded(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(hugeText(MaxIndexedText))
-	b.WriteString(" trùng lặp trùng lặp 56/2007/NĐ-CP 56/2007/NĐ-CP")
+	b.WriteString(" quyết định trùng lặp trùng lặp 56/2007/NĐ-CP 56/2007/NĐ-CP")
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 2 * maxTailWords {
 		fmt.Fprintf(&b, " w%08x %d/%d/QĐ-UB", r.Uint32(), r.IntN(1e5), 1990+r.IntN(35))
@@ -99,6 +99,14 @@ func TestHugePageTailWordsBounded(t *testing.T) {
 	}
 	if fold["trung"] != 1 || ids["56/2007/nđ-cp"] != 1 {
 		t.Errorf("the first words beyond the limit: trung × %d, 56/2007/nđ-cp × %d, want each once", fold["trung"], ids["56/2007/nđ-cp"])
+	}
+	// The allowance goes to words the first part does not hold: those it
+	// does are indexed there already.
+	if n := fold["quyet"]; n != 0 {
+		t.Errorf("quyết, indexed within the first %d bytes, kept %d times beyond them", MaxIndexedText, n)
+	}
+	if len(fold) != maxTailWords {
+		t.Errorf("%d words beyond the limit, want the whole allowance of %d", len(fold), maxTailWords)
 	}
 }
 
