@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"hoso/internal/stats"
 	"hoso/pipeline"
 )
 
@@ -102,12 +103,12 @@ func VolumeSpikes(docs []pipeline.VolumeDocument, from, to string, cfg VolumeCon
 			for i := range cfg.Baseline {
 				base[i] = float64(byDay[day.AddDate(0, 0, -1-i).Format("2006-01-02")])
 			}
-			med := median(base)
+			med := stats.Median(base)
 			dev := make([]float64, len(base))
 			for i, v := range base {
 				dev[i] = math.Abs(v - med)
 			}
-			spread := 1.4826 * median(dev)
+			spread := 1.4826 * stats.Median(dev)
 			// A series that is almost always empty has no spread; the
 			// square root of the median (Poisson) and one document are the
 			// least it is given.
@@ -137,19 +138,6 @@ func VolumeSpikes(docs []pipeline.VolumeDocument, from, to string, cfg VolumeCon
 		return 1
 	})
 	return out
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // VolumeFlag is the flag of a spike, with the day's documents as evidence.

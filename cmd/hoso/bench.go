@@ -1,14 +1,12 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +14,7 @@ import (
 
 	"hoso/extract"
 	"hoso/ingest"
+	"hoso/internal/stats"
 	"hoso/pipeline"
 	"hoso/pipeline/postgres"
 	"hoso/pipeline/sqlite"
@@ -245,7 +244,7 @@ func (br *benchRun) endToEnd(ctx context.Context, name string, c Config, cleanup
 // pdftotext's, and for each database what the queue costs and how long
 // the extraction processes stood idle.
 func (m *Main) benchPipelineReport(ms []*benchMeasure, br *benchRun, pages int) {
-	med := func(ds []time.Duration) time.Duration { return quantile(ds, 0.5) }
+	med := func(ds []time.Duration) time.Duration { return stats.Quantile(ds, 0.5) }
 	var base, extraction time.Duration
 	fmt.Fprintf(m.Stdout, "%-30s %10s %10s %12s %10s\n", "", "seconds", "pages/s", "documents/s", "vs pdftotext")
 	for _, mm := range ms {
@@ -391,15 +390,6 @@ func parallel(ctx context.Context, files []string, n int, fn func(string) error)
 	close(work)
 	wg.Wait()
 	return time.Since(start), ctx.Err()
-}
-
-// quantile is the value below which the fraction p of xs lies: the
-// element at p·len(xs) of a sorted copy (the median for 0.5, the
-// largest for 1). xs must not be empty.
-func quantile[T cmp.Ordered](xs []T, p float64) T {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(float64(len(s))*p))]
 }
 
 // scratchSchema names a PostgreSQL schema for one bench run: prefix and

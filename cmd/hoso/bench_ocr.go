@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 
 	"hoso/extract"
 	"hoso/extract/scanfixture"
+	"hoso/internal/stats"
 	"hoso/pipeline"
 )
 
@@ -119,7 +119,7 @@ func (m *Main) benchOCRPerCore(ctx context.Context, tools extract.OCROptions, sc
 			round, load, hoso.wall.Seconds(), hoso.cpu.Seconds(), float64(pages)/hoso.wall.Seconds(),
 			alone.wall.Seconds(), alone.cpu.Seconds(), float64(pages)/alone.wall.Seconds(), wallRatios[round-1], cpuRatios[round-1])
 	}
-	fmt.Fprintf(m.Stdout, "hoso/tesseract alone per core, median of %d rounds: %.2f by wall clock, %.2f by CPU\n", rounds, median(wallRatios), median(cpuRatios))
+	fmt.Fprintf(m.Stdout, "hoso/tesseract alone per core, median of %d rounds: %.2f by wall clock, %.2f by CPU\n", rounds, stats.Median(wallRatios), stats.Median(cpuRatios))
 	return nil
 }
 
@@ -151,7 +151,7 @@ func (m *Main) benchOCRBatches(ctx context.Context, cfg Config, scans, dir strin
 			fmt.Fprintf(m.Stdout, ": %.2f× faster than one child\n", ratios[len(ratios)-1])
 		}
 	}
-	fmt.Fprintf(m.Stdout, "Mixed batch, all OCR children against one, median of %d rounds: %.2f× faster\n", len(ratios), median(ratios))
+	fmt.Fprintf(m.Stdout, "Mixed batch, all OCR children against one, median of %d rounds: %.2f× faster\n", len(ratios), stats.Median(ratios))
 	return nil
 }
 
@@ -219,18 +219,6 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // benchOCRBatch runs the fixtures and the scans through the pipeline and

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"hoso/internal/stats"
 	"hoso/pipeline"
 	"hoso/search"
 	"hoso/search/relevance"
@@ -198,7 +199,7 @@ func (j *relevanceJudge) report(ctx context.Context) (*relevanceReport, error) {
 		rep.HosoStripped = c.Evaluate(run)
 		rep.BM25Stripped = c.Evaluate(j.baseline(true, true))
 	}
-	rep.P50, rep.P99 = quantile(j.took, 0.5), quantile(j.took, 0.99)
+	rep.P50, rep.P99 = stats.Quantile(j.took, 0.5), stats.Quantile(j.took, 0.99)
 	return rep, nil
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"hoso/internal/stats"
 	"hoso/pipeline/postgres"
 )
 
@@ -126,7 +127,7 @@ func (m *Main) scaleLag(ctx context.Context, o scaleOptions) error {
 			continue
 		}
 		fmt.Fprintf(m.Stdout, "node %s under a steady upload of %d documents/s: lag median %d, 95th percentile %d, most %d change-feed entries (%d samples)\n",
-			n.name, o.rate, quantile(l, 0.5), quantile(l, 0.95), quantile(l, 1), len(l))
+			n.name, o.rate, stats.Quantile(l, 0.5), stats.Quantile(l, 0.95), stats.Quantile(l, 1), len(l))
 	}
 	return m.scaleEmptyNode(ctx, s, o.docs)
 }

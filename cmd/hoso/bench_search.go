@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"hoso/internal/stats"
 	"hoso/pipeline"
 	"hoso/pipeline/sqlite"
 	"hoso/pipeline/sqlstore"
@@ -236,7 +237,7 @@ func (m *Main) benchQueries(ctx context.Context, ix *search.Index, bt *benchText
 	}
 	fmt.Fprintf(m.Stdout, "query latency over %d queries, %s (targets: p50 ≤ 5 ms, p99 ≤ 50 ms):\n", n, what)
 	for _, k := range append([]string{"all"}, benchQueryKinds...) {
-		fmt.Fprintf(m.Stdout, "  %-9s p50 %6.2f ms  p99 %6.2f ms\n", k, millis(quantile(kinds[k], 0.5)), millis(quantile(kinds[k], 0.99)))
+		fmt.Fprintf(m.Stdout, "  %-9s p50 %6.2f ms  p99 %6.2f ms\n", k, millis(stats.Quantile(kinds[k], 0.5)), millis(stats.Quantile(kinds[k], 0.99)))
 	}
 	return nil
 }
