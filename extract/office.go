@@ -297,90 +297,109 @@ func ODT(r io.ReaderAt, size int64) ([]PageText, error) {
 // odtPart reads the text of an ODF part into b, and its headers, footers,
 // notes and comments into extra by section name.
 func odtPart(rc io.Reader, what string, b *pageBuilder, extra map[string]*strings.Builder) error {
-	depth := 0        // inside text:p or text:h
-	skip := 0         // inside tracked changes and note citations
-	cell := 0         // inside table cells
-	var side []string // the sections being read (nested: a comment in a footnote)
-	sb := func() *strings.Builder {
-		if len(side) == 0 {
-			return &b.sb
-		}
-		k := side[len(side)-1]
-		if extra[k] == nil {
-			extra[k] = &strings.Builder{}
-		}
-		return extra[k]
-	}
+	r := &odtReader{b: b, extra: extra}
 	return xmlText(rc, what, func(tok xml.Token) {
 		switch t := tok.(type) {
 		case xml.StartElement:
-			switch t.Name.Local {
-			case "note-citation", "tracked-changes", "creator", "date":
-				skip++
-			case "annotation":
-				side = append(side, "comments")
-			case "note":
-				if attr(t, "note-class") == "endnote" {
-					side = append(side, "endnotes")
-				} else {
-					side = append(side, "footnotes")
-				}
-			case "header", "header-left", "header-first":
-				side = append(side, "header")
-			case "footer", "footer-left", "footer-first":
-				side = append(side, "footer")
-			case "table-cell":
-				cell++
-			case "p", "h":
-				depth++
-			case "s":
-				n, _ := strconv.Atoi(attr(t, "c"))
-				sb().WriteString(strings.Repeat(" ", max(1, min(n, 100))))
-			case "tab":
-				sb().WriteByte('\t')
-			case "line-break":
-				sb().WriteByte('\n')
-			case "soft-page-break":
-				if len(side) == 0 {
-					b.pageBreak()
-				}
-			}
+			r.start(t)
 		case xml.EndElement:
-			switch t.Name.Local {
-			case "note-citation", "tracked-changes", "creator", "date":
-				skip--
-			case "annotation", "note", "header", "header-left", "header-first", "footer", "footer-left", "footer-first":
-				if len(side) > 0 {
-					side = side[:len(side)-1]
-				}
-			case "p", "h":
-				depth--
-				if len(side) > 0 {
-					if s := sb(); s.Len() > 0 && !strings.HasSuffix(s.String(), "\n") {
-						s.WriteByte('\n')
-					}
-				} else if cell > 0 {
-					b.trimRight(" ")
-					b.sb.WriteByte(' ')
-				} else {
-					b.newline()
-				}
-			case "table-cell":
-				cell--
-				if len(side) == 0 {
-					b.trimRight(" ")
-					b.sb.WriteByte('\t')
-				}
-			case "table-row":
-				if len(side) == 0 {
-					b.trimRight("\t ")
-					b.newline()
-				}
-			}
+			r.end(t.Name.Local)
 		case xml.CharData:
-			if depth > 0 && skip == 0 {
-				sb().Write(t)
+			if r.depth > 0 && r.skip == 0 {
+				r.out().Write(t)
 			}
 		}
 	})
+}
+
+// odtReader follows where an ODF part's elements are: the body's text
+// goes to b, a header's, footer's, note's or comment's to extra.
+type odtReader struct {
+	b     *pageBuilder
+	extra map[string]*strings.Builder
+	depth int      // inside text:p or text:h
+	skip  int      // inside tracked changes and note citations
+	cell  int      // inside table cells
+	side  []string // the sections being read (nested: a comment in a footnote)
+}
+
+// out is where text goes now.
+func (r *odtReader) out() *strings.Builder {
+	if len(r.side) == 0 {
+		return &r.b.sb
+	}
+	k := r.side[len(r.side)-1]
+	if r.extra[k] == nil {
+		r.extra[k] = &strings.Builder{}
+	}
+	return r.extra[k]
+}
+
+func (r *odtReader) start(t xml.StartElement) {
+	switch t.Name.Local {
+	case "note-citation", "tracked-changes", "creator", "date":
+		r.skip++
+	case "annotation":
+		r.side = append(r.side, "comments")
+	case "note":
+		if attr(t, "note-class") == "endnote" {
+			r.side = append(r.side, "endnotes")
+		} else {
+			r.side = append(r.side, "footnotes")
+		}
+	case "header", "header-left", "header-first":
+		r.side = append(r.side, "header")
+	case "footer", "footer-left", "footer-first":
+		r.side = append(r.side, "footer")
+	case "table-cell":
+		r.cell++
+	case "p", "h":
+		r.depth++
+	case "s":
+		n, _ := strconv.Atoi(attr(t, "c"))
+		r.out().WriteString(strings.Repeat(" ", max(1, min(n, 100))))
+	case "tab":
+		r.out().WriteByte('\t')
+	case "line-break":
+		r.out().WriteByte('\n')
+	case "soft-page-break":
+		if len(r.side) == 0 {
+			r.b.pageBreak()
+		}
+	}
+}
+
+func (r *odtReader) end(name string) {
+	switch name {
+	case "note-citation", "tracked-changes", "creator", "date":
+		r.skip--
+	case "annotation", "note", "header", "header-left", "header-first", "footer", "footer-left", "footer-first":
+		if len(r.side) > 0 {
+			r.side = r.side[:len(r.side)-1]
+		}
+	case "p", "h":
+		r.depth--
+		switch {
+		case len(r.side) > 0:
+			if s := r.out(); s.Len() > 0 && !strings.HasSuffix(s.String(), "\n") {
+				s.WriteByte('\n')
+			}
+		case r.cell > 0:
+			r.b.trimRight(" ")
+			r.b.sb.WriteByte(' ')
+		default:
+			r.b.newline()
+		}
+	case "table-cell":
+		r.cell--
+		if len(r.side) == 0 {
+			r.b.trimRight(" ")
+			r.b.sb.WriteByte('\t')
+		}
+	case "table-row":
+		if len(r.side) == 0 {
+			r.b.trimRight("\t ")
+			r.b.newline()
+		}
+	}
 }

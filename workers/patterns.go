@@ -3,6 +3,8 @@ package workers
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -207,40 +209,11 @@ func nearDuplicates(ctx context.Context, cfg Config, sigs *signatureCache, doc *
 	} else if err != nil {
 		return err
 	}
-	sig, ok := detect.SignatureFromBytes(own.Signature)
-	if !ok || own.Version != detect.NearDuplicateVersion {
-		return nil
-	}
-	ids, err := cfg.Store.NearDupCandidateIDs(ctx, sig.BandHashes(), doc.ID)
-	if err != nil || len(ids) == 0 {
+	sims, err := similarEarlier(ctx, cfg, sigs, doc, own)
+	if err != nil || len(sims) == 0 {
 		return err
 	}
-	cands, err := sigs.get(ctx, cfg.Store, ids, own.TemplateDocs)
-	if err != nil {
-		return err
-	}
-	threshold := cfg.Detect.NearDuplicateThreshold
-	if own.TemplateDocs == 0 {
-		threshold = cfg.Detect.UntemplatedThreshold
-	}
-	var matched []int64
-	sims := map[int64]float64{}
-	for _, id := range ids {
-		c, ok := cands[id]
-		if !ok || c.docType != own.Type || c.version != own.Version {
-			continue
-		}
-		if c.sha256 == doc.SHA256 {
-			continue // the same file: an exact duplicate, flagged as such
-		}
-		if s := detect.Similarity(&sig, &c.sig); s >= threshold {
-			matched = append(matched, id)
-			sims[id] = s
-		}
-	}
-	if len(matched) == 0 {
-		return nil
-	}
+	matched := slices.Sorted(maps.Keys(sims))
 	// Clusters change as documents join them: read them now.
 	current, err := cfg.Store.NearDupSignatures(ctx, matched)
 	if err != nil {
@@ -252,10 +225,7 @@ func nearDuplicates(ctx context.Context, cfg Config, sigs *signatureCache, doc *
 		matches = append(matches, detect.NearDuplicateMatch{DocumentID: c.DocumentID, ClusterID: c.ClusterID, Similarity: sims[c.DocumentID]})
 		clusters[c.ClusterID] = true
 	}
-	var cl []int64
-	for c := range clusters {
-		cl = append(cl, c)
-	}
+	cl := slices.Collect(maps.Keys(clusters))
 	members, err := cfg.Store.NearDupClusterMembers(ctx, cl)
 	if err != nil {
 		return err
@@ -273,6 +243,40 @@ func nearDuplicates(ctx context.Context, cfg Config, sigs *signatureCache, doc *
 	p.Flags = append(p.Flags, detect.ByDepartment(flag, deps, 2, func(n int) string { return fmt.Sprintf("%d near-identical documents", n) })...)
 	p.ClusterID, p.Merge = root, cl
 	return nil
+}
+
+// similarEarlier returns the earlier documents of the document's type and
+// signature version that share an LSH bucket with it and are similar
+// enough, with their similarity; the same file (an exact duplicate,
+// flagged as such) is not among them.
+func similarEarlier(ctx context.Context, cfg Config, sigs *signatureCache, doc *pipeline.Document, own *pipeline.NearDupWrite) (map[int64]float64, error) {
+	sig, ok := detect.SignatureFromBytes(own.Signature)
+	if !ok || own.Version != detect.NearDuplicateVersion {
+		return nil, nil
+	}
+	ids, err := cfg.Store.NearDupCandidateIDs(ctx, sig.BandHashes(), doc.ID)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	cands, err := sigs.get(ctx, cfg.Store, ids, own.TemplateDocs)
+	if err != nil {
+		return nil, err
+	}
+	threshold := cfg.Detect.NearDuplicateThreshold
+	if own.TemplateDocs == 0 {
+		threshold = cfg.Detect.UntemplatedThreshold
+	}
+	sims := map[int64]float64{}
+	for _, id := range ids {
+		c, ok := cands[id]
+		if !ok || c.docType != own.Type || c.version != own.Version || c.sha256 == doc.SHA256 {
+			continue
+		}
+		if s := detect.Similarity(&sig, &c.sig); s >= threshold {
+			sims[id] = s
+		}
+	}
+	return sims, nil
 }
 
 // Volume works VolumeArgs: it flags the spikes of yesterday and today.
