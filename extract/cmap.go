@@ -216,47 +216,11 @@ func cmapTokens(data []byte) []cmapToken {
 			if j < 0 {
 				return out
 			}
-			h := bytes.Map(func(r rune) rune {
-				if strings.ContainsRune("0123456789abcdefABCDEF", r) {
-					return r
-				}
-				return -1
-			}, data[i+1:i+j])
-			if len(h)%2 == 1 {
-				h = append(h, '0')
-			}
-			b, _ := hex.DecodeString(string(h))
-			if b == nil {
-				b = []byte{}
-			}
-			out = append(out, cmapToken{str: b})
+			out = append(out, cmapToken{str: cmapHex(data[i+1 : i+j])})
 			i += j + 1
 		case c == '(':
 			var b []byte
-			depth := 0
-			i++
-			for i < len(data) {
-				ch := data[i]
-				if ch == '\\' && i+1 < len(data) {
-					b = append(b, data[i+1])
-					i += 2
-					continue
-				}
-				if ch == '(' {
-					depth++
-				} else if ch == ')' {
-					if depth == 0 {
-						i++
-						break
-					}
-					depth--
-				}
-				b = append(b, ch)
-				i++
-			}
-			if b == nil {
-				b = []byte{}
-			}
+			b, i = cmapLiteral(data, i+1)
 			out = append(out, cmapToken{str: b})
 		case c == '[' || c == ']':
 			out = append(out, cmapToken{kw: string(c)})
@@ -274,12 +238,57 @@ func cmapTokens(data []byte) []cmapToken {
 			}
 			word := string(data[i:j])
 			if _, err := strconv.ParseFloat(word, 64); err == nil {
-				out = append(out, cmapToken{kw: "#"})
-			} else {
-				out = append(out, cmapToken{kw: word})
+				word = "#"
 			}
+			out = append(out, cmapToken{kw: word})
 			i = j
 		}
 	}
 	return out
+}
+
+// cmapHex decodes the digits of a hex string (between < and >), other
+// bytes ignored, an odd last digit padded with 0; never nil.
+func cmapHex(h []byte) []byte {
+	h = bytes.Map(func(r rune) rune {
+		if strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return r
+		}
+		return -1
+	}, h)
+	if len(h)%2 == 1 {
+		h = append(h, '0')
+	}
+	b, _ := hex.DecodeString(string(h))
+	if b == nil {
+		b = []byte{}
+	}
+	return b
+}
+
+// cmapLiteral reads a literal string that starts at i (after its "("):
+// its bytes, escapes taken as the byte they escape and nested brackets
+// kept, and where it ends (after its ")"); never nil.
+func cmapLiteral(data []byte, i int) ([]byte, int) {
+	b := []byte{}
+	depth := 0
+	for i < len(data) {
+		ch := data[i]
+		if ch == '\\' && i+1 < len(data) {
+			b = append(b, data[i+1])
+			i += 2
+			continue
+		}
+		if ch == '(' {
+			depth++
+		} else if ch == ')' {
+			if depth == 0 {
+				return b, i + 1
+			}
+			depth--
+		}
+		b = append(b, ch)
+		i++
+	}
+	return b, i
 }
