@@ -103,50 +103,7 @@ func File(ctx context.Context, path string, opts Options) (*Result, error) {
 	if opts.MaxPages <= 0 {
 		opts.MaxPages = 5000
 	}
-	res := &Result{MIME: mime}
-	switch mime {
-	case MIMEPDF:
-		res.Pages, err = PDF(ctx, f, st.Size(), path, opts)
-		for i := range res.Pages {
-			if t, ok := Unshift(res.Pages[i].Text); ok {
-				res.Pages[i].Text = t
-			}
-		}
-	case MIMEDOCX:
-		res.Pages, err = DOCX(f, st.Size())
-	case MIMEODT:
-		res.Pages, err = ODT(f, st.Size())
-	case MIMEXLSX:
-		res.Pages, err = XLSX(f, st.Size())
-	case MIMEPPTX:
-		res.Pages, err = PPTX(f, st.Size())
-	case MIMEODS:
-		res.Pages, err = ODS(f, st.Size())
-	case MIMEODP:
-		res.Pages, err = ODP(f, st.Size())
-	case MIMERTF:
-		res.Pages, err = RTF(f)
-	case MIMEDOC:
-		res.Pages, err = DOC(ctx, f, st.Size(), path, opts)
-	case MIMEXLS:
-		res.Pages, err = XLS(ctx, f, st.Size(), path, opts)
-	case MIMEPPT:
-		res.Pages, err = PPT(f, st.Size())
-	case MIMEEML:
-		res.Pages, res.Message, res.Attachments, err = EML(f, opts.AttachDir)
-	case MIMEMSG:
-		res.Pages, res.Message, res.Attachments, err = MSG(f, st.Size(), opts.AttachDir)
-	case MIMEHTML:
-		res.Pages, err = HTML(f)
-	case MIMEText:
-		res.Pages, res.Encoding, err = Text(f)
-	case MIMEZip:
-		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "The file is a ZIP archive inside a document slot; upload the archive itself so hoso can unpack it.")
-	case MIMEPNG, MIMEJPEG, MIMETIFF:
-		err = pipeline.Errorf(pipeline.ENEEDSOCR, "The file is an %s: its text can only be read by OCR, which is not available yet.", Describe(mime))
-	default:
-		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "hoso cannot read this kind of file (%s). Save it as PDF, DOCX, ODT, XLSX, PPTX, RTF, HTML or plain text and upload it again.", Describe(mime))
-	}
+	res, err := read(ctx, f, st.Size(), path, mime, opts)
 	if err != nil {
 		return res, err
 	}
@@ -158,9 +115,59 @@ func File(ctx context.Context, path string, opts Options) (*Result, error) {
 	res.Language = documentLanguage(res.Pages)
 	if res.Quality == 0 && len(res.Attachments) == 0 {
 		if mime == MIMEPDF {
-			return res, pipeline.Errorf(pipeline.ENEEDSOCR, "This PDF has no text layer (it is probably a scan): its text can only be read by OCR, which is not available yet.")
+			return res, pipeline.Errorf(pipeline.ENEEDSOCR, "This PDF has no text layer (it is probably a scan): its text can only be read by OCR.")
 		}
 		return res, pipeline.Errorf(pipeline.EEMPTY, "The %s contains no text.", Describe(mime))
 	}
 	return res, nil
+}
+
+// read reads a file of the given kind by its reader.
+func read(ctx context.Context, f *os.File, size int64, path, mime string, opts Options) (*Result, error) {
+	res := &Result{MIME: mime}
+	var err error
+	switch mime {
+	case MIMEPDF:
+		res.Pages, err = PDF(ctx, f, size, path, opts)
+		for i := range res.Pages {
+			if t, ok := Unshift(res.Pages[i].Text); ok {
+				res.Pages[i].Text = t
+			}
+		}
+	case MIMEDOCX:
+		res.Pages, err = DOCX(f, size)
+	case MIMEODT:
+		res.Pages, err = ODT(f, size)
+	case MIMEXLSX:
+		res.Pages, err = XLSX(f, size)
+	case MIMEPPTX:
+		res.Pages, err = PPTX(f, size)
+	case MIMEODS:
+		res.Pages, err = ODS(f, size)
+	case MIMEODP:
+		res.Pages, err = ODP(f, size)
+	case MIMERTF:
+		res.Pages, err = RTF(f)
+	case MIMEDOC:
+		res.Pages, err = DOC(ctx, f, size, path, opts)
+	case MIMEXLS:
+		res.Pages, err = XLS(ctx, f, size, path, opts)
+	case MIMEPPT:
+		res.Pages, err = PPT(f, size)
+	case MIMEEML:
+		res.Pages, res.Message, res.Attachments, err = EML(f, opts.AttachDir)
+	case MIMEMSG:
+		res.Pages, res.Message, res.Attachments, err = MSG(f, size, opts.AttachDir)
+	case MIMEHTML:
+		res.Pages, err = HTML(f)
+	case MIMEText:
+		res.Pages, res.Encoding, err = Text(f)
+	case MIMEZip:
+		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "The file is a ZIP archive inside a document slot; upload the archive itself so hoso can unpack it.")
+	case MIMEPNG, MIMEJPEG, MIMETIFF:
+		err = pipeline.Errorf(pipeline.ENEEDSOCR, "The file is an %s: its text can only be read by OCR.", Describe(mime))
+	default:
+		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "hoso cannot read this kind of file (%s). Save it as PDF, DOCX, ODT, XLSX, PPTX, RTF, HTML or plain text and upload it again.", Describe(mime))
+	}
+	return res, err
 }
