@@ -497,6 +497,35 @@ func RunChildIfRequested() {
 
 func serveChild(in io.Reader, out io.Writer) int {
 	limit, _ := strconv.ParseInt(os.Getenv("HOSO_EXTRACT_MEMORY"), 10, 64)
+	childLimits(limit)
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	enc := json.NewEncoder(out)
+	for sc.Scan() {
+		var req request
+		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+			fmt.Fprintln(os.Stderr, "hoso: bad request:", err)
+			return 2
+		}
+		resp := serveRequest(req, enc)
+		if limit > 0 {
+			resp.Retire = residentMemory() > limit/2
+		}
+		resp.PeakRSS = peakMemory()
+		if err := enc.Encode(resp); err != nil {
+			return 2
+		}
+		if resp.Retire {
+			return 0
+		}
+	}
+	return 0
+}
+
+// childLimits sets the child's own bounds: resident memory (bytes, 0 for
+// none), stack, and an exit with a message when the CPU-time limit a
+// request sets is reached.
+func childLimits(limit int64) {
 	if limit > 0 {
 		// The limit is on resident memory: Go reserves far more address
 		// space than it uses (1.7 GB for a child reading a small PDF), so
@@ -526,51 +555,36 @@ func serveChild(in io.Reader, out io.Writer) int {
 		fmt.Fprintln(os.Stderr, "hoso: cpu time limit exceeded")
 		os.Exit(3)
 	}()
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	enc := json.NewEncoder(out)
-	for sc.Scan() {
-		var req request
-		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
-			fmt.Fprintln(os.Stderr, "hoso: bad request:", err)
-			return 2
+}
+
+// serveRequest reads one file as the request asks; OCR progress goes to
+// enc as it is made.
+func serveRequest(req request, enc *json.Encoder) response {
+	limitCPU(req.CPUSeconds)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(req.TimeoutMS)*time.Millisecond)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	opts := Options{Deadline: deadline, MaxPages: req.MaxPages, PDFToText: req.PDFToText, AttachDir: req.AttachDir}
+	var res *Result
+	var err error
+	if req.OCR != nil {
+		req.OCR.Progress = func(done, total int) {
+			_ = enc.Encode(response{Progress: &Progress{Done: done, Total: total}})
 		}
-		limitCPU(req.CPUSeconds)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(req.TimeoutMS)*time.Millisecond)
-		deadline, _ := ctx.Deadline()
-		opts := Options{Deadline: deadline, MaxPages: req.MaxPages, PDFToText: req.PDFToText, AttachDir: req.AttachDir}
-		var res *Result
-		var err error
-		if req.OCR != nil {
-			req.OCR.Progress = func(done, total int) {
-				_ = enc.Encode(response{Progress: &Progress{Done: done, Total: total}})
-			}
-			res, err = FileOCR(ctx, req.Path, opts, *req.OCR)
-		} else {
-			res, err = File(ctx, req.Path, opts)
-		}
-		cancel()
-		resp := response{Result: res}
-		if errors.Is(err, ErrOCRMissing) {
-			resp.Code, resp.Message = pipeline.EOCRMISSING, strings.TrimPrefix(err.Error(), ErrOCRMissing.Error()+": ")
-		} else if err != nil {
-			resp.Code, resp.Message = pipeline.ErrorCode(err), pipeline.ErrorMessage(err)
-			if resp.Code == pipeline.EINTERNAL {
-				resp.Message = "The file could not be read: " + err.Error()
-			}
-		}
-		if limit > 0 {
-			resp.Retire = residentMemory() > limit/2
-		}
-		resp.PeakRSS = peakMemory()
-		if err := enc.Encode(resp); err != nil {
-			return 2
-		}
-		if resp.Retire {
-			return 0
+		res, err = FileOCR(ctx, req.Path, opts, *req.OCR)
+	} else {
+		res, err = File(ctx, req.Path, opts)
+	}
+	resp := response{Result: res}
+	if errors.Is(err, ErrOCRMissing) {
+		resp.Code, resp.Message = pipeline.EOCRMISSING, strings.TrimPrefix(err.Error(), ErrOCRMissing.Error()+": ")
+	} else if err != nil {
+		resp.Code, resp.Message = pipeline.ErrorCode(err), pipeline.ErrorMessage(err)
+		if resp.Code == pipeline.EINTERNAL {
+			resp.Message = "The file could not be read: " + err.Error()
 		}
 	}
-	return 0
+	return resp
 }
 
 // PeakRSS is the most memory one of the sandbox's children (or a
