@@ -34,72 +34,82 @@ func HTML(r io.Reader) ([]PageText, error) {
 		cr = bytes.NewReader(b)
 	}
 	z := html.NewTokenizer(cr)
-	var sb strings.Builder
-	skip, pre := 0, 0
-	last := func() byte {
-		if sb.Len() == 0 {
-			return '\n'
-		}
-		return sb.String()[sb.Len()-1]
-	}
+	var w htmlText
 	for {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
-			return []PageText{{Text: strings.TrimSpace(sb.String()), Extractor: ExtractorHTML}}, nil
+			return []PageText{{Text: strings.TrimSpace(string(w.out)), Extractor: ExtractorHTML}}, nil
 		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
-			tag := string(name)
-			if skipTags[tag] {
-				if tt == html.StartTagToken {
-					skip++
-				} else if tt == html.EndTagToken && skip > 0 {
-					skip--
-				}
-				continue
-			}
-			if tag == "pre" {
-				if tt == html.StartTagToken {
-					pre++
-				} else if tt == html.EndTagToken && pre > 0 {
-					pre--
-				}
-			}
-			switch {
-			case tag == "td" || tag == "th":
-				if c := last(); c != ' ' && c != '\n' {
-					sb.WriteByte(' ')
-				}
-			case blockTags[tag]:
-				if c := last(); c == ' ' {
-					s := strings.TrimRight(sb.String(), " ")
-					sb.Reset()
-					sb.WriteString(s)
-				}
-				if last() != '\n' {
-					sb.WriteByte('\n')
-				}
-			}
+			w.tag(tt, string(name))
 		case html.TextToken:
-			if skip > 0 {
-				continue
+			if w.skip == 0 {
+				w.text(string(z.Text()), z.Raw())
 			}
-			t := string(z.Text())
-			if pre == 0 {
-				t = strings.Join(strings.FieldsFunc(t, isHTMLSpace), " ") + trailingSpace(t)
-				if leadingSpace(t) || isHTMLSpaceByte(firstByte(string(z.Raw()))) {
-					if c := last(); c != ' ' && c != '\n' {
-						sb.WriteByte(' ')
-					}
-				}
-				t = strings.TrimLeft(t, " ")
-				if c := last(); c == ' ' || c == '\n' {
-					t = strings.TrimLeft(t, " ")
-				}
-			}
-			sb.WriteString(t)
 		}
 	}
+}
+
+// htmlText gathers a page's text as its tokens come.
+type htmlText struct {
+	out       []byte
+	skip, pre int // inside script/style…, inside pre
+}
+
+// last is the last byte written, a newline at the start.
+func (w *htmlText) last() byte {
+	if len(w.out) == 0 {
+		return '\n'
+	}
+	return w.out[len(w.out)-1]
+}
+
+// space writes a space unless the text ends in one or a newline.
+func (w *htmlText) space() {
+	if c := w.last(); c != ' ' && c != '\n' {
+		w.out = append(w.out, ' ')
+	}
+}
+
+func (w *htmlText) tag(tt html.TokenType, tag string) {
+	if skipTags[tag] {
+		if tt == html.StartTagToken {
+			w.skip++
+		} else if tt == html.EndTagToken && w.skip > 0 {
+			w.skip--
+		}
+		return
+	}
+	if tag == "pre" {
+		if tt == html.StartTagToken {
+			w.pre++
+		} else if tt == html.EndTagToken && w.pre > 0 {
+			w.pre--
+		}
+	}
+	switch {
+	case tag == "td" || tag == "th":
+		w.space()
+	case blockTags[tag]:
+		w.out = bytes.TrimRight(w.out, " ")
+		if w.last() != '\n' {
+			w.out = append(w.out, '\n')
+		}
+	}
+}
+
+// text writes a text token; outside pre its white space is folded to
+// single spaces, and a space the raw text starts with is kept.
+func (w *htmlText) text(t string, raw []byte) {
+	if w.pre == 0 {
+		t = strings.Join(strings.FieldsFunc(t, isHTMLSpace), " ") + trailingSpace(t)
+		if leadingSpace(t) || len(raw) > 0 && isHTMLSpaceByte(raw[0]) {
+			w.space()
+		}
+		t = strings.TrimLeft(t, " ")
+	}
+	w.out = append(w.out, t...)
 }
 
 func isHTMLSpace(r rune) bool {
@@ -108,13 +118,6 @@ func isHTMLSpace(r rune) bool {
 
 func isHTMLSpaceByte(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
-}
-
-func firstByte(s string) byte {
-	if s == "" {
-		return 'x'
-	}
-	return s[0]
 }
 
 func leadingSpace(t string) bool { return t != "" && t[0] == ' ' }
