@@ -2,6 +2,7 @@ package extract
 
 import (
 	"archive/zip"
+	"bytes"
 	"cmp"
 	"encoding/xml"
 	"errors"
@@ -72,25 +73,35 @@ func xmlText(r io.Reader, what string, fn func(tok xml.Token)) error {
 	}
 }
 
+// textBuf is text being gathered that can lose its trailing spaces and
+// tabs in place: a table's cells and rows trim them as they end, and a
+// strings.Builder would copy all the text so far each time.
+type textBuf struct{ b []byte }
+
+func (t *textBuf) Write(p []byte) (int, error)       { t.b = append(t.b, p...); return len(p), nil }
+func (t *textBuf) WriteString(s string) (int, error) { t.b = append(t.b, s...); return len(s), nil }
+func (t *textBuf) WriteByte(c byte) error            { t.b = append(t.b, c); return nil }
+func (t *textBuf) String() string                    { return string(t.b) }
+func (t *textBuf) Len() int                          { return len(t.b) }
+func (t *textBuf) Reset()                            { t.b = t.b[:0] }
+
+// endsLine reports whether the text is empty or ends with a newline.
+func (t *textBuf) endsLine() bool { return len(t.b) == 0 || t.b[len(t.b)-1] == '\n' }
+
 type pageBuilder struct {
 	pages     []PageText
-	sb        strings.Builder
+	sb        textBuf
 	extractor string
 }
 
 func (b *pageBuilder) newline() {
-	s := b.sb.String()
-	if s != "" && !strings.HasSuffix(s, "\n") {
+	if !b.sb.endsLine() {
 		b.sb.WriteByte('\n')
 	}
 }
 
 func (b *pageBuilder) trimRight(cut string) {
-	s := b.sb.String()
-	if t := strings.TrimRight(s, cut); len(t) != len(s) {
-		b.sb.Reset()
-		b.sb.WriteString(t)
-	}
+	b.sb.b = bytes.TrimRight(b.sb.b, cut)
 }
 
 func (b *pageBuilder) pageBreak() {
@@ -276,7 +287,7 @@ func ODT(r io.ReaderAt, size int64) ([]PageText, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	extra := map[string]*strings.Builder{}
+	extra := map[string]*textBuf{}
 	b := &pageBuilder{extractor: ExtractorODT}
 	if err := odtPart(rc, what, b, extra); err != nil {
 		return nil, err
@@ -296,7 +307,7 @@ func ODT(r io.ReaderAt, size int64) ([]PageText, error) {
 
 // odtPart reads the text of an ODF part into b, and its headers, footers,
 // notes and comments into extra by section name.
-func odtPart(rc io.Reader, what string, b *pageBuilder, extra map[string]*strings.Builder) error {
+func odtPart(rc io.Reader, what string, b *pageBuilder, extra map[string]*textBuf) error {
 	r := &odtReader{b: b, extra: extra}
 	return xmlText(rc, what, func(tok xml.Token) {
 		switch t := tok.(type) {
@@ -316,7 +327,7 @@ func odtPart(rc io.Reader, what string, b *pageBuilder, extra map[string]*string
 // goes to b, a header's, footer's, note's or comment's to extra.
 type odtReader struct {
 	b     *pageBuilder
-	extra map[string]*strings.Builder
+	extra map[string]*textBuf
 	depth int      // inside text:p or text:h
 	skip  int      // inside tracked changes and note citations
 	cell  int      // inside table cells
@@ -324,13 +335,13 @@ type odtReader struct {
 }
 
 // out is where text goes now.
-func (r *odtReader) out() *strings.Builder {
+func (r *odtReader) out() *textBuf {
 	if len(r.side) == 0 {
 		return &r.b.sb
 	}
 	k := r.side[len(r.side)-1]
 	if r.extra[k] == nil {
-		r.extra[k] = &strings.Builder{}
+		r.extra[k] = &textBuf{}
 	}
 	return r.extra[k]
 }
@@ -381,7 +392,7 @@ func (r *odtReader) end(name string) {
 		r.depth--
 		switch {
 		case len(r.side) > 0:
-			if s := r.out(); s.Len() > 0 && !strings.HasSuffix(s.String(), "\n") {
+			if s := r.out(); !s.endsLine() {
 				s.WriteByte('\n')
 			}
 		case r.cell > 0:

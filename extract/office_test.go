@@ -176,3 +176,21 @@ func TestHTMLManyParagraphs(t *testing.T) {
 		t.Errorf("reading a page of %d KB allocated %d MB, want under 64 MB", len(page)>>10, alloc>>20)
 	}
 }
+
+// TestDOCXLongTable: a register of 20,000 rows is read in one pass: each
+// cell and row trimmed its trailing space by copying all the text read so
+// far, so such a table took 24 s and a longer one timed out.
+func TestDOCXLongTable(t *testing.T) {
+	row := `<w:tr><w:tc><w:p><w:r><w:t>Nguyễn Văn An </w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>12 Lê Lợi</w:t></w:r></w:p></w:tc></w:tr>`
+	b := docxOf(t, `<w:tbl>`+strings.Repeat(row, 20_000)+`</w:tbl>`)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	pages, err := DOCX(bytes.NewReader(b), int64(len(b)))
+	runtime.ReadMemStats(&after)
+	if err != nil || len(pages) != 1 || !strings.HasPrefix(pages[0].Text, "Nguyễn Văn An\t12 Lê Lợi\nNguyễn") || strings.Count(pages[0].Text, "\n") != 20_000-1 {
+		t.Fatalf("DOCX = %d pages, %v", len(pages), err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 128<<20 {
+		t.Errorf("reading a table of 20,000 rows allocated %d MB, want under 128 MB", alloc>>20)
+	}
+}
