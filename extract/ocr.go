@@ -427,25 +427,7 @@ func (r *ocrRun) tesseract(ctx context.Context, img, lang string) ([]PageText, e
 // spaces in lines, lines by newlines, paragraphs and blocks by blank
 // lines; the page's confidence is the mean over its words.
 func parseTSV(tsv []byte) []PageText {
-	type key struct{ block, par, line int }
-	var pages []PageText
-	var sb strings.Builder
-	var confSum float64
-	var words int
-	var last key
-	page := 0
-	flush := func() {
-		if page == 0 {
-			return
-		}
-		p := PageText{Text: strings.TrimSpace(sb.String()), Extractor: ExtractorOCR}
-		if words > 0 {
-			p.Confidence = confSum / float64(words)
-		}
-		pages = append(pages, p)
-		sb.Reset()
-		confSum, words = 0, 0
-	}
+	var t tsvText
 	sc := bufio.NewScanner(bytes.NewReader(tsv))
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	first := true
@@ -454,50 +436,83 @@ func parseTSV(tsv []byte) []PageText {
 			first = false
 			continue // header
 		}
-		f := strings.Split(sc.Text(), "\t")
-		if len(f) < 12 {
-			continue
-		}
-		level, _ := strconv.Atoi(f[0])
-		pg, _ := strconv.Atoi(f[1])
-		if pg != page {
-			flush()
-			page = pg
-			last = key{}
-		}
-		if level != 5 {
-			continue
-		}
-		text := strings.TrimSpace(f[11])
-		conf, err := strconv.ParseFloat(f[10], 64)
-		if text == "" || err != nil || conf < 0 {
-			continue
-		}
-		b, _ := strconv.Atoi(f[2])
-		pa, _ := strconv.Atoi(f[3])
-		li, _ := strconv.Atoi(f[4])
-		k := key{b, pa, li}
-		switch {
-		case sb.Len() == 0:
-		case k.block != last.block || k.par != last.par:
-			sb.WriteString("\n\n")
-		case k.line != last.line:
-			sb.WriteString("\n")
-		default:
-			sb.WriteString(" ")
-		}
-		sb.WriteString(text)
-		last = k
-		confSum += conf
-		words++
+		t.row(strings.Split(sc.Text(), "\t"))
 	}
-	flush()
-	for i := range pages {
-		pages[i].Text = normalize(pages[i].Text)
-		pages[i].Quality = Quality(pages[i].Text)
-		pages[i].Language = Language(pages[i].Text)
+	t.flush()
+	for i := range t.pages {
+		p := &t.pages[i]
+		p.Text = normalize(p.Text)
+		p.Quality = Quality(p.Text)
+		p.Language = Language(p.Text)
 	}
-	return pages
+	return t.pages
+}
+
+// tsvText gathers the pages of tesseract's TSV rows.
+type tsvText struct {
+	pages   []PageText
+	sb      strings.Builder
+	confSum float64
+	words   int
+	page    int // the page being read, 0 before the first
+	last    tsvKey
+}
+
+// tsvKey is where a word is: its block, paragraph and line.
+type tsvKey struct{ block, par, line int }
+
+// row takes one row: level, page, block, paragraph, line, word, four
+// box numbers, confidence, text. Only words (level 5) carry text.
+func (t *tsvText) row(f []string) {
+	if len(f) < 12 {
+		return
+	}
+	level, _ := strconv.Atoi(f[0])
+	pg, _ := strconv.Atoi(f[1])
+	if pg != t.page {
+		t.flush()
+		t.page = pg
+		t.last = tsvKey{}
+	}
+	if level != 5 {
+		return
+	}
+	text := strings.TrimSpace(f[11])
+	conf, err := strconv.ParseFloat(f[10], 64)
+	if text == "" || err != nil || conf < 0 {
+		return
+	}
+	b, _ := strconv.Atoi(f[2])
+	pa, _ := strconv.Atoi(f[3])
+	li, _ := strconv.Atoi(f[4])
+	k := tsvKey{b, pa, li}
+	switch {
+	case t.sb.Len() == 0:
+	case k.block != t.last.block || k.par != t.last.par:
+		t.sb.WriteString("\n\n")
+	case k.line != t.last.line:
+		t.sb.WriteString("\n")
+	default:
+		t.sb.WriteString(" ")
+	}
+	t.sb.WriteString(text)
+	t.last = k
+	t.confSum += conf
+	t.words++
+}
+
+// flush ends the page being read.
+func (t *tsvText) flush() {
+	if t.page == 0 {
+		return
+	}
+	p := PageText{Text: strings.TrimSpace(t.sb.String()), Extractor: ExtractorOCR}
+	if t.words > 0 {
+		p.Confidence = t.confSum / float64(t.words)
+	}
+	t.pages = append(t.pages, p)
+	t.sb.Reset()
+	t.confSum, t.words = 0, 0
 }
 
 // Rotate turns a gray image by 90, 180 or 270 degrees clockwise.

@@ -282,3 +282,32 @@ func TestOCROrientationWherePays(t *testing.T) {
 		t.Errorf("upside-down page read with accuracy %.3f", acc)
 	}
 }
+
+// TestParseTSV: tesseract's rows become text — words of a line joined by
+// spaces, lines by a newline, paragraphs and blocks by a blank line, a
+// page per page number — and the confidence is the mean over the words;
+// rows without text or confidence are not words.
+func TestParseTSV(t *testing.T) {
+	rows := []string{
+		"level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext",
+		"1\t1\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t",
+		"5\t1\t1\t1\t1\t1\t0\t0\t1\t1\t90\tQuyết",
+		"5\t1\t1\t1\t1\t2\t0\t0\t1\t1\t80\tđịnh",
+		"5\t1\t1\t1\t2\t1\t0\t0\t1\t1\t70\tsố",
+		"5\t1\t1\t1\t2\t2\t0\t0\t1\t1\t-1\t ",
+		"5\t1\t1\t2\t1\t1\t0\t0\t1\t1\t60\t42",
+		"5\t1\t2\t1\t1\t1\t0\t0\t1\t1\tx\tbỏ",
+		"5\t2\t1\t1\t1\t1\t0\t0\t1\t1\t50\tTrang",
+		"short\trow",
+	}
+	pages := parseTSV([]byte(strings.Join(rows, "\n")))
+	if len(pages) != 2 {
+		t.Fatalf("%d pages, want 2", len(pages))
+	}
+	if pages[0].Text != "Quyết định\nsố\n\n42" || pages[0].Confidence != 75 || pages[0].Extractor != ExtractorOCR {
+		t.Errorf("page 1: %q, confidence %v", pages[0].Text, pages[0].Confidence)
+	}
+	if pages[1].Text != "Trang" || pages[1].Confidence != 50 {
+		t.Errorf("page 2: %q, confidence %v", pages[1].Text, pages[1].Confidence)
+	}
+}
