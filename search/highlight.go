@@ -237,59 +237,28 @@ func fragments(text string, spans []span) []string {
 		return []string{fragment(text, 0, min(len(text), fragmentBytes), nil)}
 	}
 	used := make([]bool, len(spans))
-	type window struct{ from, to, first, last int }
+	type window struct{ from, to int }
 	var picked []window
-	reach := fragmentBytes * 3 / 4
 	for len(picked) < maxFragments {
-		// slide a window over the spans not yet used: the one with the
-		// most different words, then the most spans, wins
-		best, bestLast, bestWords, bestSpans := -1, -1, 0, 0
-		words := map[int]int{}
-		n, j := 0, 0
-		for i := range spans {
-			if j < i {
-				j = i
-			}
-			for ; j < len(spans) && spans[j].end-spans[i].start <= reach; j++ {
-				if !used[j] {
-					words[spans[j].word]++
-					n++
-				}
-			}
-			if !used[i] && (len(words) > bestWords || len(words) == bestWords && n > bestSpans) {
-				best, bestLast, bestWords, bestSpans = i, j-1, len(words), n
-			}
-			if i < j && !used[i] {
-				if words[spans[i].word]--; words[spans[i].word] == 0 {
-					delete(words, spans[i].word)
-				}
-				n--
-			}
-		}
-		if best < 0 {
+		first, last := bestWindow(spans, used, fragmentBytes*3/4)
+		if first < 0 {
 			break
 		}
-		last := best
-		for k := best; k <= bestLast; k++ {
+		for k := first; k <= last; k++ {
 			used[k] = true
-			last = k
 		}
 		// centre the window on its spans
-		mid := (spans[best].start + spans[last].end) / 2
+		mid := (spans[first].start + spans[last].end) / 2
 		from := max(0, mid-fragmentBytes/2)
 		to := min(len(text), from+fragmentBytes)
 		from = max(0, min(from, to-fragmentBytes))
-		from = min(from, spans[best].start)
-		to = max(to, spans[last].end)
-		picked = append(picked, window{from, to, best, last})
+		picked = append(picked, window{min(from, spans[first].start), max(to, spans[last].end)})
 	}
 	sort.Slice(picked, func(i, j int) bool { return picked[i].from < picked[j].from })
 	out := []string{}
 	prevTo := -1
 	for _, w := range picked {
-		if w.from < prevTo {
-			w.from = prevTo
-		}
+		w.from = max(w.from, prevTo)
 		var marks []span
 		for _, sp := range spans {
 			if sp.start >= w.from && sp.end <= w.to {
@@ -303,6 +272,37 @@ func fragments(text string, spans []span) []string {
 		prevTo = w.to
 	}
 	return out
+}
+
+// bestWindow slides a window of reach bytes over the spans not yet used
+// and returns the first and last span of the one with the most different
+// words, then the most spans (a span longer than reach alone); -1 when
+// every span is used.
+func bestWindow(spans []span, used []bool, reach int) (int, int) {
+	best, bestLast, bestWords, bestSpans := -1, -1, 0, 0
+	words := map[int]int{}
+	n, j := 0, 0
+	for i := range spans {
+		if j < i {
+			j = i
+		}
+		for ; j < len(spans) && spans[j].end-spans[i].start <= reach; j++ {
+			if !used[j] {
+				words[spans[j].word]++
+				n++
+			}
+		}
+		if !used[i] && (len(words) > bestWords || len(words) == bestWords && n > bestSpans) {
+			best, bestLast, bestWords, bestSpans = i, j-1, len(words), n
+		}
+		if i < j && !used[i] {
+			if words[spans[i].word]--; words[spans[i].word] == 0 {
+				delete(words, spans[i].word)
+			}
+			n--
+		}
+	}
+	return best, max(bestLast, best)
 }
 
 // fragment renders text[from:to] as HTML, widened to whole words, with
