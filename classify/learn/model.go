@@ -297,72 +297,36 @@ func (m *Model) vectorize(f map[string]int) vector {
 	return v
 }
 
-// fit runs stochastic gradient descent on the regularized log loss. The
-// L2 shrink is kept as one scale factor for all weights (true weight =
-// scale × stored), so a step costs only the document's terms.
+// fit runs stochastic gradient descent on the regularized log loss.
 func (m *Model) fit(xs []vector, ys []int, cfg Config) {
 	nl := len(m.Labels)
-	w := make([]float64, len(m.Terms)*nl)
-	bias := make([]float64, nl)
-	scale := 1.0
+	g := &sgd{nl: nl, w: make([]float64, len(m.Terms)*nl), bias: make([]float64, nl), scale: 1, scores: make([]float64, nl)}
 	order := make([]int, len(xs))
 	for i := range order {
 		order[i] = i
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
-	scores := make([]float64, nl)
 	// Rare labels weigh more, so that the model does not learn to ignore
 	// them; the square root keeps the common ones in charge of accuracy.
-	classWeight := make([]float64, nl)
+	g.classWeight = make([]float64, nl)
 	for c, n := range m.Counts {
-		classWeight[c] = math.Sqrt(float64(len(xs)) / float64(nl*n))
+		g.classWeight[c] = math.Sqrt(float64(len(xs)) / float64(nl*n))
 	}
 	t := 0.0
-	avgW, avgB, passes := make([]float64, len(w)), make([]float64, nl), 0.0
+	avgW, avgB, passes := make([]float64, len(g.w)), make([]float64, nl), 0.0
 	for epoch := range cfg.Epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, k := range order {
-			rate := cfg.Rate / (1 + cfg.Rate*cfg.L2*t)
+			g.step(xs[k], ys[k], cfg.Rate/(1+cfg.Rate*cfg.L2*t), cfg.L2)
 			t++
-			x := xs[k]
-			for c := range nl {
-				s := bias[c]
-				for j, i := range x.idx {
-					s += scale * w[int(i)*nl+c] * float64(x.val[j])
-				}
-				scores[c] = s
-			}
-			softmax(scores)
-			scale *= 1 - rate*cfg.L2
-			for c := range nl {
-				g := scores[c]
-				if c == ys[k] {
-					g--
-				}
-				g *= classWeight[ys[k]]
-				if g == 0 {
-					continue
-				}
-				bias[c] -= rate * g
-				step := rate * g / scale
-				for j, i := range x.idx {
-					w[int(i)*nl+c] -= step * float64(x.val[j])
-				}
-			}
-			if scale < 1e-6 {
-				for i := range w {
-					w[i] *= scale
-				}
-				scale = 1
-			}
 		}
 		// The model is the average of the weights after each pass of the
 		// second half: steadier than the last pass alone.
 		if epoch >= cfg.Epochs/2 {
-			for i, x := range w {
-				avgW[i] += x * scale
+			for i, x := range g.w {
+				avgW[i] += x * g.scale
 			}
-			for c, b := range bias {
+			for c, b := range g.bias {
 				avgB[c] += b
 			}
 			passes++
@@ -371,13 +335,60 @@ func (m *Model) fit(xs []vector, ys []int, cfg Config) {
 			cfg.Progress(epoch+1, cfg.Epochs)
 		}
 	}
-	m.Weights = make([]float32, len(w))
+	m.Weights = make([]float32, len(g.w))
 	for i, x := range avgW {
 		m.Weights[i] = float32(x / passes)
 	}
 	m.Bias = make([]float32, nl)
 	for c, b := range avgB {
 		m.Bias[c] = float32(b / passes)
+	}
+}
+
+// sgd is the state of the descent: weights by term and label, biases by
+// label. The L2 shrink is kept as one scale factor for all weights (true
+// weight = scale × stored), so a step costs only the document's terms.
+type sgd struct {
+	nl          int
+	w, bias     []float64
+	scale       float64
+	scores      []float64 // scratch
+	classWeight []float64
+}
+
+// step moves the weights against the loss's gradient on one document x
+// of label y, at the given rate, shrinking them by l2.
+func (g *sgd) step(x vector, y int, rate, l2 float64) {
+	nl := g.nl
+	for c := range nl {
+		s := g.bias[c]
+		for j, i := range x.idx {
+			s += g.scale * g.w[int(i)*nl+c] * float64(x.val[j])
+		}
+		g.scores[c] = s
+	}
+	softmax(g.scores)
+	g.scale *= 1 - rate*l2
+	for c := range nl {
+		d := g.scores[c]
+		if c == y {
+			d--
+		}
+		d *= g.classWeight[y]
+		if d == 0 {
+			continue
+		}
+		g.bias[c] -= rate * d
+		step := rate * d / g.scale
+		for j, i := range x.idx {
+			g.w[int(i)*nl+c] -= step * float64(x.val[j])
+		}
+	}
+	if g.scale < 1e-6 {
+		for i := range g.w {
+			g.w[i] *= g.scale
+		}
+		g.scale = 1
 	}
 }
 
