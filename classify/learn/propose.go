@@ -53,9 +53,6 @@ func Propose(examples []Example, typ string, cfg ProposeConfig) (*Proposal, erro
 	if cfg.MinPrecision <= 0 {
 		cfg.MinPrecision = 0.7
 	}
-	p := &Proposal{Type: typ, Terms: []ProposedTerm{}}
-	inDocs := map[string][]int{} // term → documents of the type holding it
-	out := map[string]int{}
 	if cfg.Body {
 		bodies := make([]Example, len(examples))
 		for i, e := range examples {
@@ -66,27 +63,8 @@ func Propose(examples []Example, typ string, cfg ProposeConfig) (*Proposal, erro
 		}
 		examples = bodies
 	}
-	feats := parallelFeatures(examples)
-	for i, e := range examples {
-		terms := map[string]bool{}
-		for f := range feats[i] {
-			if t := displayTerm(f); !strings.ContainsAny(t, "0123456789") {
-				terms[t] = true
-			}
-		}
-		for t := range terms {
-			if e.Label == typ {
-				inDocs[t] = append(inDocs[t], p.Documents)
-			} else {
-				out[t]++
-			}
-		}
-		if e.Label == typ {
-			p.Documents++
-		} else {
-			p.Others++
-		}
-	}
+	p := &Proposal{Type: typ, Terms: []ProposedTerm{}}
+	inDocs, out := p.count(examples)
 	if p.Documents == 0 {
 		return nil, pipeline.Errorf(pipeline.ENOTFOUND, "No document of type %q was typed by a rule or a person.", typ)
 	}
@@ -122,6 +100,37 @@ func Propose(examples []Example, typ string, cfg ProposeConfig) (*Proposal, erro
 		candidates = slices.DeleteFunc(candidates, func(t string) bool { return t == best })
 	}
 	return p, nil
+}
+
+// count finds the terms of each example (those without digits) and
+// returns, for each, the documents of p's type that hold it (numbered
+// in order) and how many of the others do; it counts p's documents and
+// the others.
+func (p *Proposal) count(examples []Example) (map[string][]int, map[string]int) {
+	inDocs := map[string][]int{}
+	out := map[string]int{}
+	feats := parallelFeatures(examples)
+	for i, e := range examples {
+		terms := map[string]bool{}
+		for f := range feats[i] {
+			if t := displayTerm(f); !strings.ContainsAny(t, "0123456789") {
+				terms[t] = true
+			}
+		}
+		for t := range terms {
+			if e.Label == p.Type {
+				inDocs[t] = append(inDocs[t], p.Documents)
+			} else {
+				out[t]++
+			}
+		}
+		if e.Label == p.Type {
+			p.Documents++
+		} else {
+			p.Others++
+		}
+	}
+	return inDocs, out
 }
 
 // precision is the share of a term's documents that are of the type,
