@@ -252,7 +252,12 @@ type documentPage struct {
 	Types, Departments []string
 	Form               correction
 	Message, Error     string
-	Pages              []pipeline.Page
+	// Pages are the pages shown: a window of textPages from PageFrom (its
+	// number) of the document's PageTotal; PrevFrom and NextFrom are the
+	// first pages of the windows before and after, 0 for none.
+	Pages                        []pipeline.Page
+	PageFrom, PageTotal          int
+	PrevFrom, NextFrom, LastPage int
 	// IndexedInPart: search reads only the first IndexedBytes of the
 	// text word by word (search.MaxIndexedText).
 	IndexedInPart bool
@@ -267,6 +272,29 @@ type documentPage struct {
 }
 
 func (p *documentPage) title(v *view) string { return p.Doc.Filename }
+
+// textPages is how many pages of text the document page shows at once: a
+// register of thousands of pages would be tens of megabytes of HTML.
+const textPages = 50
+
+// window keeps the pages shown: textPages of them from the page numbered
+// from ("" or out of range: the first).
+func (p *documentPage) window(from string) {
+	p.PageTotal = len(p.Pages)
+	first, err := strconv.Atoi(from)
+	if err != nil || first < 1 || first > p.PageTotal {
+		first = 1
+	}
+	last := min(first+textPages-1, p.PageTotal)
+	p.Pages = p.Pages[first-1 : last]
+	p.PageFrom, p.LastPage = first, last
+	if first > 1 {
+		p.PrevFrom = max(1, first-textPages)
+	}
+	if last < p.PageTotal {
+		p.NextFrom = last + 1
+	}
+}
 
 func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 	d, ok := s.document(w, r)
@@ -294,6 +322,7 @@ func (s *Server) renderDocument(w http.ResponseWriter, r *http.Request, d *pipel
 		return
 	}
 	page.IndexedInPart, page.IndexedBytes = !search.IndexedInFull(page.Pages), search.MaxIndexedText
+	page.window(r.URL.Query().Get("from"))
 	if d.Identifiers, err = s.cfg.Store.IdentifierListByDocument(ctx, d.ID); err != nil {
 		s.fail(w, r, err)
 		return
