@@ -119,7 +119,7 @@ func (m *Main) waitUpload(ctx context.Context, api *client.Client, batchID int64
 		if d.State == pipeline.StateFailed {
 			fmt.Fprintf(m.Stdout, "  failed    %-8d %s: %s\n", d.ID, d.Path, d.Error)
 		} else {
-			fmt.Fprintf(m.Stdout, "  %-9s %-8d %s (%d pages)\n", d.State, d.ID, d.Path, d.Pages)
+			fmt.Fprintf(m.Stdout, "  %-9s %-8d %s (%s)\n", d.State, d.ID, d.Path, pagesText(d.Pages))
 		}
 	}
 	return nil

@@ -224,7 +224,7 @@ func (m *Main) printSummary(s summary) {
 	if s.Documents <= 50 {
 		for _, d := range s.docs {
 			if d.State != pipeline.StateFailed && !d.Waiting() {
-				fmt.Fprintf(w, "  %-9s %s (%s, %d pages)\n", d.State, d.Path, extract.Describe(d.MIME), d.Pages)
+				fmt.Fprintf(w, "  %-9s %s (%s, %s)\n", d.State, d.Path, extract.Describe(d.MIME), pagesText(d.Pages))
 			}
 		}
 	}
@@ -343,4 +343,12 @@ func peakRSS(rt *Runtime) (self, children float64) {
 		self = float64(ru.Maxrss) / 1024
 	}
 	return self, float64(max(rt.Sandbox.PeakRSS(), rt.OCRSandbox.PeakRSS())) / (1 << 20)
+}
+
+// pagesText is "1 page" or "N pages".
+func pagesText(n int) string {
+	if n == 1 {
+		return "1 page"
+	}
+	return fmt.Sprintf("%d pages", n)
 }
