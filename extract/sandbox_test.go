@@ -288,3 +288,21 @@ func TestSandboxPeakMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(ballast)
 }
+
+func TestLimitText(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{2 * time.Minute, "2 minutes"},
+		{time.Minute, "1 minute"},
+		{90 * time.Second, "90 seconds"},
+		{1500 * time.Millisecond, "2 seconds"},
+		{time.Second, "1 second"},
+		{200 * time.Millisecond, "200ms"},
+	} {
+		if got := limitText(c.d); got != c.want {
+			t.Errorf("limitText(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
