@@ -64,12 +64,17 @@ func Sniff(r io.ReaderAt, size int64) (string, error) {
 		return MIMERTF, nil
 	}
 	m := mimetype.Detect(head)
+	base, _, _ := strings.Cut(m.String(), ";")
 	for p := m; p != nil; p = p.Parent() {
 		if p.Is("application/zip") {
+			// Java and Android programs are ZIP files too: refused
+			// whole, never unpacked as an archive of documents.
+			if programs[base] {
+				return base, nil
+			}
 			return sniffZip(r, size, m.String()), nil
 		}
 	}
-	base, _, _ := strings.Cut(m.String(), ";")
 	if programs[base] {
 		return base, nil
 	}

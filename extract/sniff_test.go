@@ -21,6 +21,9 @@ func TestSniff(t *testing.T) {
 		{"docx", docxOf(t, `<w:p><w:r><w:t>x</w:t></w:r></w:p>`), MIMEDOCX},
 		{"odt", odtOf(t, `<text:p>x</text:p>`), MIMEODT},
 		{"zip", fixture.Zip("a.txt", "hello"), MIMEZip},
+		// Programs in a ZIP container are not archives to unpack.
+		{"jar", fixture.Zip("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nMain-Class: HelloWorld\r\n", "HelloWorld.class", "\xca\xfe\xba\xbe\x00\x00\x00\x34"), "application/java-archive"},
+		{"apk", fixture.Zip("AndroidManifest.xml", "\x03\x00\x08\x00", "classes.dex", "dex\n035\x00"), "application/vnd.android.package-archive"},
 		{"html", []byte("<!DOCTYPE html><html><body><p>Xin chào</p></body></html>"), MIMEHTML},
 		{"html fragment", []byte("<html><head><title>t</title></head><body>x</body></html>"), MIMEHTML},
 		{"utf-8 text", []byte("Cộng hòa xã hội chủ nghĩa Việt Nam\n"), MIMEText},
