@@ -92,8 +92,27 @@ func Sniff(r io.ReaderAt, size int64) (string, error) {
 		return MIMEText, nil
 	case base == "application/octet-stream" && looksLikeText(head):
 		return MIMEText, nil
+	case textData(m):
+		return MIMEText, nil
 	}
 	return base, nil
+}
+
+// textData says whether a format is text under another name: JSON and
+// XML data (application/json, application/rss+xml, …). Read as plain
+// text, for a reason telling the clerk to save such a file "as plain
+// text" would ask for what it already is. Images written in text (SVG)
+// are not documents to read.
+func textData(m *mimetype.MIME) bool {
+	if strings.HasPrefix(m.String(), "image/") {
+		return false
+	}
+	for p := m.Parent(); p != nil; p = p.Parent() {
+		if p.Is("text/plain") {
+			return true
+		}
+	}
+	return false
 }
 
 // programs are the formats of executables and scripts: never documents.

@@ -29,6 +29,9 @@ func TestSniff(t *testing.T) {
 		{"utf-8 text", []byte("Cộng hòa xã hội chủ nghĩa Việt Nam\n"), MIMEText},
 		{"utf-16 text", []byte("\xff\xfeH\x00\xe0\x00"), MIMEText},
 		{"windows-1258 text", []byte("Quy\xea\xect \xf0i\xf2nh s\xf4\xec 12\n"), MIMEText},
+		// Data in text is read as text.
+		{"json", []byte(`{"so": "12/2024/QĐ-UBND", "trich_yeu": "Về việc cấp giấy phép xây dựng"}`), MIMEText},
+		{"rss", []byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>Thông báo</title></channel></rss>`), MIMEText},
 		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), MIMEPNG},
 		{"jpeg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), MIMEJPEG},
 		{"tiff", []byte("II*\x00\x08\x00\x00\x00"), MIMETIFF},
