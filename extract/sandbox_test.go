@@ -138,10 +138,10 @@ func TestSandboxChildHangs(t *testing.T) {
 }
 
 // TestSandboxCPULimit uses the real child: a CPU limit of one second stops
-// it on a file that loops (a cross-reference chain that names itself),
-// and the next file gets a fresh child.
+// it on a file that takes minutes to read, and the next file gets a fresh
+// child.
 func TestSandboxCPULimit(t *testing.T) {
-	loop := writeTemp(t, "append-xref-loop.pdf", fixture.LoopingPDF())
+	loop := writeTemp(t, "busy.pdf", fixture.BusyPDF())
 	sb, err := NewSandbox(SandboxConfig{Timeout: 30 * time.Second, CPUTime: time.Second, Children: 1})
 	if err != nil {
 		t.Fatal(err)
