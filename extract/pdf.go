@@ -107,7 +107,14 @@ func pdfPages(r io.ReaderAt, size int64, opts Options) (pages []PageText, repair
 		}
 	}()
 	r, size = pdfView(r, size)
-	rd, err := pdf.NewReader(r, size)
+	var rd *pdf.Reader
+	if xrefLoops(r, size) {
+		// The library would follow the loop for ever; the rebuilt table
+		// below has no previous section.
+		err = errXrefLoop
+	} else {
+		rd, err = pdf.NewReader(r, size)
+	}
 	if err != nil && pipeline.ErrorCode(pdfError(err)) == pipeline.ECORRUPT && size < 256<<20 {
 		// A broken or missing cross-reference table: rebuild one from the
 		// objects found in the file, as qpdf and poppler do.
@@ -786,3 +793,72 @@ func repairXref(data []byte) []byte {
 	fmt.Fprintf(&b, " >>\nstartxref\n%d\n%%%%EOF\n", xrefAt)
 	return b.Bytes()
 }
+
+var (
+	startxrefRE = regexp.MustCompile(`startxref\s+(\d+)`)
+	prevRE      = regexp.MustCompile(`/Prev\s+(\d+)`)
+)
+
+// xrefLoops reports whether the chain of cross-reference sections —
+// startxref, then each section's /Prev — comes back to a section already
+// read. ledongthuc/pdf follows /Prev without remembering where it has
+// been, so such a file (qpdf's append-xref-loop.pdf, issue-149.pdf) kept
+// an extraction child busy until its time limit, twice, and was set
+// aside, although poppler reads it at once.
+func xrefLoops(r io.ReaderAt, size int64) bool {
+	tail := make([]byte, min(size, 2048))
+	n, _ := r.ReadAt(tail, size-int64(len(tail)))
+	tail = tail[:n]
+	i := bytes.LastIndex(tail, []byte("startxref"))
+	if i < 0 {
+		return false
+	}
+	m := startxrefRE.FindSubmatch(tail[i:])
+	if m == nil {
+		return false
+	}
+	off, err := strconv.ParseInt(string(m[1]), 10, 64)
+	seen := map[int64]bool{}
+	buf := make([]byte, min(size, 1<<20))
+	// A file updated a thousand times is not paperwork; its chain is left
+	// to the library and the sandbox's limits.
+	for hops := 0; err == nil && off >= 0 && off < size && hops < 1000; hops++ {
+		if seen[off] {
+			return true
+		}
+		seen[off] = true
+		off, err = prevSection(r, buf, off)
+	}
+	return false
+}
+
+// prevSection returns the /Prev entry of the cross-reference section at
+// off, read into buf: in the trailer after a table, or in the dictionary
+// of a cross-reference stream. A section whose dictionary is not within
+// len(buf) of it ends the chain (errNoPrev), as does one without /Prev.
+func prevSection(r io.ReaderAt, buf []byte, off int64) (int64, error) {
+	n, _ := r.ReadAt(buf, off)
+	dict := buf[:n]
+	if bytes.HasPrefix(bytes.TrimLeft(dict, " \t\r\n"), []byte("xref")) {
+		i := bytes.Index(dict, []byte("trailer"))
+		if i < 0 {
+			return 0, errNoPrev
+		}
+		dict = dict[i:]
+	}
+	for _, end := range []string{"stream", "startxref"} {
+		if j := bytes.Index(dict, []byte(end)); j >= 0 {
+			dict = dict[:j]
+		}
+	}
+	m := prevRE.FindSubmatch(dict)
+	if m == nil {
+		return 0, errNoPrev
+	}
+	return strconv.ParseInt(string(m[1]), 10, 64)
+}
+
+var (
+	errNoPrev   = errors.New("no previous cross-reference section")
+	errXrefLoop = errors.New("malformed PDF: the cross-reference sections loop")
+)

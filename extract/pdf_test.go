@@ -68,6 +68,46 @@ func TestPDFGenerated(t *testing.T) {
 	check("Sandbox.Extract", res, err)
 }
 
+// TestPDFXrefLoop: a file whose cross-reference sections name each
+// other as the previous one is read from a rebuilt table, at once (the
+// library alone follows the loop until the child's time limit), and
+// the corpus's looping files give the text of their repaired twin.
+func TestPDFXrefLoop(t *testing.T) {
+	files := map[string]string{
+		writeTemp(t, "append-xref-loop.pdf", fixture.LoopingPDF()): "A page behind a looping cross-reference chain.",
+	}
+	if dir, ok := inCorpus("pdf-malformed"); ok {
+		files[filepath.Join(dir, "append-xref-loop.pdf")] = "Potato 29"
+		files[filepath.Join(dir, "issue-149.pdf")] = "bar"
+	}
+	for path, want := range files {
+		for _, tool := range []string{"", pdftotextPath(t)} {
+			done := make(chan string, 1)
+			go func() {
+				res, err := File(context.Background(), path, Options{PDFToText: tool})
+				var text strings.Builder
+				if res != nil {
+					for _, p := range res.Pages {
+						text.WriteString(p.Text + "\n")
+					}
+				}
+				if err != nil {
+					text.WriteString(err.Error())
+				}
+				done <- text.String()
+			}()
+			select {
+			case got := <-done:
+				if !strings.Contains(got, want) {
+					t.Errorf("%s (pdftotext %q): %q lacks %q", filepath.Base(path), tool, got, want)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("%s (pdftotext %q): still reading after 30 s", filepath.Base(path), tool)
+			}
+		}
+	}
+}
+
 // TestPDFExpectedText measures word F1 against the reference text that
 // pdfminer.six keeps beside its sample PDFs, with hoso's own reader alone
 // and with the pdftotext fallback.

@@ -247,7 +247,7 @@ func (s *Sandbox) extract(ctx context.Context, path string, ocr *OCROptions, att
 		c.stop()
 		var ce *CrashError
 		if errors.As(err, &ce) && ce.Code == pipeline.ETIMEOUT {
-			ce.Message = fmt.Sprintf("Extraction took longer than %s; the file is probably damaged or far too complex.", s.cfg.Timeout)
+			ce.Message = fmt.Sprintf("Extraction took longer than %s; the file is probably damaged or far too complex.", limitText(s.cfg.Timeout))
 		}
 		if errors.As(err, &ce) && ce.memory {
 			ce.Message = fmt.Sprintf("The file is too large to read within the memory limit of %d MB.", s.cfg.Memory>>20)
@@ -444,6 +444,23 @@ func (c *child) crash() error {
 		return &CrashError{Code: pipeline.ECORRUPT, Message: "The file is damaged: its structure loops back on itself and cannot be read.", Detail: detail}
 	}
 	return &CrashError{Code: pipeline.ECORRUPT, Message: "The extractor crashed on this file; it is probably damaged.", Detail: detail}
+}
+
+// limitText writes a time limit as a clerk reads it ("2 minutes", "90
+// seconds"), in words the message catalog translates; Go's "2m0s" is for
+// logs.
+func limitText(d time.Duration) string {
+	switch {
+	case d == time.Minute:
+		return "1 minute"
+	case d > time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	case d == time.Second:
+		return "1 second"
+	case d > time.Second:
+		return fmt.Sprintf("%d seconds", (d+time.Second-1)/time.Second)
+	}
+	return d.String()
 }
 
 func lastLines(s string, n int) string {

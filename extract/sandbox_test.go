@@ -138,10 +138,10 @@ func TestSandboxChildHangs(t *testing.T) {
 }
 
 // TestSandboxCPULimit uses the real child: a CPU limit of one second stops
-// it on a file that loops (a cross-reference chain that names itself),
-// and the next file gets a fresh child.
+// it on a file that takes minutes to read, and the next file gets a fresh
+// child.
 func TestSandboxCPULimit(t *testing.T) {
-	loop := writeTemp(t, "append-xref-loop.pdf", fixture.LoopingPDF())
+	loop := writeTemp(t, "busy.pdf", fixture.BusyPDF())
 	sb, err := NewSandbox(SandboxConfig{Timeout: 30 * time.Second, CPUTime: time.Second, Children: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -287,4 +287,22 @@ func TestSandboxPeakMemory(t *testing.T) {
 		t.Errorf("child's peak %d MB, want between 1 and 128 (the parent holds %d MB)", peak>>20, len(ballast)>>20)
 	}
 	runtime.KeepAlive(ballast)
+}
+
+func TestLimitText(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{2 * time.Minute, "2 minutes"},
+		{time.Minute, "1 minute"},
+		{90 * time.Second, "90 seconds"},
+		{1500 * time.Millisecond, "2 seconds"},
+		{time.Second, "1 second"},
+		{200 * time.Millisecond, "200ms"},
+	} {
+		if got := limitText(c.d); got != c.want {
+			t.Errorf("limitText(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
 }

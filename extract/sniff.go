@@ -64,12 +64,17 @@ func Sniff(r io.ReaderAt, size int64) (string, error) {
 		return MIMERTF, nil
 	}
 	m := mimetype.Detect(head)
+	base, _, _ := strings.Cut(m.String(), ";")
 	for p := m; p != nil; p = p.Parent() {
 		if p.Is("application/zip") {
+			// Java and Android programs are ZIP files too: refused
+			// whole, never unpacked as an archive of documents.
+			if programs[base] {
+				return base, nil
+			}
 			return sniffZip(r, size, m.String()), nil
 		}
 	}
-	base, _, _ := strings.Cut(m.String(), ";")
 	if programs[base] {
 		return base, nil
 	}
@@ -87,8 +92,27 @@ func Sniff(r io.ReaderAt, size int64) (string, error) {
 		return MIMEText, nil
 	case base == "application/octet-stream" && looksLikeText(head):
 		return MIMEText, nil
+	case textData(m):
+		return MIMEText, nil
 	}
 	return base, nil
+}
+
+// textData says whether a format is text under another name: JSON and
+// XML data (application/json, application/rss+xml, …). Read as plain
+// text, for a reason telling the clerk to save such a file "as plain
+// text" would ask for what it already is. Images written in text (SVG)
+// are not documents to read.
+func textData(m *mimetype.MIME) bool {
+	if strings.HasPrefix(m.String(), "image/") {
+		return false
+	}
+	for p := m.Parent(); p != nil; p = p.Parent() {
+		if p.Is("text/plain") {
+			return true
+		}
+	}
+	return false
 }
 
 // programs are the formats of executables and scripts: never documents.

@@ -21,11 +21,17 @@ func TestSniff(t *testing.T) {
 		{"docx", docxOf(t, `<w:p><w:r><w:t>x</w:t></w:r></w:p>`), MIMEDOCX},
 		{"odt", odtOf(t, `<text:p>x</text:p>`), MIMEODT},
 		{"zip", fixture.Zip("a.txt", "hello"), MIMEZip},
+		// Programs in a ZIP container are not archives to unpack.
+		{"jar", fixture.Zip("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nMain-Class: HelloWorld\r\n", "HelloWorld.class", "\xca\xfe\xba\xbe\x00\x00\x00\x34"), "application/java-archive"},
+		{"apk", fixture.Zip("AndroidManifest.xml", "\x03\x00\x08\x00", "classes.dex", "dex\n035\x00"), "application/vnd.android.package-archive"},
 		{"html", []byte("<!DOCTYPE html><html><body><p>Xin chào</p></body></html>"), MIMEHTML},
 		{"html fragment", []byte("<html><head><title>t</title></head><body>x</body></html>"), MIMEHTML},
 		{"utf-8 text", []byte("Cộng hòa xã hội chủ nghĩa Việt Nam\n"), MIMEText},
 		{"utf-16 text", []byte("\xff\xfeH\x00\xe0\x00"), MIMEText},
 		{"windows-1258 text", []byte("Quy\xea\xect \xf0i\xf2nh s\xf4\xec 12\n"), MIMEText},
+		// Data in text is read as text.
+		{"json", []byte(`{"so": "12/2024/QĐ-UBND", "trich_yeu": "Về việc cấp giấy phép xây dựng"}`), MIMEText},
+		{"rss", []byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>Thông báo</title></channel></rss>`), MIMEText},
 		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), MIMEPNG},
 		{"jpeg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), MIMEJPEG},
 		{"tiff", []byte("II*\x00\x08\x00\x00\x00"), MIMETIFF},

@@ -17,7 +17,9 @@ import (
 // formatsInCode finds, in the module's non-test sources, every message
 // format that may reach a page: the literal formats of pipeline.Errorf,
 // the rule-file problems classify reports (its add and fmt.Errorf
-// formats) and the names extract.Describe returns.
+// formats), the names extract.Describe returns, the time limits
+// extract.limitText writes, and the messages of the sandbox's crashes
+// (a Message field given a literal or a fmt.Sprintf format).
 func formatsInCode(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -45,18 +47,42 @@ func formatsInCode(t *testing.T) map[string]string {
 			s, err := strconv.Unquote(lit.Value)
 			return s, err == nil
 		}
+		// format is a literal, or the literal format of fmt.Sprintf.
+		format := func(e ast.Expr) (string, bool) {
+			if c, ok := e.(*ast.CallExpr); ok && len(c.Args) > 0 {
+				if fn, ok := c.Fun.(*ast.SelectorExpr); ok && fn.Sel.Name == "Sprintf" {
+					if x, ok := fn.X.(*ast.Ident); ok && x.Name == "fmt" {
+						return literal(c.Args[0])
+					}
+				}
+				return "", false
+			}
+			return literal(e)
+		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.FuncDecl:
-				if pkg == "extract" && n.Name.Name == "Describe" {
+				if pkg == "extract" && (n.Name.Name == "Describe" || n.Name.Name == "limitText") {
 					ast.Inspect(n.Body, func(m ast.Node) bool {
 						if r, ok := m.(*ast.ReturnStmt); ok && len(r.Results) == 1 {
-							if s, ok := literal(r.Results[0]); ok {
+							if s, ok := format(r.Results[0]); ok {
 								out[s] = fset.Position(r.Pos()).String()
 							}
 						}
 						return true
 					})
+				}
+			case *ast.KeyValueExpr:
+				if k, ok := n.Key.(*ast.Ident); ok && k.Name == "Message" {
+					if s, ok := format(n.Value); ok {
+						out[s] = fset.Position(n.Pos()).String()
+					}
+				}
+			case *ast.AssignStmt:
+				if sel, ok := n.Lhs[0].(*ast.SelectorExpr); ok && sel.Sel.Name == "Message" && len(n.Rhs) == 1 {
+					if s, ok := format(n.Rhs[0]); ok {
+						out[s] = fset.Position(n.Pos()).String()
+					}
 				}
 			case *ast.CallExpr:
 				name, arg := "", -1
@@ -119,6 +145,8 @@ func TestMessageTranslation(t *testing.T) {
 		// A kind of file is translated, and the sentence starts upper case.
 		{"The Word document contains no text.", "Văn bản Word không có chữ nào."},
 		{"OCR found no text in this image (png): the scan is blank, or too faint or small to read.", "OCR không tìm thấy chữ trong ảnh (png) này: bản quét trống, hoặc chữ quá mờ hay quá nhỏ để đọc."},
+		// A file set aside: its time limit in words, a message inside a message.
+		{"Extraction took longer than 2 minutes; the file is probably damaged or far too complex. The file was set aside after 2 attempts.", "Trích xuất mất hơn 2 phút; tệp có lẽ bị hỏng hoặc quá phức tạp. Tệp đã được để riêng sau 2 lần thử."},
 		// A message inside a message.
 		{"The upload was cut off or malformed. The files received before it are in batch 7.", "Tệp tải lên bị cắt cụt hoặc sai cấu trúc. Các tệp đã nhận trước đó nằm trong lô 7."},
 		// A rule-file problem: the line, then the problem.

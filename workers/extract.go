@@ -110,15 +110,14 @@ func (w *Extract) crashed(ctx context.Context, doc *pipeline.Document, crash *ex
 	if n < w.cfg.MaxCrashes {
 		return err
 	}
-	msg := crash.Message
-	if n > 1 {
-		msg = fmt.Sprintf("%s The file was set aside after %d attempts.", crash.Message, n)
-	}
 	code := crash.Code
 	if crash.Code == pipeline.ECORRUPT {
 		code = pipeline.EQUARANTINED
 	}
-	return w.fail(ctx, doc, pipeline.Errorf(code, "%s", msg))
+	if n > 1 {
+		return w.fail(ctx, doc, pipeline.Errorf(code, "%s The file was set aside after %d attempts.", crash.Message, n))
+	}
+	return w.fail(ctx, doc, pipeline.Errorf(code, "%s", crash.Message))
 }
 
 // needsOCR says whether a PDF goes to OCR: one with pages whose text

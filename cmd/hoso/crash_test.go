@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite"
+
+	"hoso/internal/fixture"
 )
 
 // queryFunc runs a query that returns one integer.
@@ -67,18 +69,21 @@ func hosoCommand(b backend, args ...string) *exec.Cmd {
 // once: one change-feed entry per document, one job per stage, nothing
 // left in the queue.
 func TestCrashSafety(t *testing.T) {
-	// The looping PDF (among the built files) keeps an extraction busy
-	// until its time limit, so that the kill surely lands while a
-	// document is being worked. The corpus, where present, adds real PDFs
-	// and Word files.
+	// The busy PDF keeps an extraction busy until its time limit, so
+	// that the kill surely lands while a document is being worked. The
+	// corpus, where present, adds real PDFs and Word files.
 	built := builtFiles(t)
+	busy := filepath.Join(t.TempDir(), "busy.pdf")
+	if err := os.WriteFile(busy, fixture.BusyPDF(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	paths := []string{filepath.Join("testdata", "fixtures"), filepath.Join(built, "letters")}
 	for _, d := range []string{"pdf-samples", "docx"} {
 		if p, ok := inCorpus(d); ok {
 			paths = append(paths, p)
 		}
 	}
-	paths = append(paths, filepath.Join(built, "hostile", "append-xref-loop.pdf"))
+	paths = append(paths, busy)
 	if p, ok := inCorpus("vietnamese"); ok {
 		paths = append(paths, p)
 	}
@@ -103,10 +108,10 @@ func TestCrashSafety(t *testing.T) {
 			for {
 				total = probe(`SELECT count(*) FROM document`)
 				done = probe(`SELECT count(*) FROM document WHERE state IN ('checked', 'failed')`)
-				// The looping PDF takes its whole time limit: a kill while
+				// The busy PDF takes its whole time limit: a kill while
 				// its job runs surely lands in the middle of a stage.
 				inFlight = probe(`SELECT coalesce(min(j.id), 0) FROM river_job j JOIN document d ON d.id = CAST(j.args->>'$.document_id' AS BIGINT)
-					WHERE j.state = 'running' AND d.state = 'received' AND d.filename = 'append-xref-loop.pdf'`)
+					WHERE j.state = 'running' AND d.state = 'received' AND d.filename = 'busy.pdf'`)
 				// Only that job is waited for: under load the later stages
 				// lag behind extraction, and a count of finished documents
 				// could still be low when both of its attempts are over.
@@ -115,7 +120,7 @@ func TestCrashSafety(t *testing.T) {
 				}
 				if time.Now().After(deadline) {
 					syscall.Kill(-first.Process.Pid, syscall.SIGKILL)
-					t.Fatalf("the looping PDF was not in flight within 5 minutes (%d of %d done, job %d in flight): %s", done, total, inFlight, firstErr.String())
+					t.Fatalf("the busy PDF was not in flight within 5 minutes (%d of %d done, job %d in flight): %s", done, total, inFlight, firstErr.String())
 				}
 				time.Sleep(20 * time.Millisecond)
 			}

@@ -64,7 +64,7 @@ func (m *Main) search(ctx context.Context, args []string) error {
 func (m *Main) printAnswer(res *search.Response) {
 	fmt.Fprintf(m.Stdout, "%d documents found\n", res.Total)
 	if res.Relaxed {
-		fmt.Fprintf(m.Stdout, "No document holds enough of the words; these hold at least %d of them.\n", res.MinMatch)
+		fmt.Fprintf(m.Stdout, "Few documents hold enough of the words, so those holding at least %d of them are shown too.\n", res.MinMatch)
 	}
 	var unknown []string
 	for _, w := range res.Words {
