@@ -181,7 +181,7 @@ func FileOCR(ctx context.Context, path string, opts Options, ocr OCROptions) (*R
 	res.Quality = DocumentQuality(res.Pages)
 	res.Language = documentLanguage(res.Pages)
 	if res.Quality == 0 {
-		return res, pipeline.Errorf(pipeline.EEMPTY, "OCR found no text in this %s: the scan is blank, or too faint or small to read.", Describe(res.MIME))
+		return res, pipeline.Errorf(pipeline.EEMPTY, "OCR found no text in this %s: its pages are blank, or the text is too faint or small to read.", Describe(res.MIME))
 	}
 	return res, nil
 }

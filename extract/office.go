@@ -46,7 +46,7 @@ func openPart(zr *zip.Reader, name, what string) (io.ReadCloser, error) {
 			}
 			rc, err := f.Open()
 			if err != nil {
-				return nil, pipeline.Errorf(pipeline.ECORRUPT, "The %s is damaged: %s cannot be read.", what, name)
+				return nil, pipeline.Errorf(pipeline.ECORRUPT, "The %s is damaged: part of its content cannot be read. Open it in the program that made it and save it again.", what)
 			}
 			return struct {
 				io.Reader

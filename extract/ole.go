@@ -63,7 +63,7 @@ func oleStreams(ra io.ReaderAt, what string, want func(path string) bool) (map[s
 		// A stream cut short is a damaged file: the converters run on it
 		// afterwards may loop on what is missing.
 		if _, err := io.ReadFull(f, b); err != nil {
-			return nil, pipeline.Errorf(pipeline.ECORRUPT, "The %s is damaged: %s cannot be read.", what, p)
+			return nil, pipeline.Errorf(pipeline.ECORRUPT, "The %s is damaged: part of its content cannot be read. Open it in the program that made it and save it again.", what)
 		}
 		out[p] = b
 		total += f.Size
