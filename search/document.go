@@ -3,6 +3,7 @@ package search
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -170,6 +171,32 @@ const (
 	optVectors = index.IncludeTermVectors
 )
 
+// addFileName adds the words of a file's name ("91_2015_QH13_art156.txt":
+// 91, 2015, qh13, art156; the extension left out) to the word fields,
+// after the text and apart from it, so that an officer who types a file
+// name or a part of it finds the file, and a phrase never runs from the
+// text into the name. They point at no place in the text (offsets 0).
+func (f *fields) addFileName(name string, english bool) {
+	if ext := path.Ext(name); len(ext) > 1 && len(ext) <= 5 {
+		name = strings.TrimSuffix(name, ext)
+	}
+	last := 0
+	if n := len(f.fold); n > 0 {
+		last = f.fold[n-1].Position
+	}
+	w := analyze(name, english)
+	for _, ts := range []struct{ from, to *analysis.TokenStream }{{&w.fold, &f.fold}, {&w.aux, &f.aux}, {&w.en, &f.en}} {
+		for _, t := range *ts.from {
+			t.Start, t.End, t.Position = 0, 0, last+nameGap+t.Position
+			*ts.to = append(*ts.to, t)
+		}
+	}
+}
+
+// nameGap is the distance in positions between a document's last word and
+// its file name's first.
+const nameGap = 100
+
 // bleveDocument builds what the index keeps of a document, and its
 // lengths.
 func bleveDocument(src source) (doc *document.Document, l lengths) {
@@ -184,6 +211,7 @@ func bleveDocument(src source) (doc *document.Document, l lengths) {
 			f.ids = append(f.ids, t)
 		}
 	}
+	f.addFileName(d.Filename, english)
 	l = lengths{int64(len(f.fold)), int64(len(f.aux)), int64(len(f.en)), int64(len(f.ids))}
 
 	doc = document.NewDocument(docKey(d.ID))

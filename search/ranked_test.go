@@ -281,7 +281,8 @@ func TestTotalsFollowChanges(t *testing.T) {
 	f.add(t, "x", "", "The district office issued the permits.")
 	f.drain(t)
 	want, _ := f.ix.stats()
-	if want.Docs != 7 || want.English != 1 || want.Terms[lenFold] != 2*21+6 {
+	// 2 words × 21 + 6 words, and each file name's word ("doc1").
+	if want.Docs != 7 || want.English != 1 || want.Terms[lenFold] != 2*21+6+7 {
 		t.Fatalf("totals %+v", want)
 	}
 	doc := func(id int64, text, lang string) source {

@@ -23,6 +23,7 @@ type fixture struct {
 	bat    *pipeline.Batch
 	n      int
 	idents []pipeline.Identifier // the next document's identifiers
+	name   string                // the next document's file name ("": docN.pdf)
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -47,8 +48,12 @@ func (f *fixture) add(t *testing.T, typ string, date string, pages ...string) in
 	t.Helper()
 	ctx := context.Background()
 	f.n++
-	d, err := f.st.DocumentCreate(ctx, pipeline.DocumentCreateParams{BatchID: f.bat.ID, Filename: fmt.Sprintf("doc%d.pdf", f.n),
-		Path: fmt.Sprintf("ho-so/doc%d.pdf", f.n), SHA256: fmt.Sprintf("%064x", f.n), Size: 1, MIME: "application/pdf"})
+	name := fmt.Sprintf("doc%d.pdf", f.n)
+	if f.name != "" {
+		name, f.name = f.name, ""
+	}
+	d, err := f.st.DocumentCreate(ctx, pipeline.DocumentCreateParams{BatchID: f.bat.ID, Filename: name,
+		Path: "ho-so/" + name, SHA256: fmt.Sprintf("%064x", f.n), Size: 1, MIME: "application/pdf"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,4 +334,28 @@ func TestReindexUnderLoad(t *testing.T) {
 		t.Errorf("%d documents after a change, want 41", n)
 	}
 	t.Logf("%d searches answered during the reindex of %d documents (%v)", searches, res.Documents, res.Elapsed)
+}
+
+// TestFileNameFound: an officer finds a file by its name or a part of it
+// ("art156", the whole "91_2015_QH13_art156"), with or without the
+// diacritics of a Vietnamese name; a phrase does not run from the end of
+// the text into the name.
+func TestFileNameFound(t *testing.T) {
+	f := newFixture(t)
+	f.name = "91_2015_QH13_art156.txt"
+	art := f.add(t, "law", "", "Người nào phạm tội thì bị phạt tù.")
+	f.name = "Quyết định giao đất.pdf"
+	land := f.add(t, "decision", "", "Ủy ban nhân dân phường giao đất cho hộ gia đình.")
+	f.add(t, "law", "", "Điều khoản khác về đất đai.")
+	f.drain(t)
+	for q, want := range map[string]int64{"art156": art, "91_2015_QH13_art156": art, "91_2015_QH13_art156.txt": art,
+		"quyet dinh giao dat": land, `"quyết định giao đất"`: land} {
+		res := f.search(t, Request{Query: q})
+		if len(res.Hits) == 0 || res.Hits[0].ID != want {
+			t.Errorf("search %s: %+v, want document %d first", q, res.Hits, want)
+		}
+	}
+	if res := f.search(t, Request{Query: `"phạt tù 91"`}); res.Total != 0 {
+		t.Errorf("a phrase across the text and the name found %d documents", res.Total)
+	}
 }
