@@ -125,6 +125,11 @@ var templates = map[string][]string{
 		"{O}\nTHÔNG BÁO\nLịch tiếp công dân tháng {m} năm {y}\nChủ tịch UBND tiếp công dân vào ngày {d} hằng tháng tại trụ sở.",
 		"{O}\n\nPUBLIC NOTICE\nThe one-stop desk will be closed on {d}/{m}/{y} for system maintenance. Applications can still be submitted online.",
 	},
+	"law": {
+		"QUỐC HỘI\nLuật số: {n}/{y}/QH13\n\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\nLUẬT ĐẤT ĐAI\n\nCăn cứ Hiến pháp nước Cộng hòa xã hội chủ nghĩa Việt Nam;\nQuốc hội ban hành Luật Đất đai.\n\nChương I. QUY ĐỊNH CHUNG\nĐiều 1. Phạm vi điều chỉnh",
+		"QUỐC HỘI\n\nBỘ LUẬT HÌNH SỰ\n\nChương XVIII. CÁC TỘI XÂM PHẠM TRẬT TỰ QUẢN LÝ KINH TẾ\n\nĐiều 200. Tội trốn thuế\n1. Người nào thực hiện một trong các hành vi sau đây trốn thuế với số tiền từ {amt} đồng, thì bị phạt tiền:\na) Không nộp hồ sơ đăng ký thuế; không nộp hồ sơ khai thuế;\nb) Không ghi chép trong sổ kế toán các khoản thu liên quan đến việc xác định số tiền thuế phải nộp;\nc) Không xuất hóa đơn khi bán hàng hóa, cung ứng dịch vụ hoặc ghi giá trị trên hóa đơn bán hàng thấp hơn giá trị thanh toán thực tế;\nd) Sử dụng hóa đơn, chứng từ không hợp pháp để hạch toán hàng hóa.",
+		"UỶ BAN THƯỜNG VỤ QUỐC HỘI\nSố: {n}/{y}/UBTVQH13\n\nPHÁP LỆNH\nXử lý vi phạm hành chính\n\nĐiều 1. Phạm vi điều chỉnh",
+	},
 	"id-copy": {
 		"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nCĂN CƯỚC CÔNG DÂN\nSố: {id}\nHọ và tên: {N}\nNgày sinh: {d}/{m}/1985\nQuê quán: {P}\nBẢN SAO",
 		"CHỨNG MINH NHÂN DÂN\nSố: 03{n}45678\nHọ tên: {N}\nNguyên quán: {P}",
