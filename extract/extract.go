@@ -166,6 +166,10 @@ func read(ctx context.Context, f *os.File, size int64, path, mime string, opts O
 		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "The file is a ZIP archive inside a document slot; upload the archive itself so hoso can unpack it.")
 	case MIMEPNG, MIMEJPEG, MIMETIFF:
 		err = pipeline.Errorf(pipeline.ENEEDSOCR, "The file is an %s: its text can only be read by OCR.", Describe(mime))
+	case "application/x-7z-compressed", "application/vnd.rar", "application/x-rar-compressed":
+		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "The file is a %s, which hoso does not unpack: unpack it and upload its files, or pack them in a ZIP archive.", Describe(mime))
+	case "image/gif", "image/webp", "image/heic", "image/heif", "image/bmp", "image/x-ms-bmp":
+		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "The file is a %s, which hoso cannot read: save it as PNG, JPEG or PDF and upload it again.", Describe(mime))
 	default:
 		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "hoso cannot read this kind of file (%s). Save it as PDF, DOCX, ODT, XLSX, PPTX, RTF, HTML or plain text and upload it again.", Describe(mime))
 	}

@@ -274,8 +274,38 @@ func Describe(mime string) string {
 		return "TAR archive"
 	case MIMEGzip:
 		return "gzip file"
+	case "image/gif":
+		return "GIF image"
+	case "image/bmp", "image/x-ms-bmp":
+		return "BMP image"
+	case "image/webp":
+		return "WebP image"
+	case "image/heic", "image/heif":
+		return "HEIC photo"
+	case "image/svg+xml":
+		return "SVG drawing"
+	case "application/vnd.ms-publisher":
+		return "Publisher document"
+	case "application/vnd.visio", "application/vnd.ms-visio.drawing":
+		return "Visio drawing"
+	case "application/vnd.shp", "application/vnd.dbf":
+		return "map data (shapefile)"
+	case "application/x-7z-compressed", "application/vnd.rar", "application/x-rar-compressed":
+		return "7-Zip or RAR archive"
 	}
-	return mime
+	// Whatever else: its family, never the raw type (a code the clerk
+	// cannot read).
+	switch family, _, _ := strings.Cut(mime, "/"); family {
+	case "image":
+		return "image in another format"
+	case "audio":
+		return "sound recording"
+	case "video":
+		return "video"
+	case "font":
+		return "font"
+	}
+	return "a format hoso does not recognise"
 }
 
 var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"hoso/internal/fixture"
@@ -92,4 +93,35 @@ func FuzzSniff(f *testing.F) {
 		}
 		_ = Describe(got)
 	})
+}
+
+// TestUnreadableKindsNamed: a file hoso cannot read is named the way a
+// clerk knows it, never by its MIME type, with advice that fits it: an
+// image to save as PNG, JPEG or PDF, an archive to unpack or pack as ZIP.
+func TestUnreadableKindsNamed(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		body   []byte
+		advice string
+	}{
+		{"anh.gif", append([]byte("GIF89a\x01\x00\x01\x00"), make([]byte, 64)...), "save it as PNG, JPEG or PDF"},
+		{"anh.webp", append([]byte("RIFF\x40\x00\x00\x00WEBPVP8 "), make([]byte, 64)...), "save it as PNG, JPEG or PDF"},
+		{"ho-so.7z", append([]byte{'7', 'z', 0xBC, 0xAF, 0x27, 0x1C, 0, 4}, make([]byte, 64)...), "pack them in a ZIP archive"},
+		{"ho-so.rar", append([]byte("Rar!\x1a\x07\x01\x00"), make([]byte, 64)...), "pack them in a ZIP archive"},
+	} {
+		path := filepath.Join(t.TempDir(), c.name)
+		if err := os.WriteFile(path, c.body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := File(t.Context(), path, Options{})
+		msg := pipeline.ErrorMessage(err)
+		if pipeline.ErrorCode(err) != pipeline.EUNSUPPORTED || !strings.Contains(msg, c.advice) || strings.Contains(msg, "/") {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	for _, mime := range []string{"image/x-portable-pixmap", "audio/mpeg", "video/mp4", "font/woff2", "application/tzif", "text/x-unknown"} {
+		if d := Describe(mime); strings.Contains(d, "/") {
+			t.Errorf("Describe(%s) = %q, a code", mime, d)
+		}
+	}
 }
