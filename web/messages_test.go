@@ -144,6 +144,8 @@ func TestMessageTranslation(t *testing.T) {
 		{`You do not work in department "land"; upload for one of yours (justice).`, `Bạn không làm việc ở phòng ban "land"; hãy tải lên cho một phòng ban của bạn (justice).`},
 		// A kind of file is translated, and the sentence starts upper case.
 		{"The Word document contains no text.", "Văn bản Word không có chữ nào."},
+		{"OCR found no text in this image (png): its pages are blank, or the text is too faint or small to read.", "OCR không tìm thấy chữ trong ảnh (png) này: các trang đều trống, hoặc chữ quá mờ hay quá nhỏ để đọc."},
+		// A reason stored by an earlier version reads as well.
 		{"OCR found no text in this image (png): the scan is blank, or too faint or small to read.", "OCR không tìm thấy chữ trong ảnh (png) này: bản quét trống, hoặc chữ quá mờ hay quá nhỏ để đọc."},
 		// A file set aside: its time limit in words, a message inside a message.
 		{"Extraction took longer than 2 minutes; the file is probably damaged or far too complex. The file was set aside after 2 attempts.", "Trích xuất mất hơn 2 phút; tệp có lẽ bị hỏng hoặc quá phức tạp. Tệp đã được để riêng sau 2 lần thử."},
