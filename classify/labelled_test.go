@@ -129,6 +129,7 @@ var templates = map[string][]string{
 		"QUỐC HỘI\nLuật số: {n}/{y}/QH13\n\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\nLUẬT ĐẤT ĐAI\n\nCăn cứ Hiến pháp nước Cộng hòa xã hội chủ nghĩa Việt Nam;\nQuốc hội ban hành Luật Đất đai.\n\nChương I. QUY ĐỊNH CHUNG\nĐiều 1. Phạm vi điều chỉnh",
 		"QUỐC HỘI\n\nBỘ LUẬT HÌNH SỰ\n\nChương XVIII. CÁC TỘI XÂM PHẠM TRẬT TỰ QUẢN LÝ KINH TẾ\n\nĐiều 200. Tội trốn thuế\n1. Người nào thực hiện một trong các hành vi sau đây trốn thuế với số tiền từ {amt} đồng, thì bị phạt tiền:\na) Không nộp hồ sơ đăng ký thuế; không nộp hồ sơ khai thuế;\nb) Không ghi chép trong sổ kế toán các khoản thu liên quan đến việc xác định số tiền thuế phải nộp;\nc) Không xuất hóa đơn khi bán hàng hóa, cung ứng dịch vụ hoặc ghi giá trị trên hóa đơn bán hàng thấp hơn giá trị thanh toán thực tế;\nd) Sử dụng hóa đơn, chứng từ không hợp pháp để hạch toán hàng hóa.",
 		"UỶ BAN THƯỜNG VỤ QUỐC HỘI\nSố: {n}/{y}/UBTVQH13\n\nPHÁP LỆNH\nXử lý vi phạm hành chính\n\nĐiều 1. Phạm vi điều chỉnh",
+		"THE NATIONAL ASSEMBLY\nLaw No. {n}/{y}/QH13\n\nLAW ON LAND\n\nPursuant to the Constitution of the Socialist Republic of Vietnam;\nThe National Assembly promulgates the Law on Land.\n\nChapter I. GENERAL PROVISIONS\nArticle 1. Scope of regulation",
 	},
 	"id-copy": {
 		"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nCĂN CƯỚC CÔNG DÂN\nSố: {id}\nHọ và tên: {N}\nNgày sinh: {d}/{m}/1985\nQuê quán: {P}\nBẢN SAO",
