@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -293,15 +294,22 @@ func TestReindexUnderLoad(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	done := make(chan error, 1)
+	// The searcher is under way before the reindex starts: a goroutine
+	// the scheduler had not run yet on a busy machine once saw the whole
+	// reindex (tens of milliseconds) go by. Only the searches begun after
+	// the reindex began count.
+	searching := make(chan struct{})
+	var reindexing atomic.Bool
 	searches := 0
 	go func() {
-		for {
+		for first := true; ; first = false {
 			select {
 			case <-stop:
 				done <- nil
 				return
 			default:
 			}
+			during := reindexing.Load()
 			res, err := f.ix.Search(ctx, Request{Query: "hồ sơ", Scope: pipeline.ScopeAll})
 			if err != nil {
 				done <- err
@@ -311,9 +319,20 @@ func TestReindexUnderLoad(t *testing.T) {
 				done <- fmt.Errorf("a search during the reindex found %d documents, want 40", res.Total)
 				return
 			}
-			searches++
+			if during {
+				searches++
+			}
+			if first {
+				close(searching)
+			}
 		}
 	}()
+	select {
+	case <-searching:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	reindexing.Store(true)
 	res, err := f.ix.Reindex(ctx, f.st)
 	close(stop)
 	if err := <-done; err != nil {

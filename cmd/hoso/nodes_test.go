@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,7 +31,39 @@ type node struct {
 	args             []string
 	auditKey         []byte // every machine keys the audit chain with the same secret
 	cmd              *exec.Cmd
-	log              *bytes.Buffer
+	log              *logBuffer
+}
+
+// logBuffer holds a node's standard error. exec copies the child's output
+// in a goroutine of its own, so the test reads it under a lock, and a line
+// the child wrote before it answered may still be on its way.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// waitFor reports whether the log holds s within a few seconds.
+func (l *logBuffer) waitFor(s string) bool {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(l.String(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
 }
 
 func (n *node) start(t *testing.T, b backend) {
@@ -40,7 +73,7 @@ func (n *node) start(t *testing.T, b backend) {
 	}
 	n.cmd = hosoCommand(b, n.args...)
 	n.cmd.Env = append(n.cmd.Env, "HOSO_DATA="+n.data, "HOSO_NODE="+n.name)
-	n.log = &bytes.Buffer{}
+	n.log = &logBuffer{}
 	n.cmd.Stderr = n.log
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -276,7 +309,9 @@ func TestSeveralNodes(t *testing.T) {
 	c := serveNode("c")
 	started := time.Now()
 	c.start(t, b)
-	if !strings.Contains(c.log.String(), "Search index unpacked from snapshot") {
+	// Written before node c listens, but copied from its pipe by another
+	// goroutine: waited for, not read once.
+	if !c.log.waitFor("Search index unpacked from snapshot") {
 		t.Errorf("node c did not start from node b's snapshot:\n%s", c.log.String())
 	}
 	got, stale := hitIDs(t, c, token, position)
