@@ -80,6 +80,11 @@ func (w *Detect) Work(ctx context.Context, job *river.Job[pipeline.DetectArgs]) 
 	if err := w.cfg.Store.DetectComplete(ctx, pipeline.DetectCompleteParams{DocumentID: id, Identifiers: ids, Flags: flags, NearDup: nd}); err != nil {
 		return err
 	}
+	if nd != nil && nd.TemplateDocs == 0 {
+		if err := w.signAgainIfLearned(ctx, doc); err != nil {
+			return err
+		}
+	}
 	// What this document shares with others is checked now that it is
 	// committed, by one sweep at a time (see patterns.go).
 	w.sweeper.kick(ctx, w.cfg)
@@ -102,6 +107,41 @@ func (w *Detect) signature(ctx context.Context, doc *pipeline.Document, texts []
 	sig := detect.MinHash(feats)
 	return pipeline.NearDupWrite{Version: detect.NearDuplicateVersion, Type: doc.Type, TemplateDocs: docs,
 		Signature: sig.Bytes(), Bands: sig.BandHashes(), ClusterID: doc.ID}, true, nil
+}
+
+// signAgain signs documents of a type again with its template, and has
+// their patterns checked again: they were compared on whole texts.
+func (w *Detect) signAgain(ctx context.Context, ids []int64, docType string, tmpl detect.Template, docs int) error {
+	for _, id := range ids {
+		words, err := w.words(ctx, id)
+		if err != nil {
+			return err
+		}
+		sig := detect.MinHash(detect.Features(words, tmpl))
+		if err := w.cfg.Store.NearDupReplace(ctx, id, pipeline.NearDupWrite{Version: detect.NearDuplicateVersion, Type: docType,
+			TemplateDocs: docs, Signature: sig.Bytes(), Bands: sig.BandHashes()}); err != nil {
+			return err
+		}
+	}
+	return w.cfg.Store.PatternsRecheck(ctx, ids)
+}
+
+// signAgainIfLearned signs a document signed without a template again
+// when its type's template was saved meanwhile (by another worker, after
+// this one looked): the worker that learned it signed again only the
+// documents committed before it listed them.
+func (w *Detect) signAgainIfLearned(ctx context.Context, doc *pipeline.Document) error {
+	stored, err := w.cfg.Store.NearDupTemplateGet(ctx, doc.Type)
+	if pipeline.ErrorCode(err) == pipeline.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	tmpl := detect.Template{}
+	for _, h := range stored.Shingles {
+		tmpl[h] = true
+	}
+	return w.signAgain(ctx, []int64{doc.ID}, doc.Type, tmpl, stored.Documents)
 }
 
 // templateCache keeps the types' templates a minute, and a missing one a
@@ -184,19 +224,7 @@ func (w *Detect) learnTemplate(ctx context.Context, docType string, cfg detect.C
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, id := range old {
-		words, err := w.words(ctx, id)
-		if err != nil {
-			return nil, 0, err
-		}
-		sig := detect.MinHash(detect.Features(words, tmpl))
-		if err := w.cfg.Store.NearDupReplace(ctx, id, pipeline.NearDupWrite{Version: detect.NearDuplicateVersion, Type: docType,
-			TemplateDocs: stored.Documents, Signature: sig.Bytes(), Bands: sig.BandHashes()}); err != nil {
-			return nil, 0, err
-		}
-	}
-	// They were compared on whole texts; compare them again.
-	if err := w.cfg.Store.PatternsRecheck(ctx, old); err != nil {
+	if err := w.signAgain(ctx, old, docType, tmpl, stored.Documents); err != nil {
 		return nil, 0, err
 	}
 	w.cfg.Logger.InfoContext(ctx, "Near-duplicate template learned", "type", docType, "documents", stored.Documents, "shingles", len(tmpl), "signed_again", len(old))
