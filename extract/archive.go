@@ -229,7 +229,7 @@ func unpackTar(r io.Reader, limits ArchiveLimits, fn func(ArchiveEntry) error) e
 		if errors.Is(err, io.EOF) {
 			return nil
 		} else if err != nil {
-			return pipeline.Errorf(pipeline.ECORRUPT, "The TAR archive is damaged: %v.", err)
+			return pipeline.Errorf(pipeline.ECORRUPT, "The TAR archive is damaged and cannot be read to its end.")
 		}
 		if h.Typeflag != tar.TypeReg {
 			if h.Typeflag == tar.TypeSymlink || h.Typeflag == tar.TypeLink {

@@ -6,6 +6,7 @@
 package extract
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
 	"os"
@@ -163,7 +164,13 @@ func read(ctx context.Context, f *os.File, size int64, path, mime string, opts O
 	case MIMEText:
 		res.Pages, res.Encoding, err = Text(f)
 	case MIMEZip:
-		err = pipeline.Errorf(pipeline.EUNSUPPORTED, "The file is a ZIP archive inside a document slot; upload the archive itself so hoso can unpack it.")
+		// A damaged archive is kept as a document that failed (ingest);
+		// read again, it says so again.
+		if _, zerr := zip.NewReader(f, size); zerr != nil {
+			err = pipeline.Errorf(pipeline.ECORRUPT, "The ZIP archive is damaged and cannot be opened.")
+		} else {
+			err = pipeline.Errorf(pipeline.EUNSUPPORTED, "The file is a ZIP archive inside a document slot; upload the archive itself so hoso can unpack it.")
+		}
 	case MIMEPNG, MIMEJPEG, MIMETIFF:
 		err = pipeline.Errorf(pipeline.ENEEDSOCR, "The file is an %s: its text can only be read by OCR.", Describe(mime))
 	case "application/x-7z-compressed", "application/vnd.rar", "application/x-rar-compressed":

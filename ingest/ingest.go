@@ -246,14 +246,36 @@ func (s *Upload) unpack(ctx context.Context, rel string, info pipeline.BlobInfo,
 		return err
 	})
 	if err != nil {
-		if pipeline.ErrorCode(err) == pipeline.EINTERNAL {
+		switch {
+		case pipeline.ErrorCode(err) == pipeline.EINTERNAL:
 			return err
+		case pipeline.ErrorCode(err) == pipeline.ECORRUPT && s.attached == nil:
+			// A damaged archive is kept, as a damaged document is: a
+			// failed document with its reason and its original.
+			return s.keepFailed(ctx, rel, info, mime, err)
 		}
 		return s.reject(ctx, rel, err)
 	}
 	if entries == 0 {
 		return s.reject(ctx, rel, pipeline.Errorf(pipeline.EEMPTY, "The archive holds no files."))
 	}
+	return nil
+}
+
+// keepFailed stores a file as a document that failed at once, with the
+// reason: its original stays in the batch, downloadable.
+func (s *Upload) keepFailed(ctx context.Context, rel string, info pipeline.BlobInfo, mime string, cause error) error {
+	doc, err := s.in.Store.DocumentCreate(ctx, pipeline.DocumentCreateParams{
+		BatchID: s.Batch.ID, Filename: path.Base(rel), Path: rel, SHA256: info.SHA256, Size: info.Size, MIME: mime,
+	})
+	if err != nil {
+		return err
+	}
+	code, reason := pipeline.ErrorCode(cause), pipeline.ErrorMessage(cause)
+	if err := s.in.Store.DocumentFail(ctx, pipeline.DocumentFailParams{DocumentID: doc.ID, Stage: pipeline.StageExtract, Code: code, Reason: reason}); err != nil {
+		return err
+	}
+	s.Outcomes = append(s.Outcomes, Outcome{Path: rel, DocumentID: doc.ID, Code: code, Reason: reason})
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"hoso/extract"
 	"hoso/ingest"
 	"hoso/internal/fixture"
 	"hoso/pipeline"
@@ -290,5 +291,44 @@ func TestAttach(t *testing.T) {
 	plain := ingest.Attached{Depth: 2}
 	if err := in.Attach(ctx, &plain, 7, "a.eml/b.eml/c.eml/don.txt", strings.NewReader("Đơn")); err != nil || len(plain.Documents) != 1 || plain.Used != int64(len("Đơn")) {
 		t.Errorf("a plain attachment two deep: %+v, %v", plain, err)
+	}
+}
+
+// TestDamagedArchiveKept: an archive that cannot be opened is kept as a
+// damaged document is — a document that failed with its reason, its
+// original in the batch — not only listed as refused; read again, it
+// says the same.
+func TestDamagedArchiveKept(t *testing.T) {
+	in := newIngester(t, ingest.Limits{})
+	ctx := context.Background()
+	s, err := in.Begin(ctx, "damaged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zip := fixture.Zip("don.txt", "Đơn đề nghị cấp phép")
+	broken := append(append([]byte{}, zip[:30]...), bytes.Repeat([]byte{0xAB}, 200)...) // a local header, then junk: no directory
+	if err := s.Add(ctx, "ho-so.zip", bytes.NewReader(broken)); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Outcomes) != 1 || s.Outcomes[0].DocumentID == 0 || s.Outcomes[0].Code != pipeline.ECORRUPT {
+		t.Fatalf("outcomes %+v, want the archive kept as a failed document", s.Outcomes)
+	}
+	d, err := in.Store.DocumentGetByID(ctx, s.Outcomes[0].DocumentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.State != pipeline.StateFailed || d.ErrorCode != pipeline.ECORRUPT || !strings.Contains(d.Error, "damaged") || d.Size != int64(len(broken)) {
+		t.Errorf("document %+v", d)
+	}
+	rejs, err := in.Store.RejectionListByBatch(ctx, s.Batch.ID)
+	if err != nil || len(rejs) != 0 {
+		t.Errorf("rejections %+v, %v; want none", rejs, err)
+	}
+	p, err := in.Blobs.Path(ctx, d.SHA256)
+	if err != nil {
+		t.Fatalf("the original is not kept: %v", err)
+	}
+	if _, err := extract.File(ctx, p, extract.Options{}); pipeline.ErrorCode(err) != pipeline.ECORRUPT {
+		t.Errorf("read again: %v, want it damaged", err)
 	}
 }
